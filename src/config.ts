@@ -1,0 +1,264 @@
+/**
+ * Service configuration: every variable of the seed's "Environment Variables" block
+ * (same meaning and defaults, secrets excepted) plus CONTRACT.md's additions.
+ * Parsed once with zod, frozen, units in the property names. `loadConfig` throws a
+ * ConfigError naming the first bad variable; `main` prints that one line and exits 1.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`invalid configuration: ${variable}: ${problem}`);
+  }
+}
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((v, ctx) => {
+      const n = /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const url = (protocols: readonly string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+/** Raw environment, by variable name. Defaults are the seed's unless noted. */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
+  PORT: int(3002, 0, 65535),
+  GRPC_PORT: int(50052, 0, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // The seed's example URL carries placeholder credentials; the default keeps only the location.
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgresql://localhost:5432/ticket_db'),
+  DATABASE_SSL: bool(true),
+  DATABASE_POOL_MAX: int(20, 1, 1000),
+
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://localhost:6379'),
+  REDIS_PASSWORD: optionalText,
+  REDIS_DATABASE: int(2, 0, 15),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/, { message: 'must be up to 64 of A-Z a-z 0-9 : _ . -' }).default('ticket:'),
+
+  ELASTICSEARCH_URL: optionalText.pipe(url(['http:', 'https:']).optional()),
+  ELASTICSEARCH_INDEX: z.string().min(1).default('events'),
+  ELASTICSEARCH_USERNAME: optionalText,
+  ELASTICSEARCH_PASSWORD: optionalText,
+  SEARCH_BACKEND: z.enum(['postgres', 'elasticsearch']).default('postgres'),
+
+  GRPC_MAX_RECEIVE_MESSAGE_LENGTH: int(4194304, 1024, 1 << 30),
+  GRPC_MAX_SEND_MESSAGE_LENGTH: int(4194304, 1024, 1 << 30),
+  GRPC_KEEPALIVE_TIME_MS: int(30000, 1000, 86_400_000),
+  GRPC_KEEPALIVE_TIMEOUT_MS: int(5000, 100, 600_000),
+  GRPC_TLS_ENABLED: bool(true),
+  GRPC_TLS_CERT_PATH: z.string().default('/etc/grpc/certs/server.crt'),
+  GRPC_TLS_KEY_PATH: z.string().default('/etc/grpc/certs/server.key'),
+
+  CACHE_TTL_EVENTS: int(3600, 0, 31_536_000),
+  CACHE_TTL_AVAILABILITY: int(300, 0, 31_536_000),
+  CACHE_TTL_SEARCH: int(1800, 0, 31_536_000),
+  CACHE_MAX_SIZE: int(1000, 0, 10_000_000),
+
+  SEARCH_MAX_RESULTS: int(100, 1, 10_000),
+  SEARCH_SUGGESTION_LIMIT: int(10, 0, 100),
+  SEARCH_FUZZY_MATCH: bool(true),
+
+  DYNAMIC_PRICING_ENABLED: bool(true),
+  PRICE_UPDATE_INTERVAL: int(300, 1, 86_400),
+  DISCOUNT_RULES_ENABLED: bool(true),
+
+  POD_NAME: z.string().min(1).optional(),
+  POD_IP: optionalText,
+  GRPC_ADVERTISE_ADDRESS: optionalText,
+  SHARD_COUNT: int(64, 1, 4096),
+  SHARD_LEASE_MS: int(10_000, 1000, 300_000),
+
+  JWT_SECRET: optionalText.pipe(
+    z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+  ),
+  JWT_JWKS_URL: optionalText.pipe(url(['http:', 'https:']).optional()),
+  AUTH_DISABLED: bool(false),
+  TICKET_SIGNING_KEY: optionalText,
+
+  RATE_LIMIT_POINTS: int(300, 1, 1_000_000),
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
+  TRUST_PROXY: bool(false),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly database: { readonly url: string; readonly ssl: boolean; readonly poolMax: number };
+  readonly redis: { readonly url: string; readonly password?: string; readonly database: number; readonly keyPrefix: string };
+  readonly search: {
+    readonly backend: 'postgres' | 'elasticsearch';
+    readonly maxResults: number;
+    readonly suggestionLimit: number;
+    readonly fuzzyMatch: boolean;
+    readonly elasticsearch?: {
+      readonly url: string;
+      readonly index: string;
+      readonly username?: string;
+      readonly password?: string;
+    };
+  };
+  readonly grpc: {
+    readonly maxReceiveMessageLengthBytes: number;
+    readonly maxSendMessageLengthBytes: number;
+    readonly keepaliveTimeMs: number;
+    readonly keepaliveTimeoutMs: number;
+    readonly tls: { readonly enabled: boolean; readonly certPath: string; readonly keyPath: string };
+    readonly advertiseAddress: string;
+  };
+  readonly cache: {
+    readonly eventsTtlSeconds: number;
+    readonly availabilityTtlSeconds: number;
+    readonly searchTtlSeconds: number;
+    readonly maxEntries: number;
+  };
+  readonly pricing: {
+    readonly dynamicEnabled: boolean;
+    readonly updateIntervalSeconds: number;
+    readonly discountRulesEnabled: boolean;
+  };
+  readonly pod: { readonly name: string; readonly ip?: string };
+  readonly shards: { readonly count: number; readonly leaseMs: number };
+  readonly auth: {
+    readonly disabled: boolean;
+    readonly jwtSecret?: string;
+    readonly jwksUrl?: string;
+  };
+  readonly ticketSigningKeyPem?: string;
+  readonly rateLimit: { readonly points: number; readonly windowSeconds: number };
+  readonly trustProxy: boolean;
+}
+
+function fail(issue: z.core.$ZodIssue): never {
+  const variable = String(issue.path[0] ?? 'environment');
+  throw new ConfigError(variable, issue.message);
+}
+
+/** Parse and validate `env` (default `process.env`); the result is deeply frozen. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    if (first) fail(first);
+    throw new ConfigError('environment', 'invalid');
+  }
+  const e = parsed.data;
+
+  if (e.AUTH_DISABLED && e.NODE_ENV === 'production') {
+    throw new ConfigError('AUTH_DISABLED', 'is refused when NODE_ENV=production');
+  }
+  if (!e.AUTH_DISABLED && !e.JWT_SECRET && !e.JWT_JWKS_URL) {
+    throw new ConfigError('JWT_SECRET', 'set JWT_SECRET or JWT_JWKS_URL (or AUTH_DISABLED=true outside production)');
+  }
+  if (e.SEARCH_BACKEND === 'elasticsearch' && !e.ELASTICSEARCH_URL) {
+    throw new ConfigError('ELASTICSEARCH_URL', 'is required when SEARCH_BACKEND=elasticsearch');
+  }
+  if (e.GRPC_KEEPALIVE_TIMEOUT_MS >= e.GRPC_KEEPALIVE_TIME_MS) {
+    throw new ConfigError('GRPC_KEEPALIVE_TIMEOUT_MS', 'must be less than GRPC_KEEPALIVE_TIME_MS');
+  }
+  const signingKey = e.TICKET_SIGNING_KEY?.replace(/\\n/g, '\n');
+  if (signingKey !== undefined) {
+    try {
+      const key = createPrivateKey(signingKey);
+      if (key.asymmetricKeyType !== 'ed25519') throw new Error('not ed25519');
+    } catch {
+      throw new ConfigError('TICKET_SIGNING_KEY', 'must be an Ed25519 private key in PEM');
+    }
+  }
+
+  const podName = e.POD_NAME ?? `pod-${process.pid}`;
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    httpPort: e.PORT,
+    grpcPort: e.GRPC_PORT,
+    database: { url: e.DATABASE_URL, ssl: e.DATABASE_SSL, poolMax: e.DATABASE_POOL_MAX },
+    redis: { url: e.REDIS_URL, password: e.REDIS_PASSWORD, database: e.REDIS_DATABASE, keyPrefix: e.REDIS_KEY_PREFIX },
+    search: {
+      backend: e.SEARCH_BACKEND,
+      maxResults: e.SEARCH_MAX_RESULTS,
+      suggestionLimit: e.SEARCH_SUGGESTION_LIMIT,
+      fuzzyMatch: e.SEARCH_FUZZY_MATCH,
+      elasticsearch: e.ELASTICSEARCH_URL
+        ? {
+            url: e.ELASTICSEARCH_URL,
+            index: e.ELASTICSEARCH_INDEX,
+            username: e.ELASTICSEARCH_USERNAME,
+            password: e.ELASTICSEARCH_PASSWORD,
+          }
+        : undefined,
+    },
+    grpc: {
+      maxReceiveMessageLengthBytes: e.GRPC_MAX_RECEIVE_MESSAGE_LENGTH,
+      maxSendMessageLengthBytes: e.GRPC_MAX_SEND_MESSAGE_LENGTH,
+      keepaliveTimeMs: e.GRPC_KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: e.GRPC_KEEPALIVE_TIMEOUT_MS,
+      tls: { enabled: e.GRPC_TLS_ENABLED, certPath: e.GRPC_TLS_CERT_PATH, keyPath: e.GRPC_TLS_KEY_PATH },
+      advertiseAddress: e.GRPC_ADVERTISE_ADDRESS ?? `${e.POD_IP ?? '127.0.0.1'}:${e.GRPC_PORT}`,
+    },
+    cache: {
+      eventsTtlSeconds: e.CACHE_TTL_EVENTS,
+      availabilityTtlSeconds: e.CACHE_TTL_AVAILABILITY,
+      searchTtlSeconds: e.CACHE_TTL_SEARCH,
+      maxEntries: e.CACHE_MAX_SIZE,
+    },
+    pricing: {
+      dynamicEnabled: e.DYNAMIC_PRICING_ENABLED,
+      updateIntervalSeconds: e.PRICE_UPDATE_INTERVAL,
+      discountRulesEnabled: e.DISCOUNT_RULES_ENABLED,
+    },
+    pod: { name: podName, ip: e.POD_IP },
+    shards: { count: e.SHARD_COUNT, leaseMs: e.SHARD_LEASE_MS },
+    auth: { disabled: e.AUTH_DISABLED, jwtSecret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL },
+    ticketSigningKeyPem: signingKey,
+    rateLimit: { points: e.RATE_LIMIT_POINTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    trustProxy: e.TRUST_PROXY,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

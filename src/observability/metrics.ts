@@ -1,0 +1,40 @@
+/**
+ * Prometheus metrics. One Registry per service instance (no global default registry),
+ * so tests can run several instances in one process.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly cacheLookups: Counter<'cache' | 'result'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'ticket-service' });
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'REST requests by route template and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'REST request latency by route template',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    cacheLookups: new Counter({
+      name: 'cache_lookups_total',
+      help: 'Cache lookups by cache and result (hit, miss, error)',
+      labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
+  };
+}

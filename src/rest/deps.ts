@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Pool } from '../db/pool.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { EventCache } from '../cache/eventCache.js';
+import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
+
+/** Everything route handlers need, built once in the composition root (src/main.ts). */
+export interface RestDeps {
+  readonly config: Config;
+  readonly pool: Pool;
+  readonly redis: Redis;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly eventCache: EventCache;
+  readonly availability: AvailabilityFeed;
+}

@@ -1,0 +1,101 @@
+/**
+ * The one place REST maps error codes to HTTP statuses and renders the error body of
+ * CONTRACT.md: {"error": {"code", "message", "details"}}.
+ */
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError, type ErrorCode } from '../errors.js';
+import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  VALIDATION: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  SOLD_OUT: 409,
+  LOCKED: 409,
+  NOT_ON_SALE: 409,
+  HOLD_EXPIRED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  SHARD_MOVING: 503,
+  BUSY: 503,
+  DEPENDENCY: 503,
+  INTERNAL: 500,
+};
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+interface Rendered {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Koa's http-errors (body parser, router) carry `status` and `expose`. */
+function httpErrorStatus(err: unknown): number | undefined {
+  if (err && typeof err === 'object' && 'status' in err && typeof err.status === 'number') return err.status;
+  return undefined;
+}
+
+export function toRendered(err: unknown): Rendered {
+  if (err instanceof AppError) {
+    return { status: HTTP_STATUS[err.code], code: err.code, message: err.message, details: err.details };
+  }
+  if (err instanceof z.ZodError) {
+    return {
+      status: 400,
+      code: 'VALIDATION',
+      message: 'request validation failed',
+      details: { issues: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    };
+  }
+  const state = sqlstateOf(err);
+  if (state === SQLSTATE.CHECK_VIOLATION || state === SQLSTATE.INVALID_TEXT_REPRESENTATION) {
+    return { status: 400, code: 'VALIDATION', message: 'a value violates a constraint' };
+  }
+  if (state === SQLSTATE.UNIQUE_VIOLATION) {
+    return { status: 409, code: 'CONFLICT', message: 'a resource with these unique fields already exists' };
+  }
+  const status = httpErrorStatus(err);
+  if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' };
+  if (status === 415 || status === 400 || status === 422) {
+    return { status: 400, code: 'VALIDATION', message: (err as Error).message || 'malformed request body' };
+  }
+  return { status: 500, code: 'INTERNAL', message: 'internal error' };
+}
+
+export function errorMiddleware(log: Logger) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      }
+      if (ctx.status === 405 && ctx.body === undefined) {
+        ctx.body = { error: { code: 'VALIDATION', message: `method ${ctx.method} not allowed on ${ctx.path}` } };
+      }
+    } catch (err) {
+      const r = toRendered(err);
+      if (r.status >= 500 && r.code === 'INTERNAL') {
+        (ctx.state.log as Logger | undefined ?? log).error({ err }, 'unhandled error');
+      }
+      ctx.status = r.status;
+      ctx.body = { error: { code: r.code, message: r.message, ...(r.details ? { details: r.details } : {}) } };
+      if (err instanceof AppError && err.code === 'RATE_LIMITED') {
+        const seconds = err.details?.retry_after_seconds;
+        ctx.set('Retry-After', String(typeof seconds === 'number' ? seconds : 1));
+      }
+      if (r.status === 503) ctx.set('Retry-After', '1');
+    }
+  };
+}

@@ -1,0 +1,89 @@
+/** Liveness, readiness, metrics and the OpenAPI document: never rate limited, no auth. */
+import { z } from 'zod';
+import type { RestDeps } from '../deps.js';
+import { route, type RouteSpec } from '../route.js';
+
+const READY_TIMEOUT_MS = 2000;
+
+async function probe(name: string, check: () => Promise<unknown>): Promise<[string, 'ok' | string]> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      }),
+    ]);
+    return [name, 'ok'];
+  } catch (err) {
+    return [name, err instanceof Error ? err.message : 'failed'];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const readyJson = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.string()) });
+
+export function operationsRoutes(deps: RestDeps, openApi: () => unknown): RouteSpec[] {
+  const { pool, redis, metrics } = deps;
+  return [
+    route({
+      method: 'get',
+      path: '/health',
+      summary: 'Liveness: the process is up',
+      tag: 'operations',
+      auth: 'public',
+      rateLimited: false,
+      responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } },
+      handler: async () => ({ body: { status: 'ok' } }),
+    }),
+    route({
+      method: 'get',
+      path: '/ready',
+      summary: 'Readiness: Postgres (also the search backend) and Redis reachable',
+      tag: 'operations',
+      auth: 'public',
+      rateLimited: false,
+      responses: {
+        200: { description: 'Ready', schema: readyJson },
+        503: { description: 'A dependency is unreachable', schema: readyJson },
+      },
+      handler: async () => {
+        const checks = Object.fromEntries(
+          await Promise.all([
+            probe('postgres', () => pool.query('SELECT 1')),
+            probe('redis', () => redis.ping()),
+          ]),
+        );
+        if (deps.config.search.backend === 'postgres') checks.search = checks.postgres ?? 'unknown';
+        const ok = Object.values(checks).every((v) => v === 'ok');
+        return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not_ready', checks } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics',
+      tag: 'operations',
+      auth: 'public',
+      rateLimited: false,
+      raw: true,
+      responses: { 200: { description: 'Prometheus text exposition format' } },
+      handler: async ({ ctx }) => {
+        ctx.type = metrics.registry.contentType;
+        ctx.body = await metrics.registry.metrics();
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This API as an OpenAPI 3.1 document',
+      tag: 'operations',
+      auth: 'public',
+      rateLimited: false,
+      internal: true,
+      responses: { 200: { description: 'OpenAPI document' } },
+      handler: async () => ({ body: openApi() }),
+    }),
+  ];
+}

@@ -1,0 +1,88 @@
+/**
+ * Composition root: builds every dependency once from the config and wires them.
+ * Lifecycle: STARTING → RUNNING → STOPPING → STOPPED; stop() is idempotent (it keeps its
+ * in-flight promise) and runs each cleanup step in its own try/catch.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createPool } from './db/pool.js';
+import { createRedis } from './cache/redis.js';
+import { createEventCache } from './cache/eventCache.js';
+import { createAvailabilityFeed } from './cache/availabilityFeed.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createRestApp } from './rest/app.js';
+
+export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
+
+export interface RunningService {
+  readonly httpUrl: string;
+  readonly log: Logger;
+  readonly state: () => ServiceState;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Use this logger instead of one built from the config (tests pass a silent one). */
+  readonly log?: Logger;
+  /** Interface to bind the HTTP server to; all interfaces by default. */
+  readonly host?: string;
+}
+
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
+  let state: ServiceState = 'STARTING';
+  const log = options.log ?? createLogger(config.logLevel);
+  const transition = (next: ServiceState) => {
+    log.info({ from: state, to: next, pod: config.pod.name }, 'service state');
+    state = next;
+  };
+  const pool = createPool(
+    { url: config.database.url, ssl: config.database.ssl, max: config.database.poolMax },
+    log,
+  );
+  const redis = createRedis(config.redis, log);
+  const metrics = createMetrics();
+  const eventCache = createEventCache(redis, config.cache.eventsTtlSeconds, metrics, log);
+  const availability = createAvailabilityFeed(redis, config.redis.keyPrefix, log);
+  const { app } = createRestApp({ config, pool, redis, log, metrics, eventCache, availability });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.httpPort, options.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const httpUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  transition('RUNNING');
+  log.info({ httpUrl }, 'REST listening');
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      transition('STOPPING');
+      const steps: Array<[string, () => Promise<unknown>]> = [
+        ['http', () => new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          // Streams (SSE) hold connections open; give in-flight requests a moment, then cut.
+          setTimeout(() => server.closeAllConnections(), 2000).unref();
+        })],
+        ['availability feed', () => availability.close()],
+        ['redis', () => redis.quit()],
+        ['postgres', () => pool.end()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          log.warn({ err, step: name }, 'shutdown step failed');
+        }
+      }
+      transition('STOPPED');
+    })();
+    return stopping;
+  }
+
+  return { httpUrl, log, state: () => state, stop };
+}

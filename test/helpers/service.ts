@@ -1,0 +1,88 @@
+/**
+ * A running service for one test file: its own database (cloned from the template), its
+ * own Redis key prefix, a silent logger, an admin token, and a small JSON client.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config.js';
+import { startService, type RunningService } from '../../src/service.js';
+import { createTestDatabase, startTestServers, type TestDatabase } from './testDatabase.js';
+import { signToken, TEST_JWT_SECRET } from './tokens.js';
+
+export interface ApiResponse<T = any> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface TestService {
+  readonly config: Config;
+  readonly service: RunningService;
+  readonly db: pg.Pool;
+  readonly database: TestDatabase;
+  readonly redisUrl: string;
+  readonly adminToken: string;
+  api<T = any>(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
+  let serverUrl = process.env.TEST_DATABASE_URL;
+  let redisUrl = process.env.TEST_REDIS_URL;
+  if (!serverUrl || !redisUrl) {
+    ownServers = await startTestServers();
+    serverUrl = ownServers.databaseUrl;
+    redisUrl = ownServers.redisUrl;
+  }
+  const database = await createTestDatabase(serverUrl);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    DATABASE_SSL: 'false',
+    DATABASE_POOL_MAX: '10',
+    REDIS_URL: redisUrl,
+    REDIS_DATABASE: '0',
+    REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}:`,
+    JWT_SECRET: TEST_JWT_SECRET,
+    GRPC_TLS_ENABLED: 'false',
+    RATE_LIMIT_POINTS: '100000',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1' });
+  const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  const adminToken = await signToken({ roles: ['admin'] });
+
+  return {
+    config,
+    service,
+    db,
+    database,
+    redisUrl,
+    adminToken,
+    async api(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      const token = options.token === undefined ? adminToken : options.token;
+      if (token) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined;
+      if (options.body !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      }
+      const res = await fetch(`${service.httpUrl}${path}`, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+      return { status: res.status, headers: res.headers, body: parsed as any };
+    },
+    async close() {
+      await service.stop();
+      await db.end();
+      await database.drop();
+      await ownServers?.stop();
+    },
+  };
+}

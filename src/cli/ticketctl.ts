@@ -13,6 +13,7 @@ function buildProgram(): Command {
   const program = new Command('ticketctl')
     .description('Ticket Service operations: migrations, demo data')
     .showHelpAfterError('(run ticketctl --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(`ticketctl: ${str.replace(/^error: /, '')}`) })
     .exitOverride();
   registerMigrate(program);
   registerSeed(program);

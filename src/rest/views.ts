@@ -1,5 +1,8 @@
 /** JSON shapes of REST responses (snake_case, money with display strings). */
 import { z } from 'zod';
+import type { CatalogEvent } from '../catalog/events.js';
+import { money, moneySchema } from '../catalog/money.js';
+import { saleStatus, type TicketType } from '../catalog/ticketTypes.js';
 import type { Venue } from '../catalog/venues.js';
 
 export const venueJson = z.object({
@@ -38,3 +41,103 @@ export function venueView(v: Venue): VenueJson {
 }
 
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+
+export const ticketTypeJson = z.object({
+  id: z.string(),
+  event_id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  price: moneySchema,
+  quantity: z.number().int(),
+  available: z.number().int(),
+  sold: z.number().int(),
+  max_per_purchase: z.number().int(),
+  min_per_purchase: z.number().int(),
+  valid_from: z.string().nullable(),
+  valid_until: z.string().nullable(),
+  status: z.string(),
+  sale_status: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type TicketTypeJson = z.infer<typeof ticketTypeJson>;
+
+export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson {
+  return {
+    id: t.id,
+    event_id: t.eventId,
+    name: t.name,
+    description: t.description,
+    price: money(t.priceMinor, t.currency),
+    quantity: t.quantity,
+    available: t.available,
+    sold: t.sold,
+    max_per_purchase: t.maxPerPurchase,
+    min_per_purchase: t.minPerPurchase,
+    valid_from: t.validFrom?.toISOString() ?? null,
+    valid_until: t.validUntil?.toISOString() ?? null,
+    status: t.status,
+    sale_status: saleStatus(t, now),
+    created_at: t.createdAt.toISOString(),
+    updated_at: t.updatedAt.toISOString(),
+  };
+}
+
+export const eventJson = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  category: z.string(),
+  venue_id: z.string().nullable(),
+  start_date: z.string(),
+  end_date: z.string(),
+  status: z.string(),
+  featured: z.boolean(),
+  image_url: z.string().nullable(),
+  max_capacity: z.number().int().nullable(),
+  cancelled_at: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type EventJson = z.infer<typeof eventJson>;
+
+export function eventView(e: CatalogEvent): EventJson {
+  return {
+    id: e.id,
+    title: e.title,
+    description: e.description,
+    category: e.category,
+    venue_id: e.venueId,
+    start_date: e.startDate.toISOString(),
+    end_date: e.endDate.toISOString(),
+    status: e.status,
+    featured: e.featured,
+    image_url: e.imageUrl,
+    max_capacity: e.maxCapacity,
+    cancelled_at: e.cancelledAt?.toISOString() ?? null,
+    created_at: e.createdAt.toISOString(),
+    updated_at: e.updatedAt.toISOString(),
+  };
+}
+
+export const eventDetailJson = eventJson.extend({
+  venue: venueJson.nullable(),
+  ticket_types: z.array(ticketTypeJson),
+});
+
+export const availabilityJson = z.object({
+  event_id: z.string(),
+  version: z.number().int(),
+  as_of: z.string(),
+  ticket_types: z.array(
+    z.object({
+      ticket_type_id: z.string(),
+      name: z.string(),
+      available: z.number().int(),
+      capacity: z.number().int(),
+      price: moneySchema,
+      status: z.string(),
+    }),
+  ),
+});
+export type AvailabilityJson = z.infer<typeof availabilityJson>;

@@ -1,0 +1,255 @@
+/** Events: row type, domain type, and one function per database operation. */
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { Queryable } from '../db/pool.js';
+import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import { buildUpdate } from '../db/update.js';
+import { decodeCursor, toPage, type Page } from './cursor.js';
+
+export type EventStatus = 'draft' | 'active' | 'cancelled' | 'completed';
+
+export interface DbEvent {
+  id: string;
+  title: string;
+  description: string | null;
+  category: string;
+  venue_id: string | null;
+  start_date: Date;
+  end_date: Date;
+  status: EventStatus;
+  featured: boolean;
+  image_url: string | null;
+  max_capacity: number | null;
+  current_capacity: number;
+  created_by: string | null;
+  cancelled_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface CatalogEvent {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string | null;
+  readonly category: string;
+  readonly venueId: string | null;
+  readonly startDate: Date;
+  readonly endDate: Date;
+  readonly status: EventStatus;
+  readonly featured: boolean;
+  readonly imageUrl: string | null;
+  readonly maxCapacity: number | null;
+  readonly currentCapacity: number;
+  readonly createdBy: string | null;
+  readonly cancelledAt: Date | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface EventInput {
+  title: string;
+  description?: string | null;
+  category: string;
+  venue_id?: string | null;
+  start_date: string;
+  end_date: string;
+  status?: 'draft' | 'active';
+  featured?: boolean;
+  image_url?: string | null;
+  max_capacity?: number | null;
+}
+
+export interface EventFilter {
+  category?: string;
+  city?: string;
+  from?: string;
+  to?: string;
+  featured?: boolean;
+  q?: string;
+  /** Public listing shows active events only; admins may ask for others. */
+  statuses?: readonly EventStatus[];
+  limit: number;
+  cursor?: string;
+}
+
+export const EVENT_COLUMNS =
+  'e.id, e.title, e.description, e.category, e.venue_id, e.start_date, e.end_date, e.status, e.featured, e.image_url, e.max_capacity, e.current_capacity, e.created_by, e.cancelled_at, e.created_at, e.updated_at';
+
+export function toEvent(r: DbEvent): CatalogEvent {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    category: r.category,
+    venueId: r.venue_id,
+    startDate: r.start_date,
+    endDate: r.end_date,
+    status: r.status,
+    featured: r.featured,
+    imageUrl: r.image_url,
+    maxCapacity: r.max_capacity,
+    currentCapacity: r.current_capacity,
+    createdBy: r.created_by,
+    cancelledAt: r.cancelled_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export async function getEvent(db: Queryable, id: string): Promise<CatalogEvent> {
+  const { rows } = await db.query<DbEvent>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [id]);
+  const row = rows[0];
+  if (!row) throw new NotFoundError('event', id);
+  return toEvent(row);
+}
+
+/** Keyset pagination on (start_date, id); every filter is a bound parameter. */
+export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<CatalogEvent>> {
+  const args: unknown[] = [];
+  const where: string[] = [];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  where.push(`e.status = ANY(${arg(f.statuses ?? ['active'])}::text[])`);
+  if (f.category) where.push(`lower(e.category) = lower(${arg(f.category)})`);
+  if (f.city) where.push(`EXISTS (SELECT 1 FROM venues v WHERE v.id = e.venue_id AND lower(v.city) = lower(${arg(f.city)}))`);
+  if (f.from) where.push(`e.start_date >= ${arg(f.from)}::timestamptz`);
+  if (f.to) where.push(`e.start_date < ${arg(f.to)}::timestamptz`);
+  if (f.featured !== undefined) where.push(`e.featured = ${arg(f.featured)}`);
+  if (f.q) {
+    const q = arg(f.q);
+    where.push(`(e.search_vector @@ websearch_to_tsquery('simple', ${q}) OR e.title ILIKE '%' || ${q} || '%')`);
+  }
+  if (f.cursor) {
+    const [start, id] = decodeCursor(f.cursor, 2);
+    where.push(`(e.start_date, e.id) > (${arg(start)}::timestamptz, ${arg(id)}::uuid)`);
+  }
+  const { rows } = await db.query<DbEvent>(
+    `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${where.join(' AND ')}
+     ORDER BY e.start_date, e.id LIMIT ${arg(f.limit + 1)}`,
+    args,
+  );
+  return toPage(rows, f.limit, (r) => [r.start_date.toISOString(), r.id], toEvent);
+}
+
+export async function listFeatured(db: Queryable, limit: number): Promise<CatalogEvent[]> {
+  const { rows } = await db.query<DbEvent>(
+    `SELECT ${EVENT_COLUMNS} FROM events e
+     WHERE e.featured AND e.status = 'active' AND e.end_date > now()
+     ORDER BY e.start_date, e.id LIMIT $1`,
+    [limit],
+  );
+  return rows.map(toEvent);
+}
+
+export interface CategoryCount {
+  readonly name: string;
+  readonly eventCount: number;
+}
+
+export async function listCategories(db: Queryable): Promise<CategoryCount[]> {
+  const { rows } = await db.query<{ name: string; n: string }>(
+    `SELECT category AS name, count(*) AS n FROM events WHERE status = 'active'
+     GROUP BY category ORDER BY count(*) DESC, category`,
+  );
+  return rows.map((r) => ({ name: r.name, eventCount: Number(r.n) }));
+}
+
+function rethrowVenueFk(err: unknown, venueId: string | null | undefined): never {
+  if (sqlstateOf(err) === SQLSTATE.FOREIGN_KEY_VIOLATION) {
+    throw new ValidationError(`venue ${venueId ?? ''} does not exist`, { field: 'venue_id' });
+  }
+  throw err;
+}
+
+export async function createEvent(db: Queryable, input: EventInput, createdBy: string | null): Promise<CatalogEvent> {
+  try {
+    const { rows } = await db.query<DbEvent>(
+      `INSERT INTO events AS e (title, description, category, venue_id, start_date, end_date, status, featured,
+                                image_url, max_capacity, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${EVENT_COLUMNS}`,
+      [
+        input.title,
+        input.description ?? null,
+        input.category,
+        input.venue_id ?? null,
+        input.start_date,
+        input.end_date,
+        input.status ?? 'active',
+        input.featured ?? false,
+        input.image_url ?? null,
+        input.max_capacity ?? null,
+        createdBy,
+      ],
+    );
+    return toEvent(rows[0] as DbEvent);
+  } catch (err) {
+    rethrowVenueFk(err, input.venue_id);
+  }
+}
+
+const EVENT_UPDATE = {
+  title: { column: 'title' },
+  description: { column: 'description' },
+  category: { column: 'category' },
+  venue_id: { column: 'venue_id' },
+  start_date: { column: 'start_date', cast: 'timestamptz' },
+  end_date: { column: 'end_date', cast: 'timestamptz' },
+  status: { column: 'status' },
+  featured: { column: 'featured' },
+  image_url: { column: 'image_url' },
+  max_capacity: { column: 'max_capacity' },
+} as const;
+
+export async function updateEvent(
+  db: Queryable,
+  id: string,
+  patch: Partial<Omit<EventInput, 'status'>> & { status?: EventStatus },
+): Promise<CatalogEvent> {
+  const { sets, args } = buildUpdate(patch, EVENT_UPDATE);
+  args.push(id);
+  try {
+    const { rows } = await db.query<DbEvent>(
+      `UPDATE events AS e SET ${sets.join(', ')} WHERE e.id = $${args.length} RETURNING ${EVENT_COLUMNS}`,
+      args,
+    );
+    const row = rows[0];
+    if (!row) throw new NotFoundError('event', id);
+    return toEvent(row);
+  } catch (err) {
+    if (sqlstateOf(err) === SQLSTATE.CHECK_VIOLATION) {
+      throw new ValidationError('end_date must not be before start_date', { field: 'end_date' });
+    }
+    rethrowVenueFk(err, patch.venue_id);
+  }
+}
+
+/** Has anything been sold or held for this event? Such an event is never erased. */
+export async function hasSales(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query<{ sold: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM tickets WHERE event_id = $1)
+         OR EXISTS (SELECT 1 FROM reservations WHERE event_id = $1 AND status IN ('HELD', 'CONFIRMED'))
+         OR EXISTS (SELECT 1 FROM ticket_types WHERE event_id = $1 AND sold_quantity > 0) AS sold`,
+    [id],
+  );
+  return rows[0]?.sold === true;
+}
+
+export type RemoveOutcome = { readonly kind: 'deleted' } | { readonly kind: 'cancelled'; readonly event: CatalogEvent };
+
+/**
+ * DELETE semantics: an event with sales is cancelled (status, cancelled_at) and nothing is
+ * erased; an event without sales is deleted with its ticket types. Runs in the caller's
+ * transaction; the event row is locked so a concurrent sale cannot slip between check and delete.
+ */
+export async function removeEvent(db: Queryable, id: string): Promise<RemoveOutcome> {
+  const { rowCount } = await db.query('SELECT 1 FROM events WHERE id = $1 FOR UPDATE', [id]);
+  if (rowCount === 0) throw new NotFoundError('event', id);
+  if (await hasSales(db, id)) {
+    const { rows } = await db.query<DbEvent>(
+      `UPDATE events AS e SET status = 'cancelled', cancelled_at = coalesce(cancelled_at, now()), updated_at = now()
+       WHERE e.id = $1 RETURNING ${EVENT_COLUMNS}`,
+      [id],
+    );
+    return { kind: 'cancelled', event: toEvent(rows[0] as DbEvent) };
+  }
+  await db.query('DELETE FROM events WHERE id = $1', [id]);
+  return { kind: 'deleted' };
+}

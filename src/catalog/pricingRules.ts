@@ -1,0 +1,179 @@
+/** Pricing rules: row type, domain type, and one function per database operation. */
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { Queryable } from '../db/pool.js';
+import { buildUpdate } from '../db/update.js';
+import { decodeCursor, toPage, type Page } from './cursor.js';
+
+export type PricingRuleKind = 'demand' | 'time';
+
+/** kind demand: threshold is the sold share in basis points, so at most 100%. */
+export const MAX_DEMAND_THRESHOLD_BPS = 10_000;
+
+export interface DbPricingRule {
+  id: string;
+  event_id: string;
+  ticket_type_id: string | null;
+  name: string;
+  kind: PricingRuleKind;
+  threshold: number;
+  adjustment_bps: number;
+  active: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PricingRule {
+  readonly id: string;
+  readonly eventId: string;
+  readonly ticketTypeId: string | null;
+  readonly name: string;
+  readonly kind: PricingRuleKind;
+  readonly threshold: number;
+  readonly adjustmentBps: number;
+  readonly active: boolean;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface PricingRuleInput {
+  name: string;
+  kind: PricingRuleKind;
+  threshold: number;
+  adjustment_bps: number;
+  ticket_type_id?: string | null;
+  active?: boolean;
+}
+
+export const PRICING_RULE_COLUMNS =
+  'id, event_id, ticket_type_id, name, kind, threshold, adjustment_bps, active, created_at, updated_at';
+
+/**
+ * Exact (microsecond) keyset cursor value: a JS Date keeps only milliseconds, so a cursor
+ * built from it would repeat the last row of a page.
+ */
+export const CREATED_AT_KEY = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key`;
+
+export function toPricingRule(r: DbPricingRule): PricingRule {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    ticketTypeId: r.ticket_type_id,
+    name: r.name,
+    kind: r.kind,
+    threshold: r.threshold,
+    adjustmentBps: r.adjustment_bps,
+    active: r.active,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** NotFoundError('event', id) unless the event exists. */
+export async function requireEvent(db: Queryable, eventId: string): Promise<void> {
+  const { rows } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
+  if (rows.length === 0) throw new NotFoundError('event', eventId);
+}
+
+async function requireTicketTypeOfEvent(db: Queryable, eventId: string, ticketTypeId: string): Promise<void> {
+  const { rows } = await db.query('SELECT 1 FROM ticket_types WHERE id = $1 AND event_id = $2', [ticketTypeId, eventId]);
+  if (rows.length === 0) {
+    throw new ValidationError('ticket type does not belong to this event', { field: 'ticket_type_id', ticket_type_id: ticketTypeId });
+  }
+}
+
+function checkThreshold(kind: PricingRuleKind, threshold: number): void {
+  if (kind === 'demand' && threshold > MAX_DEMAND_THRESHOLD_BPS) {
+    throw new ValidationError('a demand threshold is a sold share in basis points (0..10000)', { field: 'threshold' });
+  }
+}
+
+export async function getPricingRule(db: Queryable, eventId: string, id: string, forUpdate = false): Promise<PricingRule> {
+  const { rows } = await db.query<DbPricingRule>(
+    `SELECT ${PRICING_RULE_COLUMNS} FROM pricing_rules WHERE id = $1 AND event_id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id, eventId],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError('pricing_rule', id);
+  return toPricingRule(row);
+}
+
+export async function listPricingRules(
+  db: Queryable,
+  eventId: string,
+  filter: { limit: number; cursor?: string },
+): Promise<Page<PricingRule>> {
+  await requireEvent(db, eventId);
+  const args: unknown[] = [eventId];
+  const where = ['event_id = $1'];
+  if (filter.cursor) {
+    const [createdAt, id] = decodeCursor(filter.cursor, 2);
+    args.push(createdAt, id);
+    where.push(`(created_at, id) > ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
+  }
+  args.push(filter.limit + 1);
+  const { rows } = await db.query<DbPricingRule & { created_key: string }>(
+    `SELECT ${PRICING_RULE_COLUMNS}, ${CREATED_AT_KEY} FROM pricing_rules WHERE ${where.join(' AND ')}
+     ORDER BY created_at, id LIMIT $${args.length}`,
+    args,
+  );
+  return toPage(rows, filter.limit, (r) => [r.created_key, r.id], toPricingRule);
+}
+
+export async function createPricingRule(db: Queryable, eventId: string, input: PricingRuleInput): Promise<PricingRule> {
+  await requireEvent(db, eventId);
+  checkThreshold(input.kind, input.threshold);
+  if (input.ticket_type_id) await requireTicketTypeOfEvent(db, eventId, input.ticket_type_id);
+  const { rows } = await db.query<DbPricingRule>(
+    `INSERT INTO pricing_rules (event_id, ticket_type_id, name, kind, threshold, adjustment_bps, active)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${PRICING_RULE_COLUMNS}`,
+    [
+      eventId,
+      input.ticket_type_id ?? null,
+      input.name,
+      input.kind,
+      input.threshold,
+      input.adjustment_bps,
+      input.active ?? true,
+    ],
+  );
+  return toPricingRule(rows[0] as DbPricingRule);
+}
+
+const PRICING_RULE_UPDATE = {
+  ticket_type_id: { column: 'ticket_type_id' },
+  name: { column: 'name' },
+  kind: { column: 'kind' },
+  threshold: { column: 'threshold' },
+  adjustment_bps: { column: 'adjustment_bps' },
+  active: { column: 'active' },
+} as const;
+
+/**
+ * Partial update: only the given fields change. The merged kind/threshold is checked
+ * against the stored row, so run it in a transaction (the row is locked FOR UPDATE).
+ */
+export async function updatePricingRule(
+  db: Queryable,
+  eventId: string,
+  id: string,
+  patch: Partial<PricingRuleInput>,
+): Promise<PricingRule> {
+  const current = await getPricingRule(db, eventId, id, true);
+  checkThreshold(patch.kind ?? current.kind, patch.threshold ?? current.threshold);
+  if (patch.ticket_type_id) await requireTicketTypeOfEvent(db, eventId, patch.ticket_type_id);
+  const { sets, args } = buildUpdate(patch, PRICING_RULE_UPDATE);
+  args.push(id, eventId);
+  const { rows } = await db.query<DbPricingRule>(
+    `UPDATE pricing_rules SET ${sets.join(', ')} WHERE id = $${args.length - 1} AND event_id = $${args.length}
+     RETURNING ${PRICING_RULE_COLUMNS}`,
+    args,
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError('pricing_rule', id);
+  return toPricingRule(row);
+}
+
+export async function deletePricingRule(db: Queryable, eventId: string, id: string): Promise<void> {
+  const res = await db.query('DELETE FROM pricing_rules WHERE id = $1 AND event_id = $2', [id, eventId]);
+  if (res.rowCount === 0) throw new NotFoundError('pricing_rule', id);
+}

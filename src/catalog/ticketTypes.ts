@@ -1,0 +1,245 @@
+/**
+ * Ticket types: row type, domain type, one function per database operation.
+ * Until the inventory actor lands, `available_quantity` here is the availability.
+ */
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Queryable } from '../db/pool.js';
+import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import { buildUpdate } from '../db/update.js';
+import { decodeCursor, toPage, type Page } from './cursor.js';
+import { int8 } from './money.js';
+
+export type TicketTypeStatus = 'active' | 'locked' | 'hidden' | 'deleted';
+
+export interface DbTicketType {
+  id: string;
+  event_id: string;
+  name: string;
+  description: string | null;
+  price_minor: string;
+  currency: string;
+  quantity: number;
+  available_quantity: number;
+  sold_quantity: number;
+  max_per_purchase: number;
+  min_per_purchase: number;
+  valid_from: Date | null;
+  valid_until: Date | null;
+  status: TicketTypeStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TicketType {
+  readonly id: string;
+  readonly eventId: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly priceMinor: number;
+  readonly currency: string;
+  readonly quantity: number;
+  readonly available: number;
+  readonly sold: number;
+  readonly maxPerPurchase: number;
+  readonly minPerPurchase: number;
+  readonly validFrom: Date | null;
+  readonly validUntil: Date | null;
+  readonly status: TicketTypeStatus;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface TicketTypeInput {
+  name: string;
+  description?: string | null;
+  price: { currency: string; amount_minor: number };
+  quantity: number;
+  max_per_purchase?: number;
+  min_per_purchase?: number;
+  valid_from?: string | null;
+  valid_until?: string | null;
+  status?: 'active' | 'locked' | 'hidden';
+}
+
+const COLUMNS =
+  'id, event_id, name, description, price_minor, currency, quantity, available_quantity, sold_quantity, max_per_purchase, min_per_purchase, valid_from, valid_until, status, created_at, updated_at';
+
+export function toTicketType(r: DbTicketType): TicketType {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    name: r.name,
+    description: r.description,
+    priceMinor: int8(r.price_minor),
+    currency: r.currency,
+    quantity: r.quantity,
+    available: r.available_quantity,
+    sold: r.sold_quantity,
+    maxPerPurchase: r.max_per_purchase,
+    minPerPurchase: r.min_per_purchase,
+    validFrom: r.valid_from,
+    validUntil: r.valid_until,
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Sale status a buyer sees, derived from availability, lock and sale window. */
+export type SaleStatus = 'on_sale' | 'sold_out' | 'locked' | 'not_yet_on_sale' | 'sale_ended';
+
+export function saleStatus(t: TicketType, now: Date): SaleStatus {
+  if (t.status === 'locked') return 'locked';
+  if (t.validFrom && now < t.validFrom) return 'not_yet_on_sale';
+  if (t.validUntil && now >= t.validUntil) return 'sale_ended';
+  return t.available > 0 ? 'on_sale' : 'sold_out';
+}
+
+export async function getTicketType(db: Queryable, id: string): Promise<TicketType> {
+  const { rows } = await db.query<DbTicketType>(
+    `SELECT ${COLUMNS} FROM ticket_types WHERE id = $1 AND status <> 'deleted'`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError('ticket type', id);
+  return toTicketType(row);
+}
+
+/** All visible ticket types of one event, cheapest first. */
+export async function listEventTicketTypes(db: Queryable, eventId: string, includeHidden = false): Promise<TicketType[]> {
+  const { rows } = await db.query<DbTicketType>(
+    `SELECT ${COLUMNS} FROM ticket_types WHERE event_id = $1 AND status <> 'deleted'
+       AND ($2 OR status <> 'hidden') ORDER BY price_minor, id`,
+    [eventId, includeHidden],
+  );
+  return rows.map(toTicketType);
+}
+
+export async function listTicketTypes(
+  db: Queryable,
+  f: { eventId?: string; limit: number; cursor?: string },
+): Promise<Page<TicketType>> {
+  const args: unknown[] = [];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  const where = ["status NOT IN ('deleted', 'hidden')"];
+  if (f.eventId) where.push(`event_id = ${arg(f.eventId)}`);
+  if (f.cursor) {
+    const [created, id] = decodeCursor(f.cursor, 2);
+    where.push(`(created_at, id) > (${arg(created)}::timestamptz, ${arg(id)}::uuid)`);
+  }
+  const { rows } = await db.query<DbTicketType>(
+    `SELECT ${COLUMNS} FROM ticket_types WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ${arg(f.limit + 1)}`,
+    args,
+  );
+  return toPage(rows, f.limit, (r) => [r.created_at.toISOString(), r.id], toTicketType);
+}
+
+function rethrowConstraint(err: unknown): never {
+  const state = sqlstateOf(err);
+  if (state === SQLSTATE.UNIQUE_VIOLATION) throw new ConflictError('a ticket type with this name exists for the event');
+  if (state === SQLSTATE.CHECK_VIOLATION) {
+    throw new ValidationError('ticket type values are inconsistent (min ≤ max per purchase, valid_from < valid_until)');
+  }
+  throw err;
+}
+
+export async function createTicketType(db: Queryable, eventId: string, input: TicketTypeInput): Promise<TicketType> {
+  const { rowCount } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
+  if (rowCount === 0) throw new NotFoundError('event', eventId);
+  try {
+    const { rows } = await db.query<DbTicketType>(
+      `INSERT INTO ticket_types (event_id, name, description, price_minor, currency, quantity, available_quantity,
+                                 max_per_purchase, min_per_purchase, valid_from, valid_until, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+      [
+        eventId,
+        input.name,
+        input.description ?? null,
+        input.price.amount_minor,
+        input.price.currency,
+        input.quantity,
+        input.max_per_purchase ?? 10,
+        input.min_per_purchase ?? 1,
+        input.valid_from ?? null,
+        input.valid_until ?? null,
+        input.status ?? 'active',
+      ],
+    );
+    return toTicketType(rows[0] as DbTicketType);
+  } catch (err) {
+    rethrowConstraint(err);
+  }
+}
+
+const TICKET_TYPE_UPDATE = {
+  name: { column: 'name' },
+  description: { column: 'description' },
+  price_minor: { column: 'price_minor' },
+  currency: { column: 'currency' },
+  max_per_purchase: { column: 'max_per_purchase' },
+  min_per_purchase: { column: 'min_per_purchase' },
+  valid_from: { column: 'valid_from', cast: 'timestamptz' },
+  valid_until: { column: 'valid_until', cast: 'timestamptz' },
+  status: { column: 'status' },
+} as const;
+
+/**
+ * Partial update of one event's ticket type. A new `quantity` keeps what is sold: the
+ * available count moves by the same delta and the change is refused below sold + held.
+ * The row is locked for the read-modify-write.
+ */
+export async function updateTicketType(
+  db: Queryable,
+  eventId: string,
+  id: string,
+  patch: Partial<TicketTypeInput>,
+): Promise<TicketType> {
+  const { rows: current } = await db.query<DbTicketType>(
+    `SELECT ${COLUMNS} FROM ticket_types WHERE id = $1 AND event_id = $2 AND status <> 'deleted' FOR UPDATE`,
+    [id, eventId],
+  );
+  const row = current[0];
+  if (!row) throw new NotFoundError('ticket type', id);
+  const { price, quantity, ...rest } = patch;
+  const { sets, args } = buildUpdate(
+    { ...rest, price_minor: price?.amount_minor, currency: price?.currency },
+    TICKET_TYPE_UPDATE,
+  );
+  if (quantity !== undefined) {
+    const committed = row.quantity - row.available_quantity;
+    if (quantity < committed) {
+      throw new ConflictError(`quantity ${quantity} is below the ${committed} tickets sold or held`, {
+        sold_or_held: committed,
+      });
+    }
+    args.push(quantity);
+    sets.push(`quantity = $${args.length}`, `available_quantity = $${args.length} - ${committed}`);
+  }
+  args.push(id);
+  try {
+    const { rows } = await db.query<DbTicketType>(
+      `UPDATE ticket_types SET ${sets.join(', ')} WHERE id = $${args.length} RETURNING ${COLUMNS}`,
+      args,
+    );
+    return toTicketType(rows[0] as DbTicketType);
+  } catch (err) {
+    rethrowConstraint(err);
+  }
+}
+
+/** Refused with CONFLICT once anything was sold or is held; otherwise removed. */
+export async function deleteTicketType(db: Queryable, eventId: string, id: string): Promise<void> {
+  const { rows } = await db.query<{ quantity: number; available_quantity: number; tickets: boolean }>(
+    `SELECT quantity, available_quantity, EXISTS (SELECT 1 FROM tickets WHERE ticket_type_id = $1) AS tickets
+     FROM ticket_types WHERE id = $1 AND event_id = $2 AND status <> 'deleted' FOR UPDATE`,
+    [id, eventId],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError('ticket type', id);
+  if (row.tickets || row.quantity !== row.available_quantity) {
+    throw new ConflictError('ticket type has sold or held tickets; lock it instead', {
+      sold_or_held: row.quantity - row.available_quantity,
+    });
+  }
+  await db.query('DELETE FROM ticket_types WHERE id = $1', [id]);
+}

@@ -1,0 +1,150 @@
+/**
+ * `npm run dev`: local Postgres + Redis (or DATABASE_URL / REDIS_URL from the
+ * environment), migrate, seed once, then serve with a dev JWT secret and print a banner.
+ * SIGINT/SIGTERM stop the service, then Redis, then Postgres; a second signal exits at once.
+ */
+import path from 'node:path';
+import { SignJWT } from 'jose';
+import { formatSeedResult } from '../cli/commands/seed.js';
+import { connect, describeError } from '../cli/db.js';
+import { seedDatabase } from '../cli/seedWriter.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { migrate } from '../db/migrate.js';
+import { redactUrl } from '../observability/logger.js';
+import { startService } from '../service.js';
+import { formatBanner, type BannerInfo } from './banner.js';
+import { dataDir, devJwtSecret, ensureDatabase, stablePort, stopStalePostgres, stopStaleRedis } from './devStack.js';
+import { ensureBinaries, startPostgres, startRedis, writePrivate, type Binaries } from './localStack.js';
+
+const DEV_DATABASE = 'ticket_dev';
+const say = (line: string): void => void process.stdout.write(`dev: ${line}\n`);
+
+/** Things to stop on the way out, in start order (stopped in reverse). */
+const running: { readonly name: string; readonly stop: () => Promise<void> }[] = [];
+let stopRequested = false;
+let startedUp = false;
+let shutdownPromise: Promise<void> | undefined;
+
+function shutdown(exitCode: number): Promise<void> {
+  shutdownPromise ??= (async () => {
+    for (let step = running.pop(); step; step = running.pop()) {
+      try {
+        say(`stopping ${step.name}…`);
+        await step.stop();
+      } catch (err) {
+        process.stderr.write(`dev: stopping ${step.name} failed: ${describeError(err)}\n`);
+      }
+    }
+    process.exit(exitCode);
+  })();
+  return shutdownPromise;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stopRequested) {
+    process.stderr.write(`dev: second ${signal}: exiting now\n`);
+    process.exit(130);
+  }
+  stopRequested = true;
+  // During start-up the current step finishes first, then startUp() sees the flag.
+  if (startedUp) void shutdown(0);
+  else say(`${signal}: stopping after the current start-up step (again to force)…`);
+}
+
+/** Only variables with a value: an empty one must not mask a dev default. */
+function setEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+async function localPostgres(bins: Binaries): Promise<string> {
+  const base = path.join(dataDir(), 'postgres');
+  await stopStalePostgres(bins, base);
+  const port = await stablePort('postgres');
+  say(`starting postgres on 127.0.0.1:${port} (data in .data/postgres)…`);
+  const pgServer = await startPostgres(bins, { dataDir: base, port });
+  running.push({ name: 'postgres', stop: () => pgServer.stop() });
+  if (await ensureDatabase(pgServer.url('postgres'), DEV_DATABASE)) say(`created database ${DEV_DATABASE}`);
+  return pgServer.url(DEV_DATABASE);
+}
+
+async function localRedis(bins: Binaries): Promise<string> {
+  const dir = path.join(dataDir(), 'redis');
+  const pidFile = path.join(dataDir(), 'redis.pid');
+  await stopStaleRedis(pidFile);
+  const port = await stablePort('redis');
+  say(`starting redis on 127.0.0.1:${port}…`);
+  const redis = await startRedis(bins, { dir, port });
+  running.push({ name: 'redis', stop: () => redis.stop() });
+  if (redis.process.pid !== undefined) await writePrivate(pidFile, `${redis.process.pid}\n`);
+  return redis.url;
+}
+
+async function prepareDatabase(url: string, ssl: boolean): Promise<void> {
+  const client = await connect({ url, ssl }, 'ticket-dev');
+  try {
+    const migrated = await migrate(client);
+    say(migrated.applied.length ? `applied migrations: ${migrated.applied.join(', ')}` : 'migrations up to date');
+    const seeded = await seedDatabase(client, { events: 50 });
+    say(seeded.seeded ? formatSeedResult(seeded).join(' ') : `already seeded (${seeded.existingEvents} events)`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function adminToken(config: Config): Promise<BannerInfo['token']> {
+  if (config.auth.disabled) return { note: 'AUTH_DISABLED=true: admin endpoints need no token.' };
+  if (!config.auth.jwtSecret) return { note: 'JWT_JWKS_URL is set without JWT_SECRET: get an admin token from the Auth Service.' };
+  const token = await new SignJWT({ roles: ['admin'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('dev-admin')
+    .setIssuedAt()
+    .setExpirationTime('12h')
+    .sign(new TextEncoder().encode(config.auth.jwtSecret));
+  const file = path.join(dataDir(), 'dev-admin-token');
+  await writePrivate(file, `${token}\n`);
+  return { value: token, file: path.relative(process.cwd(), file) || file };
+}
+
+async function startUp(): Promise<void> {
+  const env = setEnv();
+  let bins: Binaries | undefined;
+  const binaries = async () => (bins ??= await ensureBinaries(say));
+  const databaseUrl = env.DATABASE_URL ?? (await localPostgres(await binaries()));
+  if (stopRequested) return shutdown(0);
+  const redisUrl = env.REDIS_URL ?? (await localRedis(await binaries()));
+  if (stopRequested) return shutdown(0);
+
+  const databaseSsl = env.DATABASE_SSL ?? 'false';
+  await prepareDatabase(databaseUrl, ['true', '1', 'yes'].includes(databaseSsl)).catch((err: unknown) => {
+    throw new Error(`preparing ${redactUrl(databaseUrl)}: ${describeError(err)}`, { cause: err });
+  });
+  if (stopRequested) return shutdown(0);
+
+  const config = loadConfig({
+    DATABASE_SSL: databaseSsl,
+    REDIS_DATABASE: '0',
+    GRPC_TLS_ENABLED: 'false',
+    JWT_SECRET: await devJwtSecret(),
+    LOG_LEVEL: 'info',
+    ...env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    NODE_ENV: 'development',
+  });
+  const service = await startService(config, { host: '127.0.0.1' });
+  running.push({ name: 'service', stop: () => service.stop() });
+  startedUp = true;
+  if (stopRequested) return shutdown(0);
+
+  const token = await adminToken(config);
+  process.stdout.write(formatBanner({ httpUrl: service.httpUrl, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token }));
+}
+
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+startUp().catch(async (err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : describeError(err);
+  process.stderr.write(`dev: failed to start: ${message}\n`);
+  startedUp = true;
+  await shutdown(1);
+});

@@ -1,0 +1,122 @@
+/**
+ * The persistent local stack behind `npm run dev`: Postgres and Redis under
+ * `<repo>/.data/` (gitignored), on ports remembered in `.data/ports.json` so URLs stay
+ * stable across restarts, plus a dev JWT secret generated once (`.data/dev-jwt-secret`).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { z } from 'zod';
+import { freePort, writePrivate, type Binaries } from './localStack.js';
+
+const exec = promisify(execFile);
+
+/** Repository root, from src/dev (tsx) or dist/src/dev (compiled). */
+export function repoRoot(): string {
+  const candidates = ['../../', '../../../'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((dir) => existsSync(path.join(dir, 'package.json'))) ?? process.cwd();
+}
+
+export const dataDir = (): string => path.join(repoRoot(), '.data');
+
+const portsSchema = z.object({
+  postgres: z.number().int().min(1).max(65535).optional(),
+  redis: z.number().int().min(1).max(65535).optional(),
+});
+export type DevPorts = z.infer<typeof portsSchema>;
+
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The remembered port if it is still free, else a new free one (and remember it). */
+export async function stablePort(service: keyof DevPorts): Promise<number> {
+  const file = path.join(dataDir(), 'ports.json');
+  let ports: DevPorts = {};
+  try {
+    ports = portsSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch {
+    // Missing or unreadable: start afresh.
+  }
+  const remembered = ports[service];
+  if (remembered !== undefined && (await isFree(remembered))) return remembered;
+  const port = await freePort();
+  // Not safe to call concurrently for both services: callers do one after the other.
+  await writePrivate(file, `${JSON.stringify({ ...ports, [service]: port }, null, 2)}\n`);
+  return port;
+}
+
+/**
+ * A dev run killed with SIGKILL leaves its Postgres running on our data folder, which
+ * would make `pg_ctl start` fail: stop it first (errors ignored: there may be nothing to stop).
+ */
+export async function stopStalePostgres(bins: Binaries, base: string): Promise<void> {
+  const pgdata = path.join(base, 'pgdata');
+  if (!existsSync(path.join(pgdata, 'postmaster.pid'))) return;
+  const pgCtl = path.join(bins.pgBin, 'pg_ctl');
+  const args = ['stop', '-w', '-m', 'fast', '-D', pgdata];
+  const asRoot = process.getuid?.() === 0;
+  await (asRoot ? exec('runuser', ['-u', 'postgres', '--', pgCtl, ...args]) : exec(pgCtl, args)).catch(() => undefined);
+}
+
+/**
+ * Likewise a killed dev run orphans its redis-server: `pidFile` holds the pid we
+ * recorded; stop that process only if it still is a redis-server.
+ */
+export async function stopStaleRedis(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).trim());
+  } catch {
+    return;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 1) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('redis-server')) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Create `database` on the server behind `adminUrl` (a URL to the `postgres` db) if missing. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<boolean> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`invalid database name ${database}`);
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rowCount) return false;
+    // Identifiers cannot be parameters; the name is checked above.
+    await client.query(`CREATE DATABASE ${database}`);
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The dev HS256 secret: 48 hex characters, created once, readable only by us. */
+export async function devJwtSecret(): Promise<string> {
+  const file = path.join(dataDir(), 'dev-jwt-secret');
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (/^[0-9a-f]{48}$/.test(existing)) return existing;
+  } catch {
+    // Not created yet.
+  }
+  const secret = randomBytes(24).toString('hex');
+  await writePrivate(file, `${secret}\n`);
+  return secret;
+}

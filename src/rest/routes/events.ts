@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { limitSchema } from '../../catalog/cursor.js';
+import {
+  createEvent,
+  listCategories,
+  listEvents,
+  listFeatured,
+  removeEvent,
+  updateEvent,
+} from '../../catalog/events.js';
+import { withTransaction } from '../../db/pool.js';
+import { searchEvents } from '../../search/postgresSearch.js';
+import type { Principal } from '../../auth/verifier.js';
+import { loadEventDetail } from '../eventDetail.js';
+import type { RestDeps } from '../deps.js';
+import { route, type RouteSpec } from '../route.js';
+import { idParams, isoDate, queryBool, text } from '../schemas.js';
+import { eventDetailJson, eventJson, eventView, pageOf } from '../views.js';
+
+const listQuery = z.object({
+  category: text(100).optional(),
+  city: text(100).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  featured: queryBool.optional(),
+  q: text(200).optional(),
+  limit: limitSchema,
+  cursor: z.string().max(1000).optional(),
+});
+
+const eventFields = {
+  title: text(255),
+  description: z.string().max(20_000).nullable().optional(),
+  category: text(100),
+  venue_id: z.uuid().nullable().optional(),
+  start_date: isoDate,
+  end_date: isoDate,
+  status: z.enum(['draft', 'active']).optional(),
+  featured: z.boolean().optional(),
+  image_url: z.url({ protocol: /^https?$/ }).max(500).nullable().optional(),
+  max_capacity: z.number().int().min(0).max(10_000_000).nullable().optional(),
+};
+
+const endAfterStart = (e: { start_date?: string; end_date?: string }) =>
+  !e.start_date || !e.end_date || Date.parse(e.end_date) >= Date.parse(e.start_date);
+const endMsg = { message: 'end_date must not be before start_date', path: ['end_date'] };
+
+const createBody = z.strictObject(eventFields).refine(endAfterStart, endMsg);
+const updateBody = z
+  .strictObject({ ...eventFields, status: z.enum(['draft', 'active', 'completed']).optional() })
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, { message: 'no fields to update' })
+  .refine(endAfterStart, endMsg);
+
+const searchJson = z.object({
+  items: z.array(eventJson),
+  total: z.number().int(),
+  next_cursor: z.string().nullable(),
+  suggestions: z.array(z.string()),
+  facets: z.object({
+    category: z.array(z.object({ value: z.string(), count: z.number().int() })),
+    city: z.array(z.object({ value: z.string(), count: z.number().int() })),
+  }),
+});
+
+export function eventRoutes(deps: RestDeps): RouteSpec[] {
+  const { pool, eventCache, config } = deps;
+  return [
+    route({
+      method: 'get',
+      path: '/events',
+      summary: 'List active events (filters, cursor pagination by start date)',
+      tag: 'events',
+      auth: 'public',
+      query: listQuery,
+      responses: { 200: { description: 'A page of events', schema: pageOf(eventJson) } },
+      handler: async ({ query }) => {
+        const page = await listEvents(pool, query);
+        return { body: { items: page.items.map(eventView), next_cursor: page.next_cursor } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/events/search',
+      summary: 'Full-text search with suggestions and facets',
+      tag: 'events',
+      auth: 'public',
+      query: z.object({
+        q: text(200),
+        category: text(100).optional(),
+        city: text(100).optional(),
+        limit: limitSchema,
+        cursor: z.string().max(200).optional(),
+      }),
+      responses: { 200: { description: 'Matches, suggestions and facet counts', schema: searchJson } },
+      handler: async ({ query }) => {
+        const result = await searchEvents(pool, query, {
+          fuzzy: config.search.fuzzyMatch,
+          suggestionLimit: config.search.suggestionLimit,
+          maxResults: config.search.maxResults,
+        });
+        return { body: { ...result, items: result.items.map(eventView) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/events/categories',
+      summary: 'Categories of active events with counts',
+      tag: 'events',
+      auth: 'public',
+      responses: {
+        200: {
+          description: 'Categories',
+          schema: z.object({ items: z.array(z.object({ name: z.string(), event_count: z.number().int() })) }),
+        },
+      },
+      handler: async () => ({
+        body: { items: (await listCategories(pool)).map((c) => ({ name: c.name, event_count: c.eventCount })) },
+      }),
+    }),
+    route({
+      method: 'get',
+      path: '/events/featured',
+      summary: 'Featured upcoming events',
+      tag: 'events',
+      auth: 'public',
+      query: z.object({ limit: limitSchema }),
+      responses: { 200: { description: 'Featured events', schema: z.object({ items: z.array(eventJson) }) } },
+      handler: async ({ query }) => ({ body: { items: (await listFeatured(pool, query.limit)).map(eventView) } }),
+    }),
+    route({
+      method: 'get',
+      path: '/events/:id',
+      summary: 'Event detail with venue and ticket types (cached)',
+      tag: 'events',
+      auth: 'public',
+      params: idParams,
+      responses: { 200: { description: 'The event', schema: eventDetailJson } },
+      handler: async ({ params }) => ({
+        body: await eventCache.getOrLoad(params.id, () => loadEventDetail(pool, params.id)),
+      }),
+    }),
+    route({
+      method: 'post',
+      path: '/events',
+      summary: 'Create an event',
+      tag: 'events',
+      auth: 'admin',
+      body: createBody,
+      responses: { 201: { description: 'Created', schema: eventJson } },
+      handler: async ({ body, ctx }) => {
+        const principal = ctx.state.principal as Principal;
+        const event = await createEvent(pool, body, principal.subject);
+        return { status: 201, body: eventView(event), headers: { Location: `/events/${event.id}` } };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/events/:id',
+      summary: 'Update an event (partial)',
+      tag: 'events',
+      auth: 'admin',
+      params: idParams,
+      body: updateBody,
+      responses: { 200: { description: 'Updated', schema: eventJson } },
+      handler: async ({ params, body }) => {
+        const event = await updateEvent(pool, params.id, body);
+        await eventCache.invalidate(params.id);
+        return { body: eventView(event) };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/events/:id',
+      summary: 'Delete an event; one with sales is cancelled instead and nothing is erased',
+      tag: 'events',
+      auth: 'admin',
+      params: idParams,
+      responses: {
+        200: { description: 'Cancelled (the event had sales)', schema: eventJson },
+        204: { description: 'Deleted (no sales)' },
+      },
+      handler: async ({ params }) => {
+        const outcome = await withTransaction(pool, (client) => removeEvent(client, params.id));
+        await eventCache.invalidate(params.id);
+        return outcome.kind === 'cancelled' ? { status: 200, body: eventView(outcome.event) } : { status: 204 };
+      },
+    }),
+  ];
+}

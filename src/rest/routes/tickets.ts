@@ -1,0 +1,170 @@
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import { limitSchema } from '../../catalog/cursor.js';
+import { moneyInputSchema } from '../../catalog/money.js';
+import {
+  createTicketType,
+  deleteTicketType,
+  getTicketType,
+  listTicketTypes,
+  updateTicketType,
+} from '../../catalog/ticketTypes.js';
+import { withTransaction } from '../../db/pool.js';
+import { loadAvailability } from '../availability.js';
+import type { RestDeps } from '../deps.js';
+import { route, type RouteSpec } from '../route.js';
+import { idParams, isoDate, text, uuid } from '../schemas.js';
+import { availabilityJson, pageOf, ticketTypeJson, ticketTypeView } from '../views.js';
+
+/** SSE keep-alive comment interval; below common 60 s proxy idle timeouts. */
+const SSE_HEARTBEAT_MS = 15_000;
+
+const ticketTypeFields = {
+  name: text(100),
+  description: z.string().max(5000).nullable().optional(),
+  price: moneyInputSchema,
+  quantity: z.number().int().min(0).max(10_000_000),
+  max_per_purchase: z.number().int().min(1).max(1000).optional(),
+  min_per_purchase: z.number().int().min(1).max(1000).optional(),
+  valid_from: isoDate.nullable().optional(),
+  valid_until: isoDate.nullable().optional(),
+  status: z.enum(['active', 'locked', 'hidden']).optional(),
+};
+
+type Limits = { min_per_purchase?: number; max_per_purchase?: number; valid_from?: string | null; valid_until?: string | null };
+const consistent = (t: Limits) =>
+  (t.min_per_purchase === undefined || t.max_per_purchase === undefined || t.min_per_purchase <= t.max_per_purchase) &&
+  (!t.valid_from || !t.valid_until || Date.parse(t.valid_until) > Date.parse(t.valid_from));
+const consistentMsg = { message: 'min_per_purchase must be ≤ max_per_purchase and valid_from before valid_until' };
+
+const createBody = z.strictObject(ticketTypeFields).refine(consistent, consistentMsg);
+const updateBody = z
+  .strictObject(ticketTypeFields)
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, { message: 'no fields to update' })
+  .refine(consistent, consistentMsg);
+const typeParams = z.object({ id: uuid, type: uuid });
+
+export function ticketRoutes(deps: RestDeps): RouteSpec[] {
+  const { pool, eventCache, availability } = deps;
+
+  /** After an admin write: drop the cached detail and push fresh availability to watchers. */
+  async function changed(eventId: string): Promise<void> {
+    await eventCache.invalidate(eventId);
+    try {
+      await availability.publish(eventId, await loadAvailability(pool, eventId));
+    } catch (err) {
+      deps.log.warn({ err, eventId }, 'availability publish failed');
+    }
+  }
+
+  return [
+    route({
+      method: 'get',
+      path: '/events/:id/tickets',
+      summary: 'Live availability and current price per ticket type',
+      tag: 'tickets',
+      auth: 'public',
+      params: idParams,
+      responses: { 200: { description: 'Availability', schema: availabilityJson } },
+      handler: async ({ params }) => ({ body: await loadAvailability(pool, params.id) }),
+    }),
+    route({
+      method: 'get',
+      path: '/events/:id/availability/stream',
+      summary: 'Server-sent events: the availability snapshot at once, then every change',
+      tag: 'tickets',
+      auth: 'public',
+      params: idParams,
+      raw: true,
+      responses: { 200: { description: 'text/event-stream of `availability` events' } },
+      handler: async ({ params, ctx }) => {
+        const first = await loadAvailability(pool, params.id);
+        const stream = new PassThrough();
+        const send = (json: string) => stream.write(`event: availability\ndata: ${json}\n\n`);
+        ctx.req.socket.setTimeout(0);
+        ctx.req.socket.setNoDelay(true);
+        ctx.status = 200;
+        ctx.type = 'text/event-stream';
+        ctx.set({ 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+        ctx.body = stream;
+        const unsubscribe = await availability.subscribe(params.id, send);
+        send(JSON.stringify(first));
+        const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+        heartbeat.unref();
+        ctx.req.once('close', () => {
+          clearInterval(heartbeat);
+          stream.end();
+          unsubscribe().catch(() => undefined);
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/tickets/types',
+      summary: 'List ticket types (optionally of one event)',
+      tag: 'tickets',
+      auth: 'public',
+      query: z.object({ event_id: uuid.optional(), limit: limitSchema, cursor: z.string().max(1000).optional() }),
+      responses: { 200: { description: 'A page of ticket types', schema: pageOf(ticketTypeJson) } },
+      handler: async ({ query }) => {
+        const page = await listTicketTypes(pool, { eventId: query.event_id, limit: query.limit, cursor: query.cursor });
+        return { body: { items: page.items.map((t) => ticketTypeView(t)), next_cursor: page.next_cursor } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/tickets/:id',
+      summary: 'Get a ticket type',
+      tag: 'tickets',
+      auth: 'public',
+      params: idParams,
+      responses: { 200: { description: 'The ticket type', schema: ticketTypeJson } },
+      handler: async ({ params }) => ({ body: ticketTypeView(await getTicketType(pool, params.id)) }),
+    }),
+    route({
+      method: 'post',
+      path: '/events/:id/tickets',
+      summary: 'Add a ticket type to an event',
+      tag: 'tickets',
+      auth: 'admin',
+      params: idParams,
+      body: createBody,
+      responses: { 201: { description: 'Created', schema: ticketTypeJson } },
+      handler: async ({ params, body }) => {
+        const created = await createTicketType(pool, params.id, body);
+        await changed(params.id);
+        return { status: 201, body: ticketTypeView(created) };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/events/:id/tickets/:type',
+      summary: 'Update a ticket type (partial); quantity is refused below sold + held',
+      tag: 'tickets',
+      auth: 'admin',
+      params: typeParams,
+      body: updateBody,
+      responses: { 200: { description: 'Updated', schema: ticketTypeJson } },
+      handler: async ({ params, body }) => {
+        const updated = await withTransaction(pool, (c) => updateTicketType(c, params.id, params.type, body));
+        await changed(params.id);
+        return { body: ticketTypeView(updated) };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/events/:id/tickets/:type',
+      summary: 'Delete a ticket type; refused (409) once tickets are sold or held',
+      tag: 'tickets',
+      auth: 'admin',
+      params: typeParams,
+      responses: { 204: { description: 'Deleted' } },
+      handler: async ({ params }) => {
+        await withTransaction(pool, (c) => deleteTicketType(c, params.id, params.type));
+        await changed(params.id);
+        return { status: 204 };
+      },
+    }),
+  ];
+}

@@ -102,6 +102,17 @@ export async function getEvent(db: Queryable, id: string): Promise<CatalogEvent>
   return toEvent(row);
 }
 
+/** NOT_FOUND unless the event exists. */
+export async function requireEvent(db: Queryable, eventId: string): Promise<void> {
+  const { rowCount } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
+  if (rowCount === 0) throw new NotFoundError('event', eventId);
+}
+
+/** `text` as a literal LIKE/ILIKE pattern: its `%`, `_` and `\` match only themselves. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
 /** Keyset pagination on (start_date, id); every filter is a bound parameter. */
 export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<CatalogEvent>> {
   const args: unknown[] = [];
@@ -114,8 +125,7 @@ export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<Ca
   if (f.to) where.push(`e.start_date < ${arg(f.to)}::timestamptz`);
   if (f.featured !== undefined) where.push(`e.featured = ${arg(f.featured)}`);
   if (f.q) {
-    const q = arg(f.q);
-    where.push(`(e.search_vector @@ websearch_to_tsquery('simple', ${q}) OR e.title ILIKE '%' || ${q} || '%')`);
+    where.push(`(e.search_vector @@ websearch_to_tsquery('simple', ${arg(f.q)}) OR e.title ILIKE ${arg(`%${escapeLike(f.q)}%`)})`);
   }
   if (f.cursor) {
     const [start, id] = decodeCursor(f.cursor, 2);

@@ -3,6 +3,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { Queryable } from '../db/pool.js';
 import { buildUpdate } from '../db/update.js';
 import { decodeCursor, toPage, type Page } from './cursor.js';
+import { requireEvent } from './events.js';
 
 export type PricingRuleKind = 'demand' | 'time';
 
@@ -47,12 +48,6 @@ export interface PricingRuleInput {
 export const PRICING_RULE_COLUMNS =
   'id, event_id, ticket_type_id, name, kind, threshold, adjustment_bps, active, created_at, updated_at';
 
-/**
- * Exact (microsecond) keyset cursor value: a JS Date keeps only milliseconds, so a cursor
- * built from it would repeat the last row of a page.
- */
-export const CREATED_AT_KEY = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key`;
-
 export function toPricingRule(r: DbPricingRule): PricingRule {
   return {
     id: r.id,
@@ -69,11 +64,6 @@ export function toPricingRule(r: DbPricingRule): PricingRule {
 }
 
 /** NotFoundError('event', id) unless the event exists. */
-export async function requireEvent(db: Queryable, eventId: string): Promise<void> {
-  const { rows } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
-  if (rows.length === 0) throw new NotFoundError('event', eventId);
-}
-
 async function requireTicketTypeOfEvent(db: Queryable, eventId: string, ticketTypeId: string): Promise<void> {
   const { rows } = await db.query('SELECT 1 FROM ticket_types WHERE id = $1 AND event_id = $2', [ticketTypeId, eventId]);
   if (rows.length === 0) {
@@ -111,12 +101,12 @@ export async function listPricingRules(
     where.push(`(created_at, id) > ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
   }
   args.push(filter.limit + 1);
-  const { rows } = await db.query<DbPricingRule & { created_key: string }>(
-    `SELECT ${PRICING_RULE_COLUMNS}, ${CREATED_AT_KEY} FROM pricing_rules WHERE ${where.join(' AND ')}
+  const { rows } = await db.query<DbPricingRule>(
+    `SELECT ${PRICING_RULE_COLUMNS} FROM pricing_rules WHERE ${where.join(' AND ')}
      ORDER BY created_at, id LIMIT $${args.length}`,
     args,
   );
-  return toPage(rows, filter.limit, (r) => [r.created_key, r.id], toPricingRule);
+  return toPage(rows, filter.limit, (r) => [r.created_at.toISOString(), r.id], toPricingRule);
 }
 
 export async function createPricingRule(db: Queryable, eventId: string, input: PricingRuleInput): Promise<PricingRule> {

@@ -5,7 +5,7 @@ import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import { buildUpdate } from '../db/update.js';
 import { decodeCursor, toPage, type Page } from './cursor.js';
 import { int8 } from './money.js';
-import { CREATED_AT_KEY, requireEvent } from './pricingRules.js';
+import { requireEvent } from './events.js';
 
 export interface DbPromoCode {
   id: string;
@@ -126,12 +126,12 @@ export async function listPromoCodes(
     where.push(`(created_at, id) > ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
   }
   args.push(filter.limit + 1);
-  const { rows } = await db.query<DbPromoCode & { created_key: string }>(
-    `SELECT ${PROMO_CODE_COLUMNS}, ${CREATED_AT_KEY} FROM promo_codes WHERE ${where.join(' AND ')}
+  const { rows } = await db.query<DbPromoCode>(
+    `SELECT ${PROMO_CODE_COLUMNS} FROM promo_codes WHERE ${where.join(' AND ')}
      ORDER BY created_at, id LIMIT $${args.length}`,
     args,
   );
-  return toPage(rows, filter.limit, (r) => [r.created_key, r.id], toPromoCode);
+  return toPage(rows, filter.limit, (r) => [r.created_at.toISOString(), r.id], toPromoCode);
 }
 
 export async function createPromoCode(db: Queryable, eventId: string, input: PromoCodeInput): Promise<PromoCode> {

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queryable } from '../db/pool.js';
 import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import { buildUpdate } from '../db/update.js';
+import { requireEvent } from './events.js';
 import { decodeCursor, toPage, type Page } from './cursor.js';
 import { int8 } from './money.js';
 
@@ -144,8 +145,7 @@ function rethrowConstraint(err: unknown): never {
 }
 
 export async function createTicketType(db: Queryable, eventId: string, input: TicketTypeInput): Promise<TicketType> {
-  const { rowCount } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
-  if (rowCount === 0) throw new NotFoundError('event', eventId);
+  await requireEvent(db, eventId);
   try {
     const { rows } = await db.query<DbTicketType>(
       `INSERT INTO ticket_types (event_id, name, description, price_minor, currency, quantity, available_quantity,

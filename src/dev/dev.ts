@@ -40,12 +40,21 @@ function shutdown(exitCode: number): Promise<void> {
   return shutdownPromise;
 }
 
+/**
+ * One Ctrl-C reaches us more than once within milliseconds: from the terminal (whole
+ * process group) and relayed by `npm run` and by tsx. Repeats this close count as one.
+ */
+const DUPLICATE_SIGNAL_MS = 500;
+let firstSignalAt = 0;
+
 function onSignal(signal: NodeJS.Signals): void {
+  if (stopRequested && Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
   if (stopRequested) {
     process.stderr.write(`dev: second ${signal}: exiting now\n`);
     process.exit(130);
   }
   stopRequested = true;
+  firstSignalAt = Date.now();
   // During start-up the current step finishes first, then startUp() sees the flag.
   if (startedUp) void shutdown(0);
   else say(`${signal}: stopping after the current start-up step (again to force)…`);

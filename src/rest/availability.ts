@@ -7,10 +7,10 @@ import type { Queryable } from '../db/pool.js';
 import type { AvailabilityJson } from './views.js';
 import { money } from '../catalog/money.js';
 import { listEventTicketTypes, saleStatus } from '../catalog/ticketTypes.js';
-import { getEvent } from '../catalog/events.js';
+import { requireEvent } from '../catalog/events.js';
 
 export async function loadAvailability(db: Queryable, eventId: string, now = new Date()): Promise<AvailabilityJson> {
-  await getEvent(db, eventId); // NOT_FOUND for unknown events
+  await requireEvent(db, eventId);
   const types = await listEventTicketTypes(db, eventId);
   const version = types.reduce((v, t) => Math.max(v, t.updatedAt.getTime()), 0);
   return {

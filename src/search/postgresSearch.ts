@@ -6,7 +6,8 @@
  */
 import type { Queryable } from '../db/pool.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
-import { EVENT_COLUMNS, toEvent, type CatalogEvent, type DbEvent } from '../catalog/events.js';
+import { escapeLike, EVENT_COLUMNS, toEvent, type CatalogEvent, type DbEvent } from '../catalog/events.js';
+import { ValidationError } from '../errors.js';
 
 export interface SearchQuery {
   readonly q: string;
@@ -37,8 +38,9 @@ export interface SearchResult {
 
 export async function searchEvents(db: Queryable, query: SearchQuery, options: SearchOptions): Promise<SearchResult> {
   const offset = query.cursor ? Number(decodeCursor(query.cursor, 1)[0]) : 0;
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new ValidationError('invalid cursor', { field: 'cursor' });
   const limit = Math.min(query.limit, options.maxResults);
-  const args: unknown[] = [query.q, options.fuzzy];
+  const args: unknown[] = [query.q, options.fuzzy, `%${escapeLike(query.q)}%`];
   const filters: string[] = [];
   if (query.category) filters.push(`lower(e.category) = lower($${args.push(query.category)})`);
   if (query.city) filters.push(`lower(v.city) = lower($${args.push(query.city)})`);
@@ -48,7 +50,7 @@ export async function searchEvents(db: Queryable, query: SearchQuery, options: S
     FROM events e LEFT JOIN venues v ON v.id = e.venue_id
     WHERE e.status = 'active'
       AND (e.search_vector @@ websearch_to_tsquery('simple', $1)
-           OR e.title ILIKE '%' || $1 || '%'
+           OR e.title ILIKE $3
            OR ($2 AND e.title % $1))
       ${filters.map((f) => `AND ${f}`).join(' ')}`;
   const offsetArg = args.push(offset);
@@ -91,10 +93,10 @@ export async function suggest(db: Queryable, q: string, limit: number): Promise<
   const { rows } = await db.query<{ title: string }>(
     `SELECT title FROM (
        SELECT DISTINCT ON (title) title, similarity(title, $1) AS s FROM events
-       WHERE status = 'active' AND (title % $1 OR title ILIKE $1 || '%')
+       WHERE status = 'active' AND (title % $1 OR title ILIKE $3)
        ORDER BY title, s DESC) t
      ORDER BY s DESC, title LIMIT $2`,
-    [q, limit],
+    [q, limit, `${escapeLike(q)}%`],
   );
   return rows.map((r) => r.title);
 }

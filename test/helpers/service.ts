@@ -68,7 +68,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
       const token = options.token === undefined ? adminToken : options.token;
       if (token) headers.authorization = `Bearer ${token}`;
       let body: string | undefined;
-      if (options.body !== undefined) {
+      if (options.body !== undefined && method !== 'GET' && method !== 'HEAD') {
         headers['content-type'] ??= 'application/json';
         body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       }

@@ -1,7 +1,7 @@
-import test from 'ava';
+import anyTest, { type TestFn } from 'ava';
 import { startTestService, type TestService } from '../helpers/service.js';
 
-const t0 = test as import('ava').TestFn<{ svc: TestService }>;
+const t0 = anyTest as TestFn<{ svc: TestService }>;
 t0.before(async (t) => {
   t.context.svc = await startTestService();
 });

@@ -20,7 +20,13 @@ const venueBody = z.strictObject({
 });
 const venuePatch = venueBody.partial().refine((p) => Object.keys(p).length > 0, { message: 'no fields to update' });
 
-export function venueRoutes({ pool }: RestDeps): RouteSpec[] {
+export function venueRoutes({ pool, eventCache }: RestDeps): RouteSpec[] {
+  /** Event detail embeds its venue: drop the cached details of events held there. */
+  async function invalidateEventsAt(venueId: string): Promise<void> {
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM events WHERE venue_id = $1', [venueId]);
+    await Promise.all(rows.map((r) => eventCache.invalidate(r.id)));
+  }
+
   return [
     route({
       method: 'get',
@@ -64,7 +70,11 @@ export function venueRoutes({ pool }: RestDeps): RouteSpec[] {
       params: idParams,
       body: venuePatch,
       responses: { 200: { description: 'Updated', schema: venueJson } },
-      handler: async ({ params, body }) => ({ body: venueView(await updateVenue(pool, params.id, body)) }),
+      handler: async ({ params, body }) => {
+        const venue = await updateVenue(pool, params.id, body);
+        await invalidateEventsAt(venue.id);
+        return { body: venueView(venue) };
+      },
     }),
     route({
       method: 'delete',

@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import test, { type ExecutionContext } from 'ava';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const SECRET = 'x'.repeat(32);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Assert that `env` is refused with a ConfigError naming `variable` (property and message). */
+function refuses(t: ExecutionContext, env: NodeJS.ProcessEnv, variable: string): void {
+  const err = t.throws(() => loadConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
+  t.is(err?.variable, variable, JSON.stringify(env));
+  t.true(err?.message.includes(variable) ?? false, err?.message);
+}
+
+test('defaults are the seed values when only JWT_SECRET is given', (t) => {
+  const c = loadConfig({ JWT_SECRET: SECRET });
+  t.is(c.nodeEnv, 'production');
+  t.is(c.httpPort, 3002);
+  t.is(c.grpcPort, 50052);
+  t.is(c.database.url, 'postgresql://localhost:5432/ticket_db');
+  t.true(c.database.ssl);
+  t.is(c.redis.url, 'redis://localhost:6379');
+  t.is(c.redis.database, 2);
+  t.is(c.redis.password, undefined);
+  t.deepEqual(c.cache, { eventsTtlSeconds: 3600, availabilityTtlSeconds: 300, searchTtlSeconds: 1800, maxEntries: 1000 });
+  t.is(c.search.backend, 'postgres');
+  t.is(c.search.maxResults, 100);
+  t.is(c.search.suggestionLimit, 10);
+  t.true(c.search.fuzzyMatch);
+  t.is(c.search.elasticsearch, undefined);
+  t.is(c.grpc.maxReceiveMessageLengthBytes, 4194304);
+  t.is(c.grpc.maxSendMessageLengthBytes, 4194304);
+  t.is(c.grpc.keepaliveTimeMs, 30000);
+  t.is(c.grpc.keepaliveTimeoutMs, 5000);
+  t.deepEqual(c.grpc.tls, { enabled: true, certPath: '/etc/grpc/certs/server.crt', keyPath: '/etc/grpc/certs/server.key' });
+  t.deepEqual(c.pricing, { dynamicEnabled: true, updateIntervalSeconds: 300, discountRulesEnabled: true });
+  t.false(c.auth.disabled);
+  t.is(c.auth.jwtSecret, SECRET);
+  t.is(c.ticketSigningKeyPem, undefined);
+});
+
+test('values are parsed from the environment', (t) => {
+  const c = loadConfig({
+    JWT_SECRET: SECRET,
+    PORT: '8080',
+    REDIS_DATABASE: '5',
+    SEARCH_FUZZY_MATCH: 'false',
+    DATABASE_SSL: '0',
+    CACHE_TTL_SEARCH: '60',
+    SEARCH_BACKEND: 'elasticsearch',
+    ELASTICSEARCH_URL: 'http://es:9200',
+  });
+  t.is(c.httpPort, 8080);
+  t.is(c.redis.database, 5);
+  t.false(c.search.fuzzyMatch);
+  t.false(c.database.ssl);
+  t.is(c.cache.searchTtlSeconds, 60);
+  t.is(c.search.backend, 'elasticsearch');
+  t.is(c.search.elasticsearch?.url, 'http://es:9200');
+  t.is(c.search.elasticsearch?.index, 'events');
+});
+
+test('the configuration is deeply frozen', (t) => {
+  const c = loadConfig({ JWT_SECRET: SECRET });
+  t.true(Object.isFrozen(c));
+  for (const nested of [c.database, c.redis, c.search, c.grpc, c.grpc.tls, c.cache, c.pricing, c.auth, c.pod, c.shards]) {
+    t.true(Object.isFrozen(nested));
+  }
+  // ESM modules are strict: assigning to a frozen property throws.
+  t.throws(() => {
+    (c as { httpPort: number }).httpPort = 1;
+  }, { instanceOf: TypeError });
+  t.throws(() => {
+    (c.grpc.tls as { enabled: boolean }).enabled = false;
+  }, { instanceOf: TypeError });
+  t.is(c.httpPort, 3002);
+  t.true(c.grpc.tls.enabled);
+});
+
+test('each bad variable is refused with a ConfigError naming it', (t) => {
+  refuses(t, { JWT_SECRET: SECRET, PORT: 'abc' }, 'PORT');
+  refuses(t, { JWT_SECRET: SECRET, PORT: '70000' }, 'PORT');
+  refuses(t, { JWT_SECRET: SECRET, PORT: '3002.5' }, 'PORT');
+  refuses(t, { JWT_SECRET: SECRET, GRPC_PORT: '-1' }, 'GRPC_PORT');
+  refuses(t, { JWT_SECRET: SECRET, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
+  refuses(t, { JWT_SECRET: SECRET, DATABASE_SSL: 'maybe' }, 'DATABASE_SSL');
+  refuses(t, { JWT_SECRET: SECRET, SEARCH_FUZZY_MATCH: 'maybe' }, 'SEARCH_FUZZY_MATCH');
+  refuses(t, { JWT_SECRET: SECRET, REDIS_URL: 'http://redis' }, 'REDIS_URL');
+  refuses(t, { JWT_SECRET: SECRET, REDIS_DATABASE: '16' }, 'REDIS_DATABASE');
+  refuses(t, { JWT_SECRET: 'short' }, 'JWT_SECRET');
+  refuses(t, { JWT_SECRET: SECRET, NODE_ENV: 'staging' }, 'NODE_ENV');
+  refuses(t, { JWT_SECRET: SECRET, GRPC_KEEPALIVE_TIME_MS: '4000', GRPC_KEEPALIVE_TIMEOUT_MS: '5000' }, 'GRPC_KEEPALIVE_TIMEOUT_MS');
+});
+
+test('authentication must be configured unless explicitly disabled outside production', (t) => {
+  refuses(t, {}, 'JWT_SECRET');
+  refuses(t, { NODE_ENV: 'development' }, 'JWT_SECRET');
+  t.is(loadConfig({ JWT_JWKS_URL: 'https://auth.example/.well-known/jwks.json' }).auth.jwksUrl, 'https://auth.example/.well-known/jwks.json');
+  refuses(t, { JWT_JWKS_URL: 'not a url' }, 'JWT_JWKS_URL');
+
+  refuses(t, { AUTH_DISABLED: 'true', NODE_ENV: 'production' }, 'AUTH_DISABLED');
+  refuses(t, { AUTH_DISABLED: 'true' }, 'AUTH_DISABLED'); // NODE_ENV defaults to production
+  refuses(t, { AUTH_DISABLED: 'true', NODE_ENV: 'production', JWT_SECRET: SECRET }, 'AUTH_DISABLED');
+  const dev = loadConfig({ AUTH_DISABLED: 'true', NODE_ENV: 'development' });
+  t.true(dev.auth.disabled);
+  t.is(dev.nodeEnv, 'development');
+});
+
+test('SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL', (t) => {
+  refuses(t, { JWT_SECRET: SECRET, SEARCH_BACKEND: 'elasticsearch' }, 'ELASTICSEARCH_URL');
+  refuses(t, { JWT_SECRET: SECRET, SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: '' }, 'ELASTICSEARCH_URL');
+  refuses(t, { JWT_SECRET: SECRET, SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: 'ftp://es' }, 'ELASTICSEARCH_URL');
+  refuses(t, { JWT_SECRET: SECRET, SEARCH_BACKEND: 'solr' }, 'SEARCH_BACKEND');
+});
+
+test('TICKET_SIGNING_KEY must be an Ed25519 private key in PEM', (t) => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const ed = generateKeyPairSync('ed25519');
+  const edPem = ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const edPublicPem = ed.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+  refuses(t, { JWT_SECRET: SECRET, TICKET_SIGNING_KEY: rsa }, 'TICKET_SIGNING_KEY');
+  refuses(t, { JWT_SECRET: SECRET, TICKET_SIGNING_KEY: ec }, 'TICKET_SIGNING_KEY');
+  refuses(t, { JWT_SECRET: SECRET, TICKET_SIGNING_KEY: edPublicPem }, 'TICKET_SIGNING_KEY');
+  refuses(t, { JWT_SECRET: SECRET, TICKET_SIGNING_KEY: 'not a key' }, 'TICKET_SIGNING_KEY');
+
+  t.is(loadConfig({ JWT_SECRET: SECRET, TICKET_SIGNING_KEY: edPem }).ticketSigningKeyPem, edPem);
+  // A PEM squeezed onto one line with literal "\n" (as in many secret stores) is accepted too.
+  const oneLine = edPem.replace(/\n/g, '\\n');
+  t.is(loadConfig({ JWT_SECRET: SECRET, TICKET_SIGNING_KEY: oneLine }).ticketSigningKeyPem, edPem);
+});
+
+test('the entry point refuses bad configuration with one stderr line and a non-zero exit', async (t) => {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: 'abc', JWT_SECRET: SECRET };
+  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts'],
+      { cwd: ROOT, env, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+  t.not(result.code, 0);
+  t.not(result.code, null, 'the process must exit by itself, not be killed by the timeout');
+  const lines = result.stderr.split('\n').filter((l) => l.trim() !== '');
+  t.is(lines.length, 1, result.stderr);
+  t.regex(lines[0] ?? '', /\bPORT\b/);
+  t.notRegex(lines[0] ?? '', /GRPC_PORT/);
+});

@@ -1,6 +1,8 @@
 -- 0001: catalog — venues, events, ticket types, pricing rules, promo codes.
 -- Append-only: never edit a shipped migration; add a new numbered file instead.
 -- Money is integer minor units (cents) with an ISO 4217 currency code.
+-- Timestamps are timestamptz(3): millisecond precision, exactly what a JS Date and a
+-- pagination cursor carry, so keyset comparisons on them are exact.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
@@ -16,8 +18,8 @@ CREATE TABLE venues (
     longitude    numeric(11, 8) CHECK (longitude BETWEEN -180 AND 180),
     capacity     integer CHECK (capacity >= 0),
     amenities    jsonb NOT NULL DEFAULT '[]'::jsonb,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    updated_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at   timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX venues_city_idx ON venues (lower(city), id);
 CREATE INDEX venues_created_idx ON venues (created_at, id);
@@ -28,8 +30,8 @@ CREATE TABLE events (
     description      text,
     category         varchar(100) NOT NULL,
     venue_id         uuid REFERENCES venues(id) ON DELETE RESTRICT,
-    start_date       timestamptz NOT NULL,
-    end_date         timestamptz NOT NULL,
+    start_date       timestamptz(3) NOT NULL,
+    end_date         timestamptz(3) NOT NULL,
     status           varchar(20) NOT NULL DEFAULT 'active'
                      CHECK (status IN ('draft', 'active', 'cancelled', 'completed')),
     featured         boolean NOT NULL DEFAULT false,
@@ -38,14 +40,14 @@ CREATE TABLE events (
     current_capacity integer NOT NULL DEFAULT 0 CHECK (current_capacity >= 0),
     -- created_by is the subject of the admin token; the auth service owns users, so no FK.
     created_by       varchar(255),
-    cancelled_at     timestamptz,
+    cancelled_at     timestamptz(3),
     search_vector    tsvector GENERATED ALWAYS AS (
                          setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||
                          setweight(to_tsvector('simple', coalesce(category, '')), 'B') ||
                          setweight(to_tsvector('simple', coalesce(description, '')), 'C')
                      ) STORED,
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now(),
+    created_at       timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at       timestamptz(3) NOT NULL DEFAULT now(),
     CHECK (end_date >= start_date)
 );
 -- Listing is ordered by (start_date, id); filters combine with it.
@@ -69,12 +71,12 @@ CREATE TABLE ticket_types (
     sold_quantity      integer NOT NULL DEFAULT 0 CHECK (sold_quantity >= 0),
     max_per_purchase   integer NOT NULL DEFAULT 10 CHECK (max_per_purchase >= 1),
     min_per_purchase   integer NOT NULL DEFAULT 1 CHECK (min_per_purchase >= 1),
-    valid_from         timestamptz,
-    valid_until        timestamptz,
+    valid_from         timestamptz(3),
+    valid_until        timestamptz(3),
     status             varchar(20) NOT NULL DEFAULT 'active'
                        CHECK (status IN ('active', 'locked', 'hidden', 'deleted')),
-    created_at         timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now(),
+    created_at         timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at         timestamptz(3) NOT NULL DEFAULT now(),
     CHECK (min_per_purchase <= max_per_purchase),
     CHECK (available_quantity <= quantity),
     CHECK (valid_until IS NULL OR valid_from IS NULL OR valid_until > valid_from),
@@ -96,8 +98,8 @@ CREATE TABLE pricing_rules (
     -- Price adjustment in basis points of the base price (+2500 = +25%, -1000 = -10%).
     adjustment_bps  integer NOT NULL CHECK (adjustment_bps BETWEEN -10000 AND 100000),
     active          boolean NOT NULL DEFAULT true,
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at      timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX pricing_rules_event_idx ON pricing_rules (event_id, created_at, id);
 
@@ -111,11 +113,11 @@ CREATE TABLE promo_codes (
     currency        char(3),
     max_uses        integer CHECK (max_uses > 0),
     used_count      integer NOT NULL DEFAULT 0 CHECK (used_count >= 0),
-    valid_from      timestamptz,
-    valid_until     timestamptz,
+    valid_from      timestamptz(3),
+    valid_until     timestamptz(3),
     active          boolean NOT NULL DEFAULT true,
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
+    created_at      timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at      timestamptz(3) NOT NULL DEFAULT now(),
     CHECK ((percent_off_bps IS NULL) <> (amount_off_minor IS NULL)),
     CHECK (amount_off_minor IS NULL OR currency IS NOT NULL),
     CHECK (max_uses IS NULL OR used_count <= max_uses)

@@ -7,8 +7,8 @@ CREATE TABLE shard_owners (
     shard_id    integer PRIMARY KEY CHECK (shard_id >= 0),
     owner_pod   varchar(255),
     epoch       bigint NOT NULL DEFAULT 0 CHECK (epoch >= 0),
-    acquired_at timestamptz,
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    acquired_at timestamptz(3),
+    updated_at  timestamptz(3) NOT NULL DEFAULT now()
 );
 
 -- Append-only journal of inventory decisions, one sequence per event. Two writers for
@@ -19,7 +19,7 @@ CREATE TABLE inventory_journal (
     epoch       bigint NOT NULL,
     kind        varchar(40) NOT NULL,
     payload     jsonb NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz(3) NOT NULL DEFAULT now(),
     PRIMARY KEY (event_id, seq)
 );
 
@@ -28,7 +28,7 @@ CREATE TABLE inventory_snapshots (
     event_id    uuid NOT NULL REFERENCES events(id) ON DELETE CASCADE,
     seq         bigint NOT NULL CHECK (seq >= 0),
     state       bytea NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz(3) NOT NULL DEFAULT now(),
     PRIMARY KEY (event_id, seq)
 );
 
@@ -45,9 +45,9 @@ CREATE TABLE reservations (
     discount_minor  bigint NOT NULL DEFAULT 0 CHECK (discount_minor >= 0),
     promo_code      varchar(64),
     payment_reference varchar(255),
-    expires_at      timestamptz,
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now()
+    expires_at      timestamptz(3),
+    created_at      timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at      timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX reservations_event_status_idx ON reservations (event_id, status);
 CREATE INDEX reservations_customer_idx ON reservations (customer_id) WHERE customer_id IS NOT NULL;
@@ -62,10 +62,10 @@ CREATE TABLE tickets (
     status          varchar(10) NOT NULL DEFAULT 'VALID' CHECK (status IN ('VALID', 'USED', 'VOID')),
     price_minor     bigint NOT NULL CHECK (price_minor >= 0),
     currency        char(3) NOT NULL,
-    checked_in_at   timestamptz,
+    checked_in_at   timestamptz(3),
     checked_in_gate varchar(100),
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now(),
+    created_at      timestamptz(3) NOT NULL DEFAULT now(),
+    updated_at      timestamptz(3) NOT NULL DEFAULT now(),
     CHECK (status <> 'USED' OR checked_in_at IS NOT NULL)
 );
 CREATE INDEX tickets_event_type_idx ON tickets (event_id, ticket_type_id);

@@ -117,6 +117,9 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable the service reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 export interface Config {
   readonly nodeEnv: Env['NODE_ENV'];
   readonly logLevel: Env['LOG_LEVEL'];

@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createPool } from './db/pool.js';
 import { createRedis } from './cache/redis.js';
-import { createEventCache } from './cache/eventCache.js';
+import { createCaches } from './cache/caches.js';
+import { createCacheBus } from './cache/cacheBus.js';
+import { createPubSub } from './cache/pubsub.js';
 import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -43,9 +45,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   );
   const redis = createRedis(config.redis, log);
   const metrics = createMetrics();
-  const eventCache = createEventCache(redis, config.cache.eventsTtlSeconds, metrics, log);
-  const availability = createAvailabilityFeed(redis, config.redis.keyPrefix, log);
-  const { app } = createRestApp({ config, pool, redis, log, metrics, eventCache, availability });
+  const pubsub = createPubSub(redis, config.redis.keyPrefix, log);
+  const caches = createCaches(redis, createCacheBus(pubsub, log), config, metrics, log);
+  const availability = createAvailabilityFeed(pubsub);
+  const { app } = createRestApp({ config, pool, redis, log, metrics, caches, availability });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.httpPort, options.host, () => resolve(s));
@@ -68,7 +71,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           // Streams (SSE) hold connections open; give in-flight requests a moment, then cut.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         })],
-        ['availability feed', () => availability.close()],
+        ['pubsub', () => pubsub.close()],
         ['redis', () => redis.quit()],
         ['postgres', () => pool.end()],
       ];

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { EventCache } from '../cache/eventCache.js';
+import type { Caches } from '../cache/caches.js';
 import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
 
 /** Everything route handlers need, built once in the composition root (src/main.ts). */
@@ -13,6 +13,6 @@ export interface RestDeps {
   readonly redis: Redis;
   readonly log: Logger;
   readonly metrics: Metrics;
-  readonly eventCache: EventCache;
+  readonly caches: Caches;
   readonly availability: AvailabilityFeed;
 }

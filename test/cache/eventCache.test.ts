@@ -5,7 +5,8 @@ import { createEvent, createTicketType } from '../helpers/fixtures.js';
 
 const test = anyTest as TestFn<{ svc: TestService; redis: Redis }>;
 test.before(async (t) => {
-  t.context.svc = await startTestService({ CACHE_TTL_EVENTS: '120' });
+  // CACHE_MAX_SIZE=0: no in-process layer here, so these tests see Redis alone.
+  t.context.svc = await startTestService({ CACHE_TTL_EVENTS: '120', CACHE_MAX_SIZE: '0' });
   t.context.redis = new Redis(t.context.svc.redisUrl, { db: 0, keyPrefix: t.context.svc.config.redis.keyPrefix });
 });
 test.after.always(async (t) => {
@@ -72,4 +73,43 @@ test('a venue update invalidates the cached events held there', async (t) => {
   await svc.api('PUT', `/venues/${venue.id}`, { body: { name: 'New Name' } });
   t.is(await redis.exists(`event:${event.id}`), 0);
   t.is((await svc.api('GET', `/events/${event.id}`)).body.venue.name, 'New Name');
+});
+
+test('the in-process layer serves repeats and every pod drops it on an admin write', async (t) => {
+  const podA = await startTestService({ CACHE_TTL_EVENTS: '120', CACHE_MAX_SIZE: '100' });
+  const podB = await startTestService({ CACHE_TTL_EVENTS: '120', CACHE_MAX_SIZE: '100' }, podA);
+  const redis = new Redis(podA.redisUrl, { db: 0, keyPrefix: podA.config.redis.keyPrefix });
+  try {
+    const event = await createEvent(podA, { title: 'Before' });
+    t.is((await podA.api('GET', `/events/${event.id}`)).body.title, 'Before');
+    // Gone from Redis but still served by pod A's local copy (within LOCAL_TTL_MS).
+    await redis.del(`event:${event.id}`);
+    await podA.db.query(`UPDATE events SET title = 'Sneaky' WHERE id = $1`, [event.id]);
+    t.is((await podA.api('GET', `/events/${event.id}`)).body.title, 'Before');
+    const metrics = (await podA.api('GET', '/metrics')).body as string;
+    t.regex(metrics, /cache_lookups_total\{[^}]*cache="event"[^}]*result="local_hit"[^}]*\} [1-9]/);
+    // An admin write through pod B reaches pod A's local layer over pub/sub.
+    t.is((await podB.api('PUT', `/events/${event.id}`, { body: { title: 'After' } })).status, 200);
+    let title = '';
+    for (let i = 0; i < 20 && title !== 'After'; i++) {
+      title = (await podA.api('GET', `/events/${event.id}`)).body.title;
+      if (title !== 'After') await new Promise((r) => setTimeout(r, 25));
+    }
+    t.is(title, 'After');
+  } finally {
+    redis.disconnect();
+    await podB.close();
+    await podA.close();
+  }
+});
+
+test.serial('search results are cached and a catalog write retires them', async (t) => {
+  const { svc } = t.context;
+  await createEvent(svc, { title: 'Zeppelin Night' });
+  const first = await svc.api('GET', '/events/search?q=zeppelin');
+  t.is(first.body.total, 1);
+  await svc.db.query(`INSERT INTO events (title, category, start_date, end_date) VALUES ('Zeppelin Matinee', 'concerts', now() + interval '9 days', now() + interval '9 days 2 hours')`);
+  t.is((await svc.api('GET', '/events/search?q=zeppelin')).body.total, 1, 'served from the cache');
+  await createEvent(svc, { title: 'Unrelated Gala' });
+  t.is((await svc.api('GET', '/events/search?q=zeppelin')).body.total, 2, 'the write retired cached searches');
 });

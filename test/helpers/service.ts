@@ -27,25 +27,31 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/**
+ * `shareWith`: run a second pod on the same database and Redis key prefix (closing it
+ * leaves the shared database to its owner).
+ */
+export async function startTestService(env: Record<string, string> = {}, shareWith?: TestService): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
   let serverUrl = process.env.TEST_DATABASE_URL;
-  let redisUrl = process.env.TEST_REDIS_URL;
-  if (!serverUrl || !redisUrl) {
+  let redisUrl = shareWith?.redisUrl ?? process.env.TEST_REDIS_URL;
+  if (!shareWith && (!serverUrl || !redisUrl)) {
     ownServers = await startTestServers();
     serverUrl = ownServers.databaseUrl;
     redisUrl = ownServers.redisUrl;
   }
-  const database = await createTestDatabase(serverUrl);
+  const database: TestDatabase = shareWith
+    ? { ...shareWith.database, drop: async () => undefined }
+    : await createTestDatabase(serverUrl as string);
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     DATABASE_URL: database.url,
     DATABASE_SSL: 'false',
     DATABASE_POOL_MAX: '10',
-    REDIS_URL: redisUrl,
+    REDIS_URL: redisUrl as string,
     REDIS_DATABASE: '0',
-    REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}:`,
+    REDIS_KEY_PREFIX: shareWith?.config.redis.keyPrefix ?? `t${randomBytes(5).toString('hex')}:`,
     JWT_SECRET: TEST_JWT_SECRET,
     GRPC_TLS_ENABLED: 'false',
     RATE_LIMIT_POINTS: '100000',
@@ -61,7 +67,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     service,
     db,
     database,
-    redisUrl,
+    redisUrl: redisUrl as string,
     adminToken,
     async api(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };

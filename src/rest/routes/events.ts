@@ -64,7 +64,7 @@ const searchJson = z.object({
 });
 
 export function eventRoutes(deps: RestDeps): RouteSpec[] {
-  const { pool, eventCache, config } = deps;
+  const { pool, caches, config } = deps;
   return [
     route({
       method: 'get',
@@ -94,12 +94,16 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       }),
       responses: { 200: { description: 'Matches, suggestions and facet counts', schema: searchJson } },
       handler: async ({ query }) => {
-        const result = await searchEvents(pool, query, {
-          fuzzy: config.search.fuzzyMatch,
-          suggestionLimit: config.search.suggestionLimit,
-          maxResults: config.search.maxResults,
+        const key = await caches.searchKey(query);
+        const body = await caches.search.getOrLoad(key, async () => {
+          const result = await searchEvents(pool, query, {
+            fuzzy: config.search.fuzzyMatch,
+            suggestionLimit: config.search.suggestionLimit,
+            maxResults: config.search.maxResults,
+          });
+          return { ...result, items: result.items.map(eventView) };
         });
-        return { body: { ...result, items: result.items.map(eventView) } };
+        return { body };
       },
     }),
     route({
@@ -137,7 +141,7 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       params: idParams,
       responses: { 200: { description: 'The event', schema: eventDetailJson } },
       handler: async ({ params }) => ({
-        body: await eventCache.getOrLoad(params.id, () => loadEventDetail(pool, params.id)),
+        body: await caches.event.getOrLoad(params.id, () => loadEventDetail(pool, params.id)),
       }),
     }),
     route({
@@ -151,6 +155,7 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       handler: async ({ body, ctx }) => {
         const principal = ctx.state.principal as Principal;
         const event = await createEvent(pool, body, principal.subject);
+        await caches.eventChanged(event.id);
         return { status: 201, body: eventView(event), headers: { Location: `/events/${event.id}` } };
       },
     }),
@@ -165,7 +170,7 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       responses: { 200: { description: 'Updated', schema: eventJson } },
       handler: async ({ params, body }) => {
         const event = await updateEvent(pool, params.id, body);
-        await eventCache.invalidate(params.id);
+        await caches.eventChanged(params.id);
         return { body: eventView(event) };
       },
     }),
@@ -182,7 +187,7 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       },
       handler: async ({ params }) => {
         const outcome = await withTransaction(pool, (client) => removeEvent(client, params.id));
-        await eventCache.invalidate(params.id);
+        await caches.eventChanged(params.id);
         return outcome.kind === 'cancelled' ? { status: 200, body: eventView(outcome.event) } : { status: 204 };
       },
     }),

@@ -46,11 +46,11 @@ const updateBody = z
 const typeParams = z.object({ id: uuid, type: uuid });
 
 export function ticketRoutes(deps: RestDeps): RouteSpec[] {
-  const { pool, eventCache, availability } = deps;
+  const { pool, caches, availability } = deps;
 
   /** After an admin write: drop the cached detail and push fresh availability to watchers. */
   async function changed(eventId: string): Promise<void> {
-    await eventCache.invalidate(eventId);
+    await caches.eventChanged(eventId);
     try {
       await availability.publish(eventId, await loadAvailability(pool, eventId));
     } catch (err) {
@@ -67,7 +67,9 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
       auth: 'public',
       params: idParams,
       responses: { 200: { description: 'Availability', schema: availabilityJson } },
-      handler: async ({ params }) => ({ body: await loadAvailability(pool, params.id) }),
+      handler: async ({ params }) => ({
+        body: await caches.availability.getOrLoad(params.id, () => loadAvailability(pool, params.id)),
+      }),
     }),
     route({
       method: 'get',

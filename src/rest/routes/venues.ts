@@ -20,11 +20,11 @@ const venueBody = z.strictObject({
 });
 const venuePatch = venueBody.partial().refine((p) => Object.keys(p).length > 0, { message: 'no fields to update' });
 
-export function venueRoutes({ pool, eventCache }: RestDeps): RouteSpec[] {
+export function venueRoutes({ pool, caches }: RestDeps): RouteSpec[] {
   /** Event detail embeds its venue: drop the cached details of events held there. */
   async function invalidateEventsAt(venueId: string): Promise<void> {
     const { rows } = await pool.query<{ id: string }>('SELECT id FROM events WHERE venue_id = $1', [venueId]);
-    await Promise.all(rows.map((r) => eventCache.invalidate(r.id)));
+    await Promise.all(rows.map((r) => caches.eventChanged(r.id)));
   }
 
   return [

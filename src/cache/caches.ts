@@ -1,0 +1,49 @@
+/**
+ * The service's read-model caches, one namespace each, with the seed's TTLs:
+ * event detail (CACHE_TTL_EVENTS), availability (CACHE_TTL_AVAILABILITY), search
+ * results (CACHE_TTL_SEARCH). Search keys carry a catalog version that every catalog
+ * write bumps, so a write makes all cached searches unreachable at once.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createJsonCache, type CacheBus, type JsonCache } from './jsonCache.js';
+
+const CATALOG_VERSION_KEY = 'catalog-version';
+
+export interface Caches {
+  readonly event: JsonCache<object>;
+  readonly availability: JsonCache<object>;
+  readonly search: JsonCache<object>;
+  /** Cache key for a search: catalog version + hash of the normalized query. */
+  searchKey(query: Readonly<Record<string, unknown>>): Promise<string>;
+  /** After any catalog write: drop the event's detail and availability, retire cached searches. */
+  eventChanged(eventId: string): Promise<void>;
+}
+
+export function createCaches(redis: Redis, bus: CacheBus, config: Config, metrics: Metrics, log: Logger): Caches {
+  const make = (namespace: string, ttlSeconds: number) =>
+    createJsonCache<object>(redis, bus, { namespace, ttlSeconds, localMaxEntries: config.cache.maxEntries }, metrics, log);
+  const event = make('event', config.cache.eventsTtlSeconds);
+  const availability = make('availability', config.cache.availabilityTtlSeconds);
+  const search = make('search', config.cache.searchTtlSeconds);
+  return {
+    event,
+    availability,
+    search,
+    async searchKey(query) {
+      const version = await redis.get(CATALOG_VERSION_KEY).catch(() => null);
+      const normalized = JSON.stringify(Object.entries(query).filter(([, v]) => v !== undefined).sort());
+      return `${version ?? '0'}:${createHash('sha256').update(normalized.toLowerCase()).digest('base64url')}`;
+    },
+    async eventChanged(eventId) {
+      await Promise.all([
+        event.invalidate(eventId),
+        availability.invalidate(eventId),
+        redis.incr(CATALOG_VERSION_KEY).catch((err: unknown) => log.warn({ err }, 'catalog version bump failed')),
+      ]);
+    },
+  };
+}

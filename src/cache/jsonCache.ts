@@ -1,0 +1,86 @@
+/**
+ * Two-level cache-aside for JSON read models: a small in-process LRU (CACHE_MAX_SIZE
+ * entries, at most LOCAL_TTL_MS old) in front of Redis (`<namespace>:<key>`, with the
+ * namespace's TTL). Invalidation deletes the Redis entry and tells every pod to drop its
+ * local copy over pub/sub; the short local TTL bounds staleness if a message is lost.
+ * A Redis failure degrades to the loader, never to an error for the reader.
+ */
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
+
+/** How long a pod may serve its local copy without asking Redis. */
+export const LOCAL_TTL_MS = 2000;
+
+export interface JsonCache<T> {
+  getOrLoad(key: string, load: () => Promise<T>): Promise<T>;
+  invalidate(key: string): Promise<void>;
+}
+
+export interface CacheBus {
+  /** Broadcast "drop <namespace>:<key>" to every pod (this one included). */
+  publish(namespace: string, key: string): Promise<void>;
+  /** Receive broadcasts for a namespace. */
+  onInvalidate(namespace: string, drop: (key: string) => void): void;
+}
+
+export interface JsonCacheOptions {
+  readonly namespace: string;
+  readonly ttlSeconds: number;
+  readonly localMaxEntries: number;
+}
+
+export function createJsonCache<T extends object>(
+  redis: Redis,
+  bus: CacheBus,
+  options: JsonCacheOptions,
+  metrics: Metrics,
+  log: Logger,
+): JsonCache<T> {
+  const { namespace, ttlSeconds } = options;
+  const local =
+    options.localMaxEntries > 0 && ttlSeconds > 0
+      ? new LRUCache<string, T>({ max: options.localMaxEntries, ttl: Math.min(LOCAL_TTL_MS, ttlSeconds * 1000) })
+      : undefined;
+  bus.onInvalidate(namespace, (key) => local?.delete(key));
+  const redisKey = (key: string) => `${namespace}:${key}`;
+  const count = (result: 'hit' | 'local_hit' | 'miss' | 'error') => metrics.cacheLookups.inc({ cache: namespace, result });
+
+  return {
+    async getOrLoad(key, load) {
+      if (ttlSeconds === 0) return load();
+      const mine = local?.get(key);
+      if (mine !== undefined) {
+        count('local_hit');
+        return mine;
+      }
+      try {
+        const hit = await redis.get(redisKey(key));
+        if (hit !== null) {
+          count('hit');
+          const value = JSON.parse(hit) as T;
+          local?.set(key, value);
+          return value;
+        }
+        count('miss');
+      } catch (err) {
+        count('error');
+        log.debug({ err, namespace }, 'cache read failed');
+        return load();
+      }
+      const value = await load();
+      local?.set(key, value);
+      await redis.set(redisKey(key), JSON.stringify(value), 'EX', ttlSeconds).catch((err: unknown) => {
+        log.debug({ err, namespace }, 'cache write failed');
+      });
+      return value;
+    },
+    async invalidate(key) {
+      local?.delete(key);
+      // A failed invalidation serves stale data for up to the TTL: log it loudly.
+      await redis.del(redisKey(key)).catch((err: unknown) => log.warn({ err, namespace, key }, 'cache invalidation failed'));
+      await bus.publish(namespace, key).catch((err: unknown) => log.warn({ err, namespace, key }, 'cache broadcast failed'));
+    },
+  };
+}

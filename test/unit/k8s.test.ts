@@ -1,0 +1,72 @@
+/**
+ * Schema-level checks of the Kubernetes manifests and Dockerfile (no cluster or Docker
+ * engine runs here): every document parses, has the fields its kind requires, and
+ * agrees with the code (config variable names, ports, probe paths, selectors).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import test from 'ava';
+import { parseAllDocuments } from 'yaml';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string> };
+
+const docs: Doc[] = readdirSync('k8s')
+  .filter((f) => f.endsWith('.yaml'))
+  .flatMap((f) =>
+    parseAllDocuments(readFileSync(`k8s/${f}`, 'utf8')).map((d) => {
+      if (d.errors.length) throw new Error(`k8s/${f}: ${d.errors[0]?.message}`);
+      return d.toJS() as Doc;
+    }),
+  );
+const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
+const one = (kind: string) => {
+  const found = byKind(kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
+  return found[0] as Doc;
+};
+
+test('every manifest has apiVersion, kind and a DNS-1123 name', (t) => {
+  t.true(docs.length >= 7);
+  for (const d of docs) {
+    t.regex(d.apiVersion, /^[a-z0-9.]+(\/v[0-9a-z]+)?$|^v1$/);
+    t.truthy(d.kind);
+    if (d.kind !== 'Kustomization') t.regex(d.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  }
+  const kinds = new Set(docs.map((d) => d.kind));
+  for (const k of ['Deployment', 'Service', 'ConfigMap', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'ServiceMonitor']) {
+    t.true(kinds.has(k), k);
+  }
+});
+
+test('ConfigMap and Deployment env use only variables the service reads, and the ConfigMap is valid config', (t) => {
+  const known = new Set(CONFIG_VARIABLES);
+  const cm = one('ConfigMap');
+  for (const name of Object.keys(cm.data ?? {})) t.true(known.has(name), `ConfigMap ${name}`);
+  const container = one('Deployment').spec.template.spec.containers[0];
+  for (const e of container.env as Array<{ name: string }>) t.true(known.has(e.name), `env ${e.name}`);
+  // The ConfigMap plus a secret yields a configuration that loads.
+  t.notThrows(() => loadConfig({ ...cm.data, JWT_SECRET: 'x'.repeat(32) }));
+});
+
+test('the Deployment is consistent with the Services, probes and the image', (t) => {
+  const dep = one('Deployment');
+  const pod = dep.spec.template.spec;
+  t.deepEqual(dep.spec.selector.matchLabels, dep.spec.template.metadata.labels);
+  const container = pod.containers[0];
+  const ports = new Map<string, number>(container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+  const cm = one('ConfigMap').data ?? {};
+  t.is(ports.get('http'), Number(cm.PORT));
+  t.is(ports.get('grpc'), Number(cm.GRPC_PORT));
+  t.is(container.readinessProbe.httpGet.path, '/ready');
+  t.is(container.livenessProbe.httpGet.path, '/health');
+  t.true(pod.terminationGracePeriodSeconds > 25, 'grace period exceeds the 25 s drain timeout');
+  for (const svc of byKind('Service')) {
+    t.deepEqual(svc.spec.selector, dep.spec.selector.matchLabels);
+    for (const p of svc.spec.ports) t.true(ports.has(p.targetPort), `${svc.metadata.name} → ${p.targetPort}`);
+  }
+  t.true(byKind('Service').some((s) => s.spec.clusterIP === 'None'), 'a headless Service for pod-to-pod calls');
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  t.regex(dockerfile, /EXPOSE 3002 50052/);
+  t.regex(dockerfile, /^CMD \["node", "dist\/src\/main\.js"\]$/m, 'exec form so SIGTERM reaches node');
+  t.regex(dockerfile, /^USER node$/m);
+});

@@ -114,8 +114,27 @@ async function adminToken(config: Config): Promise<BannerInfo['token']> {
   return { value: token, file: path.relative(process.cwd(), file) || file };
 }
 
+/** The service config for dev: explicit environment wins over dev defaults, except NODE_ENV. */
+function devConfig(env: NodeJS.ProcessEnv, databaseUrl: string, redisUrl: string, jwtSecret: string): Config {
+  return loadConfig({
+    DATABASE_SSL: 'false',
+    REDIS_DATABASE: '0',
+    GRPC_TLS_ENABLED: 'false',
+    JWT_SECRET: jwtSecret,
+    LOG_LEVEL: 'info',
+    ...env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    NODE_ENV: 'development',
+  });
+}
+
 async function startUp(): Promise<void> {
   const env = setEnv();
+  const jwtSecret = await devJwtSecret();
+  // Fail on a bad variable before starting anything (URLs are placeholders here).
+  devConfig(env, env.DATABASE_URL ?? 'postgresql://127.0.0.1/x', env.REDIS_URL ?? 'redis://127.0.0.1', jwtSecret);
+
   let bins: Binaries | undefined;
   const binaries = async () => (bins ??= await ensureBinaries(say));
   const databaseUrl = env.DATABASE_URL ?? (await localPostgres(await binaries()));
@@ -123,29 +142,19 @@ async function startUp(): Promise<void> {
   const redisUrl = env.REDIS_URL ?? (await localRedis(await binaries()));
   if (stopRequested) return shutdown(0);
 
-  const databaseSsl = env.DATABASE_SSL ?? 'false';
-  await prepareDatabase(databaseUrl, ['true', '1', 'yes'].includes(databaseSsl)).catch((err: unknown) => {
+  const config = devConfig(env, databaseUrl, redisUrl, jwtSecret);
+  await prepareDatabase(databaseUrl, config.database.ssl).catch((err: unknown) => {
     throw new Error(`preparing ${redactUrl(databaseUrl)}: ${describeError(err)}`, { cause: err });
   });
   if (stopRequested) return shutdown(0);
 
-  const config = loadConfig({
-    DATABASE_SSL: databaseSsl,
-    REDIS_DATABASE: '0',
-    GRPC_TLS_ENABLED: 'false',
-    JWT_SECRET: await devJwtSecret(),
-    LOG_LEVEL: 'info',
-    ...env,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    NODE_ENV: 'development',
-  });
   const service = await startService(config, { host: '127.0.0.1' });
   running.push({ name: 'service', stop: () => service.stop() });
   startedUp = true;
   if (stopRequested) return shutdown(0);
 
   const token = await adminToken(config);
+  if (stopRequested) return;
   process.stdout.write(formatBanner({ httpUrl: service.httpUrl, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token }));
 }
 
@@ -153,7 +162,8 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 startUp().catch(async (err: unknown) => {
   const message = err instanceof ConfigError ? err.message : describeError(err);
-  process.stderr.write(`dev: failed to start: ${message}\n`);
+  // Ctrl-C reaches child processes too (initdb, apt-get), which then fail: say why.
+  process.stderr.write(stopRequested ? `dev: start-up interrupted (${message})\n` : `dev: failed to start: ${message}\n`);
   startedUp = true;
-  await shutdown(1);
+  await shutdown(stopRequested ? 130 : 1);
 });

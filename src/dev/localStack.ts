@@ -94,7 +94,13 @@ export async function startPostgres(bins: Binaries, opts: PostgresOptions = {}):
   const dataDir = path.join(base, 'pgdata');
   const port = opts.port ?? (await freePort());
   await mkdir(base, { recursive: true });
-  if (isRoot) await chownToPostgres(base);
+  if (isRoot) {
+    await chownToPostgres(base);
+    // Postgres runs as `postgres`: every folder above the data must be traversable by it.
+    await asPostgres('test', ['-w', base]).catch(() => {
+      throw new Error(`the postgres user cannot reach ${base}: move the checkout out of a private folder such as /root, or chmod o+x its parents`);
+    });
+  }
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await asPostgres(path.join(bins.pgBin, 'initdb'), [
       '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions',

@@ -60,6 +60,7 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
   });
   const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1' });
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
+  db.on('error', () => undefined); // idle clients cut by DROP DATABASE … FORCE at teardown
   const adminToken = await signToken({ roles: ['admin'] });
 
   return {

@@ -24,11 +24,14 @@ function integer(min: number, max: number) {
   };
 }
 
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 export function formatSeedResult(result: SeedResult): string[] {
-  if (!result.seeded) return [`already seeded (${result.existingEvents} events); pass --force to add more`];
+  if (!result.seeded) return [`already seeded (${count(result.existingEvents, 'event')}); pass --force to add more`];
   return [
-    `seeded ${result.events} events, ${result.ticketTypes} ticket types, ${result.pricingRules} pricing rules, ` +
-      `${result.promoCodes} promo codes and ${result.venues} new venues`,
+    `seeded ${count(result.events, 'event')}, ${count(result.ticketTypes, 'ticket type')}, ` +
+      `${count(result.pricingRules, 'pricing rule')}, ${count(result.promoCodes, 'promo code')} ` +
+      `and ${count(result.venues, 'new venue')}`,
   ];
 }
 

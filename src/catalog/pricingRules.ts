@@ -2,7 +2,7 @@
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { Queryable } from '../db/pool.js';
 import { buildUpdate } from '../db/update.js';
-import { decodeCursor, toPage, type Page } from './cursor.js';
+import { pageByCreatedAt, type Page } from './cursor.js';
 import { requireEvent } from './events.js';
 
 export type PricingRuleKind = 'demand' | 'time';
@@ -93,20 +93,11 @@ export async function listPricingRules(
   filter: { limit: number; cursor?: string },
 ): Promise<Page<PricingRule>> {
   await requireEvent(db, eventId);
-  const args: unknown[] = [eventId];
-  const where = ['event_id = $1'];
-  if (filter.cursor) {
-    const [createdAt, id] = decodeCursor(filter.cursor, 2);
-    args.push(createdAt, id);
-    where.push(`(created_at, id) > ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
-  }
-  args.push(filter.limit + 1);
-  const { rows } = await db.query<DbPricingRule>(
-    `SELECT ${PRICING_RULE_COLUMNS} FROM pricing_rules WHERE ${where.join(' AND ')}
-     ORDER BY created_at, id LIMIT $${args.length}`,
-    args,
+  return pageByCreatedAt(
+    db,
+    { table: 'pricing_rules', columns: PRICING_RULE_COLUMNS, where: ['event_id = $1'], args: [eventId], ...filter },
+    toPricingRule,
   );
-  return toPage(rows, filter.limit, (r) => [r.created_at.toISOString(), r.id], toPricingRule);
 }
 
 export async function createPricingRule(db: Queryable, eventId: string, input: PricingRuleInput): Promise<PricingRule> {

@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queryable } from '../db/pool.js';
 import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import { buildUpdate } from '../db/update.js';
-import { decodeCursor, toPage, type Page } from './cursor.js';
+import { pageByCreatedAt, type Page } from './cursor.js';
 import { int8 } from './money.js';
 import { requireEvent } from './events.js';
 
@@ -118,20 +118,11 @@ export async function listPromoCodes(
   filter: { limit: number; cursor?: string },
 ): Promise<Page<PromoCode>> {
   await requireEvent(db, eventId);
-  const args: unknown[] = [eventId];
-  const where = ['event_id = $1'];
-  if (filter.cursor) {
-    const [createdAt, id] = decodeCursor(filter.cursor, 2);
-    args.push(createdAt, id);
-    where.push(`(created_at, id) > ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
-  }
-  args.push(filter.limit + 1);
-  const { rows } = await db.query<DbPromoCode>(
-    `SELECT ${PROMO_CODE_COLUMNS} FROM promo_codes WHERE ${where.join(' AND ')}
-     ORDER BY created_at, id LIMIT $${args.length}`,
-    args,
+  return pageByCreatedAt(
+    db,
+    { table: 'promo_codes', columns: PROMO_CODE_COLUMNS, where: ['event_id = $1'], args: [eventId], ...filter },
+    toPromoCode,
   );
-  return toPage(rows, filter.limit, (r) => [r.created_at.toISOString(), r.id], toPromoCode);
 }
 
 export async function createPromoCode(db: Queryable, eventId: string, input: PromoCodeInput): Promise<PromoCode> {

@@ -7,7 +7,7 @@ import type { Queryable } from '../db/pool.js';
 import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import { buildUpdate } from '../db/update.js';
 import { requireEvent } from './events.js';
-import { decodeCursor, toPage, type Page } from './cursor.js';
+import { pageByCreatedAt, type Page } from './cursor.js';
 import { int8 } from './money.js';
 
 export type TicketTypeStatus = 'active' | 'locked' | 'hidden' | 'deleted';
@@ -120,19 +120,9 @@ export async function listTicketTypes(
   db: Queryable,
   f: { eventId?: string; limit: number; cursor?: string },
 ): Promise<Page<TicketType>> {
-  const args: unknown[] = [];
-  const arg = (v: unknown) => `$${args.push(v)}`;
-  const where = ["status NOT IN ('deleted', 'hidden')"];
-  if (f.eventId) where.push(`event_id = ${arg(f.eventId)}`);
-  if (f.cursor) {
-    const [created, id] = decodeCursor(f.cursor, 2);
-    where.push(`(created_at, id) > (${arg(created)}::timestamptz, ${arg(id)}::uuid)`);
-  }
-  const { rows } = await db.query<DbTicketType>(
-    `SELECT ${COLUMNS} FROM ticket_types WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ${arg(f.limit + 1)}`,
-    args,
-  );
-  return toPage(rows, f.limit, (r) => [r.created_at.toISOString(), r.id], toTicketType);
+  const where = ["status NOT IN ('deleted', 'hidden')", ...(f.eventId ? ['event_id = $1'] : [])];
+  const args = f.eventId ? [f.eventId] : [];
+  return pageByCreatedAt(db, { table: 'ticket_types', columns: COLUMNS, where, args, limit: f.limit, cursor: f.cursor }, toTicketType);
 }
 
 function rethrowConstraint(err: unknown): never {

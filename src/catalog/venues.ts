@@ -2,7 +2,7 @@
 import { NotFoundError, ConflictError } from '../errors.js';
 import type { Queryable } from '../db/pool.js';
 import { buildUpdate } from '../db/update.js';
-import { decodeCursor, toPage, type Page } from './cursor.js';
+import { pageByCreatedAt, type Page } from './cursor.js';
 
 export interface DbVenue {
   id: string;
@@ -81,24 +81,9 @@ export async function listVenues(
   db: Queryable,
   filter: { city?: string; limit: number; cursor?: string },
 ): Promise<Page<Venue>> {
-  const args: unknown[] = [];
-  const where: string[] = [];
-  if (filter.city) {
-    args.push(filter.city);
-    where.push(`lower(city) = lower($${args.length})`);
-  }
-  if (filter.cursor) {
-    const [createdAt, id] = decodeCursor(filter.cursor, 2);
-    args.push(createdAt, id);
-    where.push(`(created_at, id) > ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
-  }
-  args.push(filter.limit + 1);
-  const { rows } = await db.query<DbVenue>(
-    `SELECT ${VENUE_COLUMNS} FROM venues ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at, id LIMIT $${args.length}`,
-    args,
-  );
-  return toPage(rows, filter.limit, (r) => [r.created_at.toISOString(), r.id], toVenue);
+  const where = filter.city ? ['lower(city) = lower($1)'] : [];
+  const args = filter.city ? [filter.city] : [];
+  return pageByCreatedAt(db, { table: 'venues', columns: VENUE_COLUMNS, where, args, ...filter }, toVenue);
 }
 
 export async function createVenue(db: Queryable, input: VenueInput): Promise<Venue> {

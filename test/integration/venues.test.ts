@@ -55,3 +55,21 @@ t0('venue validation and errors', async (t) => {
   const emptyPatch = await api('PUT', '/venues/00000000-0000-4000-8000-000000000000', { body: {} });
   t.is(emptyPatch.status, 400);
 });
+
+t0('venue listing filters by city and pages without repeats', async (t) => {
+  const { api } = t.context.svc;
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) ids.push((await api('POST', '/venues', { body: { ...venue, city: 'Tromsø', name: `V${i}` } })).body.id);
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { body: { items: Array<{ id: string; city: string }>; next_cursor: string | null } } = await api(
+      'GET',
+      `/venues?city=TROMSØ&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    t.true(page.body.items.every((v) => v.city === 'Tromsø'));
+    seen.push(...page.body.items.map((v) => v.id));
+    cursor = page.body.next_cursor;
+  } while (cursor);
+  t.deepEqual(seen, ids);
+});

@@ -110,6 +110,13 @@ const envSchema = z.object({
   AUTH_DISABLED: bool(false),
   TICKET_SIGNING_KEY: optionalText,
 
+  ACTOR_MAILBOX_CAPACITY: int(10_000, 1, 1_000_000),
+  ACTOR_IDLE_MS: int(300_000, 1000, 86_400_000),
+  INVENTORY_SNAPSHOT_EVERY_EVENTS: int(1000, 1, 1_000_000),
+  INVENTORY_PROJECTION_INTERVAL_MS: int(250, 10, 60_000),
+  HOLD_DEFAULT_SECONDS: int(600, 1, 86_400),
+  HOLD_MAX_SECONDS: int(3600, 1, 604_800),
+
   RATE_LIMIT_POINTS: int(300, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
   TRUST_PROXY: bool(false),
@@ -166,6 +173,14 @@ export interface Config {
     readonly jwksUrl?: string;
   };
   readonly ticketSigningKeyPem?: string;
+  readonly inventory: {
+    readonly mailboxCapacity: number;
+    readonly actorIdleMs: number;
+    readonly snapshotEveryEvents: number;
+    readonly projectionIntervalMs: number;
+    readonly holdDefaultSeconds: number;
+    readonly holdMaxSeconds: number;
+  };
   readonly rateLimit: { readonly points: number; readonly windowSeconds: number };
   readonly trustProxy: boolean;
 }
@@ -196,6 +211,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.GRPC_KEEPALIVE_TIMEOUT_MS >= e.GRPC_KEEPALIVE_TIME_MS) {
     throw new ConfigError('GRPC_KEEPALIVE_TIMEOUT_MS', 'must be less than GRPC_KEEPALIVE_TIME_MS');
+  }
+  if (e.HOLD_DEFAULT_SECONDS > e.HOLD_MAX_SECONDS) {
+    throw new ConfigError('HOLD_DEFAULT_SECONDS', 'must not exceed HOLD_MAX_SECONDS');
   }
   const signingKey = e.TICKET_SIGNING_KEY?.replace(/\\n/g, '\n');
   if (signingKey !== undefined) {
@@ -252,6 +270,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shards: { count: e.SHARD_COUNT, leaseMs: e.SHARD_LEASE_MS },
     auth: { disabled: e.AUTH_DISABLED, jwtSecret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL },
     ticketSigningKeyPem: signingKey,
+    inventory: {
+      mailboxCapacity: e.ACTOR_MAILBOX_CAPACITY,
+      actorIdleMs: e.ACTOR_IDLE_MS,
+      snapshotEveryEvents: e.INVENTORY_SNAPSHOT_EVERY_EVENTS,
+      projectionIntervalMs: e.INVENTORY_PROJECTION_INTERVAL_MS,
+      holdDefaultSeconds: e.HOLD_DEFAULT_SECONDS,
+      holdMaxSeconds: e.HOLD_MAX_SECONDS,
+    },
     rateLimit: { points: e.RATE_LIMIT_POINTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     trustProxy: e.TRUST_PROXY,
   };

@@ -15,6 +15,7 @@ import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRestApp } from './rest/app.js';
+import { startInventory, type InventoryModule } from './inventory/wiring.js';
 
 export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
@@ -22,6 +23,7 @@ export interface RunningService {
   readonly httpUrl: string;
   readonly log: Logger;
   readonly state: () => ServiceState;
+  readonly inventory: InventoryModule;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const pubsub = createPubSub(redis, config.redis.keyPrefix, log);
   const caches = createCaches(redis, createCacheBus(pubsub, log), config, metrics, log);
   const availability = createAvailabilityFeed(pubsub);
-  const { app } = createRestApp({ config, pool, redis, log, metrics, caches, availability });
+  const inventory = await startInventory(config, { pool, redis, log });
+  const { app } = createRestApp({ config, pool, redis, log, metrics, caches, availability, inventory: inventory.service });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.httpPort, options.host, () => resolve(s));
@@ -71,6 +74,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           // Streams (SSE) hold connections open; give in-flight requests a moment, then cut.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         })],
+        ['inventory', () => inventory.stop()],
         ['pubsub', () => pubsub.close()],
         ['redis', () => redis.quit()],
         ['postgres', () => pool.end()],
@@ -87,5 +91,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, log, state: () => state, stop };
+  return { httpUrl, log, state: () => state, inventory, stop };
 }

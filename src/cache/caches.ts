@@ -1,7 +1,7 @@
 /**
  * The service's read-model caches, one namespace each, with the seed's TTLs:
- * event detail (CACHE_TTL_EVENTS), availability (CACHE_TTL_AVAILABILITY), search
- * results (CACHE_TTL_SEARCH). Search keys carry a catalog version that every catalog
+ * event detail (CACHE_TTL_EVENTS) and search results (CACHE_TTL_SEARCH). (Availability
+ * is not cached: the inventory actor projects it into Redis after every commit.) Search keys carry a catalog version that every catalog
  * write bumps, so a write makes all cached searches unreachable at once.
  */
 import { createHash } from 'node:crypto';
@@ -15,11 +15,10 @@ const CATALOG_VERSION_KEY = 'catalog-version';
 
 export interface Caches {
   readonly event: JsonCache<object>;
-  readonly availability: JsonCache<object>;
   readonly search: JsonCache<object>;
   /** Cache key for a search: catalog version + hash of the normalized query. */
   searchKey(query: Readonly<Record<string, unknown>>): Promise<string>;
-  /** After any catalog write: drop the event's detail and availability, retire cached searches. */
+  /** After any catalog write: drop the event's detail, retire cached searches. */
   eventChanged(eventId: string): Promise<void>;
 }
 
@@ -27,11 +26,9 @@ export function createCaches(redis: Redis, bus: CacheBus, config: Config, metric
   const make = (namespace: string, ttlSeconds: number) =>
     createJsonCache<object>(redis, bus, { namespace, ttlSeconds, localMaxEntries: config.cache.maxEntries }, metrics, log);
   const event = make('event', config.cache.eventsTtlSeconds);
-  const availability = make('availability', config.cache.availabilityTtlSeconds);
   const search = make('search', config.cache.searchTtlSeconds);
   return {
     event,
-    availability,
     search,
     async searchKey(query) {
       const version = await redis.get(CATALOG_VERSION_KEY).catch(() => null);
@@ -41,7 +38,6 @@ export function createCaches(redis: Redis, bus: CacheBus, config: Config, metric
     async eventChanged(eventId) {
       await Promise.all([
         event.invalidate(eventId),
-        availability.invalidate(eventId),
         redis.incr(CATALOG_VERSION_KEY).catch((err: unknown) => log.warn({ err }, 'catalog version bump failed')),
       ]);
     },

@@ -174,37 +174,26 @@ const TICKET_TYPE_UPDATE = {
 } as const;
 
 /**
- * Partial update of one event's ticket type. A new `quantity` keeps what is sold: the
- * available count moves by the same delta and the change is refused below sold + held.
- * The row is locked for the read-modify-write.
+ * Partial update of a ticket type's catalog fields (name, price, limits, sale window,
+ * visibility). Quantity and the sales lock belong to the inventory actor and are not
+ * changed here. Locks the row: run it in a transaction.
  */
-export async function updateTicketType(
+export async function updateTicketTypeFields(
   db: Queryable,
   eventId: string,
   id: string,
-  patch: Partial<TicketTypeInput>,
+  patch: Omit<Partial<TicketTypeInput>, 'quantity'>,
 ): Promise<TicketType> {
   const { rows: current } = await db.query<DbTicketType>(
     `SELECT ${COLUMNS} FROM ticket_types WHERE id = $1 AND event_id = $2 AND status <> 'deleted' FOR UPDATE`,
     [id, eventId],
   );
-  const row = current[0];
-  if (!row) throw new NotFoundError('ticket type', id);
-  const { price, quantity, ...rest } = patch;
+  if (!current[0]) throw new NotFoundError('ticket type', id);
+  const { price, ...rest } = patch;
   const { sets, args } = buildUpdate(
     { ...rest, price_minor: price?.amount_minor, currency: price?.currency },
     TICKET_TYPE_UPDATE,
   );
-  if (quantity !== undefined) {
-    const committed = row.quantity - row.available_quantity;
-    if (quantity < committed) {
-      throw new ConflictError(`quantity ${quantity} is below the ${committed} tickets sold or held`, {
-        sold_or_held: committed,
-      });
-    }
-    args.push(quantity);
-    sets.push(`quantity = $${args.length}`, `available_quantity = $${args.length} - ${committed}`);
-  }
   args.push(id);
   try {
     const { rows } = await db.query<DbTicketType>(
@@ -217,19 +206,18 @@ export async function updateTicketType(
   }
 }
 
-/** Refused with CONFLICT once anything was sold or is held; otherwise removed. */
+/**
+ * Remove a ticket type row. The inventory actor has already refused this if anything is
+ * sold or held; issued tickets also block it here (they reference the row).
+ */
 export async function deleteTicketType(db: Queryable, eventId: string, id: string): Promise<void> {
-  const { rows } = await db.query<{ quantity: number; available_quantity: number; tickets: boolean }>(
-    `SELECT quantity, available_quantity, EXISTS (SELECT 1 FROM tickets WHERE ticket_type_id = $1) AS tickets
+  const { rows } = await db.query<{ tickets: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_type_id = $1) AS tickets
      FROM ticket_types WHERE id = $1 AND event_id = $2 AND status <> 'deleted' FOR UPDATE`,
     [id, eventId],
   );
   const row = rows[0];
   if (!row) throw new NotFoundError('ticket type', id);
-  if (row.tickets || row.quantity !== row.available_quantity) {
-    throw new ConflictError('ticket type has sold or held tickets; lock it instead', {
-      sold_or_held: row.quantity - row.available_quantity,
-    });
-  }
+  if (row.tickets) throw new ConflictError('ticket type has issued tickets; lock it instead');
   await db.query('DELETE FROM ticket_types WHERE id = $1', [id]);
 }

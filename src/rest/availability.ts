@@ -1,10 +1,10 @@
 /**
- * Availability of one event, read from ticket_types. Interim read model until the
- * inventory actor's projection (issue 3) replaces it; the JSON shape stays the same.
- * `version` increases with every change (the newest updated_at, in ms).
+ * Availability from the `ticket_types` counters in Postgres: the fallback while the Redis
+ * projection is unreachable. The counters lag the inventory actor by up to
+ * INVENTORY_PROJECTION_INTERVAL_MS; `held` is what is neither sold nor available.
  */
 import type { Queryable } from '../db/pool.js';
-import type { AvailabilityJson } from './views.js';
+import type { AvailabilityJson } from '../inventory/availabilityView.js';
 import { money } from '../catalog/money.js';
 import { listEventTicketTypes, saleStatus } from '../catalog/ticketTypes.js';
 import { requireEvent } from '../catalog/events.js';
@@ -12,16 +12,18 @@ import { requireEvent } from '../catalog/events.js';
 export async function loadAvailability(db: Queryable, eventId: string, now = new Date()): Promise<AvailabilityJson> {
   await requireEvent(db, eventId);
   const types = await listEventTicketTypes(db, eventId);
-  const version = types.reduce((v, t) => Math.max(v, t.updatedAt.getTime()), 0);
   return {
     event_id: eventId,
-    version,
-    as_of: now.toISOString(),
+    version: -1,
+    event_locked: false,
     ticket_types: types.map((t) => ({
       ticket_type_id: t.id,
       name: t.name,
       available: t.available,
       capacity: t.quantity,
+      sold: t.sold,
+      held: Math.max(0, t.quantity - t.available - t.sold),
+      locked: t.status === 'locked',
       price: money(t.priceMinor, t.currency),
       status: saleStatus(t, now),
     })),

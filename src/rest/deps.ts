@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Caches } from '../cache/caches.js';
+import type { InventoryService } from '../inventory/inventoryService.js';
 import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
 
 /** Everything route handlers need, built once in the composition root (src/main.ts). */
@@ -15,4 +16,5 @@ export interface RestDeps {
   readonly metrics: Metrics;
   readonly caches: Caches;
   readonly availability: AvailabilityFeed;
+  readonly inventory: InventoryService;
 }

@@ -18,6 +18,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   LOCKED: 409,
   NOT_ON_SALE: 409,
   HOLD_EXPIRED: 409,
+  PROMO_UNAVAILABLE: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   SHARD_MOVING: 503,

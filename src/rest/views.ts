@@ -128,16 +128,18 @@ export const eventDetailJson = eventJson.extend({
 export const availabilityJson = z.object({
   event_id: z.string(),
   version: z.number().int(),
-  as_of: z.string(),
+  event_locked: z.boolean(),
   ticket_types: z.array(
     z.object({
       ticket_type_id: z.string(),
       name: z.string(),
       available: z.number().int(),
       capacity: z.number().int(),
+      sold: z.number().int(),
+      held: z.number().int(),
+      locked: z.boolean(),
       price: moneySchema,
       status: z.string(),
     }),
   ),
 });
-export type AvailabilityJson = z.infer<typeof availabilityJson>;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /** Small builders for catalog objects through the admin REST API. */
 import type { TestService } from './service.js';
 
@@ -41,25 +42,13 @@ export async function createTicketType(
   return res.body;
 }
 
-/**
- * Record a sale directly in the tables (the inventory actor that sells arrives later):
- * a confirmed reservation and one ticket, with the ticket type's counters moved.
- */
-export async function recordSale(svc: TestService, eventId: string, ticketTypeId: string): Promise<void> {
-  const { rows } = await svc.db.query<{ id: string }>(
-    `INSERT INTO reservations (id, event_id, status, items, currency, total_minor)
-     VALUES (gen_random_uuid(), $1, 'CONFIRMED', '[]', 'USD', 4250) RETURNING id`,
-    [eventId],
-  );
-  await svc.db.query(
-    `INSERT INTO tickets (id, event_id, ticket_type_id, reservation_id, code, price_minor, currency)
-     VALUES (gen_random_uuid(), $1, $2, $3, 'code-' || gen_random_uuid(), 4250, 'USD')`,
-    [eventId, ticketTypeId, rows[0]?.id],
-  );
-  await svc.db.query(
-    'UPDATE ticket_types SET sold_quantity = sold_quantity + 1, available_quantity = available_quantity - 1 WHERE id = $1',
-    [ticketTypeId],
-  );
+/** Sell one ticket through the inventory actor: reserve, then confirm. Returns the issued ticket. */
+export async function recordSale(svc: TestService, eventId: string, ticketTypeId: string): Promise<any> {
+  const inventory = svc.service.inventory.service;
+  const reservationId = randomUUID();
+  await inventory.reserve(eventId, { reservationId, items: [{ ticketTypeId, quantity: 1 }] });
+  const confirmed = await inventory.confirm(eventId, reservationId, 'test-payment');
+  return confirmed.tickets[0];
 }
 
 export const MISSING_ID = '00000000-0000-4000-8000-000000000000';

@@ -64,7 +64,27 @@ const searchJson = z.object({
 });
 
 export function eventRoutes(deps: RestDeps): RouteSpec[] {
-  const { pool, caches, config } = deps;
+  const { pool, caches, config, inventory } = deps;
+
+  /** The event's status is a catalog fact the inventory actor decides with (a cancelled event sells nothing). */
+  async function syncInventory(eventId: string): Promise<void> {
+    await inventory.syncCatalog(eventId).catch((err: unknown) => deps.log.warn({ err, eventId }, 'inventory catalog sync failed'));
+  }
+
+  /** Cached detail with live availability laid over its ticket types. */
+  async function eventDetail(eventId: string): Promise<z.infer<typeof eventDetailJson>> {
+    const detail = (await caches.event.getOrLoad(eventId, () => loadEventDetail(pool, eventId))) as z.infer<typeof eventDetailJson>;
+    const live = await inventory.availability(eventId).catch(() => undefined);
+    if (!live) return detail;
+    const byId = new Map(live.ticket_types.map((t) => [t.ticket_type_id, t]));
+    return {
+      ...detail,
+      ticket_types: detail.ticket_types.map((t) => {
+        const l = byId.get(t.id);
+        return l ? { ...t, quantity: l.capacity, available: l.available, sold: l.sold, sale_status: l.status } : t;
+      }),
+    };
+  }
   return [
     route({
       method: 'get',
@@ -140,9 +160,7 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       auth: 'public',
       params: idParams,
       responses: { 200: { description: 'The event', schema: eventDetailJson } },
-      handler: async ({ params }) => ({
-        body: await caches.event.getOrLoad(params.id, () => loadEventDetail(pool, params.id)),
-      }),
+      handler: async ({ params }) => ({ body: await eventDetail(params.id) }),
     }),
     route({
       method: 'post',
@@ -171,6 +189,7 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       handler: async ({ params, body }) => {
         const event = await updateEvent(pool, params.id, body);
         await caches.eventChanged(params.id);
+        await syncInventory(params.id);
         return { body: eventView(event) };
       },
     }),
@@ -188,6 +207,7 @@ export function eventRoutes(deps: RestDeps): RouteSpec[] {
       handler: async ({ params }) => {
         const outcome = await withTransaction(pool, (client) => removeEvent(client, params.id));
         await caches.eventChanged(params.id);
+        if (outcome.kind === 'cancelled') await syncInventory(params.id);
         return outcome.kind === 'cancelled' ? { status: 200, body: eventView(outcome.event) } : { status: 204 };
       },
     }),

@@ -74,7 +74,10 @@ const ruleParams = z.object({ id: uuid, ruleId: uuid });
 const codeParams = z.object({ id: uuid, codeId: uuid });
 const deleted = { 204: { description: 'Deleted' } };
 
-export function pricingRoutes({ pool }: RestDeps): RouteSpec[] {
+export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
+  /** Promo definitions are catalog facts the inventory actor decides with. */
+  const sync = (eventId: string) =>
+    inventory.syncCatalog(eventId).catch((err: unknown) => log.warn({ err, eventId }, 'inventory catalog sync failed'));
   return [
     route({
       method: 'get',
@@ -154,10 +157,11 @@ export function pricingRoutes({ pool }: RestDeps): RouteSpec[] {
       params: idParams,
       body: promoBody,
       responses: { 201: { description: 'Created', schema: promoCodeJson } },
-      handler: async ({ params, body }) => ({
-        status: 201,
-        body: promoCodeView(await createPromoCode(pool, params.id, body)),
-      }),
+      handler: async ({ params, body }) => {
+        const code = await createPromoCode(pool, params.id, body);
+        await sync(params.id);
+        return { status: 201, body: promoCodeView(code) };
+      },
     }),
     route({
       method: 'put',
@@ -170,6 +174,7 @@ export function pricingRoutes({ pool }: RestDeps): RouteSpec[] {
       responses: { 200: { description: 'Updated', schema: promoCodeJson } },
       handler: async ({ params, body }) => {
         const code = await withTransaction(pool, (c) => updatePromoCode(c, params.id, params.codeId, body));
+        await sync(params.id);
         return { body: promoCodeView(code) };
       },
     }),
@@ -183,6 +188,7 @@ export function pricingRoutes({ pool }: RestDeps): RouteSpec[] {
       responses: deleted,
       handler: async ({ params }) => {
         await deletePromoCode(pool, params.id, params.codeId);
+        await sync(params.id);
         return { status: 204 };
       },
     }),

@@ -7,9 +7,12 @@ import {
   deleteTicketType,
   getTicketType,
   listTicketTypes,
-  updateTicketType,
+  updateTicketTypeFields,
+  type TicketType,
 } from '../../catalog/ticketTypes.js';
 import { withTransaction } from '../../db/pool.js';
+import { AppError } from '../../errors.js';
+import type { LevelsResult } from '../../inventory/inventoryService.js';
 import { loadAvailability } from '../availability.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
@@ -46,16 +49,30 @@ const updateBody = z
 const typeParams = z.object({ id: uuid, type: uuid });
 
 export function ticketRoutes(deps: RestDeps): RouteSpec[] {
-  const { pool, caches, availability } = deps;
+  const { pool, caches, availability, inventory } = deps;
 
-  /** After an admin write: drop the cached detail and push fresh availability to watchers. */
+  /** After a catalog write: drop cached details, and let the actor re-read the catalog (it re-projects). */
   async function changed(eventId: string): Promise<void> {
     await caches.eventChanged(eventId);
+    await inventory.syncCatalog(eventId).catch((err: unknown) => deps.log.warn({ err, eventId }, 'inventory catalog sync failed'));
+  }
+
+  /** Live availability; while Redis is unreachable, the (lagging) counters in Postgres. */
+  async function liveAvailability(eventId: string): Promise<unknown> {
     try {
-      await availability.publish(eventId, await loadAvailability(pool, eventId));
+      return await inventory.availability(eventId);
     } catch (err) {
-      deps.log.warn({ err, eventId }, 'availability publish failed');
+      if (err instanceof AppError && err.code === 'DEPENDENCY') return loadAvailability(pool, eventId);
+      throw err;
     }
+  }
+
+  /** A ticket type as the actor sees it now (Postgres counters may lag a moment). */
+  function withLevels(t: TicketType, result: LevelsResult | undefined): TicketType {
+    const level = result?.levels.find((l) => l.ticketTypeId === t.id);
+    if (!level) return t;
+    const status = t.status === 'hidden' ? t.status : level.locked ? 'locked' : 'active';
+    return { ...t, quantity: level.capacity, available: level.available, sold: level.sold, status };
   }
 
   return [
@@ -67,9 +84,7 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
       auth: 'public',
       params: idParams,
       responses: { 200: { description: 'Availability', schema: availabilityJson } },
-      handler: async ({ params }) => ({
-        body: await caches.availability.getOrLoad(params.id, () => loadAvailability(pool, params.id)),
-      }),
+      handler: async ({ params }) => ({ body: await liveAvailability(params.id) }),
     }),
     route({
       method: 'get',
@@ -81,7 +96,7 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
       raw: true,
       responses: { 200: { description: 'text/event-stream of `availability` events' } },
       handler: async ({ params, ctx }) => {
-        const first = await loadAvailability(pool, params.id);
+        const first = await liveAvailability(params.id);
         const stream = new PassThrough();
         const send = (json: string) => stream.write(`event: availability\ndata: ${json}\n\n`);
         ctx.req.socket.setTimeout(0);
@@ -149,9 +164,23 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
       body: updateBody,
       responses: { 200: { description: 'Updated', schema: ticketTypeJson } },
       handler: async ({ params, body }) => {
-        const updated = await withTransaction(pool, (c) => updateTicketType(c, params.id, params.type, body));
+        const { quantity, status, ...fields } = body;
+        // Catalog fields change in a transaction that commits only if the actor accepts
+        // the quantity and lock changes, so a refused change leaves everything as it was.
+        let levels: LevelsResult | undefined;
+        const updated = await withTransaction(pool, async (c) => {
+          const row = await updateTicketTypeFields(c, params.id, params.type, {
+            ...fields,
+            ...(status && status !== 'locked' ? { status } : {}),
+          });
+          if (quantity !== undefined) levels = await inventory.updateCapacity(params.id, params.type, quantity);
+          if (status !== undefined && status !== 'hidden') {
+            levels = await inventory.lock(params.id, params.type, status === 'locked', 'admin');
+          }
+          return row;
+        });
         await changed(params.id);
-        return { body: ticketTypeView(updated) };
+        return { body: ticketTypeView(withLevels(updated, levels)) };
       },
     }),
     route({
@@ -163,7 +192,10 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
       params: typeParams,
       responses: { 204: { description: 'Deleted' } },
       handler: async ({ params }) => {
-        await withTransaction(pool, (c) => deleteTicketType(c, params.id, params.type));
+        await withTransaction(pool, async (c) => {
+          await inventory.removeTicketType(params.id, params.type); // CONFLICT once sold or held
+          await deleteTicketType(c, params.id, params.type);
+        });
         await changed(params.id);
         return { status: 204 };
       },

@@ -1,0 +1,273 @@
+/**
+ * decide: given the state, one command and a context (clock, catalog facts, id minting),
+ * return the journal events to append and the reply. Pure: no I/O, no clock reads, no
+ * randomness, and it never mutates the state (the actor applies the events with evolve).
+ *
+ * Reservation lifecycle:
+ *   (none) ──Reserve──▶ HELD ──Confirm──▶ CONFIRMED   (tickets issued, VALID)
+ *                        │  ──Release──▶ RELEASED
+ *                        └─ expiresAt ≤ now (Expire, or a late Confirm) ──▶ EXPIRED
+ * Ticket lifecycle: VALID ──CheckIn──▶ USED (first scan wins; repeats learn when and where).
+ * Invariant kept by every branch: for each ticket type, sold + held ≤ capacity.
+ */
+import type {
+  CatalogInfo,
+  Decision,
+  DecideContext,
+  InventoryCommand,
+  InventoryState,
+  LevelView,
+  LineItem,
+  Refusal,
+  RefusalCode,
+  Reservation,
+  ReserveCommand,
+  Ticket,
+} from './model.js';
+import { evolve } from './evolve.js';
+
+const refuse = (code: RefusalCode, message: string, details?: Record<string, unknown>): Decision => ({
+  events: [],
+  reply: { ok: false, code, message, ...(details ? { details } : {}) } satisfies Refusal,
+});
+
+const done: Decision = { events: [], reply: { ok: true, kind: 'done' } };
+
+export function levelViews(state: InventoryState, catalog?: CatalogInfo): LevelView[] {
+  const order = catalog ? catalog.ticketTypes.map((t) => t.id).filter((id) => state.levels[id]) : [];
+  const ids = [...order, ...Object.keys(state.levels).filter((id) => !order.includes(id))];
+  return ids.map((id) => {
+    const l = state.levels[id] as NonNullable<InventoryState['levels'][string]>;
+    return {
+      ticketTypeId: id,
+      capacity: l.capacity,
+      sold: l.sold,
+      held: l.held,
+      available: Math.max(0, l.capacity - l.sold - l.held),
+      locked: l.locked,
+    };
+  });
+}
+
+function ticketsOf(state: InventoryState, r: Reservation): Ticket[] {
+  return r.ticketIds.map((id) => state.tickets[id]).filter((t): t is Ticket => t !== undefined);
+}
+
+const reservationReply = (state: InventoryState, r: Reservation, events: Decision['events'] = []): Decision => ({
+  events,
+  reply: { ok: true, kind: 'reservation', reservation: r, tickets: ticketsOf(state, r) },
+});
+
+/** Canonical form of a reserve request: a retry with the same id must match it exactly. */
+export function requestFingerprint(cmd: ReserveCommand): string {
+  const items = [...cmd.items].sort((a, b) => a.ticketTypeId.localeCompare(b.ticketTypeId));
+  return JSON.stringify([items.map((i) => [i.ticketTypeId, i.quantity]), cmd.holdSeconds, cmd.promoCode?.toUpperCase() ?? null, cmd.customerId]);
+}
+
+function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideContext): Decision {
+  const fingerprint = requestFingerprint(cmd);
+  const existing = state.reservations[cmd.reservationId];
+  if (existing) {
+    if (existing.requestHash !== fingerprint) {
+      return refuse('CONFLICT', 'this reservation id was used for a different request', { reservation_id: cmd.reservationId });
+    }
+    return reservationReply(state, existing);
+  }
+  if (cmd.items.length === 0) return refuse('VALIDATION', 'items must not be empty', { field: 'items' });
+  if (new Set(cmd.items.map((i) => i.ticketTypeId)).size !== cmd.items.length) {
+    return refuse('VALIDATION', 'each ticket type may appear once in items', { field: 'items' });
+  }
+  const holdSeconds = cmd.holdSeconds === 0 ? ctx.defaultHoldSeconds : cmd.holdSeconds;
+  if (!Number.isInteger(holdSeconds) || holdSeconds < 1 || holdSeconds > ctx.maxHoldSeconds) {
+    return refuse('VALIDATION', `hold_seconds must be from 1 to ${ctx.maxHoldSeconds} (0 = default)`, { field: 'hold_seconds' });
+  }
+  if (ctx.catalog.eventStatus !== 'active') {
+    return refuse('NOT_ON_SALE', `the event is ${ctx.catalog.eventStatus}`, { event_status: ctx.catalog.eventStatus });
+  }
+  if (state.eventLocked) return refuse('LOCKED', 'sales are locked for this event');
+
+  const items: LineItem[] = [];
+  let currency: string | undefined;
+  for (const want of cmd.items) {
+    const info = ctx.catalog.ticketTypes.find((t) => t.id === want.ticketTypeId);
+    const level = state.levels[want.ticketTypeId];
+    if (!info || !level || info.hidden) return refuse('NOT_FOUND', `ticket type ${want.ticketTypeId} not found`, { ticket_type_id: want.ticketTypeId });
+    if (!Number.isInteger(want.quantity) || want.quantity <= 0) {
+      return refuse('VALIDATION', 'quantity must be a positive integer', { ticket_type_id: info.id });
+    }
+    if (want.quantity < info.minPerPurchase || want.quantity > info.maxPerPurchase) {
+      return refuse('VALIDATION', `quantity must be from ${info.minPerPurchase} to ${info.maxPerPurchase} per purchase`, {
+        ticket_type_id: info.id,
+        min_per_purchase: info.minPerPurchase,
+        max_per_purchase: info.maxPerPurchase,
+      });
+    }
+    if (level.locked) return refuse('LOCKED', `sales of ${info.name} are locked`, { ticket_type_id: info.id });
+    if ((info.validFrom !== null && ctx.now < info.validFrom) || (info.validUntil !== null && ctx.now >= info.validUntil)) {
+      return refuse('NOT_ON_SALE', `${info.name} is not on sale now`, { ticket_type_id: info.id });
+    }
+    const available = level.capacity - level.sold - level.held;
+    if (want.quantity > available) {
+      return refuse('SOLD_OUT', `only ${Math.max(0, available)} of ${info.name} left`, { ticket_type_id: info.id, available: Math.max(0, available) });
+    }
+    if (currency !== undefined && currency !== info.currency) {
+      return refuse('VALIDATION', 'all items of a reservation must share one currency', { field: 'items' });
+    }
+    currency = info.currency;
+    items.push({ ticketTypeId: info.id, quantity: want.quantity, unitPriceMinor: info.priceMinor });
+  }
+  const subtotal = items.reduce((sum, i) => sum + i.quantity * i.unitPriceMinor, 0);
+
+  let discount = 0;
+  let promoCode: string | null = null;
+  if (cmd.promoCode) {
+    const code = cmd.promoCode.toUpperCase();
+    const promo = ctx.catalog.promos.find((p) => p.code === code);
+    const inWindow = promo && (promo.validFrom === null || ctx.now >= promo.validFrom) && (promo.validUntil === null || ctx.now < promo.validUntil);
+    if (!promo || !promo.active || !inWindow || (promo.amountOffMinor !== null && promo.currency !== currency)) {
+      return refuse('PROMO_UNAVAILABLE', 'promo code is not valid for this purchase', { promo_code: cmd.promoCode });
+    }
+    const used = promo.usedBefore + (state.promoUses[code] ?? 0);
+    if (promo.maxUses !== null && used >= promo.maxUses) {
+      return refuse('PROMO_UNAVAILABLE', 'promo code has no uses left', { promo_code: cmd.promoCode });
+    }
+    discount =
+      promo.percentOffBps !== null
+        ? Math.floor((subtotal * promo.percentOffBps) / 10_000)
+        : Math.min(promo.amountOffMinor ?? 0, subtotal);
+    promoCode = code;
+  }
+
+  const reservation: Reservation = {
+    id: cmd.reservationId,
+    status: 'HELD',
+    items,
+    currency: currency as string,
+    subtotalMinor: subtotal,
+    discountMinor: discount,
+    totalMinor: subtotal - discount,
+    promoCode,
+    customerId: cmd.customerId,
+    expiresAt: ctx.now + holdSeconds * 1000,
+    requestHash: fingerprint,
+    paymentReference: null,
+    ticketIds: [],
+  };
+  return { events: [{ type: 'HoldPlaced', reservation }], reply: { ok: true, kind: 'reservation', reservation, tickets: [] } };
+}
+
+function decideConfirm(state: InventoryState, id: string, paymentReference: string | null, ctx: DecideContext): Decision {
+  const r = state.reservations[id];
+  if (!r) return refuse('NOT_FOUND', `reservation ${id} not found`, { reservation_id: id });
+  if (r.status === 'CONFIRMED') return reservationReply(state, r);
+  if (r.status !== 'HELD') return refuse('HOLD_EXPIRED', `reservation ${id} is ${r.status}`, { status: r.status });
+  if (r.expiresAt <= ctx.now) {
+    return { events: [{ type: 'HoldExpired', reservationId: id }], reply: { ok: false, code: 'HOLD_EXPIRED', message: `the hold on ${id} expired`, details: { status: 'EXPIRED' } } };
+  }
+  const tickets: { id: string; ticketTypeId: string; priceMinor: number }[] = [];
+  for (const item of r.items) {
+    for (let i = 0; i < item.quantity; i++) {
+      tickets.push({ id: ctx.ticketId(id, tickets.length), ticketTypeId: item.ticketTypeId, priceMinor: item.unitPriceMinor });
+    }
+  }
+  // Spread an order-level discount over tickets is the booking side's business; the
+  // ticket carries its list price as quoted in the hold.
+  const confirmed: Reservation = { ...r, status: 'CONFIRMED', paymentReference, ticketIds: tickets.map((t) => t.id) };
+  const issued: Ticket[] = tickets.map((t) => ({ ...t, reservationId: id, status: 'VALID', checkedInAt: null, gate: null }));
+  return {
+    events: [{ type: 'ReservationConfirmed', reservationId: id, paymentReference, tickets }],
+    reply: { ok: true, kind: 'reservation', reservation: confirmed, tickets: issued },
+  };
+}
+
+export function decide(state: InventoryState, cmd: InventoryCommand, ctx: DecideContext): Decision {
+  switch (cmd.type) {
+    case 'Reserve':
+      return decideReserve(state, cmd, ctx);
+    case 'Confirm':
+      return decideConfirm(state, cmd.reservationId, cmd.paymentReference, ctx);
+    case 'Release': {
+      const r = state.reservations[cmd.reservationId];
+      if (!r) return refuse('NOT_FOUND', `reservation ${cmd.reservationId} not found`, { reservation_id: cmd.reservationId });
+      if (r.status === 'CONFIRMED') return refuse('CONFLICT', 'a confirmed reservation cannot be released', { status: r.status });
+      if (r.status !== 'HELD') return reservationReply(state, r);
+      return reservationReply(state, { ...r, status: 'RELEASED' }, [{ type: 'HoldReleased', reservationId: r.id }]);
+    }
+    case 'Expire': {
+      const events = Object.values(state.reservations)
+        .filter((r) => r.status === 'HELD' && r.expiresAt <= ctx.now)
+        .map((r) => ({ type: 'HoldExpired' as const, reservationId: r.id }));
+      return { events, reply: { ok: true, kind: 'done' } };
+    }
+    case 'UpdateCapacity': {
+      const level = state.levels[cmd.ticketTypeId];
+      if (!level) return refuse('NOT_FOUND', `ticket type ${cmd.ticketTypeId} not found`, { ticket_type_id: cmd.ticketTypeId });
+      if (!Number.isInteger(cmd.capacity) || cmd.capacity < 0) return refuse('VALIDATION', 'capacity must be a non-negative integer');
+      const committed = level.sold + level.held;
+      if (cmd.capacity < committed) {
+        return refuse('CONFLICT', `capacity ${cmd.capacity} is below the ${committed} tickets sold or held`, {
+          sold_or_held: committed,
+          sold: level.sold,
+          held: level.held,
+        });
+      }
+      const events = cmd.capacity === level.capacity ? [] : [{ type: 'CapacityChanged' as const, ticketTypeId: cmd.ticketTypeId, capacity: cmd.capacity }];
+      return { events, reply: levelsAfter(state, events, ctx) };
+    }
+    case 'Lock': {
+      if (cmd.ticketTypeId !== null && !state.levels[cmd.ticketTypeId]) {
+        return refuse('NOT_FOUND', `ticket type ${cmd.ticketTypeId} not found`, { ticket_type_id: cmd.ticketTypeId });
+      }
+      const current = cmd.ticketTypeId === null ? state.eventLocked : state.levels[cmd.ticketTypeId]?.locked;
+      const events = current === cmd.locked ? [] : [{ type: 'SalesLocked' as const, ticketTypeId: cmd.ticketTypeId, locked: cmd.locked, reason: cmd.reason }];
+      return { events, reply: levelsAfter(state, events, ctx) };
+    }
+    case 'CheckIn': {
+      const t = state.tickets[cmd.ticketId];
+      if (!t) return { events: [], reply: { ok: true, kind: 'checkin', result: 'INVALID', ticket: null, firstCheckedInAt: null, firstGate: null } };
+      if (t.status === 'VOID') return { events: [], reply: { ok: true, kind: 'checkin', result: 'VOID', ticket: t, firstCheckedInAt: null, firstGate: null } };
+      if (t.status === 'USED') {
+        return { events: [], reply: { ok: true, kind: 'checkin', result: 'ALREADY_USED', ticket: t, firstCheckedInAt: t.checkedInAt, firstGate: t.gate } };
+      }
+      const used: Ticket = { ...t, status: 'USED', checkedInAt: ctx.now, gate: cmd.gate };
+      return {
+        events: [{ type: 'TicketCheckedIn', ticketId: t.id, at: ctx.now, gate: cmd.gate }],
+        reply: { ok: true, kind: 'checkin', result: 'CHECKED_IN', ticket: used, firstCheckedInAt: ctx.now, firstGate: cmd.gate },
+      };
+    }
+    case 'SyncCatalog': {
+      const events = ctx.catalog.ticketTypes
+        .filter((t) => !state.levels[t.id])
+        .map((t) => ({ type: 'TicketTypeRegistered' as const, ticketTypeId: t.id, capacity: t.quantity, sold: t.soldQuantity, locked: t.locked }));
+      return { events, reply: { ok: true, kind: 'done' } };
+    }
+    case 'RemoveTicketType': {
+      const level = state.levels[cmd.ticketTypeId];
+      if (!level) return done;
+      if (level.sold + level.held > 0) {
+        return refuse('CONFLICT', 'ticket type has sold or held tickets; lock it instead', { sold_or_held: level.sold + level.held });
+      }
+      return { events: [{ type: 'TicketTypeRemoved', ticketTypeId: cmd.ticketTypeId }], reply: { ok: true, kind: 'done' } };
+    }
+    case 'GetLevels':
+      return { events: [], reply: levelsReply(state, ctx) };
+    case 'GetReservation': {
+      const r = state.reservations[cmd.reservationId];
+      return r ? reservationReply(state, r) : refuse('NOT_FOUND', `reservation ${cmd.reservationId} not found`, { reservation_id: cmd.reservationId });
+    }
+    case 'GetTicket':
+      return { events: [], reply: { ok: true, kind: 'ticket', ticket: state.tickets[cmd.ticketId] ?? null } };
+  }
+}
+
+function levelsReply(state: InventoryState, ctx: DecideContext): Decision['reply'] {
+  return { ok: true, kind: 'levels', levels: levelViews(state, ctx.catalog), eventLocked: state.eventLocked };
+}
+
+/** Levels as they will be once `events` (capacity/lock changes) apply: evolve on a copy of the small level map. */
+function levelsAfter(state: InventoryState, events: Decision['events'], ctx: DecideContext): Decision['reply'] {
+  const levels = Object.fromEntries(Object.entries(state.levels).map(([id, l]) => [id, { ...l }]));
+  const shadow: InventoryState = { ...state, levels };
+  for (const e of events) evolve(shadow, e);
+  return levelsReply(shadow, ctx);
+}

@@ -1,0 +1,91 @@
+/**
+ * evolve: apply one journal event to the state, in place. Deterministic and free of I/O,
+ * so replaying the journal from a snapshot rebuilds exactly the state that decided it.
+ * Every branch is idempotent-safe: releasing or expiring a hold that is no longer HELD
+ * changes nothing.
+ */
+import type { InventoryEvent, InventoryState, Reservation } from './model.js';
+
+function releaseHold(state: InventoryState, r: Reservation): void {
+  for (const item of r.items) {
+    const level = state.levels[item.ticketTypeId];
+    if (level) level.held -= item.quantity;
+  }
+  if (r.promoCode) state.promoUses[r.promoCode] = (state.promoUses[r.promoCode] ?? 1) - 1;
+}
+
+export function evolve(state: InventoryState, event: InventoryEvent): InventoryState {
+  switch (event.type) {
+    case 'TicketTypeRegistered':
+      state.levels[event.ticketTypeId] = { capacity: event.capacity, sold: event.sold, held: 0, locked: event.locked };
+      break;
+    case 'TicketTypeRemoved':
+      delete state.levels[event.ticketTypeId];
+      break;
+    case 'HoldPlaced': {
+      const r = event.reservation;
+      state.reservations[r.id] = r;
+      for (const item of r.items) {
+        const level = state.levels[item.ticketTypeId];
+        if (level) level.held += item.quantity;
+      }
+      if (r.promoCode) state.promoUses[r.promoCode] = (state.promoUses[r.promoCode] ?? 0) + 1;
+      break;
+    }
+    case 'HoldReleased':
+    case 'HoldExpired': {
+      const r = state.reservations[event.reservationId];
+      if (r?.status !== 'HELD') break;
+      releaseHold(state, r);
+      state.reservations[r.id] = { ...r, status: event.type === 'HoldReleased' ? 'RELEASED' : 'EXPIRED' };
+      break;
+    }
+    case 'ReservationConfirmed': {
+      const r = state.reservations[event.reservationId];
+      if (r?.status !== 'HELD') break;
+      for (const item of r.items) {
+        const level = state.levels[item.ticketTypeId];
+        if (level) {
+          level.held -= item.quantity;
+          level.sold += item.quantity;
+        }
+      }
+      for (const t of event.tickets) {
+        state.tickets[t.id] = {
+          id: t.id,
+          ticketTypeId: t.ticketTypeId,
+          reservationId: r.id,
+          priceMinor: t.priceMinor,
+          status: 'VALID',
+          checkedInAt: null,
+          gate: null,
+        };
+      }
+      state.reservations[r.id] = {
+        ...r,
+        status: 'CONFIRMED',
+        paymentReference: event.paymentReference,
+        ticketIds: event.tickets.map((t) => t.id),
+      };
+      break;
+    }
+    case 'CapacityChanged': {
+      const level = state.levels[event.ticketTypeId];
+      if (level) level.capacity = event.capacity;
+      break;
+    }
+    case 'SalesLocked':
+      if (event.ticketTypeId === null) state.eventLocked = event.locked;
+      else {
+        const level = state.levels[event.ticketTypeId];
+        if (level) level.locked = event.locked;
+      }
+      break;
+    case 'TicketCheckedIn': {
+      const t = state.tickets[event.ticketId];
+      if (t?.status === 'VALID') state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };
+      break;
+    }
+  }
+  return state;
+}

@@ -1,0 +1,261 @@
+/**
+ * The EventInventory actor's behavior: the I/O shell around the pure decide/evolve core.
+ *
+ *   activate  = load catalog facts, latest snapshot + later journal rows; register ticket
+ *               types it has not seen (journaled in the first commit); arm the expiry timer.
+ *   turn      = decide each command of the batch in order against in-memory state, apply
+ *               the events, then ONE fenced commit for the whole batch; only then return
+ *               the replies (the output gate). A throw here fails the batch and the
+ *               registry reloads a fresh actor from Postgres.
+ *   passivate = snapshot if anything happened since the last one.
+ * After each commit: projections (Redis availability, lagging Postgres counters) and a
+ * snapshot every `snapshotEvery` journal rows.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ActorBehavior } from '../runtime/actorRegistry.js';
+import type { ShardOwnership } from '../../src/shards/singleOwner.js';
+import { shardOf } from '../../src/shards/shardOf.js';
+import { AppError, NotFoundError } from '../../src/errors.js';
+import { decide } from './decide.js';
+import { evolve } from './evolve.js';
+import {
+  emptyState,
+  type CatalogInfo,
+  type DecideContext,
+  type InventoryCommand,
+  type InventoryReply,
+  type InventoryState,
+  type JournalEntry,
+  type Reservation,
+} from './model.js';
+import {
+  commitTurn,
+  encodeSnapshot,
+  loadCatalogInfo,
+  loadJournal,
+  loadLatestSnapshot,
+  writeSnapshot,
+  type CheckInRow,
+  type IssuedTicketRow,
+} from './store.js';
+
+export interface TicketCodeSigner {
+  signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
+}
+
+/** Called after every successful commit with the committed state (read-only use). */
+export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo) => void;
+
+export interface InventorySettings {
+  /** Journal rows between snapshots. */
+  readonly snapshotEveryEvents: number;
+  readonly defaultHoldSeconds: number;
+  readonly maxHoldSeconds: number;
+  readonly discountsEnabled: boolean;
+  readonly shardCount: number;
+}
+
+export interface InventoryActorDeps {
+  readonly pool: pg.Pool;
+  readonly log: Logger;
+  readonly clock: () => number;
+  readonly ownership: ShardOwnership;
+  readonly signer: TicketCodeSigner;
+  readonly afterCommit: AfterCommit;
+  readonly settings: InventorySettings;
+  /** Deliver a command to this event's actor later (the hold-expiry timer). */
+  readonly schedule: (eventId: string, cmd: InventoryCommand) => Promise<unknown>;
+}
+
+/** Deterministic ticket id: replaying a confirm always mints the same ids. */
+export function mintTicketId(reservationId: string, index: number): string {
+  const h = createHash('sha256').update(`${reservationId}:${index}`).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x80; // version 8 (custom)
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export class InventoryActor implements ActorBehavior<InventoryCommand, InventoryReply> {
+  private state: InventoryState;
+  private catalog: CatalogInfo = { eventStatus: 'active', ticketTypes: [], promos: [] };
+  private readonly shardId: number;
+  private lastSnapshotSeq = 0;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryAt = Infinity;
+
+  constructor(
+    readonly eventId: string,
+    private readonly deps: InventoryActorDeps,
+  ) {
+    this.state = emptyState(eventId);
+    this.shardId = shardOf(eventId, deps.settings.shardCount);
+  }
+
+  /** Read-only view for tests and diagnostics. */
+  get current(): Readonly<InventoryState> {
+    return this.state;
+  }
+
+  private epoch(): number {
+    const epoch = this.deps.ownership.epochFor(this.shardId);
+    if (epoch === undefined) {
+      throw new AppError('SHARD_MOVING', `this pod does not own shard ${this.shardId}`, { shard_id: this.shardId });
+    }
+    return epoch;
+  }
+
+  async activate(): Promise<void> {
+    const { pool, settings } = this.deps;
+    const catalog = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
+    if (!catalog) throw new NotFoundError('event', this.eventId);
+    this.catalog = catalog;
+    const snapshot = await loadLatestSnapshot(pool, this.eventId);
+    const state = snapshot ?? emptyState(this.eventId);
+    this.lastSnapshotSeq = state.seq;
+    for (const entry of await loadJournal(pool, this.eventId, state.seq)) {
+      evolve(state, entry.event);
+      state.seq = entry.seq;
+    }
+    this.state = state;
+    this.project();
+    this.armExpiry();
+  }
+
+  private context(): DecideContext {
+    return {
+      now: this.deps.clock(),
+      catalog: this.catalog,
+      ticketId: mintTicketId,
+      defaultHoldSeconds: this.deps.settings.defaultHoldSeconds,
+      maxHoldSeconds: this.deps.settings.maxHoldSeconds,
+    };
+  }
+
+  async turn(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
+    const { pool, settings } = this.deps;
+    if (batch.some((c) => c.type === 'SyncCatalog')) {
+      const fresh = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
+      if (fresh) this.catalog = fresh;
+    }
+    // Ticket types the actor has never seen are registered before anything else decides.
+    const commands: InventoryCommand[] = this.catalog.ticketTypes.some((t) => !this.state.levels[t.id])
+      ? [{ type: 'SyncCatalog' }, ...batch]
+      : [...batch];
+    const ctx = this.context();
+    const entries: JournalEntry[] = [];
+    const replies: InventoryReply[] = [];
+    for (const cmd of commands) {
+      const d = decide(this.state, cmd, ctx);
+      for (const event of d.events) {
+        this.state.seq += 1;
+        evolve(this.state, event);
+        entries.push({ seq: this.state.seq, event });
+      }
+      replies.push(d.reply);
+    }
+    if (commands.length > batch.length) replies.shift();
+    if (entries.length > 0) {
+      await this.commit(entries);
+      this.afterCommit();
+    } else if (batch.some((c) => c.type === 'GetLevels' || c.type === 'SyncCatalog')) {
+      this.project(); // refresh the read model (it may have expired from Redis)
+    }
+    this.armExpiry();
+    return replies;
+  }
+
+  private async commit(entries: readonly JournalEntry[]): Promise<void> {
+    const touched = new Map<string, Reservation>();
+    const issued: Omit<IssuedTicketRow, 'code'>[] = [];
+    const checkIns: CheckInRow[] = [];
+    for (const { event } of entries) {
+      switch (event.type) {
+        case 'HoldPlaced':
+        case 'HoldReleased':
+        case 'HoldExpired':
+        case 'ReservationConfirmed': {
+          const id = event.type === 'HoldPlaced' ? event.reservation.id : event.reservationId;
+          const r = this.state.reservations[id];
+          if (r) touched.set(id, r);
+          if (event.type === 'ReservationConfirmed' && r) {
+            for (const t of event.tickets) {
+              issued.push({ id: t.id, ticketTypeId: t.ticketTypeId, reservationId: r.id, priceMinor: t.priceMinor, currency: r.currency });
+            }
+          }
+          break;
+        }
+        case 'TicketCheckedIn':
+          checkIns.push({ ticketId: event.ticketId, at: event.at, gate: event.gate });
+          break;
+        default:
+          break;
+      }
+    }
+    const codes = await this.deps.signer.signMany(
+      issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })),
+    );
+    await commitTurn(this.deps.pool, {
+      eventId: this.eventId,
+      shardId: this.shardId,
+      epoch: this.epoch(),
+      entries,
+      reservations: [...touched.values()],
+      tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
+      checkIns,
+    });
+  }
+
+  private project(): void {
+    try {
+      this.deps.afterCommit(this.eventId, this.state, this.catalog);
+    } catch (err) {
+      this.deps.log.warn({ err, eventId: this.eventId }, 'inventory projection failed');
+    }
+  }
+
+  private afterCommit(): void {
+    this.project();
+    if (this.state.seq - this.lastSnapshotSeq >= this.deps.settings.snapshotEveryEvents) {
+      void this.snapshot();
+    }
+  }
+
+  /** Encode now (the state object keeps changing), write in the background. */
+  private async snapshot(): Promise<void> {
+    const seq = this.state.seq;
+    if (seq <= this.lastSnapshotSeq) return;
+    this.lastSnapshotSeq = seq;
+    try {
+      // encodeSnapshot serialises synchronously before its first await: later turns cannot leak in.
+      const bytes = await encodeSnapshot(this.state);
+      await writeSnapshot(this.deps.pool, this.eventId, seq, bytes);
+    } catch (err) {
+      this.deps.log.warn({ err, eventId: this.eventId, seq }, 'snapshot failed');
+    }
+  }
+
+  /** One timer per actor, for the earliest open hold. Survives passivation (expiry is idempotent). */
+  private armExpiry(): void {
+    let next = Infinity;
+    for (const r of Object.values(this.state.reservations)) if (r.status === 'HELD' && r.expiresAt < next) next = r.expiresAt;
+    if (next === this.expiryAt) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryAt = next;
+    if (next === Infinity) return;
+    const delay = Math.max(0, next - this.deps.clock()) + 5;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryAt = Infinity;
+      this.deps.schedule(this.eventId, { type: 'Expire' }).catch((err: unknown) => {
+        this.deps.log.debug({ err, eventId: this.eventId }, 'expiry delivery failed');
+      });
+    }, Math.min(delay, 2 ** 31 - 1));
+    this.expiryTimer.unref();
+  }
+
+  async passivate(): Promise<void> {
+    await this.snapshot();
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The EventInventory model: state, commands, journal events and replies. Pure data,
+ * JSON-serialisable (snapshots and journal payloads are this JSON). Times are epoch ms.
+ *
+ * Reference data (names, base prices, purchase limits, sale windows, promo definitions)
+ * comes from the catalog and is refreshed with `SyncCatalog`; everything that decides
+ * whether a seat is free (capacity, sold, held, locks, holds, promo uses, tickets) is
+ * journaled, so replaying the journal rebuilds it exactly.
+ */
+
+export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'RELEASED' | 'EXPIRED';
+export type TicketStatus = 'VALID' | 'USED' | 'VOID';
+
+/** Catalog facts about a ticket type (not journaled). */
+export interface TicketTypeInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly priceMinor: number;
+  readonly currency: string;
+  readonly minPerPurchase: number;
+  readonly maxPerPurchase: number;
+  readonly validFrom: number | null;
+  readonly validUntil: number | null;
+  /** Catalog quantity and sold count, used once when the type is first registered. */
+  readonly quantity: number;
+  readonly soldQuantity: number;
+  /** Catalog lock status, used once when the type is first registered. */
+  readonly locked: boolean;
+  readonly hidden: boolean;
+}
+
+export interface PromoInfo {
+  /** Upper-cased code. */
+  readonly code: string;
+  readonly percentOffBps: number | null;
+  readonly amountOffMinor: number | null;
+  readonly currency: string | null;
+  readonly maxUses: number | null;
+  /** Uses recorded before this actor existed (catalog `used_count`). */
+  readonly usedBefore: number;
+  readonly validFrom: number | null;
+  readonly validUntil: number | null;
+  readonly active: boolean;
+}
+
+export interface CatalogInfo {
+  readonly eventStatus: string;
+  readonly ticketTypes: readonly TicketTypeInfo[];
+  readonly promos: readonly PromoInfo[];
+}
+
+/** Journaled counters of one ticket type. */
+export interface Level {
+  capacity: number;
+  sold: number;
+  held: number;
+  locked: boolean;
+}
+
+export interface LineItem {
+  readonly ticketTypeId: string;
+  readonly quantity: number;
+  readonly unitPriceMinor: number;
+}
+
+export interface Reservation {
+  readonly id: string;
+  readonly status: ReservationStatus;
+  readonly items: readonly LineItem[];
+  readonly currency: string;
+  readonly subtotalMinor: number;
+  readonly discountMinor: number;
+  readonly totalMinor: number;
+  readonly promoCode: string | null;
+  readonly customerId: string | null;
+  readonly expiresAt: number;
+  /** Fingerprint of the reserve request, to tell a retry from a different request. */
+  readonly requestHash: string;
+  readonly paymentReference: string | null;
+  readonly ticketIds: readonly string[];
+}
+
+export interface Ticket {
+  readonly id: string;
+  readonly ticketTypeId: string;
+  readonly reservationId: string;
+  readonly priceMinor: number;
+  readonly status: TicketStatus;
+  readonly checkedInAt: number | null;
+  readonly gate: string | null;
+}
+
+/**
+ * The actor's state. `evolve` updates it in place (deterministic, no I/O): copying maps
+ * of tens of thousands of tickets per event would cost more than the decision. When a
+ * commit fails the actor throws this object away and reloads from the journal.
+ */
+export interface InventoryState {
+  readonly eventId: string;
+  /** Last journal sequence number applied. */
+  seq: number;
+  eventLocked: boolean;
+  levels: Record<string, Level>;
+  reservations: Record<string, Reservation>;
+  tickets: Record<string, Ticket>;
+  /** Promo uses by upper-cased code: held + confirmed (released/expired holds give theirs back). */
+  promoUses: Record<string, number>;
+}
+
+export function emptyState(eventId: string): InventoryState {
+  return { eventId, seq: 0, eventLocked: false, levels: {}, reservations: {}, tickets: {}, promoUses: {} };
+}
+
+// ── Commands ────────────────────────────────────────────────────────────────────────
+
+export interface ReserveCommand {
+  readonly type: 'Reserve';
+  readonly reservationId: string;
+  readonly items: readonly { readonly ticketTypeId: string; readonly quantity: number }[];
+  readonly holdSeconds: number;
+  readonly promoCode: string | null;
+  readonly customerId: string | null;
+}
+export interface ReleaseCommand { readonly type: 'Release'; readonly reservationId: string }
+export interface ConfirmCommand {
+  readonly type: 'Confirm';
+  readonly reservationId: string;
+  readonly paymentReference: string | null;
+}
+export interface ExpireCommand { readonly type: 'Expire' }
+export interface UpdateCapacityCommand { readonly type: 'UpdateCapacity'; readonly ticketTypeId: string; readonly capacity: number }
+export interface LockCommand {
+  readonly type: 'Lock';
+  /** null = the whole event. */
+  readonly ticketTypeId: string | null;
+  readonly locked: boolean;
+  readonly reason: string | null;
+}
+export interface CheckInCommand { readonly type: 'CheckIn'; readonly ticketId: string; readonly gate: string }
+export interface SyncCatalogCommand { readonly type: 'SyncCatalog' }
+export interface RemoveTicketTypeCommand { readonly type: 'RemoveTicketType'; readonly ticketTypeId: string }
+export interface GetLevelsQuery { readonly type: 'GetLevels' }
+export interface GetReservationQuery { readonly type: 'GetReservation'; readonly reservationId: string }
+export interface GetTicketQuery { readonly type: 'GetTicket'; readonly ticketId: string }
+
+export type InventoryCommand =
+  | ReserveCommand
+  | ReleaseCommand
+  | ConfirmCommand
+  | ExpireCommand
+  | UpdateCapacityCommand
+  | LockCommand
+  | CheckInCommand
+  | SyncCatalogCommand
+  | RemoveTicketTypeCommand
+  | GetLevelsQuery
+  | GetReservationQuery
+  | GetTicketQuery;
+
+// ── Journal events ──────────────────────────────────────────────────────────────────
+
+export type InventoryEvent =
+  | { readonly type: 'TicketTypeRegistered'; readonly ticketTypeId: string; readonly capacity: number; readonly sold: number; readonly locked: boolean }
+  | { readonly type: 'TicketTypeRemoved'; readonly ticketTypeId: string }
+  | { readonly type: 'HoldPlaced'; readonly reservation: Reservation }
+  | { readonly type: 'HoldReleased'; readonly reservationId: string }
+  | { readonly type: 'HoldExpired'; readonly reservationId: string }
+  | {
+      readonly type: 'ReservationConfirmed';
+      readonly reservationId: string;
+      readonly paymentReference: string | null;
+      readonly tickets: readonly { readonly id: string; readonly ticketTypeId: string; readonly priceMinor: number }[];
+    }
+  | { readonly type: 'CapacityChanged'; readonly ticketTypeId: string; readonly capacity: number }
+  | { readonly type: 'SalesLocked'; readonly ticketTypeId: string | null; readonly locked: boolean; readonly reason: string | null }
+  | { readonly type: 'TicketCheckedIn'; readonly ticketId: string; readonly at: number; readonly gate: string };
+
+/** A journal event with its position, as stored. */
+export interface JournalEntry {
+  readonly seq: number;
+  readonly event: InventoryEvent;
+}
+
+// ── Replies ─────────────────────────────────────────────────────────────────────────
+
+export type RefusalCode =
+  | 'PROMO_UNAVAILABLE'
+  | 'VALIDATION'
+  | 'NOT_FOUND'
+  | 'SOLD_OUT'
+  | 'LOCKED'
+  | 'NOT_ON_SALE'
+  | 'HOLD_EXPIRED'
+  | 'CONFLICT';
+
+export interface Refusal {
+  readonly ok: false;
+  readonly code: RefusalCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface LevelView {
+  readonly ticketTypeId: string;
+  readonly capacity: number;
+  readonly sold: number;
+  readonly held: number;
+  readonly available: number;
+  readonly locked: boolean;
+}
+
+export type CheckInResult = 'CHECKED_IN' | 'ALREADY_USED' | 'INVALID' | 'VOID';
+
+export type Success =
+  | { readonly ok: true; readonly kind: 'reservation'; readonly reservation: Reservation; readonly tickets: readonly Ticket[] }
+  | { readonly ok: true; readonly kind: 'levels'; readonly levels: readonly LevelView[]; readonly eventLocked: boolean }
+  | { readonly ok: true; readonly kind: 'ticket'; readonly ticket: Ticket | null }
+  | {
+      readonly ok: true;
+      readonly kind: 'checkin';
+      readonly result: CheckInResult;
+      readonly ticket: Ticket | null;
+      readonly firstCheckedInAt: number | null;
+      readonly firstGate: string | null;
+    }
+  | { readonly ok: true; readonly kind: 'done' };
+
+export type InventoryReply = Success | Refusal;
+
+export interface Decision {
+  readonly events: readonly InventoryEvent[];
+  readonly reply: InventoryReply;
+}
+
+/** What decide may read besides state: the clock, catalog facts and id minting. */
+export interface DecideContext {
+  readonly now: number;
+  readonly catalog: CatalogInfo;
+  /** Deterministic ticket id for the i-th ticket of a reservation. */
+  readonly ticketId: (reservationId: string, index: number) => string;
+  readonly defaultHoldSeconds: number;
+  readonly maxHoldSeconds: number;
+}

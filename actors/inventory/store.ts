@@ -1,0 +1,225 @@
+/**
+ * Persistence of one EventInventory actor: catalog facts, snapshot + journal recovery,
+ * the fenced group commit of a turn, and snapshot writes. One function per operation,
+ * each taking its client or pool.
+ *
+ * The commit is one transaction: read the shard-owner row FOR SHARE and abort unless
+ * its epoch is the actor's (the fencing token), append the turn's journal rows (primary
+ * key (event_id, seq): two writers collide even without the epoch), and write the rows
+ * that must be readable at once: reservations touched and tickets issued or checked in.
+ */
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import type pg from 'pg';
+import { AppError } from '../../src/errors.js';
+import type { Queryable } from '../../src/db/pool.js';
+import type { CatalogInfo, InventoryEvent, InventoryState, JournalEntry, Reservation } from './model.js';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export class FencedError extends AppError {
+  override readonly name = 'FencedError';
+  constructor(eventId: string, shardId: number, expected: number, actual: number | null) {
+    super('SHARD_MOVING', `shard ${shardId} moved (epoch ${actual ?? 'none'}, ours ${expected}); retry`, {
+      event_id: eventId,
+      shard_id: shardId,
+    });
+  }
+}
+
+// ── Catalog facts ───────────────────────────────────────────────────────────────────
+
+export async function loadCatalogInfo(db: Queryable, eventId: string, discountsEnabled: boolean): Promise<CatalogInfo | undefined> {
+  const event = await db.query<{ status: string }>('SELECT status FROM events WHERE id = $1', [eventId]);
+  const status = event.rows[0]?.status;
+  if (status === undefined) return undefined;
+  const [types, promos] = await Promise.all([
+    db.query<{
+      id: string; name: string; price_minor: string; currency: string; min_per_purchase: number; max_per_purchase: number;
+      valid_from: Date | null; valid_until: Date | null; quantity: number; sold_quantity: number; status: string;
+    }>(
+      `SELECT id, name, price_minor, currency, min_per_purchase, max_per_purchase, valid_from, valid_until,
+              quantity, sold_quantity, status
+       FROM ticket_types WHERE event_id = $1 AND status <> 'deleted' ORDER BY price_minor, id`,
+      [eventId],
+    ),
+    discountsEnabled
+      ? db.query<{
+          code: string; percent_off_bps: number | null; amount_off_minor: string | null; currency: string | null;
+          max_uses: number | null; used_count: number; valid_from: Date | null; valid_until: Date | null; active: boolean;
+        }>(
+          `SELECT upper(code) AS code, percent_off_bps, amount_off_minor, currency, max_uses, used_count,
+                  valid_from, valid_until, active FROM promo_codes WHERE event_id = $1`,
+          [eventId],
+        )
+      : Promise.resolve({ rows: [] }),
+  ]);
+  return {
+    eventStatus: status,
+    ticketTypes: types.rows.map((t) => ({
+      id: t.id,
+      name: t.name,
+      priceMinor: Number(t.price_minor),
+      currency: t.currency,
+      minPerPurchase: t.min_per_purchase,
+      maxPerPurchase: t.max_per_purchase,
+      validFrom: t.valid_from?.getTime() ?? null,
+      validUntil: t.valid_until?.getTime() ?? null,
+      quantity: t.quantity,
+      soldQuantity: t.sold_quantity,
+      locked: t.status === 'locked',
+      hidden: t.status === 'hidden',
+    })),
+    promos: promos.rows.map((p) => ({
+      code: p.code,
+      percentOffBps: p.percent_off_bps,
+      amountOffMinor: p.amount_off_minor === null ? null : Number(p.amount_off_minor),
+      currency: p.currency,
+      maxUses: p.max_uses,
+      usedBefore: p.used_count,
+      validFrom: p.valid_from?.getTime() ?? null,
+      validUntil: p.valid_until?.getTime() ?? null,
+      active: p.active,
+    })),
+  };
+}
+
+// ── Recovery ────────────────────────────────────────────────────────────────────────
+
+export async function encodeSnapshot(state: InventoryState): Promise<Buffer> {
+  return gzipAsync(Buffer.from(JSON.stringify(state)));
+}
+
+export async function decodeSnapshot(bytes: Buffer): Promise<InventoryState> {
+  return JSON.parse((await gunzipAsync(bytes)).toString('utf8')) as InventoryState;
+}
+
+export async function loadLatestSnapshot(db: Queryable, eventId: string): Promise<InventoryState | undefined> {
+  const { rows } = await db.query<{ state: Buffer }>(
+    'SELECT state FROM inventory_snapshots WHERE event_id = $1 ORDER BY seq DESC LIMIT 1',
+    [eventId],
+  );
+  return rows[0] ? decodeSnapshot(rows[0].state) : undefined;
+}
+
+export async function loadJournal(db: Queryable, eventId: string, afterSeq: number): Promise<JournalEntry[]> {
+  const { rows } = await db.query<{ seq: string; payload: InventoryEvent }>(
+    'SELECT seq, payload FROM inventory_journal WHERE event_id = $1 AND seq > $2 ORDER BY seq',
+    [eventId, afterSeq],
+  );
+  return rows.map((r) => ({ seq: Number(r.seq), event: r.payload }));
+}
+
+export async function writeSnapshot(db: Queryable, eventId: string, seq: number, bytes: Buffer): Promise<void> {
+  await db.query(
+    `INSERT INTO inventory_snapshots (event_id, seq, state) VALUES ($1, $2, $3) ON CONFLICT (event_id, seq) DO NOTHING`,
+    [eventId, seq, bytes],
+  );
+  // Older snapshots are never read again.
+  await db.query('DELETE FROM inventory_snapshots WHERE event_id = $1 AND seq < $2', [eventId, seq]);
+}
+
+// ── The fenced group commit ─────────────────────────────────────────────────────────
+
+export interface IssuedTicketRow {
+  readonly id: string;
+  readonly ticketTypeId: string;
+  readonly reservationId: string;
+  readonly code: string;
+  readonly priceMinor: number;
+  readonly currency: string;
+}
+
+export interface CheckInRow {
+  readonly ticketId: string;
+  readonly at: number;
+  readonly gate: string;
+}
+
+export interface TurnWrite {
+  readonly eventId: string;
+  readonly shardId: number;
+  readonly epoch: number;
+  readonly entries: readonly JournalEntry[];
+  readonly reservations: readonly Reservation[];
+  readonly tickets: readonly IssuedTicketRow[];
+  readonly checkIns: readonly CheckInRow[];
+}
+
+function reservationRow(r: Reservation) {
+  return {
+    id: r.id,
+    customer_id: r.customerId,
+    status: r.status,
+    items: r.items.map((i) => ({ ticket_type_id: i.ticketTypeId, quantity: i.quantity, unit_price_minor: i.unitPriceMinor })),
+    currency: r.currency,
+    total_minor: r.totalMinor,
+    discount_minor: r.discountMinor,
+    promo_code: r.promoCode,
+    payment_reference: r.paymentReference,
+    expires_at: new Date(r.expiresAt).toISOString(),
+  };
+}
+
+export async function commitTurn(pool: pg.Pool, w: TurnWrite): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const fence = await client.query<{ epoch: string }>('SELECT epoch FROM shard_owners WHERE shard_id = $1 FOR SHARE', [w.shardId]);
+    const actual = fence.rows[0] ? Number(fence.rows[0].epoch) : null;
+    if (actual !== w.epoch) throw new FencedError(w.eventId, w.shardId, w.epoch, actual);
+    await client.query(
+      `INSERT INTO inventory_journal (event_id, seq, epoch, kind, payload)
+       SELECT $1, e.seq, $2, e.kind, e.payload FROM jsonb_to_recordset($3::jsonb) AS e(seq bigint, kind text, payload jsonb)`,
+      [w.eventId, w.epoch, JSON.stringify(w.entries.map((e) => ({ seq: e.seq, kind: e.event.type, payload: e.event })))],
+    );
+    if (w.reservations.length > 0) {
+      await client.query(
+        `INSERT INTO reservations AS r (id, event_id, customer_id, status, items, currency, total_minor, discount_minor,
+                                        promo_code, payment_reference, expires_at)
+         SELECT x.id, $1, x.customer_id, x.status, x.items, x.currency, x.total_minor, x.discount_minor,
+                x.promo_code, x.payment_reference, x.expires_at
+         FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, customer_id text, status text, items jsonb, currency text,
+              total_minor bigint, discount_minor bigint, promo_code text, payment_reference text, expires_at timestamptz)
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payment_reference = EXCLUDED.payment_reference,
+              updated_at = now()`,
+        [w.eventId, JSON.stringify(w.reservations.map(reservationRow))],
+      );
+    }
+    if (w.tickets.length > 0) {
+      await client.query(
+        `INSERT INTO tickets (id, event_id, ticket_type_id, reservation_id, code, price_minor, currency)
+         SELECT x.id, $1, x.ticket_type_id, x.reservation_id, x.code, x.price_minor, x.currency
+         FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, ticket_type_id uuid, reservation_id uuid, code text,
+              price_minor bigint, currency text)`,
+        [
+          w.eventId,
+          JSON.stringify(
+            w.tickets.map((t) => ({
+              id: t.id,
+              ticket_type_id: t.ticketTypeId,
+              reservation_id: t.reservationId,
+              code: t.code,
+              price_minor: t.priceMinor,
+              currency: t.currency,
+            })),
+          ),
+        ],
+      );
+    }
+    if (w.checkIns.length > 0) {
+      await client.query(
+        `UPDATE tickets t SET status = 'USED', checked_in_at = c.at, checked_in_gate = c.gate, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, at timestamptz, gate text) WHERE t.id = c.id`,
+        [JSON.stringify(w.checkIns.map((c) => ({ id: c.ticketId, at: new Date(c.at).toISOString(), gate: c.gate })))],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A minimal virtual-actor runtime: one actor per key (an event id), activated on its first
+ * message and passivated when idle.
+ *
+ * Each actor has a bounded mailbox. Its loop takes *everything* waiting as one batch
+ * and hands it to `behavior.turn`, which resolves one reply per message only after its
+ * effects are durable (the output gate); while a turn runs, new messages accumulate for
+ * the next batch. A full mailbox rejects at once with a retryable BUSY error.
+ *
+ * Actor lifecycle (transitions are logged):
+ *   ACTIVATING ──ok──▶ ACTIVE ──idle for idleMs──▶ PASSIVATING ──▶ STOPPED
+ *        │  └──fails──▶ STOPPED (waiting messages rejected)
+ *   ACTIVE ──turn throws──▶ ACTIVATING (a fresh behavior reloads from storage; the
+ *                            batch's messages are rejected, later ones wait)
+ * A message for a key whose actor is PASSIVATING waits for it to stop, then activates
+ * a new one. `stop()` passivates every actor (drain on shutdown).
+ */
+import type { Logger } from 'pino';
+import { AppError } from '../../src/errors.js';
+
+export interface ActorBehavior<C, R> {
+  /** Load state before the first turn (snapshot + journal replay). */
+  activate(): Promise<void>;
+  /** Decide and persist one batch; one reply per command, in order. Throwing fails them all. */
+  turn(batch: readonly C[]): Promise<R[]>;
+  /** Persist what recovery needs (a snapshot) and release resources. */
+  passivate(): Promise<void>;
+}
+
+export type ActorState = 'ACTIVATING' | 'ACTIVE' | 'PASSIVATING' | 'STOPPED';
+
+export interface RegistryOptions {
+  /** Messages waiting per actor before new ones are refused with BUSY. */
+  readonly mailboxCapacity: number;
+  /** An actor with no message for this long is passivated. */
+  readonly idleMs: number;
+}
+
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { mailboxCapacity: 10_000, idleMs: 300_000 };
+
+export class MailboxFullError extends AppError {
+  override readonly name = 'MailboxFullError';
+  constructor(key: string, capacity: number) {
+    super('BUSY', `the actor for ${key} has ${capacity} messages waiting; retry shortly`, { key, capacity });
+  }
+}
+
+export class ActorStoppedError extends AppError {
+  override readonly name = 'ActorStoppedError';
+  constructor(key: string) {
+    super('SHARD_MOVING', `the actor for ${key} is stopping; retry`, { key });
+  }
+}
+
+interface Envelope<C, R> {
+  readonly command: C;
+  resolve(reply: R): void;
+  reject(err: unknown): void;
+}
+
+class ActorCell<C, R> {
+  state: ActorState = 'ACTIVATING';
+  readonly mailbox: Envelope<C, R>[] = [];
+  behavior: ActorBehavior<C, R>;
+  running = false;
+  idleTimer: NodeJS.Timeout | undefined;
+  stopped: Promise<void> | undefined;
+  private activation: Promise<void> | undefined;
+
+  constructor(
+    readonly key: string,
+    private readonly factory: (key: string) => ActorBehavior<C, R>,
+    private readonly options: RegistryOptions,
+    private readonly log: Logger,
+    private readonly onStopped: (cell: ActorCell<C, R>) => void,
+  ) {
+    this.behavior = factory(key);
+  }
+
+  private transition(next: ActorState): void {
+    this.log.debug({ actor: this.key, from: this.state, to: next }, 'actor state');
+    this.state = next;
+  }
+
+  enqueue(command: C): Promise<R> {
+    if (this.mailbox.length >= this.options.mailboxCapacity) {
+      return Promise.reject(new MailboxFullError(this.key, this.options.mailboxCapacity));
+    }
+    return new Promise<R>((resolve, reject) => {
+      this.mailbox.push({ command, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running || this.state === 'PASSIVATING' || this.state === 'STOPPED') return;
+    this.running = true;
+    this.loop().catch((err: unknown) => this.log.error({ err, actor: this.key }, 'actor loop crashed'));
+  }
+
+  private async ensureActive(): Promise<void> {
+    if (this.state !== 'ACTIVATING') return;
+    this.activation ??= this.behavior.activate();
+    try {
+      await this.activation;
+      this.transition('ACTIVE');
+    } finally {
+      this.activation = undefined;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      clearTimeout(this.idleTimer);
+      while (this.mailbox.length > 0 && this.state !== 'STOPPED') {
+        try {
+          await this.ensureActive();
+        } catch (err) {
+          this.log.warn({ err, actor: this.key }, 'actor activation failed');
+          for (const e of this.mailbox.splice(0)) e.reject(err);
+          this.transition('STOPPED');
+          this.onStopped(this);
+          return;
+        }
+        const batch = this.mailbox.splice(0);
+        try {
+          const replies = await this.behavior.turn(batch.map((e) => e.command));
+          batch.forEach((e, i) => e.resolve(replies[i] as R));
+        } catch (err) {
+          for (const e of batch) e.reject(err);
+          // Whatever the behavior held in memory may be ahead of storage: reload.
+          this.log.warn({ err, actor: this.key, batch: batch.length }, 'actor turn failed; reloading');
+          this.behavior = this.factory(this.key);
+          this.transition('ACTIVATING');
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+    if (this.state === 'ACTIVE') {
+      this.idleTimer = setTimeout(() => void this.passivate(), this.options.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  /** Stop after the running turn; messages still waiting are rejected as retryable. */
+  passivate(): Promise<void> {
+    this.stopped ??= (async () => {
+      clearTimeout(this.idleTimer);
+      const wasActive = this.state === 'ACTIVE';
+      this.transition('PASSIVATING');
+      while (this.running) await new Promise((r) => setTimeout(r, 1));
+      for (const e of this.mailbox.splice(0)) e.reject(new ActorStoppedError(this.key));
+      try {
+        if (wasActive) await this.behavior.passivate();
+      } catch (err) {
+        this.log.warn({ err, actor: this.key }, 'actor passivation failed');
+      }
+      this.transition('STOPPED');
+      this.onStopped(this);
+    })();
+    return this.stopped;
+  }
+}
+
+export class ActorRegistry<C, R> {
+  private readonly cells = new Map<string, ActorCell<C, R>>();
+  private closed = false;
+
+  constructor(
+    private readonly factory: (key: string) => ActorBehavior<C, R>,
+    private readonly log: Logger,
+    private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
+  ) {}
+
+  /** Deliver `command` to the actor for `key`, activating it if needed. */
+  async send(key: string, command: C): Promise<R> {
+    if (this.closed) throw new ActorStoppedError(key);
+    let cell = this.cells.get(key);
+    while (cell && (cell.state === 'PASSIVATING' || cell.state === 'STOPPED')) {
+      await cell.stopped;
+      cell = this.cells.get(key);
+    }
+    if (!cell) {
+      cell = new ActorCell(key, this.factory, this.options, this.log, (c) => {
+        if (this.cells.get(c.key) === c) this.cells.delete(c.key);
+      });
+      this.cells.set(key, cell);
+    }
+    return cell.enqueue(command);
+  }
+
+  /** Passivate one actor (tests; handoff of a shard in issue 5). */
+  async passivate(key: string): Promise<void> {
+    await this.cells.get(key)?.passivate();
+  }
+
+  /** Drop an actor without passivating it (simulates a crash of its in-memory state). */
+  discard(key: string): void {
+    const cell = this.cells.get(key);
+    if (!cell) return;
+    this.cells.delete(key);
+    cell.state = 'STOPPED';
+    clearTimeout(cell.idleTimer);
+    for (const e of cell.mailbox.splice(0)) e.reject(new ActorStoppedError(key));
+  }
+
+  activeKeys(): string[] {
+    return [...this.cells.keys()];
+  }
+
+  /** Passivate every actor; further sends fail with SHARD_MOVING. Idempotent. */
+  async stop(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.cells.values()].map((c) => c.passivate()));
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The inventory API the transports call (REST admin today, gRPC next): every command
+ * for event E goes to E's actor; refusals become AppErrors with the contract's codes;
+ * tickets leave with their signed codes. Check-in verifies the code's signature before
+ * touching any actor, so forged codes cost nothing.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { ActorRegistry } from '../../actors/runtime/actorRegistry.js';
+import type {
+  InventoryCommand,
+  InventoryReply,
+  LevelView,
+  Reservation,
+  Success,
+  Ticket,
+} from '../../actors/inventory/model.js';
+import { AppError, DependencyError, ValidationError } from '../errors.js';
+import type { TicketSigner } from '../tickets/signingPool.js';
+import { verifyTicketCode } from '../tickets/ticketCodes.js';
+import type { AvailabilityJson } from './availabilityView.js';
+import type { Projector } from './projector.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ReserveInput {
+  readonly reservationId: string;
+  readonly items: readonly { readonly ticketTypeId: string; readonly quantity: number }[];
+  /** 0 or omitted = the default hold. */
+  readonly holdSeconds?: number;
+  readonly promoCode?: string | null;
+  readonly customerId?: string | null;
+}
+
+export interface IssuedTicket extends Ticket {
+  readonly eventId: string;
+  /** Signed code for the QR; verifiable offline with the public key. */
+  readonly code: string;
+}
+
+export interface ReservationResult {
+  readonly eventId: string;
+  readonly reservation: Reservation;
+  readonly tickets: readonly IssuedTicket[];
+}
+
+export interface LevelsResult {
+  readonly levels: readonly LevelView[];
+  readonly eventLocked: boolean;
+}
+
+export interface CheckInOutcome {
+  readonly result: 'CHECKED_IN' | 'ALREADY_USED' | 'INVALID' | 'VOID';
+  readonly ticket: IssuedTicket | null;
+  readonly firstCheckedInAt: Date | null;
+  readonly firstGate: string | null;
+}
+
+export interface ValidateOutcome {
+  readonly status: 'VALID' | 'USED' | 'INVALID' | 'VOID';
+  readonly ticket: IssuedTicket | null;
+  readonly checkedInAt: Date | null;
+}
+
+function requireUuid(value: string, field: string): void {
+  if (!UUID.test(value)) throw new ValidationError(`${field} must be a UUID`, { field });
+}
+
+export class InventoryService {
+  constructor(
+    private readonly registry: ActorRegistry<InventoryCommand, InventoryReply>,
+    private readonly projector: Projector,
+    private readonly signer: TicketSigner,
+    private readonly publicKey: KeyObject,
+  ) {}
+
+  private async ask(eventId: string, cmd: InventoryCommand): Promise<Success> {
+    requireUuid(eventId, 'event_id');
+    const reply = await this.registry.send(eventId, cmd);
+    if (!reply.ok) throw new AppError(reply.code, reply.message, reply.details);
+    return reply;
+  }
+
+  private async withCodes(eventId: string, tickets: readonly Ticket[]): Promise<IssuedTicket[]> {
+    const codes = await this.signer.signMany(tickets.map((t) => ({ ticketId: t.id, eventId, ticketTypeId: t.ticketTypeId })));
+    return tickets.map((t, i) => ({ ...t, eventId, code: codes[i] as string }));
+  }
+
+  private async reservation(eventId: string, cmd: InventoryCommand): Promise<ReservationResult> {
+    const reply = await this.ask(eventId, cmd);
+    if (reply.kind !== 'reservation') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    return { eventId, reservation: reply.reservation, tickets: await this.withCodes(eventId, reply.tickets) };
+  }
+
+  reserve(eventId: string, input: ReserveInput): Promise<ReservationResult> {
+    requireUuid(input.reservationId, 'reservation_id');
+    for (const item of input.items) requireUuid(item.ticketTypeId, 'ticket_type_id');
+    return this.reservation(eventId, {
+      type: 'Reserve',
+      reservationId: input.reservationId.toLowerCase(),
+      items: input.items.map((i) => ({ ticketTypeId: i.ticketTypeId.toLowerCase(), quantity: i.quantity })),
+      holdSeconds: input.holdSeconds ?? 0,
+      promoCode: input.promoCode || null,
+      customerId: input.customerId || null,
+    });
+  }
+
+  release(eventId: string, reservationId: string): Promise<ReservationResult> {
+    requireUuid(reservationId, 'reservation_id');
+    return this.reservation(eventId, { type: 'Release', reservationId: reservationId.toLowerCase() });
+  }
+
+  confirm(eventId: string, reservationId: string, paymentReference?: string | null): Promise<ReservationResult> {
+    requireUuid(reservationId, 'reservation_id');
+    return this.reservation(eventId, {
+      type: 'Confirm',
+      reservationId: reservationId.toLowerCase(),
+      paymentReference: paymentReference || null,
+    });
+  }
+
+  getReservation(eventId: string, reservationId: string): Promise<ReservationResult> {
+    requireUuid(reservationId, 'reservation_id');
+    return this.reservation(eventId, { type: 'GetReservation', reservationId: reservationId.toLowerCase() });
+  }
+
+  private async levelsOf(eventId: string, cmd: InventoryCommand): Promise<LevelsResult> {
+    const reply = await this.ask(eventId, cmd);
+    if (reply.kind !== 'levels') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    return { levels: reply.levels, eventLocked: reply.eventLocked };
+  }
+
+  levels(eventId: string): Promise<LevelsResult> {
+    return this.levelsOf(eventId, { type: 'GetLevels' });
+  }
+
+  updateCapacity(eventId: string, ticketTypeId: string, capacity: number): Promise<LevelsResult> {
+    requireUuid(ticketTypeId, 'ticket_type_id');
+    return this.levelsOf(eventId, { type: 'UpdateCapacity', ticketTypeId: ticketTypeId.toLowerCase(), capacity });
+  }
+
+  lock(eventId: string, ticketTypeId: string | null, locked: boolean, reason?: string | null): Promise<LevelsResult> {
+    if (ticketTypeId) requireUuid(ticketTypeId, 'ticket_type_id');
+    return this.levelsOf(eventId, { type: 'Lock', ticketTypeId: ticketTypeId ? ticketTypeId.toLowerCase() : null, locked, reason: reason ?? null });
+  }
+
+  /** Tell the actor the catalog changed (new ticket type, price, window, promo, event status). */
+  async syncCatalog(eventId: string): Promise<void> {
+    await this.ask(eventId, { type: 'SyncCatalog' });
+  }
+
+  /** Refused with CONFLICT once anything is sold or held. */
+  async removeTicketType(eventId: string, ticketTypeId: string): Promise<void> {
+    requireUuid(ticketTypeId, 'ticket_type_id');
+    await this.ask(eventId, { type: 'RemoveTicketType', ticketTypeId: ticketTypeId.toLowerCase() });
+  }
+
+  async checkIn(code: string, gate: string): Promise<CheckInOutcome> {
+    const payload = verifyTicketCode(this.publicKey, code);
+    if (!payload) return { result: 'INVALID', ticket: null, firstCheckedInAt: null, firstGate: null };
+    const reply = await this.ask(payload.eventId, { type: 'CheckIn', ticketId: payload.ticketId, gate });
+    if (reply.kind !== 'checkin') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    return {
+      result: reply.result,
+      ticket: reply.ticket ? { ...reply.ticket, eventId: payload.eventId, code } : null,
+      firstCheckedInAt: reply.firstCheckedInAt === null ? null : new Date(reply.firstCheckedInAt),
+      firstGate: reply.firstGate,
+    };
+  }
+
+  async validate(code: string): Promise<ValidateOutcome> {
+    const payload = verifyTicketCode(this.publicKey, code);
+    if (!payload) return { status: 'INVALID', ticket: null, checkedInAt: null };
+    const reply = await this.ask(payload.eventId, { type: 'GetTicket', ticketId: payload.ticketId });
+    if (reply.kind !== 'ticket') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    const t = reply.ticket;
+    if (!t) return { status: 'INVALID', ticket: null, checkedInAt: null };
+    return {
+      status: t.status,
+      ticket: { ...t, eventId: payload.eventId, code },
+      checkedInAt: t.checkedInAt === null ? null : new Date(t.checkedInAt),
+    };
+  }
+
+  /** Live availability: the Redis projection, or the actor itself when none is there. */
+  async availability(eventId: string): Promise<AvailabilityJson> {
+    requireUuid(eventId, 'event_id');
+    const projected = await this.projector.read(eventId).catch(() => undefined);
+    if (projected) return projected;
+    await this.ask(eventId, { type: 'GetLevels' }); // a GetLevels turn always re-projects
+    const again = await this.projector.read(eventId).catch(() => undefined);
+    if (again) return again;
+    throw new DependencyError('redis', 'availability projection unreadable');
+  }
+}

@@ -91,7 +91,7 @@ export class InventoryService {
     return { eventId, reservation: reply.reservation, tickets: await this.withCodes(eventId, reply.tickets) };
   }
 
-  reserve(eventId: string, input: ReserveInput): Promise<ReservationResult> {
+  async reserve(eventId: string, input: ReserveInput): Promise<ReservationResult> {
     requireUuid(input.reservationId, 'reservation_id');
     for (const item of input.items) requireUuid(item.ticketTypeId, 'ticket_type_id');
     return this.reservation(eventId, {
@@ -104,12 +104,12 @@ export class InventoryService {
     });
   }
 
-  release(eventId: string, reservationId: string): Promise<ReservationResult> {
+  async release(eventId: string, reservationId: string): Promise<ReservationResult> {
     requireUuid(reservationId, 'reservation_id');
     return this.reservation(eventId, { type: 'Release', reservationId: reservationId.toLowerCase() });
   }
 
-  confirm(eventId: string, reservationId: string, paymentReference?: string | null): Promise<ReservationResult> {
+  async confirm(eventId: string, reservationId: string, paymentReference?: string | null): Promise<ReservationResult> {
     requireUuid(reservationId, 'reservation_id');
     return this.reservation(eventId, {
       type: 'Confirm',
@@ -118,7 +118,7 @@ export class InventoryService {
     });
   }
 
-  getReservation(eventId: string, reservationId: string): Promise<ReservationResult> {
+  async getReservation(eventId: string, reservationId: string): Promise<ReservationResult> {
     requireUuid(reservationId, 'reservation_id');
     return this.reservation(eventId, { type: 'GetReservation', reservationId: reservationId.toLowerCase() });
   }
@@ -129,16 +129,16 @@ export class InventoryService {
     return { levels: reply.levels, eventLocked: reply.eventLocked };
   }
 
-  levels(eventId: string): Promise<LevelsResult> {
+  async levels(eventId: string): Promise<LevelsResult> {
     return this.levelsOf(eventId, { type: 'GetLevels' });
   }
 
-  updateCapacity(eventId: string, ticketTypeId: string, capacity: number): Promise<LevelsResult> {
+  async updateCapacity(eventId: string, ticketTypeId: string, capacity: number): Promise<LevelsResult> {
     requireUuid(ticketTypeId, 'ticket_type_id');
     return this.levelsOf(eventId, { type: 'UpdateCapacity', ticketTypeId: ticketTypeId.toLowerCase(), capacity });
   }
 
-  lock(eventId: string, ticketTypeId: string | null, locked: boolean, reason?: string | null): Promise<LevelsResult> {
+  async lock(eventId: string, ticketTypeId: string | null, locked: boolean, reason?: string | null): Promise<LevelsResult> {
     if (ticketTypeId) requireUuid(ticketTypeId, 'ticket_type_id');
     return this.levelsOf(eventId, { type: 'Lock', ticketTypeId: ticketTypeId ? ticketTypeId.toLowerCase() : null, locked, reason: reason ?? null });
   }

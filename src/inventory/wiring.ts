@@ -21,6 +21,8 @@ export interface InventoryModule {
   readonly registry: ActorRegistry<InventoryCommand, InventoryReply>;
   readonly ownership: ShardOwnership;
   readonly publicKeyPem: string;
+  /** Write the lagging Postgres counters now (tests, operations). */
+  flushProjections(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startInventory(
     registry,
     ownership,
     publicKeyPem: keys.publicKeyPem,
+    flushProjections: () => projector.flush(),
     async stop() {
       for (const [name, step] of [
         ['actors', () => registry.stop()],

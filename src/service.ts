@@ -11,6 +11,7 @@ import { createRedis } from './cache/redis.js';
 import { createCaches } from './cache/caches.js';
 import { createCacheBus } from './cache/cacheBus.js';
 import { createPubSub } from './cache/pubsub.js';
+import { listenForInventoryChanges } from './cache/inventoryNotifications.js';
 import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -51,6 +52,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const caches = createCaches(redis, createCacheBus(pubsub, log), config, metrics, log);
   const availability = createAvailabilityFeed(pubsub);
   const inventory = await startInventory(config, { pool, redis, log });
+  const notifications = await listenForInventoryChanges(
+    config.database,
+    (eventId) => void caches.event.forget(eventId),
+    log,
+  );
   const { app } = createRestApp({ config, pool, redis, log, metrics, caches, availability, inventory: inventory.service });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -75,6 +81,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         })],
         ['inventory', () => inventory.stop()],
+        ['notifications', () => notifications.close()],
         ['pubsub', () => pubsub.close()],
         ['redis', () => redis.quit()],
         ['postgres', () => pool.end()],

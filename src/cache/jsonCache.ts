@@ -16,6 +16,8 @@ export const LOCAL_TTL_MS = 2000;
 export interface JsonCache<T> {
   getOrLoad(key: string, load: () => Promise<T>): Promise<T>;
   invalidate(key: string): Promise<void>;
+  /** Drop this pod's copy and the Redis entry without a broadcast (every pod hears the cause itself). */
+  forget(key: string): Promise<void>;
 }
 
 export interface CacheBus {
@@ -75,6 +77,10 @@ export function createJsonCache<T extends object>(
         log.debug({ err, namespace }, 'cache write failed');
       });
       return value;
+    },
+    async forget(key) {
+      local?.delete(key);
+      await redis.del(redisKey(key)).catch((err: unknown) => log.warn({ err, namespace, key }, 'cache invalidation failed'));
     },
     async invalidate(key) {
       local?.delete(key);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import { Redis } from 'ioredis';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -112,4 +113,20 @@ test.serial('search results are cached and a catalog write retires them', async 
   t.is((await svc.api('GET', '/events/search?q=zeppelin')).body.total, 1, 'served from the cache');
   await createEvent(svc, { title: 'Unrelated Gala' });
   t.is((await svc.api('GET', '/events/search?q=zeppelin')).body.total, 2, 'the write retired cached searches');
+});
+
+test('an inventory change NOTIFYed by Postgres drops the cached event detail', async (t) => {
+  const { svc, redis } = t.context;
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id, { quantity: 3 });
+  await svc.api('GET', `/events/${event.id}`);
+  t.is(await redis.exists(`event:${event.id}`), 1);
+  await svc.service.inventory.service.reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }] });
+  await svc.service.inventory.flushProjections();
+  let exists = 1;
+  for (let i = 0; i < 50 && exists === 1; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    exists = await redis.exists(`event:${event.id}`);
+  }
+  t.is(exists, 0);
 });

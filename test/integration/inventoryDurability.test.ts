@@ -160,3 +160,19 @@ test('passivation writes a snapshot and reactivation continues from it', async (
   t.like((await inv(svc).levels(event.id)).levels[0], { held: 3, available: 17 });
   t.is((await inv(svc).getReservation(event.id, id)).reservation.status, 'HELD');
 });
+
+test('a new owner re-arms hold expiry after recovery', async (t) => {
+  const podA = await startTestService();
+  t.teardown(() => podA.close());
+  const event = await createEvent(podA);
+  const type = await createTicketType(podA, event.id, { quantity: 4 });
+  await inv(podA).reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 4 }], holdSeconds: 2 });
+  // Pod B takes every shard (bumping the epochs) and recovers the event from Postgres.
+  const podB = await startTestService({}, podA);
+  t.teardown(() => podB.close());
+  t.like((await inv(podB).levels(event.id)).levels[0], { held: 4, available: 0 });
+  await new Promise((r) => setTimeout(r, 2300));
+  t.like((await inv(podB).levels(event.id)).levels[0], { held: 0, available: 4 });
+  const expired = await podB.db.query(`SELECT count(*)::int AS n FROM inventory_journal WHERE event_id = $1 AND kind = 'HoldExpired'`, [event.id]);
+  t.is(expired.rows[0].n, 1, 'expired once, by the owner');
+});

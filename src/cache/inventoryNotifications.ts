@@ -1,0 +1,33 @@
+/**
+ * LISTEN for `inventory_changed` (NOTIFYed by the inventory projection after it writes the
+ * ticket_types counters) on a dedicated, self-reconnecting connection (pg-listen), and
+ * drop this pod's cached copy of that event's detail, whose counters just moved.
+ */
+import pgListen from 'pg-listen';
+import type { Logger } from 'pino';
+import { INVENTORY_CHANGED_CHANNEL } from '../inventory/projector.js';
+
+export interface NotificationListener {
+  close(): Promise<void>;
+}
+
+export async function listenForInventoryChanges(
+  connection: { url: string; ssl: boolean },
+  onEventChanged: (eventId: string) => void,
+  log: Logger,
+): Promise<NotificationListener> {
+  // pg-listen is CommonJS with `exports.default`; under ESM the factory is `.default`.
+  const subscriber = pgListen.default(
+    { connectionString: connection.url, ssl: connection.ssl ? { rejectUnauthorized: true } : false },
+    // Payloads are plain event ids, not JSON; keep reconnecting for as long as the pod lives.
+    { parse: (payload: string) => payload, retryLimit: Number.MAX_SAFE_INTEGER, retryTimeout: Number.MAX_SAFE_INTEGER, paranoidChecking: 15_000 },
+  );
+  subscriber.events.on('error', (err: Error) => log.warn({ err: err.message }, 'inventory notification listener error'));
+  subscriber.events.on('reconnect', (attempt: number) => log.info({ attempt }, 'inventory notification listener reconnecting'));
+  subscriber.notifications.on(INVENTORY_CHANGED_CHANNEL, (eventId: unknown) => {
+    if (typeof eventId === 'string') onEventChanged(eventId);
+  });
+  await subscriber.connect();
+  await subscriber.listenTo(INVENTORY_CHANGED_CHANNEL);
+  return { close: () => subscriber.close() };
+}

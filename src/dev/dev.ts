@@ -13,7 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { redactUrl } from '../observability/logger.js';
 import { startService } from '../service.js';
 import { formatBanner, type BannerInfo } from './banner.js';
-import { dataDir, devJwtSecret, ensureDatabase, stablePort, stopStalePostgres, stopStaleRedis } from './devStack.js';
+import { dataDir, devJwtSecret, devSigningKey, ensureDatabase, stablePort, stopStalePostgres, stopStaleRedis } from './devStack.js';
 import { ensureBinaries, startPostgres, startRedis, writePrivate, type Binaries } from './localStack.js';
 
 const DEV_DATABASE = 'ticket_dev';
@@ -115,8 +115,9 @@ async function adminToken(config: Config): Promise<BannerInfo['token']> {
 }
 
 /** The service config for dev: explicit environment wins over dev defaults, except NODE_ENV. */
-function devConfig(env: NodeJS.ProcessEnv, databaseUrl: string, redisUrl: string, jwtSecret: string): Config {
+function devConfig(env: NodeJS.ProcessEnv, databaseUrl: string, redisUrl: string, jwtSecret: string, signingKey: string): Config {
   return loadConfig({
+    TICKET_SIGNING_KEY: signingKey,
     DATABASE_SSL: 'false',
     REDIS_DATABASE: '0',
     GRPC_TLS_ENABLED: 'false',
@@ -132,8 +133,9 @@ function devConfig(env: NodeJS.ProcessEnv, databaseUrl: string, redisUrl: string
 async function startUp(): Promise<void> {
   const env = setEnv();
   const jwtSecret = await devJwtSecret();
+  const signingKey = await devSigningKey();
   // Fail on a bad variable before starting anything (URLs are placeholders here).
-  devConfig(env, env.DATABASE_URL ?? 'postgresql://127.0.0.1/x', env.REDIS_URL ?? 'redis://127.0.0.1', jwtSecret);
+  devConfig(env, env.DATABASE_URL ?? 'postgresql://127.0.0.1/x', env.REDIS_URL ?? 'redis://127.0.0.1', jwtSecret, signingKey);
 
   let bins: Binaries | undefined;
   const binaries = async () => (bins ??= await ensureBinaries(say));
@@ -142,7 +144,7 @@ async function startUp(): Promise<void> {
   const redisUrl = env.REDIS_URL ?? (await localRedis(await binaries()));
   if (stopRequested) return shutdown(0);
 
-  const config = devConfig(env, databaseUrl, redisUrl, jwtSecret);
+  const config = devConfig(env, databaseUrl, redisUrl, jwtSecret, signingKey);
   await prepareDatabase(databaseUrl, config.database.ssl).catch((err: unknown) => {
     throw new Error(`preparing ${redactUrl(databaseUrl)}: ${describeError(err)}`, { cause: err });
   });

@@ -4,7 +4,7 @@
  * stable across restarts, plus a dev JWT secret generated once (`.data/dev-jwt-secret`).
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -119,4 +119,18 @@ export async function devJwtSecret(): Promise<string> {
   const secret = randomBytes(24).toString('hex');
   await writePrivate(file, `${secret}\n`);
   return secret;
+}
+
+/** A dev ticket-signing key kept in .data/ (mode 0600), so ticket codes survive restarts. */
+export async function devSigningKey(): Promise<string> {
+  const file = path.join(dataDir(), 'dev-ticket-signing-key.pem');
+  try {
+    const existing = await readFile(file, 'utf8');
+    if (existing.includes('BEGIN PRIVATE KEY')) return existing;
+  } catch {
+    // Not created yet.
+  }
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  await writePrivate(file, pem);
+  return pem;
 }

@@ -17,11 +17,19 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRestApp } from './rest/app.js';
 import { startInventory, type InventoryModule } from './inventory/wiring.js';
+import { createVerifier } from './auth/verifier.js';
+import { grpcServices } from './grpc/handlers/index.js';
+import { startGrpcServer } from './grpc/server.js';
+
+/** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
+const GRPC_DRAIN_MS = 5000;
 
 export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
 export interface RunningService {
   readonly httpUrl: string;
+  /** The bound gRPC port (GRPC_PORT may be 0 in tests). */
+  readonly grpcPort: number;
   readonly log: Logger;
   readonly state: () => ServiceState;
   readonly inventory: InventoryModule;
@@ -64,6 +72,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
+  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability }), {
+    log,
+    metrics,
+    verifier: createVerifier(config.auth),
+    checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
+  }).catch(async (err: unknown) => {
+    // Undo what started, so a failed start leaves nothing running.
+    server.close();
+    await Promise.allSettled([inventory.stop(), notifications.close(), pubsub.close()]);
+    redis.disconnect();
+    await pool.end().catch(() => undefined);
+    throw err;
+  });
   const port = (server.address() as AddressInfo).port;
   const httpUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
   transition('RUNNING');
@@ -73,7 +94,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       transition('STOPPING');
+      grpc.setDraining();
       const steps: Array<[string, () => Promise<unknown>]> = [
+        ['grpc', () => grpc.stop(GRPC_DRAIN_MS)],
         ['http', () => new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
@@ -98,5 +121,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, log, state: () => state, inventory, stop };
+  return { httpUrl, grpcPort: grpc.port, log, state: () => state, inventory, stop };
 }

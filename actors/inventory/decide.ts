@@ -121,21 +121,10 @@ function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideCo
   let discount = 0;
   let promoCode: string | null = null;
   if (cmd.promoCode) {
-    const code = cmd.promoCode.toUpperCase();
-    const promo = ctx.catalog.promos.find((p) => p.code === code);
-    const inWindow = promo && (promo.validFrom === null || ctx.now >= promo.validFrom) && (promo.validUntil === null || ctx.now < promo.validUntil);
-    if (!promo || !promo.active || !inWindow || (promo.amountOffMinor !== null && promo.currency !== currency)) {
-      return refuse('PROMO_UNAVAILABLE', 'promo code is not valid for this purchase', { promo_code: cmd.promoCode });
-    }
-    const used = promo.usedBefore + (state.promoUses[code] ?? 0);
-    if (promo.maxUses !== null && used >= promo.maxUses) {
-      return refuse('PROMO_UNAVAILABLE', 'promo code has no uses left', { promo_code: cmd.promoCode });
-    }
-    discount =
-      promo.percentOffBps !== null
-        ? Math.floor((subtotal * promo.percentOffBps) / 10_000)
-        : Math.min(promo.amountOffMinor ?? 0, subtotal);
-    promoCode = code;
+    const promo = promoDiscount(state, ctx, cmd.promoCode, subtotal, currency as string, null);
+    if ('ok' in promo) return { events: [], reply: promo };
+    discount = promo.discount;
+    promoCode = promo.code;
   }
 
   const reservation: Reservation = {
@@ -154,6 +143,48 @@ function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideCo
     ticketIds: [],
   };
   return { events: [{ type: 'HoldPlaced', reservation }], reply: { ok: true, kind: 'reservation', reservation, tickets: [] } };
+}
+
+/**
+ * The discount a promo code gives on `subtotal`, or the refusal. `ownCode` is the code the
+ * reservation already holds a use of (re-applying it needs no extra use).
+ */
+function promoDiscount(
+  state: InventoryState,
+  ctx: DecideContext,
+  requested: string,
+  subtotal: number,
+  currency: string,
+  ownCode: string | null,
+): { discount: number; code: string } | Refusal {
+  const code = requested.toUpperCase();
+  const promo = ctx.catalog.promos.find((p) => p.code === code);
+  const inWindow = promo && (promo.validFrom === null || ctx.now >= promo.validFrom) && (promo.validUntil === null || ctx.now < promo.validUntil);
+  if (!promo || !promo.active || !inWindow || (promo.amountOffMinor !== null && promo.currency !== currency)) {
+    return { ok: false, code: 'PROMO_UNAVAILABLE', message: 'promo code is not valid for this purchase', details: { promo_code: requested } };
+  }
+  const used = promo.usedBefore + (state.promoUses[code] ?? 0) - (ownCode === code ? 1 : 0);
+  if (promo.maxUses !== null && used >= promo.maxUses) {
+    return { ok: false, code: 'PROMO_UNAVAILABLE', message: 'promo code has no uses left', details: { promo_code: requested } };
+  }
+  const discount =
+    promo.percentOffBps !== null ? Math.floor((subtotal * promo.percentOffBps) / 10_000) : Math.min(promo.amountOffMinor ?? 0, subtotal);
+  return { discount, code };
+}
+
+function decideApplyDiscount(state: InventoryState, id: string, requested: string, ctx: DecideContext): Decision {
+  const r = state.reservations[id];
+  if (!r) return refuse('NOT_FOUND', `reservation ${id} not found`, { reservation_id: id });
+  if (r.status !== 'HELD' || r.expiresAt <= ctx.now) {
+    return refuse('HOLD_EXPIRED', `reservation ${id} is not an open hold`, { status: r.status });
+  }
+  const promo = promoDiscount(state, ctx, requested, r.subtotalMinor, r.currency, r.promoCode);
+  if ('ok' in promo) return { events: [], reply: promo };
+  const repriced: Reservation = { ...r, promoCode: promo.code, discountMinor: promo.discount, totalMinor: r.subtotalMinor - promo.discount };
+  return {
+    events: [{ type: 'DiscountApplied', reservationId: id, promoCode: promo.code, discountMinor: promo.discount }],
+    reply: { ok: true, kind: 'reservation', reservation: repriced, tickets: [] },
+  };
 }
 
 function decideConfirm(state: InventoryState, id: string, paymentReference: string | null, ctx: DecideContext): Decision {
@@ -184,6 +215,13 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
   switch (cmd.type) {
     case 'Reserve':
       return decideReserve(state, cmd, ctx);
+    case 'Quote': {
+      // A dry run of Reserve: the same checks and prices, nothing held.
+      const d = decideReserve(state, { ...cmd, type: 'Reserve', reservationId: '', holdSeconds: 0, customerId: null }, ctx);
+      return { events: [], reply: d.reply };
+    }
+    case 'ApplyDiscount':
+      return decideApplyDiscount(state, cmd.reservationId, cmd.promoCode, ctx);
     case 'Confirm':
       return decideConfirm(state, cmd.reservationId, cmd.paymentReference, ctx);
     case 'Release': {
@@ -194,7 +232,11 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
       return reservationReply(state, { ...r, status: 'RELEASED' }, [{ type: 'HoldReleased', reservationId: r.id }]);
     }
     case 'Expire': {
-      const events = Object.values(state.reservations)
+      const candidates = cmd.reservationIds
+        ? // A listed id may repeat (the expiry queue can hold a hold twice): one HoldExpired each.
+          [...new Set(cmd.reservationIds)].map((id) => state.reservations[id]).filter((r): r is Reservation => r !== undefined)
+        : Object.values(state.reservations);
+      const events = candidates
         .filter((r) => r.status === 'HELD' && r.expiresAt <= ctx.now)
         .map((r) => ({ type: 'HoldExpired' as const, reservationId: r.id }));
       return { events, reply: { ok: true, kind: 'done' } };

@@ -81,6 +81,19 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
         if (level) level.locked = event.locked;
       }
       break;
+    case 'DiscountApplied': {
+      const r = state.reservations[event.reservationId];
+      if (r?.status !== 'HELD') break;
+      if (r.promoCode) state.promoUses[r.promoCode] = (state.promoUses[r.promoCode] ?? 1) - 1;
+      state.promoUses[event.promoCode] = (state.promoUses[event.promoCode] ?? 0) + 1;
+      state.reservations[r.id] = {
+        ...r,
+        promoCode: event.promoCode,
+        discountMinor: event.discountMinor,
+        totalMinor: r.subtotalMinor - event.discountMinor,
+      };
+      break;
+    }
     case 'TicketCheckedIn': {
       const t = state.tickets[event.ticketId];
       if (t?.status === 'VALID') state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };

@@ -20,6 +20,7 @@ import { shardOf } from '../../src/shards/shardOf.js';
 import { AppError, NotFoundError } from '../../src/errors.js';
 import { decide } from './decide.js';
 import { evolve } from './evolve.js';
+import { ExpiryQueue } from './expiryQueue.js';
 import {
   emptyState,
   type CatalogInfo,
@@ -85,6 +86,12 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   private lastSnapshotSeq = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryAt = Infinity;
+  /** Open holds by expiry (derived from state; rebuilt on activation). */
+  private readonly expiries = new ExpiryQueue();
+  private readonly isOpen = (id: string, at: number): boolean => {
+    const r = this.state.reservations[id];
+    return r?.status === 'HELD' && r.expiresAt === at;
+  };
 
   constructor(
     readonly eventId: string,
@@ -120,6 +127,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       state.seq = entry.seq;
     }
     this.state = state;
+    for (const r of Object.values(state.reservations)) if (r.status === 'HELD') this.expiries.push(r.id, r.expiresAt);
     this.project();
     this.armExpiry();
   }
@@ -153,6 +161,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         this.state.seq += 1;
         evolve(this.state, event);
         entries.push({ seq: this.state.seq, event });
+        if (event.type === 'HoldPlaced') this.expiries.push(event.reservation.id, event.reservation.expiresAt);
       }
       replies.push(d.reply);
     }
@@ -174,6 +183,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     for (const { event } of entries) {
       switch (event.type) {
         case 'HoldPlaced':
+        case 'DiscountApplied':
         case 'HoldReleased':
         case 'HoldExpired':
         case 'ReservationConfirmed': {
@@ -239,8 +249,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
 
   /** One timer per actor, for the earliest open hold. Survives passivation (expiry is idempotent). */
   private armExpiry(): void {
-    let next = Infinity;
-    for (const r of Object.values(this.state.reservations)) if (r.status === 'HELD' && r.expiresAt < next) next = r.expiresAt;
+    const next = this.expiries.next(this.isOpen) ?? Infinity;
     if (next === this.expiryAt) return;
     clearTimeout(this.expiryTimer);
     this.expiryAt = next;
@@ -248,7 +257,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const delay = Math.max(0, next - this.deps.clock()) + 5;
     this.expiryTimer = setTimeout(() => {
       this.expiryAt = Infinity;
-      this.deps.schedule(this.eventId, { type: 'Expire' }).catch((err: unknown) => {
+      const reservationIds = this.expiries.due(this.deps.clock(), this.isOpen);
+      this.deps.schedule(this.eventId, { type: 'Expire', reservationIds }).catch((err: unknown) => {
         this.deps.log.debug({ err, eventId: this.eventId }, 'expiry delivery failed');
       });
     }, Math.min(delay, 2 ** 31 - 1));

@@ -121,13 +121,22 @@ export interface ReserveCommand {
   readonly promoCode: string | null;
   readonly customerId: string | null;
 }
+/** Price a would-be reservation with every Reserve check, holding nothing. */
+export interface QuoteCommand {
+  readonly type: 'Quote';
+  readonly items: readonly { readonly ticketTypeId: string; readonly quantity: number }[];
+  readonly promoCode: string | null;
+}
+/** Re-price an open hold with a promo code (replacing any code it had). */
+export interface ApplyDiscountCommand { readonly type: 'ApplyDiscount'; readonly reservationId: string; readonly promoCode: string }
 export interface ReleaseCommand { readonly type: 'Release'; readonly reservationId: string }
 export interface ConfirmCommand {
   readonly type: 'Confirm';
   readonly reservationId: string;
   readonly paymentReference: string | null;
 }
-export interface ExpireCommand { readonly type: 'Expire' }
+/** Expire due holds: those listed (the actor's expiry queue knows them), or all due ones when omitted. */
+export interface ExpireCommand { readonly type: 'Expire'; readonly reservationIds?: readonly string[] }
 export interface UpdateCapacityCommand { readonly type: 'UpdateCapacity'; readonly ticketTypeId: string; readonly capacity: number }
 export interface LockCommand {
   readonly type: 'Lock';
@@ -145,6 +154,8 @@ export interface GetTicketQuery { readonly type: 'GetTicket'; readonly ticketId:
 
 export type InventoryCommand =
   | ReserveCommand
+  | QuoteCommand
+  | ApplyDiscountCommand
   | ReleaseCommand
   | ConfirmCommand
   | ExpireCommand
@@ -173,7 +184,8 @@ export type InventoryEvent =
     }
   | { readonly type: 'CapacityChanged'; readonly ticketTypeId: string; readonly capacity: number }
   | { readonly type: 'SalesLocked'; readonly ticketTypeId: string | null; readonly locked: boolean; readonly reason: string | null }
-  | { readonly type: 'TicketCheckedIn'; readonly ticketId: string; readonly at: number; readonly gate: string };
+  | { readonly type: 'TicketCheckedIn'; readonly ticketId: string; readonly at: number; readonly gate: string }
+  | { readonly type: 'DiscountApplied'; readonly reservationId: string; readonly promoCode: string; readonly discountMinor: number };
 
 /** A journal event with its position, as stored. */
 export interface JournalEntry {

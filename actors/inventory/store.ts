@@ -183,7 +183,8 @@ export async function commitTurn(pool: pg.Pool, w: TurnWrite): Promise<void> {
          FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, customer_id text, status text, items jsonb, currency text,
               total_minor bigint, discount_minor bigint, promo_code text, payment_reference text, expires_at timestamptz)
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payment_reference = EXCLUDED.payment_reference,
-              updated_at = now()`,
+              total_minor = EXCLUDED.total_minor, discount_minor = EXCLUDED.discount_minor,
+              promo_code = EXCLUDED.promo_code, updated_at = now()`,
         [w.eventId, JSON.stringify(w.reservations.map(reservationRow))],
       );
     }

@@ -113,8 +113,8 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, '\\$&');
 }
 
-/** Keyset pagination on (start_date, id); every filter is a bound parameter. */
-export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<CatalogEvent>> {
+/** WHERE conditions of a listing filter (without the cursor), with their bound arguments. */
+function filterSql(f: Omit<EventFilter, 'limit' | 'cursor'>): { where: string[]; args: unknown[] } {
   const args: unknown[] = [];
   const where: string[] = [];
   const arg = (v: unknown) => `$${args.push(v)}`;
@@ -127,6 +127,13 @@ export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<Ca
   if (f.q) {
     where.push(`(e.search_vector @@ websearch_to_tsquery('simple', ${arg(f.q)}) OR e.title ILIKE ${arg(`%${escapeLike(f.q)}%`)})`);
   }
+  return { where, args };
+}
+
+/** Keyset pagination on (start_date, id); every filter is a bound parameter. */
+export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<CatalogEvent>> {
+  const { where, args } = filterSql(f);
+  const arg = (v: unknown) => `$${args.push(v)}`;
   if (f.cursor) {
     const [start, id] = decodeCursor(f.cursor, 2);
     where.push(`(e.start_date, e.id) > (${arg(start)}::timestamptz, ${arg(id)}::uuid)`);
@@ -137,6 +144,13 @@ export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<Ca
     args,
   );
   return toPage(rows, f.limit, (r) => [r.start_date.toISOString(), r.id], toEvent);
+}
+
+/** How many events match a filter (all pages). */
+export async function countEvents(db: Queryable, f: Omit<EventFilter, 'limit' | 'cursor'>): Promise<number> {
+  const { where, args } = filterSql(f);
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM events e WHERE ${where.join(' AND ')}`, args);
+  return Number(rows[0]?.n ?? 0);
 }
 
 export async function listFeatured(db: Queryable, limit: number): Promise<CatalogEvent[]> {

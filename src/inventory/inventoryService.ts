@@ -104,6 +104,29 @@ export class InventoryService {
     });
   }
 
+  /** Price items (base prices and a promo code) with every reserve check, holding nothing. */
+  async quote(
+    eventId: string,
+    items: readonly { readonly ticketTypeId: string; readonly quantity: number }[],
+    promoCode?: string | null,
+  ): Promise<Reservation> {
+    for (const item of items) requireUuid(item.ticketTypeId, 'ticket_type_id');
+    const reply = await this.ask(eventId, {
+      type: 'Quote',
+      items: items.map((i) => ({ ticketTypeId: i.ticketTypeId.toLowerCase(), quantity: i.quantity })),
+      promoCode: promoCode || null,
+    });
+    if (reply.kind !== 'reservation') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    return reply.reservation;
+  }
+
+  /** Re-price an open hold with a promo code. */
+  async applyDiscount(eventId: string, reservationId: string, promoCode: string): Promise<ReservationResult> {
+    requireUuid(reservationId, 'reservation_id');
+    if (!promoCode) throw new ValidationError('promo_code is required', { field: 'promo_code' });
+    return this.reservation(eventId, { type: 'ApplyDiscount', reservationId: reservationId.toLowerCase(), promoCode });
+  }
+
   async release(eventId: string, reservationId: string): Promise<ReservationResult> {
     requireUuid(reservationId, 'reservation_id');
     return this.reservation(eventId, { type: 'Release', reservationId: reservationId.toLowerCase() });

@@ -52,6 +52,10 @@ export function createProjector(
   options: { keyPrefix: string; ttlSeconds: number; flushIntervalMs: number; clock: () => number },
   log: Logger,
 ): Projector {
+  // defineCommand sends EVALSHA (and reloads the script after a Redis restart by itself).
+  redis.defineCommand('ticketPublishIfNewer', { numberOfKeys: 1, lua: PUBLISH_IF_NEWER });
+  const publishIfNewer = (redis as unknown as { ticketPublishIfNewer(key: string, ...args: Array<string | number>): Promise<number> })
+    .ticketPublishIfNewer.bind(redis);
   const pending = new Map<string, PendingCounters>();
   let flushing: Promise<void> | undefined;
   const timer = setInterval(() => void flush(), options.flushIntervalMs);
@@ -102,8 +106,7 @@ export function createProjector(
     project(eventId, state, catalog) {
       const view = availabilityOf(state, catalog, options.clock());
       const json = JSON.stringify(view);
-      redis
-        .eval(PUBLISH_IF_NEWER, 1, `availability:${eventId}`, view.version, json, `${options.keyPrefix}availability:${eventId}`, options.ttlSeconds)
+      publishIfNewer(`availability:${eventId}`, view.version, json, `${options.keyPrefix}availability:${eventId}`, options.ttlSeconds)
         .catch((err: unknown) => log.debug({ err, eventId }, 'availability projection to Redis failed'));
       const levels: PendingCounters['levels'] = {};
       for (const [id, l] of Object.entries(state.levels)) levels[id] = { ...l };

@@ -9,6 +9,9 @@ export interface Metrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
   readonly cacheLookups: Counter<'cache' | 'result'>;
+  /** gRPC calls by full method (`ticket.TicketService/ReserveTickets`) and status name (`OK`, `NOT_FOUND`…). */
+  readonly grpcHandled: Counter<'method' | 'code'>;
+  readonly grpcDuration: Histogram<'method'>;
 }
 
 export function createMetrics(): Metrics {
@@ -34,6 +37,19 @@ export function createMetrics(): Metrics {
       name: 'cache_lookups_total',
       help: 'Cache lookups by cache and result (hit, miss, error)',
       labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
+    grpcHandled: new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'gRPC calls completed on the server, by method and status code',
+      labelNames: ['method', 'code'],
+      registers: [registry],
+    }),
+    grpcDuration: new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'gRPC call latency (whole stream lifetime for streams), by method',
+      labelNames: ['method'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
   };

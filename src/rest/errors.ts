@@ -6,7 +6,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
-import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import { toAppError } from '../errorNormalize.js';
 
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION: 400,
@@ -49,24 +49,8 @@ function httpErrorStatus(err: unknown): number | undefined {
 }
 
 export function toRendered(err: unknown): Rendered {
-  if (err instanceof AppError) {
-    return { status: HTTP_STATUS[err.code], code: err.code, message: err.message, details: err.details };
-  }
-  if (err instanceof z.ZodError) {
-    return {
-      status: 400,
-      code: 'VALIDATION',
-      message: 'request validation failed',
-      details: { issues: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    };
-  }
-  const state = sqlstateOf(err);
-  if (state === SQLSTATE.CHECK_VIOLATION || state === SQLSTATE.INVALID_TEXT_REPRESENTATION) {
-    return { status: 400, code: 'VALIDATION', message: 'a value violates a constraint' };
-  }
-  if (state === SQLSTATE.UNIQUE_VIOLATION) {
-    return { status: 409, code: 'CONFLICT', message: 'a resource with these unique fields already exists' };
-  }
+  const known = toAppError(err);
+  if (known) return { status: HTTP_STATUS[known.code], code: known.code, message: known.message, details: known.details };
   const status = httpErrorStatus(err);
   if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' };
   if (status === 415 || status === 400 || status === 422) {

@@ -46,6 +46,7 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
+    GRPC_PORT: '0',
     DATABASE_URL: database.url,
     DATABASE_SSL: 'false',
     DATABASE_POOL_MAX: '10',

@@ -1,0 +1,38 @@
+/** ticket.CheckinService: codes are verified by signature first; the event's actor decides the scan. */
+import { unary } from '../call.js';
+import { ticketMessage, timestamp } from '../convert.js';
+import type { CheckinServiceHandlers } from '../generated/ticket/CheckinService.js';
+import type { IssuedTicket } from '../../inventory/inventoryService.js';
+import type { HandlerDeps } from './deps.js';
+import { required } from './validate.js';
+
+/** Tickets carry their price; the currency comes from the ticket's row. */
+async function currencyOf(deps: HandlerDeps, ticket: IssuedTicket | null): Promise<string> {
+  if (!ticket) return '';
+  const { rows } = await deps.pool.query<{ currency: string }>('SELECT currency FROM tickets WHERE id = $1', [ticket.id]);
+  return rows[0]?.currency ?? '';
+}
+
+export function checkinServiceHandlers(deps: HandlerDeps): CheckinServiceHandlers {
+  const { inventory } = deps;
+  return {
+    ValidateTicket: unary('public', async (req) => {
+      const outcome = await inventory.validate(required(req.code, 'code', 1000));
+      return {
+        status: outcome.status,
+        ticket: outcome.ticket ? ticketMessage(outcome.ticket, await currencyOf(deps, outcome.ticket)) : null,
+        checked_in_at: timestamp(outcome.checkedInAt),
+      };
+    }),
+
+    CheckInTicket: unary('write', async (req) => {
+      const outcome = await inventory.checkIn(required(req.code, 'code', 1000), required(req.gate, 'gate', 100));
+      return {
+        result: outcome.result,
+        ticket: outcome.ticket ? ticketMessage(outcome.ticket, await currencyOf(deps, outcome.ticket)) : null,
+        first_checked_in_at: timestamp(outcome.firstCheckedInAt),
+        first_gate: outcome.firstGate ?? '',
+      };
+    }),
+  };
+}

@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { AvailabilityFeed } from '../../cache/availabilityFeed.js';
+import type { Config } from '../../config.js';
+import type { Pool } from '../../db/pool.js';
+import type { InventoryService } from '../../inventory/inventoryService.js';
+
+/** What the RPC handlers need, built once in the composition root. */
+export interface HandlerDeps {
+  readonly config: Config;
+  readonly pool: Pool;
+  readonly log: Logger;
+  readonly inventory: InventoryService;
+  readonly availability: AvailabilityFeed;
+}

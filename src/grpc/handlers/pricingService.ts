@@ -1,0 +1,103 @@
+/**
+ * ticket.PricingService. Until the dynamic pricing engine lands, prices are the ticket
+ * types' base prices and promo codes apply as the inventory actor applies them on reserve
+ * (CalculatePrice is a dry-run reserve: same checks, same arithmetic, nothing held).
+ */
+import { getTicketType } from '../../catalog/ticketTypes.js';
+import { listPricingRules } from '../../catalog/pricingRules.js';
+import { listPromoCodes } from '../../catalog/promoCodes.js';
+import { NotFoundError } from '../../errors.js';
+import { unary } from '../call.js';
+import { money, reservationMessage, timestamp } from '../convert.js';
+import type { PricingServiceHandlers } from '../generated/ticket/PricingService.js';
+import type { HandlerDeps } from './deps.js';
+import { optional, required } from './validate.js';
+
+/** Enough of a code to recognise it, never enough to use it. */
+export function maskCode(code: string): string {
+  const shown = Math.min(2, Math.floor(code.length / 3));
+  return code.slice(0, shown) + '*'.repeat(Math.max(4, code.length - shown));
+}
+
+/** Spread an order discount over lines in proportion to their totals (largest remainder). */
+function spread(discount: number, lineTotals: readonly number[]): number[] {
+  const subtotal = lineTotals.reduce((a, b) => a + b, 0);
+  if (subtotal === 0 || discount === 0) return lineTotals.map(() => 0);
+  const shares = lineTotals.map((t) => Math.floor((discount * t) / subtotal));
+  let rest = discount - shares.reduce((a, b) => a + b, 0);
+  for (let i = 0; rest > 0; i = (i + 1) % shares.length, rest--) shares[i] = (shares[i] ?? 0) + 1;
+  return shares;
+}
+
+export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps): PricingServiceHandlers {
+  return {
+    CalculatePrice: unary('public', async (req) => {
+      const quote = await inventory.quote(
+        required(req.event_id, 'event_id'),
+        req.items.map((i) => ({ ticketTypeId: i.ticket_type_id, quantity: i.quantity })),
+        optional(req.promo_code) ?? null,
+      );
+      const totals = quote.items.map((i) => i.quantity * i.unitPriceMinor);
+      const discounts = spread(quote.discountMinor, totals);
+      return {
+        lines: quote.items.map((i, n) => ({
+          ticket_type_id: i.ticketTypeId,
+          quantity: i.quantity,
+          unit_price: money(i.unitPriceMinor, quote.currency),
+          discount: money(discounts[n] ?? 0, quote.currency),
+          total: money((totals[n] ?? 0) - (discounts[n] ?? 0), quote.currency),
+        })),
+        subtotal: money(quote.subtotalMinor, quote.currency),
+        discount: money(quote.discountMinor, quote.currency),
+        total: money(quote.totalMinor, quote.currency),
+      };
+    }),
+
+    GetPricingRules: unary('public', async (req) => {
+      const eventId = required(req.event_id, 'event_id');
+      const [rules, codes] = await Promise.all([
+        listPricingRules(pool, eventId, { limit: 100 }),
+        listPromoCodes(pool, eventId, { limit: 100 }),
+      ]);
+      return {
+        rules: rules.items.map((r) => ({
+          id: r.id,
+          ticket_type_id: r.ticketTypeId ?? '',
+          name: r.name,
+          kind: r.kind,
+          threshold: r.threshold,
+          adjustment_bps: r.adjustmentBps,
+          active: r.active,
+        })),
+        promo_codes: codes.items.map((p) => ({
+          id: p.id,
+          code_masked: maskCode(p.code),
+          percent_off_bps: p.percentOffBps ?? 0,
+          amount_off: p.amountOff ? money(p.amountOff.amountMinor, p.amountOff.currency) : null,
+          max_uses: p.maxUses ?? 0,
+          used_count: p.usedCount,
+          active: p.active,
+        })),
+      };
+    }),
+
+    ApplyDiscount: unary('write', async (req) => ({
+      reservation: reservationMessage(
+        await inventory.applyDiscount(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), required(req.promo_code, 'promo_code', 64)),
+      ),
+    })),
+
+    GetDynamicPricing: unary('public', async (req) => {
+      const eventId = required(req.event_id, 'event_id');
+      const type = await getTicketType(pool, required(req.ticket_type_id, 'ticket_type_id'));
+      if (type.eventId !== eventId) throw new NotFoundError('ticket type', type.id);
+      const price = money(type.priceMinor, type.currency);
+      return {
+        base_price: price,
+        current_price: price,
+        factors: [],
+        valid_until: timestamp(Date.now() + config.pricing.updateIntervalSeconds * 1000),
+      };
+    }),
+  };
+}

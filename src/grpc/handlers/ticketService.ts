@@ -1,0 +1,142 @@
+/** ticket.TicketService: catalog reads, the reservation lifecycle, and the availability stream. */
+import { countEvents, getEvent, listCategories, listEvents, listFeatured } from '../../catalog/events.js';
+import { listEventTicketTypes } from '../../catalog/ticketTypes.js';
+import { getVenue } from '../../catalog/venues.js';
+import { searchEvents } from '../../search/postgresSearch.js';
+import { serverStream, unary } from '../call.js';
+import { availableTypes, eventMessage, fromTimestamp, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
+import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
+import type { AvailabilitySnapshot } from '../generated/ticket/AvailabilitySnapshot.js';
+import type { AvailabilityJson } from '../../inventory/availabilityView.js';
+import type { HandlerDeps } from './deps.js';
+import { optional, pageSize, required } from './validate.js';
+
+const snapshot = (a: AvailabilityJson): AvailabilitySnapshot => ({
+  event_id: a.event_id,
+  version: a.version,
+  ticket_types: availableTypes(a),
+  event_locked: a.event_locked,
+});
+
+export function ticketServiceHandlers({ pool, config, inventory, availability }: HandlerDeps): TicketServiceHandlers {
+  return {
+    GetEvents: unary('public', async (req) => {
+      const filter = {
+        category: optional(req.category),
+        city: optional(req.city),
+        from: fromTimestamp(req.starts_after)?.toISOString(),
+        to: fromTimestamp(req.starts_before)?.toISOString(),
+        featured: req.featured_only ? true : undefined,
+      };
+      const [page, total] = await Promise.all([
+        listEvents(pool, { ...filter, limit: pageSize(req.page_size, 20, 100), cursor: optional(req.page_token) }),
+        countEvents(pool, filter),
+      ]);
+      return { events: page.items.map((e) => eventMessage(e)), next_page_token: page.next_cursor ?? '', total };
+    }),
+
+    GetEventById: unary('public', async (req) => {
+      const event = await getEvent(pool, required(req.event_id, 'event_id'));
+      const [venue, types, live] = await Promise.all([
+        event.venueId ? getVenue(pool, event.venueId) : Promise.resolve(null),
+        listEventTicketTypes(pool, event.id),
+        inventory.availability(event.id).catch(() => undefined),
+      ]);
+      const byId = new Map(live?.ticket_types.map((t) => [t.ticket_type_id, t]));
+      const ticket_types = types.map((t) => {
+        const l = byId.get(t.id);
+        const message = ticketTypeMessage(t);
+        return l ? { ...message, quantity: l.capacity, available: l.available, sold: l.sold, status: l.status } : message;
+      });
+      return { event: eventMessage(event, { venue: venue ? venueMessage(venue) : null, ticket_types }) };
+    }),
+
+    GetAvailableTickets: unary('public', async (req) => {
+      const a = await inventory.availability(required(req.event_id, 'event_id'));
+      return { event_id: a.event_id, ticket_types: availableTypes(a), version: a.version };
+    }),
+
+    SearchEvents: unary('public', async (req) => {
+      const result = await searchEvents(
+        pool,
+        {
+          q: required(req.query, 'query', 200),
+          category: optional(req.category),
+          city: optional(req.city),
+          limit: pageSize(req.page_size, 20, config.search.maxResults),
+          cursor: optional(req.page_token),
+        },
+        { fuzzy: config.search.fuzzyMatch, suggestionLimit: config.search.suggestionLimit, maxResults: config.search.maxResults },
+      );
+      return {
+        events: result.items.map((e) => eventMessage(e)),
+        suggestions: result.suggestions,
+        total: result.total,
+        next_page_token: result.next_cursor ?? '',
+      };
+    }),
+
+    GetEventCategories: unary('public', async () => ({
+      categories: (await listCategories(pool)).map((c) => ({ name: c.name, event_count: c.eventCount })),
+    })),
+
+    GetFeaturedEvents: unary('public', async (req) => ({
+      events: (await listFeatured(pool, pageSize(req.limit, 10, 100, 'limit'))).map((e) => eventMessage(e)),
+    })),
+
+    ReserveTickets: unary('write', async (req) => {
+      const result = await inventory.reserve(required(req.event_id, 'event_id'), {
+        reservationId: required(req.reservation_id, 'reservation_id'),
+        items: req.items.map((i) => ({ ticketTypeId: i.ticket_type_id, quantity: i.quantity })),
+        holdSeconds: req.hold_seconds,
+        promoCode: optional(req.promo_code) ?? null,
+        customerId: optional(req.customer_id) ?? null,
+      });
+      return { reservation: reservationMessage(result) };
+    }),
+
+    ReleaseTickets: unary('write', async (req) => ({
+      reservation: reservationMessage(await inventory.release(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
+    })),
+
+    ConfirmReservation: unary('write', async (req) =>
+      reservationWithTickets(
+        await inventory.confirm(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), optional(req.payment_reference) ?? null),
+      ),
+    ),
+
+    GetReservation: unary('public', async (req) =>
+      reservationWithTickets(await inventory.getReservation(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
+    ),
+
+    WatchAvailability: serverStream('public', async (req, call) => {
+      const eventId = required(req.event_id, 'event_id');
+      let lastVersion = -1;
+      const send = (a: AvailabilityJson) => {
+        if (a.version < lastVersion || call.cancelled) return;
+        lastVersion = a.version;
+        call.write(snapshot(a));
+      };
+      // Subscribe first, so no change between the first snapshot and the subscription is missed.
+      const pending: AvailabilityJson[] = [];
+      let ready = false;
+      const unsubscribe = await availability.subscribe(eventId, (json) => {
+        const a = JSON.parse(json) as AvailabilityJson;
+        if (ready) send(a);
+        else pending.push(a);
+      });
+      try {
+        send(await inventory.availability(eventId));
+        ready = true;
+        for (const a of pending) send(a);
+        await new Promise<void>((resolve) => {
+          if (call.cancelled) return resolve();
+          call.once('cancelled', () => resolve());
+          call.once('close', () => resolve());
+        });
+      } finally {
+        await unsubscribe();
+      }
+    }),
+  };
+}

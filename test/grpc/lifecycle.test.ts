@@ -1,0 +1,111 @@
+/** gRPC health follows the dependency checks and draining; reflection lists every service; stop drains. */
+import * as grpc from '@grpc/grpc-js';
+import test from 'ava';
+import { unary } from '../../src/grpc/call.js';
+import type { GetEventByIdRequest__Output } from '../../src/grpc/generated/ticket/GetEventByIdRequest.js';
+import type { GetEventByIdResponse } from '../../src/grpc/generated/ticket/GetEventByIdResponse.js';
+import { grpcError, healthStatus, reflectionServices, startTestGrpc, unaryCall } from '../helpers/grpc.js';
+
+const SERVICES = ['ticket.TicketService', 'ticket.InventoryService', 'ticket.PricingService', 'ticket.CheckinService'];
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+test('health is SERVING, NOT_SERVING while Redis fails, then SERVING again', async (t) => {
+  let redisUp = true;
+  const g = await startTestGrpc({
+    checks: {
+      postgres: async () => undefined,
+      redis: async () => {
+        if (!redisUp) throw new Error('redis down');
+      },
+    },
+  });
+  t.teardown(() => g.close());
+  for (const name of ['', ...SERVICES]) t.is(await healthStatus(g.clients, name), 'SERVING', name);
+  const unknown = await grpcError(healthStatus(g.clients, 'no.such.Service'));
+  t.is(unknown.code, grpc.status.NOT_FOUND);
+
+  redisUp = false;
+  t.true(await eventually(async () => (await healthStatus(g.clients)) === 'NOT_SERVING'));
+  t.is(await healthStatus(g.clients, 'ticket.TicketService'), 'NOT_SERVING');
+  redisUp = true;
+  t.true(await eventually(async () => (await healthStatus(g.clients)) === 'SERVING'));
+});
+
+test('a check that hangs counts as failing', async (t) => {
+  const g = await startTestGrpc({
+    checks: { postgres: () => new Promise(() => undefined), redis: async () => undefined },
+    health: { intervalMs: 50, timeoutMs: 100 },
+  });
+  t.teardown(() => g.close());
+  t.is(await healthStatus(g.clients), 'NOT_SERVING');
+});
+
+test('reflection lists the ticket, health and reflection services', async (t) => {
+  const g = await startTestGrpc();
+  t.teardown(() => g.close());
+  const names = await reflectionServices(g.clients);
+  for (const name of [...SERVICES, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection']) {
+    t.true(names.includes(name), name);
+  }
+});
+
+test('draining reports NOT_SERVING but still serves; stop lets in-flight calls finish', async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let entered!: () => void;
+  const inFlight = new Promise<void>((resolve) => (entered = resolve));
+  const g = await startTestGrpc({
+    services: {
+      ticket: {
+        GetEventById: unary<GetEventByIdRequest__Output, GetEventByIdResponse>('public', async (req) => {
+          if (req.event_id === 'slow') {
+            entered();
+            await gate;
+          }
+          return { event: { id: req.event_id } };
+        }),
+      },
+    },
+  });
+  t.teardown(() => g.close());
+  g.server.setDraining();
+  t.is(await healthStatus(g.clients), 'NOT_SERVING');
+  t.is((await unaryCall(g.clients.ticket, 'GetEventById', { event_id: 'e1' })).response.event.id, 'e1');
+
+  const slow = unaryCall(g.clients.ticket, 'GetEventById', { event_id: 'slow' });
+  await inFlight;
+  let stopped = false;
+  const stopping = g.server.stop(5000).then(() => (stopped = true));
+  await new Promise((r) => setTimeout(r, 100));
+  t.false(stopped, 'stop waits for the in-flight call');
+  release();
+  t.is((await slow).response.event.id, 'slow');
+  await stopping;
+  t.true(stopped);
+  t.is(g.server.stop(5000), g.server.stop(1), 'stop is idempotent');
+});
+
+test('stop cancels calls still running after the grace period', async (t) => {
+  const g = await startTestGrpc({
+    services: {
+      ticket: {
+        GetEventById: unary<GetEventByIdRequest__Output, GetEventByIdResponse>('public', () => new Promise(() => undefined)),
+      },
+    },
+  });
+  t.teardown(() => g.close());
+  const hung = grpcError(unaryCall(g.clients.ticket, 'GetEventById', { event_id: 'hung' }));
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await g.server.stop(200);
+  t.true(Date.now() - started < 2000);
+  t.not((await hung).code, grpc.status.OK);
+});

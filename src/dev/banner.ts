@@ -2,6 +2,8 @@
 
 export interface BannerInfo {
   readonly httpUrl: string;
+  /** host:port of the gRPC server (plaintext in dev). */
+  readonly grpcAddress: string;
   readonly databaseUrl: string;
   readonly redisUrl: string;
   /** Admin bearer token, or a sentence saying why there is none. */
@@ -29,6 +31,7 @@ export function formatBanner(info: BannerInfo): string {
     '',
     '──────────────────────────── Ticket Service (dev) ────────────────────────────',
     `  REST      ${url}`,
+    `  gRPC      ${info.grpcAddress} (plaintext; try: grpcurl -plaintext ${info.grpcAddress} list)`,
     `  health    ${url}/health    ready ${url}/ready    metrics ${url}/metrics`,
     `  postgres  ${info.databaseUrl}`,
     `  redis     ${info.redisUrl}`,

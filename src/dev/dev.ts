@@ -157,7 +157,7 @@ async function startUp(): Promise<void> {
 
   const token = await adminToken(config);
   if (stopRequested) return;
-  process.stdout.write(formatBanner({ httpUrl: service.httpUrl, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token }));
+  process.stdout.write(formatBanner({ httpUrl: service.httpUrl, grpcAddress: `127.0.0.1:${service.grpcPort}`, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token }));
 }
 
 process.on('SIGINT', onSignal);

@@ -279,8 +279,8 @@ class Sim {
   }
 }
 
-function pickReservation(sim: Sim, i: number, known: boolean): string {
-  const ids = Object.keys(sim.state.reservations);
+function pickReservation(sim: Sim, i: number, known: boolean, heldOnly = false): string {
+  const ids = (heldOnly ? heldOf(sim.state) : reservationsOf(sim.state)).map((r) => r.id);
   return known && ids.length > 0 ? (ids[i % ids.length] as string) : rid(i);
 }
 
@@ -312,7 +312,7 @@ function toCommand(sim: Sim, step: Step): InventoryCommand | null {
     case 'quote':
       return { type: 'Quote', items: step.items.map((i) => ({ ticketTypeId: typeId(i.type), quantity: i.quantity })), promoCode: step.promo };
     case 'discount':
-      return { type: 'ApplyDiscount', reservationId: pickReservation(sim, step.rid, step.known), promoCode: step.promo };
+      return { type: 'ApplyDiscount', reservationId: pickReservation(sim, step.rid, step.known, true), promoCode: step.promo };
     case 'capacity': {
       const id = typeId(step.type);
       const l = sim.state.levels[id];
@@ -586,6 +586,16 @@ test('4. promo caps: HELD + CONFIRMED uses of a capped code ≤ maxUses − used
               assert.equal(uses(before, CAPPED), cap, 'capped promo refused while uses were left');
             }
           }
+          if (cmd.type === 'ApplyDiscount' && cmd.promoCode.toUpperCase() === CAPPED) {
+            // Re-applying the code a hold already uses takes no extra use.
+            const own = before.reservations[cmd.reservationId];
+            const others = uses(before, CAPPED) - (own?.status === 'HELD' && own.promoCode === CAPPED ? 1 : 0);
+            if (decision.events.length > 0) {
+              assert.ok(others < cap, 'ApplyDiscount took a capped promo with no uses left');
+            } else if (!decision.reply.ok && decision.reply.code === 'PROMO_UNAVAILABLE') {
+              assert.equal(others, cap, 'capped promo refused to ApplyDiscount while uses were left');
+            }
+          }
         },
       });
     }),
@@ -632,8 +642,6 @@ test('5. a held price never changes, confirm issues tickets at the held price, d
               assert.ok(Number.isInteger(r.discountMinor) && Number.isInteger(r.totalMinor), `non-integer money: ${JSON.stringify(r)}`);
               assert.ok(r.discountMinor >= 0 && r.discountMinor <= r.subtotalMinor, `discount ${r.discountMinor} of ${r.subtotalMinor}`);
               assert.equal(r.totalMinor, r.subtotalMinor - r.discountMinor);
-              const expected = r.promoCode === CAPPED ? Math.floor(subtotal / 10) : r.promoCode === 'FIVEOFF' ? Math.min(2500, subtotal) : 0;
-              assert.equal(r.discountMinor, expected, `discount for ${r.promoCode}`);
             }
             if (e.type === 'ReservationConfirmed') {
               const items = quotes.get(e.reservationId) as readonly LineItem[];
@@ -652,7 +660,11 @@ test('5. a held price never changes, confirm issues tickets at the held price, d
           }
           for (const r of reservationsOf(sim.state)) {
             assert.deepEqual(r.items, quotes.get(r.id), `items of ${r.id} changed`);
+            assert.equal(r.subtotalMinor, r.items.reduce((n, i) => n + i.quantity * i.unitPriceMinor, 0), `subtotal of ${r.id}`);
+            assert.ok(r.discountMinor >= 0 && r.discountMinor <= r.subtotalMinor, `discount ${r.discountMinor} of ${r.subtotalMinor}`);
             assert.equal(r.totalMinor, r.subtotalMinor - r.discountMinor);
+            const expected = r.promoCode === CAPPED ? Math.floor(r.subtotalMinor / 10) : r.promoCode === 'FIVEOFF' ? Math.min(2500, r.subtotalMinor) : 0;
+            assert.equal(r.discountMinor, expected, `discount of ${r.id} for ${r.promoCode}`);
           }
           for (const ticket of Object.values(sim.state.tickets)) {
             const items = quotes.get(ticket.reservationId) as readonly LineItem[];
@@ -825,8 +837,21 @@ test('10. replies describe the state after their events', (t) => {
   fc.assert(
     fc.property(scenarioArb, (sc) => {
       run(sc, {
-        step: ({ cmd, decision, sim }) => {
+        step: ({ cmd, decision, sim, before, ctx }) => {
           const r = decision.reply;
+          if (cmd.type === 'Quote') {
+            // A quote is a Reserve that holds nothing: same verdict, same prices.
+            assert.deepEqual(decision.events, [], 'Quote emitted events');
+            const probe = decide(before, { ...cmd, type: 'Reserve', reservationId: 'quote-probe', holdSeconds: 0, customerId: null }, ctx).reply;
+            const verdict = (x: typeof r) =>
+              x.ok && x.kind === 'reservation'
+                ? (({ id: _i, requestHash: _h, expiresAt: _e, ...rest }) => rest)(x.reservation)
+                : x.ok
+                  ? x.kind
+                  : x.code;
+            assert.deepEqual(verdict(r), verdict(probe), 'Quote and Reserve disagree');
+            return;
+          }
           if (!r.ok) return;
           const s = sim.state;
           if (r.kind === 'reservation') {

@@ -254,11 +254,11 @@ test('health turns NOT_SERVING when Redis goes away and SERVING when it is back'
   const redis = await startRedis(bins);
   const svc = await startTestService({ REDIS_URL: redis.url });
   const clients = grpcClients(`127.0.0.1:${svc.service.grpcPort}`);
-  let restarted: Awaited<ReturnType<typeof startRedis>> | undefined;
+  const later: { redis?: Awaited<ReturnType<typeof startRedis>> } = {};
   t.teardown(async () => {
     clients.close();
     await svc.close();
-    await restarted?.stop();
+    await later.redis?.stop();
   });
   const waitFor = async (want: string, service = '') => {
     let got = '';
@@ -272,6 +272,6 @@ test('health turns NOT_SERVING when Redis goes away and SERVING when it is back'
   t.is(await waitFor('SERVING', 'ticket.TicketService'), 'SERVING');
   await redis.stop();
   t.is(await waitFor('NOT_SERVING'), 'NOT_SERVING');
-  restarted = await startRedis(bins, { port: redis.port });
+  later.redis = await startRedis(bins, { port: redis.port });
   t.is(await waitFor('SERVING'), 'SERVING');
 });

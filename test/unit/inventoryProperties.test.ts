@@ -115,7 +115,7 @@ type Step =
   | { readonly k: 'expire'; readonly ids: readonly { readonly rid: number; readonly known: boolean }[] | null }
   /** A price quote: Reserve's checks, nothing held. */
   | { readonly k: 'quote'; readonly items: readonly { readonly type: number; readonly quantity: number }[]; readonly promo: string | null }
-  /** Re-price an open hold with a promo code. */
+  /** Re-price an open hold with a promo code ('own': the code the hold already uses, else SAVE10). */
   | { readonly k: 'discount'; readonly rid: number; readonly known: boolean; readonly promo: string }
   /** capacity: absolute value, or (relative) sold + held + delta. */
   | { readonly k: 'capacity'; readonly type: number; readonly relative: boolean; readonly value: number }
@@ -195,7 +195,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('quote' as const), items: itemsArb, promo: promoArb }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('discount' as const), rid: ridArb, known: knownArb, promo: promoCodeArb }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('discount' as const), rid: ridArb, known: knownArb, promo: fc.oneof(promoCodeArb, fc.constant('own')) }) },
   {
     weight: 4,
     arbitrary: fc.oneof(
@@ -311,8 +311,11 @@ function toCommand(sim: Sim, step: Step): InventoryCommand | null {
       return step.ids === null ? { type: 'Expire' } : { type: 'Expire', reservationIds: step.ids.map((i) => pickReservation(sim, i.rid, i.known)) };
     case 'quote':
       return { type: 'Quote', items: step.items.map((i) => ({ ticketTypeId: typeId(i.type), quantity: i.quantity })), promoCode: step.promo };
-    case 'discount':
-      return { type: 'ApplyDiscount', reservationId: pickReservation(sim, step.rid, step.known, true), promoCode: step.promo };
+    case 'discount': {
+      const id = pickReservation(sim, step.rid, step.known, true);
+      const promoCode = step.promo === 'own' ? (sim.state.reservations[id]?.promoCode ?? CAPPED) : step.promo;
+      return { type: 'ApplyDiscount', reservationId: id, promoCode };
+    }
     case 'capacity': {
       const id = typeId(step.type);
       const l = sim.state.levels[id];

@@ -16,13 +16,19 @@ import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRestApp } from './rest/app.js';
-import { startInventory, type InventoryModule } from './inventory/wiring.js';
+import { createInventory, type InventoryModule } from './inventory/wiring.js';
 import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
 import { startGrpcServer } from './grpc/server.js';
 
 /** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
 const GRPC_DRAIN_MS = 5000;
+
+/** Where other pods reach this one: GRPC_ADVERTISE_ADDRESS, or POD_IP with the bound port. */
+function advertiseAddress(config: Config, boundPort: number): string {
+  const configured = config.grpc.advertiseAddress;
+  return config.grpcPort === 0 ? configured.replace(/:\d+$/, `:${boundPort}`) : configured;
+}
 
 export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
@@ -59,7 +65,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const pubsub = createPubSub(redis, config.redis.keyPrefix, log);
   const caches = createCaches(redis, createCacheBus(pubsub, log), config, metrics, log);
   const availability = createAvailabilityFeed(pubsub);
-  const inventory = await startInventory(config, { pool, redis, log });
+  const inventory = await createInventory(config, { pool, redis, log, metrics });
   const notifications = await listenForInventoryChanges(
     config.database,
     (eventId) => void caches.event.forget(eventId),
@@ -72,18 +78,24 @@ export async function startService(config: Config, options: ServiceOptions = {})
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
-  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability }), {
-    log,
-    metrics,
-    verifier: createVerifier(config.auth),
-    checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
-  }).catch(async (err: unknown) => {
-    // Undo what started, so a failed start leaves nothing running.
+  /** Undo what started, so a failed start leaves nothing running. */
+  const abort = async (err: unknown): Promise<never> => {
     server.close();
     await Promise.allSettled([inventory.stop(), notifications.close(), pubsub.close()]);
     redis.disconnect();
     await pool.end().catch(() => undefined);
     throw err;
+  };
+  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability }), {
+    log,
+    metrics,
+    verifier: createVerifier(config.auth),
+    checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
+    extraServices: [inventory.forwarding],
+  }).catch(abort);
+  await inventory.startSharding(advertiseAddress(config, grpc.port)).catch(async (err: unknown) => {
+    await grpc.stop(0);
+    return abort(err);
   });
   const port = (server.address() as AddressInfo).port;
   const httpUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
@@ -96,6 +108,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       transition('STOPPING');
       grpc.setDraining();
       const steps: Array<[string, () => Promise<unknown>]> = [
+        // Hand every shard off first, while this pod still answers (with SHARD_MOVING).
+        ['shards', () => inventory.shards.stop()],
         ['grpc', () => grpc.stop(GRPC_DRAIN_MS)],
         ['http', () => new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -37,7 +37,9 @@ import {
   loadCatalogInfo,
   loadJournal,
   loadLatestSnapshot,
+  recordActivation,
   writeSnapshot,
+  FencedError,
   type CheckInRow,
   type IssuedTicketRow,
 } from './store.js';
@@ -65,6 +67,10 @@ export interface InventoryActorDeps {
   readonly ownership: ShardOwnership;
   readonly signer: TicketCodeSigner;
   readonly afterCommit: AfterCommit;
+  /** This pod's name, recorded with every activation (shard, pod, epoch). */
+  readonly podName: string;
+  /** Observe a commit the fencing epoch rejected (metrics). */
+  readonly onFenced?: () => void;
   readonly settings: InventorySettings;
   /** Deliver a command to this event's actor later (the hold-expiry timer). */
   readonly schedule: (eventId: string, cmd: InventoryCommand) => Promise<unknown>;
@@ -118,6 +124,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const { pool, settings } = this.deps;
     const catalog = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
     if (!catalog) throw new NotFoundError('event', this.eventId);
+    await recordActivation(pool, this.shardId, this.eventId, this.deps.podName, this.deps.ownership.epochFor(this.shardId) ?? -1);
     this.catalog = catalog;
     const snapshot = await loadLatestSnapshot(pool, this.eventId);
     const state = snapshot ?? emptyState(this.eventId);
@@ -207,15 +214,20 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const codes = await this.deps.signer.signMany(
       issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })),
     );
-    await commitTurn(this.deps.pool, {
-      eventId: this.eventId,
-      shardId: this.shardId,
-      epoch: this.epoch(),
-      entries,
-      reservations: [...touched.values()],
-      tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
-      checkIns,
-    });
+    try {
+      await commitTurn(this.deps.pool, {
+        eventId: this.eventId,
+        shardId: this.shardId,
+        epoch: this.epoch(),
+        entries,
+        reservations: [...touched.values()],
+        tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
+        checkIns,
+      });
+    } catch (err) {
+      if (err instanceof FencedError) this.deps.onFenced?.();
+      throw err;
+    }
   }
 
   private project(): void {

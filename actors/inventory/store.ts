@@ -120,6 +120,11 @@ export async function writeSnapshot(db: Queryable, eventId: string, seq: number,
   await db.query('DELETE FROM inventory_snapshots WHERE event_id = $1 AND seq < $2', [eventId, seq]);
 }
 
+/** Every activation is recorded (shard, pod, epoch): no two pods may ever share a (shard, epoch). */
+export async function recordActivation(db: Queryable, shardId: number, eventId: string, pod: string, epoch: number): Promise<void> {
+  await db.query('INSERT INTO actor_activations (shard_id, event_id, pod, epoch) VALUES ($1, $2, $3, $4)', [shardId, eventId, pod, epoch]);
+}
+
 // ── The fenced group commit ─────────────────────────────────────────────────────────
 
 export interface IssuedTicketRow {

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Principal, Role, TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import { toServiceError } from './errors.js';
+import { callerAuth } from '../auth/callerAuth.js';
 
 /** `public`: no token needed; `write`: a token with role service or admin. */
 export type Access = 'public' | 'write';
@@ -54,6 +55,12 @@ interface Bindable {
 
 function isBindable(handler: unknown): handler is Bindable {
   return typeof handler === 'function' && BIND in handler;
+}
+
+/** The caller's `authorization` metadata, passed on when a command is forwarded to another pod. */
+function authorizationOf(metadata: grpc.Metadata): string | undefined {
+  const value = metadata.get('authorization')[0];
+  return typeof value === 'string' ? value : undefined;
 }
 
 async function authenticate(access: Access, metadata: grpc.Metadata, verifier: TokenVerifier): Promise<Principal | null> {
@@ -122,7 +129,7 @@ export function unary<Req, Res>(access: Access, impl: UnaryImpl<Req, Res>): grpc
       try {
         principal = await authenticate(access, call.metadata, deps.verifier);
         const ctx: CallContext = { principal, log: started.log, metadata: call.metadata, method: started.method };
-        outcome = { response: await impl(call.request, ctx) };
+        outcome = { response: await callerAuth.run(authorizationOf(call.metadata), () => impl(call.request, ctx)) };
       } catch (err) {
         outcome = { error: failure(err, call.cancelled, started.log) };
       }
@@ -149,7 +156,9 @@ export function serverStream<Req, Res>(
       try {
         principal = await authenticate(access, call.metadata, deps.verifier);
         if (!call.cancelled) {
-          await impl(call.request, call, { principal, log: started.log, metadata: call.metadata, method: started.method });
+          await callerAuth.run(authorizationOf(call.metadata), () =>
+            impl(call.request, call, { principal, log: started.log, metadata: call.metadata, method: started.method }),
+          );
         }
         if (!call.cancelled && !call.writableEnded) call.end();
       } catch (err) {

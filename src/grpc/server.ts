@@ -30,7 +30,14 @@ export interface GrpcServices {
   readonly checkin: CheckinServiceHandlers;
 }
 
+/** A further service on the same server (pod-to-pod forwarding). */
+export interface ExtraService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly handlers: grpc.UntypedServiceImplementation;
+}
+
 export interface GrpcServerDeps {
+  readonly extraServices?: readonly ExtraService[];
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
@@ -99,6 +106,7 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   server.addService(ticket.InventoryService.service, bindHandlers(services.inventory, callDeps));
   server.addService(ticket.PricingService.service, bindHandlers(services.pricing, callDeps));
   server.addService(ticket.CheckinService.service, bindHandlers(services.checkin, callDeps));
+  for (const extra of deps.extraServices ?? []) server.addService(extra.definition, bindHandlers(extra.handlers, callDeps));
 
   const health = createHealthMonitor(TICKET_SERVICE_NAMES, deps.checks, log, deps.health);
   health.implementation.addToServer(server);

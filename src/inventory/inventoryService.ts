@@ -5,7 +5,6 @@
  * touching any actor, so forged codes cost nothing.
  */
 import type { KeyObject } from 'node:crypto';
-import type { ActorRegistry } from '../../actors/runtime/actorRegistry.js';
 import type {
   InventoryCommand,
   InventoryReply,
@@ -67,15 +66,21 @@ function requireUuid(value: string, field: string): void {
 
 export class InventoryService {
   constructor(
-    private readonly registry: ActorRegistry<InventoryCommand, InventoryReply>,
+    /** Delivers a command to the event's actor, here or on the owning pod. */
+    private readonly route: (eventId: string, cmd: InventoryCommand) => Promise<InventoryReply>,
     private readonly projector: Projector,
     private readonly signer: TicketSigner,
     private readonly publicKey: KeyObject,
   ) {}
 
+  /** Deliver a command without interpreting the reply (timers). */
+  async deliver(eventId: string, cmd: InventoryCommand): Promise<InventoryReply> {
+    return this.route(eventId, cmd);
+  }
+
   private async ask(eventId: string, cmd: InventoryCommand): Promise<Success> {
     requireUuid(eventId, 'event_id');
-    const reply = await this.registry.send(eventId, cmd);
+    const reply = await this.route(eventId, cmd);
     if (!reply.ok) throw new AppError(reply.code, reply.message, reply.details);
     return reply;
   }

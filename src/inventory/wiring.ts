@@ -1,16 +1,26 @@
 /**
- * Builds the inventory side of one pod: shard epochs, ticket signing, projections, the
- * actor registry and the InventoryService facade. `stop()` drains actors (snapshots),
+ * Builds the inventory side of one pod: ticket signing, projections, the actor registry,
+ * shard ownership (Redis leases + Postgres epochs), routing to the owning pod and the
+ * InventoryService facade. `startSharding` runs once the gRPC server is bound (other pods
+ * forward to its address). `stop()` hands every shard off (drain, snapshot, release),
  * flushes projections and stops the signing workers, each step on its own.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ActorRegistry } from '../../actors/runtime/actorRegistry.js';
+import { FencedError } from '../../actors/inventory/store.js';
 import { InventoryActor } from '../../actors/inventory/inventoryActor.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
-import { claimAllShards, type ShardOwnership } from '../shards/singleOwner.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createForwarder, forwardingService } from '../shards/forwarding.js';
+import { createLeaseStore } from '../shards/leases.js';
+import { createPodRegistry } from '../shards/podRegistry.js';
+import { createRouter } from '../shards/router.js';
+import { ShardManager } from '../shards/shardManager.js';
+import { shardOf } from '../shards/shardOf.js';
+import type { ExtraService } from '../grpc/server.js';
 import { createTicketSigner } from '../tickets/signingPool.js';
 import { loadSigningKeys } from '../tickets/ticketCodes.js';
 import { InventoryService } from './inventoryService.js';
@@ -19,40 +29,41 @@ import { createProjector } from './projector.js';
 export interface InventoryModule {
   readonly service: InventoryService;
   readonly registry: ActorRegistry<InventoryCommand, InventoryReply>;
-  readonly ownership: ShardOwnership;
+  readonly shards: ShardManager;
   readonly publicKeyPem: string;
+  /** The pod-to-pod forwarding service, for the gRPC server. */
+  readonly forwarding: ExtraService;
+  /** Join the cluster: heartbeat at `address` and take this pod's shards. */
+  startSharding(address: string): Promise<void>;
   /** Write the lagging Postgres counters now (tests, operations). */
   flushProjections(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startInventory(
+export async function createInventory(
   config: Config,
-  deps: { pool: Pool; redis: Redis; log: Logger; clock?: () => number },
+  deps: { pool: Pool; redis: Redis; log: Logger; metrics: Metrics; clock?: () => number },
 ): Promise<InventoryModule> {
-  const { pool, redis, log } = deps;
+  const { pool, redis, log, metrics } = deps;
   const clock = deps.clock ?? Date.now;
   const keys = loadSigningKeys(config.ticketSigningKeyPem, { allowEphemeral: config.nodeEnv !== 'production' });
   if (keys.ephemeral) log.warn('TICKET_SIGNING_KEY not set: using a key for this process only (codes will not verify after a restart)');
   const signer = createTicketSigner(keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-  const ownership = await claimAllShards(pool, config.pod.name, config.shards.count);
   const projector = createProjector(
     redis,
     pool,
-    {
-      keyPrefix: config.redis.keyPrefix,
-      ttlSeconds: config.cache.availabilityTtlSeconds,
-      flushIntervalMs: config.inventory.projectionIntervalMs,
-      clock,
-    },
+    { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.cache.availabilityTtlSeconds, flushIntervalMs: config.inventory.projectionIntervalMs, clock },
     log,
   );
+  const shardCount = config.shards.count;
+  const podName = config.pod.name;
+  let shards: ShardManager | undefined;
   const settings = {
     snapshotEveryEvents: config.inventory.snapshotEveryEvents,
     defaultHoldSeconds: config.inventory.holdDefaultSeconds,
     maxHoldSeconds: config.inventory.holdMaxSeconds,
     discountsEnabled: config.pricing.discountRulesEnabled,
-    shardCount: config.shards.count,
+    shardCount,
   };
   const registry: ActorRegistry<InventoryCommand, InventoryReply> = new ActorRegistry(
     (eventId) =>
@@ -60,27 +71,65 @@ export async function startInventory(
         pool,
         log,
         clock,
-        ownership,
+        podName,
+        ownership: { epochFor: (shard) => shards?.epochFor(shard) },
         signer,
         settings,
         afterCommit: (id, state, catalog) => projector.project(id, state, catalog),
-        schedule: (id, cmd) => registry.send(id, cmd),
+        onFenced: () => metrics.fencedCommits.inc(),
+        schedule: (id, cmd) => service.deliver(id, cmd),
       }),
     log,
     { mailboxCapacity: config.inventory.mailboxCapacity, idleMs: config.inventory.actorIdleMs },
   );
-  const service = new InventoryService(registry, projector, signer, keys.publicKey);
+  const actorsOf = (shard: number) => registry.activeKeys().filter((k) => shardOf(k, shardCount) === shard);
+  const forwarder = createForwarder({ tls: config.grpc.tls.enabled });
+  const leases = createLeaseStore(redis);
+  const pods = createPodRegistry(redis);
+  shards = new ShardManager(
+    pool,
+    leases,
+    pods,
+    {
+      drain: async (shard) => {
+        await Promise.all(actorsOf(shard).map((k) => registry.passivate(k)));
+      },
+      lost: (shard) => actorsOf(shard).forEach((k) => registry.discard(k)),
+      transition: () => metrics.shardsOwned.set(shards?.ownedShards().length ?? 0),
+      renewFailed: () => metrics.leaseRenewFailures.inc(),
+      handedOff: (_shard, seconds) => metrics.handoffSeconds.observe(seconds),
+    },
+    { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs },
+    log,
+  );
+  const router = createRouter({
+    routing: shards,
+    forwarder,
+    shardCount,
+    podName,
+    local: (eventId, cmd) => registry.send(eventId, cmd),
+    onForward: (outcome) => metrics.forwards.inc({ outcome }),
+  });
+  const service = new InventoryService(router.route, projector, signer, keys.publicKey);
+  const manager = shards;
   return {
     service,
     registry,
-    ownership,
+    shards: manager,
     publicKeyPem: keys.publicKeyPem,
+    forwarding: forwardingService(router.serveLocally),
+    async startSharding(address) {
+      manager.setAddress(address);
+      await manager.start();
+    },
     flushProjections: () => projector.flush(),
     async stop() {
       for (const [name, step] of [
+        ['shards', () => manager.stop()],
         ['actors', () => registry.stop()],
         ['projections', () => projector.stop()],
         ['signer', () => signer.close()],
+        ['forwarder', async () => forwarder.close()],
       ] as const) {
         try {
           await step();
@@ -91,3 +140,5 @@ export async function startInventory(
     },
   };
 }
+
+export { FencedError };

@@ -2,7 +2,7 @@
  * Prometheus metrics. One Registry per service instance (no global default registry),
  * so tests can run several instances in one process.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -12,6 +12,14 @@ export interface Metrics {
   /** gRPC calls by full method (`ticket.TicketService/ReserveTickets`) and status name (`OK`, `NOT_FOUND`…). */
   readonly grpcHandled: Counter<'method' | 'code'>;
   readonly grpcDuration: Histogram<'method'>;
+  /** Shards this pod owns (serves) now. */
+  readonly shardsOwned: Gauge;
+  readonly leaseRenewFailures: Counter;
+  /** Calls forwarded to the owning pod, by outcome. */
+  readonly forwards: Counter<'outcome'>;
+  readonly handoffSeconds: Histogram;
+  /** Actor commits rejected by the fencing epoch. */
+  readonly fencedCommits: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -52,5 +60,10 @@ export function createMetrics(): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    shardsOwned: new Gauge({ name: 'ticket_shards_owned', help: 'Inventory shards this pod owns', registers: [registry] }),
+    leaseRenewFailures: new Counter({ name: 'ticket_shard_lease_renew_failures_total', help: 'Shard lease renewals that failed or found the lease taken', registers: [registry] }),
+    forwards: new Counter({ name: 'ticket_shard_forwards_total', help: 'Inventory calls forwarded to the owning pod, by outcome', labelNames: ['outcome'], registers: [registry] }),
+    handoffSeconds: new Histogram({ name: 'ticket_shard_handoff_seconds', help: 'Time to drain and release a shard', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
+    fencedCommits: new Counter({ name: 'ticket_fenced_commits_total', help: 'Actor commits rejected because the shard epoch moved on', registers: [registry] }),
   };
 }

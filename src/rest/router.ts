@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { TokenVerifier } from '../auth/verifier.js';
+import { callerAuth } from '../auth/callerAuth.js';
 import type { RateLimiter } from './rateLimit.js';
 import type { RouteSpec } from './route.js';
 
@@ -30,7 +31,7 @@ export function buildRouter(routes: readonly RouteSpec[], deps: RouterDeps): Rou
       const params = spec.params ? spec.params.parse(ctx.params) : {};
       const query = spec.query ? spec.query.parse(ctx.query) : {};
       const body = spec.body ? spec.body.parse((ctx.request as { body?: unknown }).body) : undefined;
-      const result = await spec.handler({ params, query, body, ctx });
+      const result = await callerAuth.run(ctx.get('authorization') || undefined, () => spec.handler({ params, query, body, ctx }));
       if (spec.raw) return;
       ctx.status = result?.status ?? 200;
       for (const [name, value] of Object.entries(result?.headers ?? {})) ctx.set(name, value);

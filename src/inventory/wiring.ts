@@ -57,7 +57,6 @@ export async function createInventory(
   );
   const shardCount = config.shards.count;
   const podName = config.pod.name;
-  let shards: ShardManager | undefined;
   const settings = {
     snapshotEveryEvents: config.inventory.snapshotEveryEvents,
     defaultHoldSeconds: config.inventory.holdDefaultSeconds,
@@ -65,6 +64,25 @@ export async function createInventory(
     discountsEnabled: config.pricing.discountRulesEnabled,
     shardCount,
   };
+  const leases = createLeaseStore(redis);
+  const pods = createPodRegistry(redis);
+  // The hooks reach the registry below; they only run once shards are taken.
+  const shards: ShardManager = new ShardManager(
+    pool,
+    leases,
+    pods,
+    {
+      drain: async (shard) => {
+        await Promise.all(actorsOf(shard).map((k) => registry.passivate(k)));
+      },
+      lost: (shard) => actorsOf(shard).forEach((k) => registry.discard(k)),
+      transition: () => metrics.shardsOwned.set(shards.ownedShards().length),
+      renewFailed: () => metrics.leaseRenewFailures.inc(),
+      handedOff: (_shard, seconds) => metrics.handoffSeconds.observe(seconds),
+    },
+    { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs },
+    log,
+  );
   const registry: ActorRegistry<InventoryCommand, InventoryReply> = new ActorRegistry(
     (eventId) =>
       new InventoryActor(eventId, {
@@ -72,7 +90,7 @@ export async function createInventory(
         log,
         clock,
         podName,
-        ownership: { epochFor: (shard) => shards?.epochFor(shard) },
+        ownership: shards,
         signer,
         settings,
         afterCommit: (id, state, catalog) => projector.project(id, state, catalog),
@@ -84,24 +102,6 @@ export async function createInventory(
   );
   const actorsOf = (shard: number) => registry.activeKeys().filter((k) => shardOf(k, shardCount) === shard);
   const forwarder = createForwarder({ tls: config.grpc.tls.enabled });
-  const leases = createLeaseStore(redis);
-  const pods = createPodRegistry(redis);
-  shards = new ShardManager(
-    pool,
-    leases,
-    pods,
-    {
-      drain: async (shard) => {
-        await Promise.all(actorsOf(shard).map((k) => registry.passivate(k)));
-      },
-      lost: (shard) => actorsOf(shard).forEach((k) => registry.discard(k)),
-      transition: () => metrics.shardsOwned.set(shards?.ownedShards().length ?? 0),
-      renewFailed: () => metrics.leaseRenewFailures.inc(),
-      handedOff: (_shard, seconds) => metrics.handoffSeconds.observe(seconds),
-    },
-    { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs },
-    log,
-  );
   const router = createRouter({
     routing: shards,
     forwarder,
@@ -111,21 +111,20 @@ export async function createInventory(
     onForward: (outcome) => metrics.forwards.inc({ outcome }),
   });
   const service = new InventoryService(router.route, projector, signer, keys.publicKey);
-  const manager = shards;
   return {
     service,
     registry,
-    shards: manager,
+    shards,
     publicKeyPem: keys.publicKeyPem,
     forwarding: forwardingService(router.serveLocally),
     async startSharding(address) {
-      manager.setAddress(address);
-      await manager.start();
+      shards.setAddress(address);
+      await shards.start();
     },
     flushProjections: () => projector.flush(),
     async stop() {
       for (const [name, step] of [
-        ['shards', () => manager.stop()],
+        ['shards', () => shards.stop()],
         ['actors', () => registry.stop()],
         ['projections', () => projector.stop()],
         ['signer', () => signer.close()],

@@ -71,7 +71,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (eventId) => void caches.event.forget(eventId),
     log,
   );
-  const { app } = createRestApp({ config, pool, redis, log, metrics, caches, availability, inventory: inventory.service });
+  const { app } = createRestApp({
+    config,
+    pool,
+    redis,
+    log,
+    metrics,
+    caches,
+    availability,
+    inventory: inventory.service,
+    shardStatus: () => inventory.shards.status(),
+  });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.httpPort, options.host, () => resolve(s));

@@ -7,16 +7,18 @@
 import { Command, CommanderError } from 'commander';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSeed } from './commands/seed.js';
+import { registerShards } from './commands/shards.js';
 import { CliError, describeError } from './db.js';
 
 function buildProgram(): Command {
   const program = new Command('ticketctl')
-    .description('Ticket Service operations: migrations, demo data')
+    .description('Ticket Service operations: migrations, demo data, shard ownership')
     .showHelpAfterError('(run ticketctl --help for usage)')
     .configureOutput({ outputError: (str, write) => write(`ticketctl: ${str.replace(/^error: /, '')}`) })
     .exitOverride();
   registerMigrate(program);
   registerSeed(program);
+  registerShards(program);
   return program;
 }
 

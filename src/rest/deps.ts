@@ -17,4 +17,6 @@ export interface RestDeps {
   readonly caches: Caches;
   readonly availability: AvailabilityFeed;
   readonly inventory: InventoryService;
+  /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
+  readonly shardStatus: () => string;
 }

@@ -119,6 +119,12 @@ export class ShardManager implements RoutingView {
     return pod && info ? { pod, address: info.address } : undefined;
   }
 
+  /** For /ready: 'ok' once the first tick ran and until shutdown. */
+  status(): string {
+    if (this.stopping) return 'draining';
+    return this.timer ? 'ok' : 'starting';
+  }
+
   /** The gRPC address other pods forward to (known once the server is bound). */
   setAddress(address: string): void {
     this.options.pod.address = address;

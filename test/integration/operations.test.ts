@@ -21,7 +21,7 @@ test('health and readiness', async (t) => {
   t.deepEqual(health.body, { status: 'ok' });
   const ready = await svc.api('GET', '/ready', { token: null });
   t.is(ready.status, 200);
-  t.deepEqual(ready.body, { status: 'ready', checks: { postgres: 'ok', redis: 'ok', search: 'ok' } });
+  t.deepEqual(ready.body, { status: 'ready', checks: { postgres: 'ok', redis: 'ok', search: 'ok', shards: 'ok' } });
 });
 
 test('readiness turns 503 while Redis is down and recovers', async (t) => {

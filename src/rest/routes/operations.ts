@@ -40,7 +40,7 @@ export function operationsRoutes(deps: RestDeps, openApi: () => unknown): RouteS
     route({
       method: 'get',
       path: '/ready',
-      summary: 'Readiness: Postgres (also the search backend) and Redis reachable',
+      summary: 'Readiness: Postgres (also the search backend) and Redis reachable, shard ownership running',
       tag: 'operations',
       auth: 'public',
       rateLimited: false,
@@ -56,6 +56,7 @@ export function operationsRoutes(deps: RestDeps, openApi: () => unknown): RouteS
           ]),
         );
         if (deps.config.search.backend === 'postgres') checks.search = checks.postgres ?? 'unknown';
+        checks.shards = deps.shardStatus();
         const ok = Object.values(checks).every((v) => v === 'ok');
         return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not_ready', checks } };
       },

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
-import type { ShardOwnership } from '../../src/shards/singleOwner.js';
+import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import { shardOf } from '../../src/shards/shardOf.js';
 import { AppError, NotFoundError } from '../../src/errors.js';
 import { decide } from './decide.js';

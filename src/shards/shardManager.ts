@@ -20,7 +20,6 @@ import type { Queryable } from '../db/pool.js';
 import { desiredOwners } from './assignment.js';
 import type { LeaseStore } from './leases.js';
 import type { PodInfo, PodRegistry } from './podRegistry.js';
-import type { ShardOwnership } from './singleOwner.js';
 
 export type ShardState = 'ACQUIRING' | 'OWNED' | 'DRAINING' | 'RELEASED';
 
@@ -48,6 +47,12 @@ export interface ShardHooks {
   transition?(shardId: number, from: ShardState | 'NONE', to: ShardState): void;
   renewFailed?(shardId: number): void;
   handedOff?(shardId: number, seconds: number): void;
+}
+
+/** What an actor's commit needs: the fencing epoch this pod holds for a shard. */
+export interface ShardOwnership {
+  /** The epoch this pod holds for `shardId`, or undefined when it does not own it. */
+  epochFor(shardId: number): number | undefined;
 }
 
 export interface RoutingView extends ShardOwnership {

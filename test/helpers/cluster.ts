@@ -1,0 +1,540 @@
+/**
+ * A real cluster for test/cluster: N pod processes (`node --import tsx src/main.ts`) on one
+ * machine sharing one Postgres database and one Redis, as in production.
+ *
+ *  - Postgres: a fresh database (createTestDatabase) on the run's server (TEST_DATABASE_URL),
+ *    or on a Postgres of our own when the file runs without test/run.ts.
+ *  - Redis: always a dedicated redis-server, so a test can stop it and start it again on
+ *    the same port (the pods' REDIS_URL stays valid).
+ *  - Pods: fixed free ports, POD_NAME pod-a, pod-b, …, SHARD_COUNT 8, a short lease, one
+ *    Ed25519 ticket-signing key shared by all (a code signed on one pod verifies on any),
+ *    JSON logs to one file per pod (the last lines go into failure messages).
+ *
+ * Pod control: kill -9, SIGSTOP/SIGCONT, SIGTERM (drain) with the exit status, restart on
+ * the same ports. Ownership views: lease owners from Redis, epochs from Postgres, the
+ * desired owners exactly as the pods compute them, and the owner of an event.
+ * Nothing outlives the cluster: close() kills every pod and server it started, and a
+ * process 'exit' hook SIGKILLs pods and Redis if the test process dies first.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { ensureBinaries, freePort, startPostgres, startRedis, type Binaries, type RunningPostgres, type RunningRedis } from '../../src/dev/localStack.js';
+import { desiredOwners } from '../../src/shards/assignment.js';
+import { shardOf } from '../../src/shards/shardOf.js';
+import { grpcClients, healthStatus, type TestClients } from './grpc.js';
+import { createTestDatabase, type TestDatabase } from './testDatabase.js';
+import { signToken, TEST_JWT_SECRET } from './tokens.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ClusterOptions {
+  /** Pod processes (default 3). */
+  readonly pods?: number;
+  readonly shardCount?: number;
+  readonly leaseMs?: number;
+  /** Extra environment for every pod. */
+  readonly env?: Record<string, string>;
+}
+
+export type PodStatus = 'running' | 'stopped' | 'exited';
+
+export interface PodExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface Pod {
+  readonly name: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  /** host:port of its gRPC server (what it advertises to other pods). */
+  readonly address: string;
+  readonly httpUrl: string;
+  readonly logFile: string;
+  status: PodStatus;
+  process: ChildProcess | undefined;
+  /** Resolves when the current process exits. */
+  exited: Promise<PodExit>;
+  /** gRPC clients to this pod (reconnect by themselves after a restart). */
+  readonly clients: TestClients;
+}
+
+export interface ShardEpochRow {
+  readonly shard: number;
+  readonly epoch: number;
+  readonly ownerPod: string | null;
+}
+
+export interface TestEvent {
+  readonly eventId: string;
+  readonly ticketTypeId: string;
+  readonly capacity: number;
+}
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll `check` until it returns a truthy value; on timeout throw with `describe()`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  options: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> | string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const detail = options.describe ? await options.describe() : lastError ? String(lastError) : '';
+      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail}` : ''}`);
+    }
+    await sleep(options.intervalMs ?? 100);
+  }
+}
+
+/** Every process started by any cluster of this test process, killed on exit no matter what. */
+const orphans = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  orphans.add(child);
+  child.once('exit', () => orphans.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of orphans) {
+        try {
+          c.kill('SIGCONT');
+          c.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+}
+
+function lastLines(file: string, n: number): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export class Cluster {
+  readonly pods: Pod[] = [];
+  /** Test-side Redis client under the pods' key prefix (reconnects after a Redis restart). */
+  readonly redis: Redis;
+  /** Test-side pool on the pods' database. */
+  readonly db: pg.Pool;
+  private redisServer: RunningRedis | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly bins: Binaries,
+    readonly database: TestDatabase,
+    private readonly ownPostgres: RunningPostgres | undefined,
+    redisServer: RunningRedis,
+    readonly redisPort: number,
+    readonly keyPrefix: string,
+    readonly shardCount: number,
+    readonly leaseMs: number,
+    private readonly signingKeyPem: string,
+    private readonly extraEnv: Record<string, string>,
+    readonly logDir: string,
+    /** A token with roles service and admin (writes, REST admin). */
+    readonly token: string,
+  ) {
+    this.redisServer = redisServer;
+    track(redisServer.process);
+    this.redis = new Redis(`redis://127.0.0.1:${redisPort}`, {
+      db: 0,
+      keyPrefix,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 100,
+    });
+    this.redis.on('error', () => undefined); // expected while the test stops Redis
+    this.db = new pg.Pool({ connectionString: database.url, max: 4 });
+    this.db.on('error', () => undefined);
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const bins = await ensureBinaries((line) => process.stderr.write(`${line}\n`));
+    let ownPostgres: RunningPostgres | undefined;
+    let serverUrl = process.env.TEST_DATABASE_URL;
+    if (!serverUrl) {
+      ownPostgres = await startPostgres(bins, { unsafeFast: true });
+      serverUrl = ownPostgres.url('postgres');
+    }
+    const logDir = await mkdtemp(path.join(os.tmpdir(), 'ticket-cluster-'));
+    const database = await createTestDatabase(serverUrl);
+    const redisServer = await startRedis(bins, { dir: logDir });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const cluster = new Cluster(
+      bins,
+      database,
+      ownPostgres,
+      redisServer,
+      redisServer.port,
+      `c${randomBytes(4).toString('hex')}:`,
+      options.shardCount ?? 8,
+      options.leaseMs ?? 2000,
+      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      options.env ?? {},
+      logDir,
+      await signToken({ roles: ['service', 'admin'], subject: 'cluster-test' }),
+    );
+    try {
+      const count = options.pods ?? 3;
+      for (let i = 0; i < count; i++) {
+        const name = `pod-${String.fromCharCode(97 + i)}`;
+        const [httpPort, grpcPort] = [await freePort(), await freePort()];
+        const address = `127.0.0.1:${grpcPort}`;
+        cluster.pods.push({
+          name,
+          httpPort,
+          grpcPort,
+          address,
+          httpUrl: `http://127.0.0.1:${httpPort}`,
+          logFile: path.join(logDir, `${name}.log`),
+          status: 'exited',
+          process: undefined,
+          exited: Promise.resolve({ code: null, signal: null }),
+          clients: grpcClients(address),
+        });
+      }
+      await Promise.all(cluster.pods.map((p) => cluster.spawnPod(p)));
+      await Promise.all(cluster.pods.map((p) => cluster.waitReady(p.name)));
+      await cluster.waitForStableOwnership();
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  pod(name: string): Pod {
+    const pod = this.pods.find((p) => p.name === name);
+    if (!pod) throw new Error(`no pod ${name}`);
+    return pod;
+  }
+
+  get redisUrl(): string {
+    return `redis://127.0.0.1:${this.redisPort}`;
+  }
+
+  /** The environment every pod (and ticketctl) gets; `pod` adds its name and ports. */
+  env(pod?: Pod): Record<string, string> {
+    const base: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'test',
+      DATABASE_URL: this.database.url,
+      DATABASE_SSL: 'false',
+      DATABASE_POOL_MAX: '10',
+      REDIS_URL: this.redisUrl,
+      REDIS_DATABASE: '0',
+      REDIS_KEY_PREFIX: this.keyPrefix,
+      JWT_SECRET: TEST_JWT_SECRET,
+      GRPC_TLS_ENABLED: 'false',
+      SHARD_COUNT: String(this.shardCount),
+      SHARD_LEASE_MS: String(this.leaseMs),
+      TICKET_SIGNING_KEY: this.signingKeyPem,
+      RATE_LIMIT_POINTS: '1000000',
+      // Snapshots every 50 journal rows: failover recovers from snapshot + journal.
+      INVENTORY_SNAPSHOT_EVERY_EVENTS: '50',
+      LOG_LEVEL: 'info',
+      ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+      ...this.extraEnv,
+    };
+    if (!pod) return base;
+    return {
+      ...base,
+      POD_NAME: pod.name,
+      PORT: String(pod.httpPort),
+      GRPC_PORT: String(pod.grpcPort),
+      GRPC_ADVERTISE_ADDRESS: pod.address,
+    };
+  }
+
+  private async spawnPod(pod: Pod): Promise<void> {
+    if (pod.status !== 'exited') throw new Error(`${pod.name} is ${pod.status}`);
+    const fd = openSync(pod.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: ROOT,
+        env: this.env(pod),
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    track(child);
+    pod.process = child;
+    pod.status = 'running';
+    pod.exited = new Promise<PodExit>((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (pod.process === child) pod.status = 'exited';
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  /** gRPC health SERVING and present (not shutting down) in the pod registry. */
+  async waitReady(name: string, timeoutMs = 60_000): Promise<void> {
+    const pod = this.pod(name);
+    await waitFor(
+      `${name} to serve and register`,
+      async () => {
+        if (pod.status === 'exited') throw new Error(`${name} exited during start:\n${this.tail(name, 30)}`);
+        if ((await healthStatus(pod.clients)) !== 'SERVING') return false;
+        const raw = await this.redis.hget('pods', name);
+        return raw !== null && (JSON.parse(raw) as { draining: boolean }).draining === false;
+      },
+      { timeoutMs, intervalMs: 200, describe: () => `status ${pod.status}\n${this.tail(name, 30)}` },
+    );
+  }
+
+  /** Start (again) a pod that exited, on its old ports; waits until it is ready. */
+  async restart(name: string): Promise<void> {
+    const pod = this.pod(name);
+    await this.spawnPod(pod);
+    await this.waitReady(name);
+  }
+
+  private signal(name: string, signal: NodeJS.Signals): Pod {
+    const pod = this.pod(name);
+    if (!pod.process || pod.status === 'exited') throw new Error(`${name} is not running`);
+    pod.process.kill(signal);
+    return pod;
+  }
+
+  /** kill -9 and wait until the process is gone. */
+  async kill9(name: string): Promise<PodExit> {
+    const pod = this.signal(name, 'SIGKILL');
+    return pod.exited;
+  }
+
+  sigstop(name: string): void {
+    this.signal(name, 'SIGSTOP').status = 'stopped';
+  }
+
+  sigcont(name: string): void {
+    this.signal(name, 'SIGCONT').status = 'running';
+  }
+
+  /** SIGTERM (drain) and wait for the exit; fails after `timeoutMs`. */
+  async terminate(name: string, timeoutMs = 40_000): Promise<PodExit> {
+    const pod = this.signal(name, 'SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} did not exit within ${timeoutMs} ms of SIGTERM:\n${this.tail(name, 30)}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([pod.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Last `n` log lines of a pod. */
+  tail(name: string, n = 40): string {
+    return lastLines(this.pod(name).logFile, n);
+  }
+
+  /** Every pod's log tail, for failure messages. */
+  tails(n = 25): string {
+    return this.pods.map((p) => `── ${p.name} (${p.status}) ${p.logFile}\n${this.tail(p.name, n)}`).join('\n');
+  }
+
+  /** Pods whose process runs (not stopped, not exited). */
+  runningPods(): Pod[] {
+    return this.pods.filter((p) => p.status === 'running');
+  }
+
+  // ── Redis ─────────────────────────────────────────────────────────────────────────
+
+  /** Stop the cluster's redis-server (its data is gone: persistence is off). */
+  async stopRedis(): Promise<void> {
+    await this.redisServer?.stop();
+    this.redisServer = undefined;
+  }
+
+  /** Start redis-server again on the same port. */
+  async startRedis(): Promise<void> {
+    if (this.redisServer) return;
+    this.redisServer = await startRedis(this.bins, { port: this.redisPort, dir: this.logDir });
+    track(this.redisServer.process);
+  }
+
+  // ── Ownership ─────────────────────────────────────────────────────────────────────
+
+  async leaseOwners(): Promise<(string | null)[]> {
+    return this.redis.mget(Array.from({ length: this.shardCount }, (_, i) => `shard-lease:${i}`));
+  }
+
+  async epochs(): Promise<Map<number, ShardEpochRow>> {
+    const { rows } = await this.db.query<{ shard_id: number; epoch: string; owner_pod: string | null }>(
+      'SELECT shard_id, epoch, owner_pod FROM shard_owners ORDER BY shard_id',
+    );
+    return new Map(rows.map((r) => [r.shard_id, { shard: r.shard_id, epoch: Number(r.epoch), ownerPod: r.owner_pod }]));
+  }
+
+  shardOf(eventId: string): number {
+    return shardOf(eventId, this.shardCount);
+  }
+
+  /** The pod holding the lease of the event's shard (null while free). */
+  async ownerOfEvent(eventId: string): Promise<string | null> {
+    return (await this.leaseOwners())[this.shardOf(eventId)] ?? null;
+  }
+
+  /** Desired owner of every shard, computed as the pods do (live, not shutting down, not drained, overrides). */
+  async desiredOwners(): Promise<(string | null)[]> {
+    const [pods, drained, overrides] = await Promise.all([
+      this.redis.hgetall('pods'),
+      this.redis.smembers('pods-draining'),
+      this.redis.hgetall('shard-overrides'),
+    ]);
+    const now = Date.now();
+    const eligible = Object.entries(pods)
+      .filter(([name, json]) => {
+        const p = JSON.parse(json) as { heartbeatAt: number; draining: boolean };
+        return !p.draining && !drained.includes(name) && now - p.heartbeatAt <= this.leaseMs;
+      })
+      .map(([name]) => name)
+      .sort();
+    return desiredOwners(this.shardCount, eligible, new Map(Object.entries(overrides).map(([s, p]) => [Number(s), p])));
+  }
+
+  /**
+   * Every shard's lease is held by its desired owner, the desired owners are exactly the
+   * running pods' spread, and Postgres names the same owner (the epoch was taken).
+   */
+  async waitForStableOwnership(timeoutMs = 30_000): Promise<(string | null)[]> {
+    let last = '';
+    return waitFor(
+      'every shard on its desired owner',
+      async () => {
+        const [owners, desired, epochs] = await Promise.all([this.leaseOwners(), this.desiredOwners(), this.epochs()]);
+        const running = new Set(this.runningPods().map((p) => p.name));
+        last = `leases ${JSON.stringify(owners)}, desired ${JSON.stringify(desired)}, epoch owners ${JSON.stringify([...epochs.values()].map((e) => e.ownerPod))}`;
+        const ok = owners.every(
+          (o, shard) => o !== null && o === desired[shard] && running.has(o) && epochs.get(shard)?.ownerPod === o,
+        );
+        return ok ? owners : false;
+      },
+      { timeoutMs, intervalMs: 150, describe: () => last },
+    );
+  }
+
+  // ── ticketctl ─────────────────────────────────────────────────────────────────────
+
+  /** `ticketctl shards <args>` with the cluster's environment. */
+  ticketctl(args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/ticketctl.ts', ...args],
+        { cwd: ROOT, env: this.env(), timeout: timeoutMs },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  // ── Catalog through the REST admin API ────────────────────────────────────────────
+
+  async api<T = any>(method: string, urlPath: string, body?: unknown, pod = this.runningPods()[0]): Promise<{ status: number; body: T }> {
+    if (!pod) throw new Error('no running pod');
+    const res = await fetch(`${pod.httpUrl}${urlPath}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text) as T };
+  }
+
+  /** An active event with one ticket type of `capacity` (max `maxPerPurchase` per reserve). */
+  async createEvent(capacity: number, maxPerPurchase = 4): Promise<TestEvent> {
+    const start = new Date(Date.now() + 30 * 86_400_000);
+    const event = await this.api('POST', '/events', {
+      title: `Cluster Event ${randomUUID().slice(0, 8)}`,
+      category: 'concerts',
+      start_date: start.toISOString(),
+      end_date: new Date(start.getTime() + 3 * 3_600_000).toISOString(),
+    });
+    if (event.status !== 201) throw new Error(`event create failed: ${event.status} ${JSON.stringify(event.body)}`);
+    const type = await this.api('POST', `/events/${event.body.id}/tickets`, {
+      name: 'GA',
+      price: { currency: 'USD', amount_minor: 5000 },
+      quantity: capacity,
+      max_per_purchase: maxPerPurchase,
+    });
+    if (type.status !== 201) throw new Error(`ticket type create failed: ${type.status} ${JSON.stringify(type.body)}`);
+    return { eventId: event.body.id as string, ticketTypeId: type.body.id as string, capacity };
+  }
+
+  /**
+   * `perPod` events owned by each running pod (by the current leases), so every pod is
+   * some event's owner. Event ids come from the service: create and keep those that fit.
+   */
+  async createSpreadEvents(perPod: number, capacity: number): Promise<TestEvent[]> {
+    const owners = await this.leaseOwners();
+    const need = new Map(this.runningPods().map((p) => [p.name, perPod]));
+    const events: TestEvent[] = [];
+    for (let tries = 0; [...need.values()].some((n) => n > 0); tries++) {
+      if (tries >= 25 * perPod * need.size) throw new Error(`could not spread events over the pods (leases ${JSON.stringify(owners)})`);
+      const e = await this.createEvent(capacity);
+      const owner = owners[this.shardOf(e.eventId)] ?? '';
+      if ((need.get(owner) ?? 0) > 0) {
+        need.set(owner, (need.get(owner) ?? 0) - 1);
+        events.push(e);
+      }
+    }
+    return events;
+  }
+
+  // ── Teardown ──────────────────────────────────────────────────────────────────────
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pod of this.pods) {
+      pod.clients.close();
+      if (pod.process && pod.status !== 'exited') {
+        pod.process.kill('SIGCONT');
+        pod.process.kill('SIGKILL');
+        await pod.exited;
+      }
+    }
+    this.redis.disconnect();
+    await this.db.end().catch(() => undefined);
+    await this.redisServer?.stop();
+    await this.database.drop().catch(() => undefined);
+    await this.ownPostgres?.stop();
+    if (!process.env.KEEP_CLUSTER_LOGS) await rm(this.logDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The world, command generators and simulator behind the inventory property tests
+ * (inventoryInvariants.test.ts, inventoryBehaviour.test.ts): random command sequences
+ * against a small catalog, applied exactly as the actor does:
+ * `d = decide(state, cmd, ctx); for (e of d.events) { state.seq += 1; evolve(state, e) }`.
+ */
+import assert from 'node:assert/strict';
+import { decide } from '../../actors/inventory/decide.js';
+import { evolve } from '../../actors/inventory/evolve.js';
+import {
+  emptyState,
+  type Decision,
+  type DecideContext,
+  type InventoryCommand,
+  type InventoryEvent,
+  type InventoryState,
+  type Reservation,
+  type ReserveCommand,
+  type Ticket,
+} from '../../actors/inventory/model.js';
+
+import { EVENT_ID, T0, CAPPED, typeId, rid, ticketId, type Setup, catalogOf, type Step, type Scenario } from './inventoryWorld.js';
+export * from './inventoryWorld.js';
+
+// ── Simulator ───────────────────────────────────────────────────────────────────────
+
+export class Sim {
+  readonly state: InventoryState = emptyState(EVENT_ID);
+  now = T0;
+  readonly prices: number[];
+  readonly journal: InventoryEvent[] = [];
+  readonly reserves: ReserveCommand[] = [];
+  /** `sold` of the latest TicketTypeRegistered per type. */
+  readonly registeredSold: Record<string, number> = {};
+
+  constructor(readonly setup: Setup) {
+    this.prices = setup.types.map((t) => t.price);
+  }
+
+  ctx(): DecideContext {
+    return { now: this.now, catalog: catalogOf(this.setup, this.prices), ticketId, defaultHoldSeconds: 600, maxHoldSeconds: 3600 };
+  }
+
+  apply(d: Decision): void {
+    for (const e of d.events) {
+      this.state.seq += 1;
+      evolve(this.state, e);
+      this.journal.push(e);
+      if (e.type === 'TicketTypeRegistered') this.registeredSold[e.ticketTypeId] = e.sold;
+    }
+  }
+
+  /** decide + apply, as the actor does. */
+  exec(cmd: InventoryCommand): Decision {
+    const d = decide(this.state, cmd, this.ctx());
+    this.apply(d);
+    return d;
+  }
+
+  issuedTickets(): Ticket[] {
+    return Object.values(this.state.tickets);
+  }
+}
+
+export function pickReservation(sim: Sim, i: number, known: boolean, heldOnly = false): string {
+  const ids = (heldOnly ? heldOf(sim.state) : reservationsOf(sim.state)).map((r) => r.id);
+  return known && ids.length > 0 ? (ids[i % ids.length] as string) : rid(i);
+}
+
+/** Turn a generated step into a command against the current simulator state (null = not a command). */
+export function toCommand(sim: Sim, step: Step): InventoryCommand | null {
+  switch (step.k) {
+    case 'reserve': {
+      const cmd: ReserveCommand = {
+        type: 'Reserve',
+        reservationId: rid(step.rid),
+        items: step.items.map((i) => ({ ticketTypeId: typeId(i.type), quantity: i.quantity })),
+        holdSeconds: step.holdSeconds,
+        promoCode: step.promo,
+        customerId: step.customer,
+      };
+      sim.reserves.push(cmd);
+      return cmd;
+    }
+    case 'retry': {
+      const n = sim.reserves.length;
+      return n === 0 ? { type: 'GetLevels' } : (sim.reserves[n - 1 - (step.back % n)] as ReserveCommand);
+    }
+    case 'release':
+      return { type: 'Release', reservationId: pickReservation(sim, step.rid, step.known) };
+    case 'confirm':
+      return { type: 'Confirm', reservationId: pickReservation(sim, step.rid, step.known), paymentReference: step.payment };
+    case 'expire':
+      return step.ids === null ? { type: 'Expire' } : { type: 'Expire', reservationIds: step.ids.map((i) => pickReservation(sim, i.rid, i.known)) };
+    case 'quote':
+      return { type: 'Quote', items: step.items.map((i) => ({ ticketTypeId: typeId(i.type), quantity: i.quantity })), promoCode: step.promo };
+    case 'discount': {
+      const id = pickReservation(sim, step.rid, step.known, true);
+      const promoCode = step.promo === 'own' ? (sim.state.reservations[id]?.promoCode ?? CAPPED) : step.promo;
+      return { type: 'ApplyDiscount', reservationId: id, promoCode };
+    }
+    case 'capacity': {
+      const id = typeId(step.type);
+      const l = sim.state.levels[id];
+      const capacity = step.relative && l ? l.sold + l.held + step.value : step.value;
+      return { type: 'UpdateCapacity', ticketTypeId: id, capacity };
+    }
+    case 'lock':
+      return { type: 'Lock', ticketTypeId: step.type === null ? null : typeId(step.type), locked: step.locked, reason: step.locked ? 'test' : null };
+    case 'checkin': {
+      const issued = sim.issuedTickets();
+      const t = step.unknown || issued.length === 0 ? null : issued[step.pick % issued.length];
+      return { type: 'CheckIn', ticketId: t ? t.id : ticketId('unknown-reservation', step.pick), gate: step.gate };
+    }
+    case 'remove':
+      return { type: 'RemoveTicketType', ticketTypeId: typeId(step.type) };
+    case 'sync':
+      return { type: 'SyncCatalog' };
+    case 'query':
+      if (step.what === 'levels') return { type: 'GetLevels' };
+      if (step.what === 'reservation') return { type: 'GetReservation', reservationId: rid(step.rid) };
+      return { type: 'GetTicket', ticketId: ticketId(rid(step.rid), 0) };
+    case 'tick':
+      sim.now += step.ms;
+      return null;
+    case 'toExpiry': {
+      const next = Math.min(...heldOf(sim.state).map((r) => r.expiresAt + step.offset).filter((t) => t > sim.now));
+      if (Number.isFinite(next)) sim.now = next;
+      return null;
+    }
+    case 'price':
+      sim.prices[step.type] = step.price;
+      return null;
+  }
+}
+
+export interface StepRecord {
+  readonly index: number;
+  readonly cmd: InventoryCommand;
+  readonly ctx: DecideContext;
+  /** A copy of the state before the command. */
+  readonly before: InventoryState;
+  readonly decision: Decision;
+  readonly sim: Sim;
+}
+
+export interface Hooks {
+  /** Called after decide and before its events are applied (state is still the input state). */
+  afterDecide?(sim: Sim, cmd: InventoryCommand, ctx: DecideContext, before: InventoryState, decision: Decision): void;
+  /** Called after the events of a command were applied. */
+  step?(rec: StepRecord): void;
+  end?(sim: Sim): void;
+}
+
+export function run(sc: Scenario, hooks: Hooks = {}): Sim {
+  const sim = new Sim(sc.setup);
+  const exec = (cmd: InventoryCommand, index: number): void => {
+    const ctx = sim.ctx();
+    const before = structuredClone(sim.state);
+    const decision = decide(sim.state, cmd, ctx);
+    hooks.afterDecide?.(sim, cmd, ctx, before, decision);
+    sim.apply(decision);
+    hooks.step?.({ index, cmd, ctx, before, decision, sim });
+  };
+  exec({ type: 'SyncCatalog' }, -1);
+  sc.steps.forEach((step, index) => {
+    const cmd = toCommand(sim, step);
+    if (cmd) exec(cmd, index);
+  });
+  hooks.end?.(sim);
+  return sim;
+}
+
+// ── Helpers ─────────────────────────────────────────────────────────────────────────
+
+export const RUNS = { numRuns: 400 };
+
+export const reservationsOf = (s: InventoryState): Reservation[] => Object.values(s.reservations);
+export const heldOf = (s: InventoryState): Reservation[] => reservationsOf(s).filter((r) => r.status === 'HELD');
+
+export function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+export function replay(journal: readonly InventoryEvent[], from: InventoryState = emptyState(EVENT_ID)): InventoryState {
+  const state = from;
+  for (const e of JSON.parse(JSON.stringify(journal)) as InventoryEvent[]) {
+    state.seq += 1;
+    evolve(state, e);
+  }
+  return state;
+}
+
+/** Same request as far as idempotency goes: items as a set, hold, promo (case-insensitive), customer. */
+export function samePayload(a: ReserveCommand, b: ReserveCommand): boolean {
+  const canon = (c: ReserveCommand) =>
+    JSON.stringify([
+      [...c.items].sort((x, y) => x.ticketTypeId.localeCompare(y.ticketTypeId)).map((i) => [i.ticketTypeId, i.quantity]),
+      c.holdSeconds,
+      c.promoCode?.toUpperCase() ?? null,
+      c.customerId,
+    ]);
+  return canon(a) === canon(b);
+}
+
+export function checkLevels(sim: Sim): void {
+  const s = sim.state;
+  for (const [id, l] of Object.entries(s.levels)) {
+    const where = `level ${id}: ${JSON.stringify(l)}`;
+    assert.ok(Number.isInteger(l.sold) && Number.isInteger(l.held) && Number.isInteger(l.capacity), where);
+    assert.ok(l.sold >= 0 && l.held >= 0, `negative counter, ${where}`);
+    assert.ok(l.sold + l.held <= l.capacity, `oversold, ${where}`);
+    const held = heldOf(s)
+      .flatMap((r) => r.items)
+      .filter((i) => i.ticketTypeId === id)
+      .reduce((n, i) => n + i.quantity, 0);
+    assert.equal(l.held, held, `held ≠ Σ HELD quantities, ${where}`);
+    const tickets = Object.values(s.tickets).filter((t) => t.ticketTypeId === id).length;
+    assert.equal(l.sold, (sim.registeredSold[id] ?? 0) + tickets, `sold ≠ registered + tickets, ${where}`);
+  }
+  for (const r of heldOf(s)) {
+    for (const i of r.items) assert.ok(s.levels[i.ticketTypeId], `HELD ${r.id} references missing level ${i.ticketTypeId}`);
+  }
+}

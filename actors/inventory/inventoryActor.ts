@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
 import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { AppError, NotFoundError } from '../../src/errors.js';
+import { AppError, DependencyError, NotFoundError } from '../../src/errors.js';
 import { decide } from './decide.js';
 import { evolve } from './evolve.js';
 import { ExpiryQueue } from './expiryQueue.js';
@@ -37,6 +37,7 @@ import {
   loadCatalogInfo,
   loadJournal,
   loadLatestSnapshot,
+  checkFence,
   recordActivation,
   writeSnapshot,
   FencedError,
@@ -176,8 +177,11 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     if (entries.length > 0) {
       await this.commit(entries);
       this.afterCommit();
-    } else if (batch.some((c) => c.type === 'GetLevels' || c.type === 'SyncCatalog')) {
-      this.project(); // refresh the read model (it may have expired from Redis)
+    } else {
+      // Answers that commit nothing (reads, refusals) must not come from a stale owner
+      // either: check the fence before replying, as a commit would.
+      await this.fenced(() => checkFence(this.deps.pool, this.eventId, this.shardId, this.epoch()));
+      if (batch.some((c) => c.type === 'GetLevels' || c.type === 'SyncCatalog')) this.project();
     }
     this.armExpiry();
     return replies;
@@ -214,8 +218,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const codes = await this.deps.signer.signMany(
       issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })),
     );
-    try {
-      await commitTurn(this.deps.pool, {
+    await this.fenced(() =>
+      commitTurn(this.deps.pool, {
         eventId: this.eventId,
         shardId: this.shardId,
         epoch: this.epoch(),
@@ -223,9 +227,22 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         reservations: [...touched.values()],
         tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
         checkIns,
-      });
+      }),
+    );
+  }
+
+  /** Run a fenced database step; a moved epoch tells the shard owner, other failures are retryable. */
+  private async fenced(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
     } catch (err) {
-      if (err instanceof FencedError) this.deps.onFenced?.();
+      if (err instanceof FencedError) {
+        this.deps.onFenced?.();
+        this.deps.ownership.fenced?.(this.shardId);
+      }
+      // Nothing is acknowledged and the caller may retry (idempotent): a connection the
+      // server ended mid-commit is a retryable DEPENDENCY error for the caller, not INTERNAL.
+      if (!(err instanceof AppError)) throw new DependencyError('postgres', err);
       throw err;
     }
   }

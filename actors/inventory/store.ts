@@ -125,6 +125,13 @@ export async function recordActivation(db: Queryable, shardId: number, eventId: 
   await db.query('INSERT INTO actor_activations (shard_id, event_id, pod, epoch) VALUES ($1, $2, $3, $4)', [shardId, eventId, pod, epoch]);
 }
 
+/** Throws FencedError unless the shard's epoch is still `epoch` (for turns that commit nothing). */
+export async function checkFence(db: Queryable, eventId: string, shardId: number, epoch: number): Promise<void> {
+  const { rows } = await db.query<{ epoch: string }>('SELECT epoch FROM shard_owners WHERE shard_id = $1', [shardId]);
+  const actual = rows[0] ? Number(rows[0].epoch) : null;
+  if (actual !== epoch) throw new FencedError(eventId, shardId, epoch, actual);
+}
+
 // ── The fenced group commit ─────────────────────────────────────────────────────────
 
 export interface IssuedTicketRow {
@@ -167,10 +174,23 @@ function reservationRow(r: Reservation) {
   };
 }
 
+/**
+ * A commit transaction whose pod stops answering (SIGSTOP, GC pause, partition) is ended
+ * by Postgres after this long idle: otherwise its FOR SHARE lock on the shard-owner row
+ * would block the new owner's epoch bump for as long as the pause lasts. Below the
+ * smallest SHARD_LEASE_MS (1000), so a takeover is never delayed past the lease.
+ */
+export const COMMIT_IDLE_TIMEOUT_MS = 1000;
+
 export async function commitTurn(pool: pg.Pool, w: TurnWrite): Promise<void> {
   const client = await pool.connect();
+  // The server may end the session between two statements (the idle timeout above, a
+  // restart): the next query then fails. Without a listener that 'error' event would crash
+  // the process; the broken client is dropped by the pool on release.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
-    await client.query('BEGIN');
+    await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${COMMIT_IDLE_TIMEOUT_MS}`);
     const fence = await client.query<{ epoch: string }>('SELECT epoch FROM shard_owners WHERE shard_id = $1 FOR SHARE', [w.shardId]);
     const actual = fence.rows[0] ? Number(fence.rows[0].epoch) : null;
     if (actual !== w.epoch) throw new FencedError(w.eventId, w.shardId, w.epoch, actual);
@@ -226,6 +246,7 @@ export async function commitTurn(pool: pg.Pool, w: TurnWrite): Promise<void> {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    client.removeListener('error', ignore);
     client.release();
   }
 }

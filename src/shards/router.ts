@@ -4,7 +4,7 @@
  * map is refreshed and the call retried once; then the caller gets the retryable error.
  */
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
-import { AppError } from '../errors.js';
+import { AppError, DependencyError } from '../errors.js';
 import type { Forwarder } from './forwarding.js';
 import type { RoutingView } from './shardManager.js';
 import { shardOf } from './shardOf.js';
@@ -57,7 +57,10 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'SHARD_MOVING') throw err;
     }
-    await o.routing.refresh();
+    // Without Redis the map cannot be refreshed: a retryable DEPENDENCY, not an INTERNAL error.
+    await o.routing.refresh().catch((err: unknown) => {
+      throw new DependencyError('redis', err);
+    });
     return forwardOnce(eventId, cmd);
   };
   return { route, serveLocally };

@@ -53,6 +53,8 @@ export interface ShardHooks {
 export interface ShardOwnership {
   /** The epoch this pod holds for `shardId`, or undefined when it does not own it. */
   epochFor(shardId: number): number | undefined;
+  /** A commit or fence check found a newer epoch: the shard is someone else's now. */
+  fenced?(shardId: number): void;
 }
 
 export interface RoutingView extends ShardOwnership {
@@ -122,6 +124,10 @@ export class ShardManager implements RoutingView {
     const pod = this.owners[shardId];
     const info = pod ? this.pods.get(pod) : undefined;
     return pod && info ? { pod, address: info.address } : undefined;
+  }
+
+  fenced(shardId: number): void {
+    this.lose(shardId, 'epoch moved on (another pod took the shard)');
   }
 
   /** For /ready: 'ok' once the first tick ran and until shutdown. */
@@ -220,6 +226,9 @@ export class ShardManager implements RoutingView {
     this.log.warn({ shard, reason }, 'shard lost');
     this.set(shard, 'RELEASED');
     this.hooks.lost(shard);
+    // If the lease is still ours (say the epoch was taken by hand), give it up: the desired
+    // owner, maybe this pod again, takes it afresh with a new epoch.
+    void this.leases.release(shard, this.options.pod.name).catch(() => undefined);
   }
 
   private async acquire(shard: number): Promise<void> {

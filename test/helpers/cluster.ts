@@ -130,10 +130,15 @@ function track(child: ChildProcess): void {
   }
 }
 
+/** Last `n` lines, leaving out the per-call access log lines at info level (the noise). */
 function lastLines(file: string, n: number): string {
   try {
     const text = readFileSync(file, 'utf8');
-    return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !(l.includes('"level":30') && l.includes('"msg":"grpc call"')))
+      .slice(-n)
+      .join('\n');
   } catch {
     return '(no log)';
   }
@@ -361,6 +366,15 @@ export class Cluster {
     return lastLines(this.pod(name).logFile, n);
   }
 
+  /** A pod's whole log so far. */
+  log(name: string): string {
+    try {
+      return readFileSync(this.pod(name).logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
   /** Every pod's log tail, for failure messages. */
   tails(n = 25): string {
     return this.pods.map((p) => `── ${p.name} (${p.status}) ${p.logFile}\n${this.tail(p.name, n)}`).join('\n');
@@ -408,39 +422,43 @@ export class Cluster {
     return (await this.leaseOwners())[this.shardOf(eventId)] ?? null;
   }
 
+  /** Pods with a fresh heartbeat in the registry (as the pods judge liveness). */
+  async livePods(): Promise<{ name: string; draining: boolean }[]> {
+    const pods = await this.redis.hgetall('pods');
+    const now = Date.now();
+    return Object.entries(pods)
+      .map(([name, json]) => ({ name, ...(JSON.parse(json) as { heartbeatAt: number; draining: boolean }) }))
+      .filter((p) => now - p.heartbeatAt <= this.leaseMs)
+      .map(({ name, draining }) => ({ name, draining }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** Desired owner of every shard, computed as the pods do (live, not shutting down, not drained, overrides). */
   async desiredOwners(): Promise<(string | null)[]> {
-    const [pods, drained, overrides] = await Promise.all([
-      this.redis.hgetall('pods'),
-      this.redis.smembers('pods-draining'),
-      this.redis.hgetall('shard-overrides'),
-    ]);
-    const now = Date.now();
-    const eligible = Object.entries(pods)
-      .filter(([name, json]) => {
-        const p = JSON.parse(json) as { heartbeatAt: number; draining: boolean };
-        return !p.draining && !drained.includes(name) && now - p.heartbeatAt <= this.leaseMs;
-      })
-      .map(([name]) => name)
-      .sort();
+    const [live, drained, overrides] = await Promise.all([this.livePods(), this.redis.smembers('pods-draining'), this.redis.hgetall('shard-overrides')]);
+    const eligible = live.filter((p) => !p.draining && !drained.includes(p.name)).map((p) => p.name);
     return desiredOwners(this.shardCount, eligible, new Map(Object.entries(overrides).map(([s, p]) => [Number(s), p])));
   }
 
   /**
-   * Every shard's lease is held by its desired owner, the desired owners are exactly the
-   * running pods' spread, and Postgres names the same owner (the epoch was taken).
+   * Every running pod is live in the registry, every shard's lease is held by its desired
+   * owner (the spread over exactly those pods), and Postgres names the same owner (the
+   * epoch was taken).
    */
   async waitForStableOwnership(timeoutMs = 30_000): Promise<(string | null)[]> {
     let last = '';
     return waitFor(
       'every shard on its desired owner',
       async () => {
-        const [owners, desired, epochs] = await Promise.all([this.leaseOwners(), this.desiredOwners(), this.epochs()]);
-        const running = new Set(this.runningPods().map((p) => p.name));
-        last = `leases ${JSON.stringify(owners)}, desired ${JSON.stringify(desired)}, epoch owners ${JSON.stringify([...epochs.values()].map((e) => e.ownerPod))}`;
-        const ok = owners.every(
-          (o, shard) => o !== null && o === desired[shard] && running.has(o) && epochs.get(shard)?.ownerPod === o,
-        );
+        const [owners, desired, epochs, live] = await Promise.all([this.leaseOwners(), this.desiredOwners(), this.epochs(), this.livePods()]);
+        const running = this.runningPods().map((p) => p.name);
+        const registered = live.map((p) => p.name);
+        last =
+          `running ${running.join(',')}, registered ${registered.join(',')}, leases ${JSON.stringify(owners)}, desired ${JSON.stringify(desired)}, ` +
+          `epoch owners ${JSON.stringify([...epochs.values()].map((e) => e.ownerPod))}`;
+        const ok =
+          running.every((n) => registered.includes(n)) &&
+          owners.every((o, shard) => o !== null && o === desired[shard] && running.includes(o) && epochs.get(shard)?.ownerPod === o);
         return ok ? owners : false;
       },
       { timeoutMs, intervalMs: 150, describe: () => last },
@@ -515,6 +533,29 @@ export class Cluster {
       }
     }
     return events;
+  }
+
+  /** Sum of a Prometheus metric's samples on a pod (0 when absent). */
+  async metric(podName: string, name: string): Promise<number> {
+    const res = await fetch(`${this.pod(podName).httpUrl}/metrics`);
+    const text = await res.text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  }
+
+  /**
+   * Back to a healthy cluster: stopped pods continued, exited pods restarted, Redis up,
+   * operator overrides and drain marks cleared, every shard on its desired owner.
+   */
+  async heal(): Promise<void> {
+    await this.startRedis();
+    for (const p of this.pods) if (p.status === 'stopped') this.sigcont(p.name);
+    await Promise.all(this.pods.filter((p) => p.status === 'exited').map((p) => this.restart(p.name)));
+    await this.redis.del('shard-overrides', 'pods-draining');
+    await Promise.all(this.pods.map((p) => this.waitReady(p.name)));
+    await this.waitForStableOwnership();
   }
 
   // ── Teardown ──────────────────────────────────────────────────────────────────────

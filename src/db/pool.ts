@@ -34,15 +34,23 @@ export function createPool(options: PoolOptions, log: Logger): pg.Pool {
 /** Run `fn` in a transaction on a dedicated client; rolls back on any throw. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A session the server ends mid-transaction emits 'error' on the client: without a
+  // listener that would crash the process; the failed query rejects anyway.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    });
     throw err;
   } finally {
-    client.release();
+    client.removeListener('error', ignore);
+    client.release(broken); // a client that could not roll back is discarded, not reused
   }
 }

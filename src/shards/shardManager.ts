@@ -198,7 +198,9 @@ export class ShardManager implements RoutingView {
     for (let shard = 0; shard < this.options.shardCount; shard++) {
       if (desired[shard] === name && !this.held.has(shard) && this.owners[shard] === null) acquisitions.push(this.acquire(shard));
     }
-    await Promise.all(acquisitions);
+    // The first tick waits (a lone pod owns its shards when start() returns); later ones
+    // do not, so a slow epoch bump never holds up heartbeats and renewals.
+    if (!this.timer) await Promise.all(acquisitions);
   }
 
   private async renewAll(): Promise<void> {

@@ -124,6 +124,21 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/**
+ * Parse only `variables` of the environment with the service's own rules and defaults
+ * (for tools such as ticketctl that need a few settings, never the JWT ones).
+ * Throws a ConfigError naming the first bad variable.
+ */
+export function loadVariables<K extends keyof Env>(variables: readonly K[], env: NodeJS.ProcessEnv = process.env): Pick<Env, K> {
+  const mask = Object.fromEntries(variables.map((v) => [v, true]));
+  const parsed = envSchema.pick(mask as never).safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(String(first?.path[0] ?? 'environment'), first?.message ?? 'invalid');
+  }
+  return parsed.data as unknown as Pick<Env, K>;
+}
+
 /** Every environment variable the service reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 

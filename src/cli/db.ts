@@ -3,7 +3,7 @@
  * a connected pg client, and one-line error messages for the terminal.
  */
 import pg from 'pg';
-import { z } from 'zod';
+import { ConfigError, loadVariables } from '../config.js';
 import { redactUrl } from '../observability/logger.js';
 
 /** A failure the CLI reports as one line on stderr (prefixed `ticketctl: `), exit 1. */
@@ -16,34 +16,19 @@ export interface CliDatabaseConfig {
   readonly ssl: boolean;
 }
 
-const schema = z.object({
-  DATABASE_URL: z
-    .string()
-    .default('postgresql://localhost:5432/ticket_db')
-    .refine(
-      (v) => {
-        try {
-          return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { message: 'must be a URL (postgres: or postgresql:)' },
-    ),
-  // Same meaning and default as the service's DATABASE_SSL.
-  DATABASE_SSL: z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-    .default('true')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-});
-
 export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): CliDatabaseConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CliError(`invalid configuration: ${String(issue?.path[0] ?? 'environment')}: ${issue?.message ?? 'invalid'}`);
+  const e = cliVariables(['DATABASE_URL', 'DATABASE_SSL'], env);
+  return { url: e.DATABASE_URL, ssl: e.DATABASE_SSL };
+}
+
+/** The service's own parsing of `variables` (same names, defaults and rules), as CliErrors. */
+export function cliVariables<K extends Parameters<typeof loadVariables>[0][number]>(variables: readonly K[], env: NodeJS.ProcessEnv) {
+  try {
+    return loadVariables(variables, env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
   }
-  return { url: parsed.data.DATABASE_URL, ssl: parsed.data.DATABASE_SSL };
 }
 
 /** A readable message for any thrown value (pg's connection errors may be AggregateErrors with no message). */

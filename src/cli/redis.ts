@@ -6,9 +6,8 @@
  * so an unreachable Redis is one clear error line instead of a hanging command.
  */
 import { Redis } from 'ioredis';
-import { z } from 'zod';
 import { redactUrl } from '../observability/logger.js';
-import { CliError, describeError } from './db.js';
+import { CliError, cliVariables, describeError } from './db.js';
 
 export interface CliRedisConfig {
   readonly url: string;
@@ -23,54 +22,8 @@ export interface CliShardConfig {
   readonly leaseMs: number;
 }
 
-const int = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((v, ctx) => {
-      const n = /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
-      if (!Number.isSafeInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-// Same names, defaults and validation as the service's src/config.ts.
-const schema = z.object({
-  REDIS_URL: z
-    .string()
-    .default('redis://localhost:6379')
-    .refine(
-      (v) => {
-        try {
-          return ['redis:', 'rediss:'].includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { message: 'must be a URL (redis: or rediss:)' },
-    ),
-  REDIS_PASSWORD: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? undefined : v)),
-  REDIS_DATABASE: int(2, 0, 15),
-  REDIS_KEY_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_.-]{0,64}$/, { message: 'must be up to 64 of A-Z a-z 0-9 : _ . -' })
-    .default('ticket:'),
-  SHARD_COUNT: int(64, 1, 4096),
-  SHARD_LEASE_MS: int(10_000, 1000, 300_000),
-});
-
 export function loadShardConfig(env: NodeJS.ProcessEnv = process.env): CliShardConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CliError(`invalid configuration: ${String(issue?.path[0] ?? 'environment')}: ${issue?.message ?? 'invalid'}`);
-  }
-  const e = parsed.data;
+  const e = cliVariables(['REDIS_URL', 'REDIS_PASSWORD', 'REDIS_DATABASE', 'REDIS_KEY_PREFIX', 'SHARD_COUNT', 'SHARD_LEASE_MS'], env);
   return {
     redis: { url: e.REDIS_URL, password: e.REDIS_PASSWORD, database: e.REDIS_DATABASE, keyPrefix: e.REDIS_KEY_PREFIX },
     shardCount: e.SHARD_COUNT,

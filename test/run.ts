@@ -21,7 +21,7 @@ if (!env.TEST_DATABASE_URL || !env.TEST_REDIS_URL) {
 let code = 1;
 try {
   await ensureTemplate(env.TEST_DATABASE_URL);
-  const phases = args.length > 0 ? [args] : [['test/**/*.test.ts', '!test/cluster/**'], ['test/cluster/**/*.test.ts']];
+  const phases = args.length > 0 ? [args] : [['test/**/*.test.ts', '!test/cluster/**', '!test/load/**'], ['--concurrency=1', 'test/cluster/**/*.test.ts', 'test/load/**/*.test.ts']];
   for (const phase of phases) {
     code = await ava(phase);
     if (code !== 0) break;

@@ -49,8 +49,12 @@ export interface TicketCodeSigner {
   signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
 }
 
-/** Called after every successful commit with the committed state (read-only use). */
-export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo) => void;
+/**
+ * Projects the committed state (read-only use). `committed` is false when nothing changed
+ * (activation, a read refreshing an expired read model): then only the live view is
+ * refreshed, and no counters are written or NOTIFYed.
+ */
+export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean) => void;
 
 export interface InventorySettings {
   /** Journal rows between snapshots. */
@@ -247,16 +251,16 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     }
   }
 
-  private project(): void {
+  private project(committed = false): void {
     try {
-      this.deps.afterCommit(this.eventId, this.state, this.catalog);
+      this.deps.afterCommit(this.eventId, this.state, this.catalog, committed);
     } catch (err) {
       this.deps.log.warn({ err, eventId: this.eventId }, 'inventory projection failed');
     }
   }
 
   private afterCommit(): void {
-    this.project();
+    this.project(true);
     if (this.state.seq - this.lastSnapshotSeq >= this.deps.settings.snapshotEveryEvents) {
       void this.snapshot();
     }

@@ -38,7 +38,8 @@ interface PendingCounters {
 }
 
 export interface Projector {
-  project(eventId: string, state: InventoryState, catalog: CatalogInfo): void;
+  /** Refresh the live view; after a commit (`committed`) also queue the Postgres counters. */
+  project(eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean): void;
   /** Latest projected availability, or undefined when none is in Redis. */
   read(eventId: string): Promise<AvailabilityJson | undefined>;
   /** Write pending Postgres counters now (tests, shutdown). */
@@ -103,11 +104,12 @@ export function createProjector(
   }
 
   return {
-    project(eventId, state, catalog) {
+    project(eventId, state, catalog, committed) {
       const view = availabilityOf(state, catalog, options.clock());
       const json = JSON.stringify(view);
       publishIfNewer(`availability:${eventId}`, view.version, json, `${options.keyPrefix}availability:${eventId}`, options.ttlSeconds)
         .catch((err: unknown) => log.debug({ err, eventId }, 'availability projection to Redis failed'));
+      if (!committed) return;
       const levels: PendingCounters['levels'] = {};
       for (const [id, l] of Object.entries(state.levels)) levels[id] = { ...l };
       pending.set(eventId, { levels });

@@ -93,7 +93,7 @@ export async function createInventory(
         ownership: shards,
         signer,
         settings,
-        afterCommit: (id, state, catalog) => projector.project(id, state, catalog),
+        afterCommit: (id, state, catalog, committed) => projector.project(id, state, catalog, committed),
         onFenced: () => metrics.fencedCommits.inc(),
         schedule: (id, cmd) => service.deliver(id, cmd),
       }),

@@ -1,0 +1,138 @@
+/**
+ * `npm run bench`: run.ts (in-process actor vs row lock) in a child process, then, on a
+ * fresh stack in this process, the gRPC scenarios: flash sale (flashSale.ts) and many
+ * events (manyEvents.ts); then recovery (recovery.ts) on a third stack with a snapshot
+ * interval above the 10,000 tail rows. Prints tables, writes
+ * bench/results/<timestamp>-scenarios.json and bench/results/latest.svg.
+ *
+ * Env: as run.ts (BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SLICE_SECONDS, BENCH_CALLERS,
+ *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,many,recovery;
+ *      default all) and BENCH_EVENTS (many-events count, 1000).
+ * CPU µs/res is this process's CPU (service + gRPC server + bench clients, nothing
+ * subtracted; Postgres/Redis not included) during measured slices ÷ reservations.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { svgChart } from './chart.js';
+import { flashSaleCell, type FlashCell, type ScenarioOptions } from './flashSale.js';
+import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
+import { recoveryBench, type RecoveryResult } from './recovery.js';
+import { startBenchStack } from './stack.js';
+import { table, targets } from './report.js';
+
+const num = (name: string, fallback: number) => {
+  const n = Number(process.env[name] || fallback);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
+  return n;
+};
+const SECONDS = num('BENCH_SECONDS', 5);
+const POOL_MAX = Math.floor(num('BENCH_POOL_MAX', 20));
+const EVENTS = Math.floor(num('BENCH_EVENTS', 1000));
+const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,many,recovery').split(',').map((s) => s.trim()));
+let aborted = false;
+const opts: ScenarioOptions = {
+  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS || 1),
+  seconds: SECONDS,
+  slices: Math.max(1, Math.round(SECONDS / num('BENCH_SLICE_SECONDS', 1))),
+  aborted: () => aborted,
+  capacity: 10_000_000,
+  holdSeconds: 600,
+  poolMax: POOL_MAX,
+};
+const say = (l: string) => process.stderr.write(`${l}\n`);
+process.stdout.on('error', () => undefined);
+
+function runChild(): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./run.ts', import.meta.url))], { stdio: 'inherit' });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+async function main(): Promise<number> {
+  const onSignal = () => {
+    if (aborted) process.exit(130);
+    aborted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const startedAt = new Date().toISOString();
+  let exit = 0;
+  if (SCENARIOS.has('inproc')) exit = await runChild();
+
+  const flash: FlashCell[] = [];
+  let many: ManyEventsCell | null = null;
+  let recovery: RecoveryResult | null = null;
+  if (SCENARIOS.has('flash') || SCENARIOS.has('many')) {
+    const stack = await startBenchStack({ poolMax: POOL_MAX, log: say });
+    try {
+      if (SCENARIOS.has('flash')) {
+        for (const c of CALLERS) {
+          if (aborted) break;
+          say(`flash sale via gRPC: ${c} caller(s)…`);
+          flash.push(await flashSaleCell(stack, c, opts));
+        }
+      }
+      if (SCENARIOS.has('many') && !aborted) {
+        const c = CALLERS[CALLERS.length - 1] ?? 64;
+        say(`many events: ${EVENTS} events, ${c} callers…`);
+        many = await manyEventsCell(stack, EVENTS, c, opts);
+      }
+    } finally {
+      await stack.stop();
+    }
+  }
+  if (SCENARIOS.has('recovery') && !aborted) {
+    const stack = await startBenchStack({ poolMax: POOL_MAX, log: say, env: { INVENTORY_SNAPSHOT_EVERY_EVENTS: '1000000' } });
+    try {
+      recovery = await recoveryBench(stack, 50_000, 10_000, say);
+    } finally {
+      await stack.stop();
+    }
+  }
+  if (aborted) return 1;
+
+  console.log(table(flash, many, recovery, opts));
+  const t = targets(flash, many, recovery);
+  console.log(`\ntargets:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
+  const violations = [
+    ...flash.flatMap((c) => [...c.actor.check.violations, ...c.rowLock.check.violations]),
+    ...(many ? [...many.actor.check.violations, ...many.rowLock.check.violations] : []),
+  ];
+  console.log(`oversell/mismatch count: ${violations.length}${violations.length ? `\n  ${violations.join('\n  ')}` : ''}`);
+
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}${startedAt.replace(/[:.]/g, '-')}-scenarios.json`;
+  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS }, flash, many, recovery, targets: t, violations };
+  await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+  const groups = [...flash.map((c) => ({ label: `flash ×${c.callers}`, cell: c })), ...(many ? [{ label: `${many.events} events ×${many.callers}`, cell: many }] : [])];
+  const svg = svgChart(
+    `Ticket Service bench ${startedAt.slice(0, 10)}: actor via gRPC vs Postgres row lock`,
+    [
+      { title: 'Throughput', unit: 'reservations/s', groups: groups.map((g) => ({ label: g.label, ours: g.cell.actor.load.reservationsPerSecond, baseline: g.cell.rowLock.load.reservationsPerSecond })) },
+      { title: 'p99 latency', unit: 'ms, lower is better', groups: groups.map((g) => ({ label: g.label, ours: g.cell.actor.load.latency.p99Ms, baseline: g.cell.rowLock.load.latency.p99Ms })) },
+    ],
+    [
+      ...flash.map((c) => `flash ×${c.callers}: CPU ${c.actor.cpuUsPerCall.toFixed(0)} µs/res vs echo ${c.echo.cpuUsPerCall.toFixed(0)} µs/call (${c.echo.load.reservationsPerSecond.toFixed(0)} echo/s)`),
+      ...(recovery ? [`recovery: ${recovery.activationMs[0]?.toFixed(0)} ms to activate (${recovery.issuedTickets} tickets, ${recovery.journalRowsAfterSnapshot} rows after snapshot)`] : []),
+    ],
+  );
+  await writeFile(`${dir}latest.svg`, svg);
+  console.log(`results: ${file}\nchart: ${dir}latest.svg`);
+  return violations.length > 0 ? 1 : exit;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 10_000).unref();
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

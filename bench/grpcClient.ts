@@ -1,0 +1,49 @@
+/**
+ * A real grpc-js client to the in-process service on loopback (one channel, one HTTP/2
+ * connection, shared by all callers, like one front-end pod): ReserveTickets with a
+ * `service`-role HS256 token signed with the bench config's JWT_SECRET.
+ */
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { SignJWT } from 'jose';
+import { ticketProto } from '../src/grpc/proto.js';
+import type { ReserveTicketsRequest } from '../src/grpc/generated/ticket/ReserveTicketsRequest.js';
+import type { TicketServiceClient } from '../src/grpc/generated/ticket/TicketService.js';
+
+export async function serviceToken(jwtSecret: string): Promise<string> {
+  return new SignJWT({ roles: ['service'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bench')
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(jwtSecret));
+}
+
+export function reserveRequest(eventId: string, ticketTypeId: string, quantity: number, holdSeconds: number): ReserveTicketsRequest {
+  return { event_id: eventId, reservation_id: randomUUID(), items: [{ ticket_type_id: ticketTypeId, quantity }], hold_seconds: holdSeconds };
+}
+
+/** Bytes of a typical ReserveTicketsRequest on the wire (protobuf, without gRPC framing). */
+export function reserveRequestBytes(): number {
+  const def = ticketProto.ticket.TicketService.service.ReserveTickets;
+  return def.requestSerialize(reserveRequest(randomUUID(), randomUUID(), 4, 600)).length;
+}
+
+export interface ReserveClient {
+  reserve(req: ReserveTicketsRequest): Promise<void>;
+  close(): void;
+}
+
+export async function reserveClient(port: number, jwtSecret: string): Promise<ReserveClient> {
+  const client: TicketServiceClient = new ticketProto.ticket.TicketService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${await serviceToken(jwtSecret)}`);
+  await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 5000, (err) => (err ? reject(err) : resolve())));
+  return {
+    reserve: (req) =>
+      new Promise((resolve, reject) => {
+        client.ReserveTickets(req, metadata, { deadline: Date.now() + 30_000 }, (err) => (err ? reject(err) : resolve()));
+      }),
+    close: () => client.close(),
+  };
+}

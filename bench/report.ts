@@ -1,0 +1,55 @@
+/** Text tables and the issue's targets (reported, not asserted) for all.ts. */
+import type { FlashCell, ScenarioOptions } from './flashSale.js';
+import type { SideResult } from './interleave.js';
+import type { ManyEventsCell } from './manyEvents.js';
+import type { RecoveryResult } from './recovery.js';
+
+const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+function grid(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) => `| ${r.map((v, i) => (i === 0 ? v.padEnd(w[i] as number) : v.padStart(w[i] as number))).join(' | ')} |`;
+  return [line(head), `|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+const side = (s: SideResult) => [f(s.load.reservationsPerSecond), f(s.load.latency.p50Ms, 2), f(s.load.latency.p99Ms, 2), f(s.cpuUsPerCall)];
+
+export function table(flash: readonly FlashCell[], many: ManyEventsCell | null, rec: RecoveryResult | null, o: ScenarioOptions): string {
+  const out: string[] = [];
+  const head = ['callers', 'gRPC actor res/s', 'p50 ms', 'p99 ms', 'CPU µs/res', 'row-lock res/s', 'p50 ms', 'p99 ms', 'CPU µs/res', 'echo calls/s', 'p50 ms', 'p99 ms', 'CPU µs/call', 'speed-up', 'p99 ratio', 'CPU vs echo', 'oversell'];
+  if (flash.length) {
+    out.push(`\nFlash sale through gRPC (one event, 1–4 seats per ReserveTickets), ${o.seconds} s per side in ${o.slices} interleaved slices after ${o.warmupSeconds} s warm-up`);
+    out.push(grid(head, flash.map((c) => [String(c.callers), ...side(c.actor), ...side(c.rowLock), ...side(c.echo), `${f(c.speedUp, 2)}×`, f(c.p99Ratio, 3), `${f(c.cpuVsEcho, 2)}×`, String(c.actor.check.violations.length + c.rowLock.check.violations.length)])));
+    out.push('CPU µs: whole bench process (service + gRPC server + bench client), nothing subtracted; Postgres/Redis CPU not included.');
+  }
+  if (many) {
+    out.push(`\nMany events: ${many.events} events, callers spread uniformly (actors pre-activated in ${f(many.activationMs)} ms)`);
+    out.push(grid(head.slice(0, 9).concat(['speed-up', 'p99 ratio', 'oversell']), [[String(many.callers), ...side(many.actor), ...side(many.rowLock), `${f(many.speedUp, 2)}×`, f(many.p99Ratio, 3), String(many.actor.check.violations.length + many.rowLock.check.violations.length)]]));
+  }
+  if (rec) {
+    out.push(`\nRecovery: ${rec.issuedTickets} issued tickets, snapshot at seq ${rec.snapshotSeq} (${rec.snapshotBytes} bytes), ${rec.journalRowsAfterSnapshot} journal rows after it (built in ${f(rec.buildSeconds, 1)} s)`);
+    out.push(`activation (discard → levels()): ${rec.activationMs.map((m) => `${f(m, 1)} ms`).join(', ')} (first is the headline)`);
+  }
+  return out.join('\n');
+}
+
+export interface Target {
+  readonly name: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+export function targets(flash: readonly FlashCell[], many: ManyEventsCell | null, rec: RecoveryResult | null): Target[] {
+  const t: Target[] = [];
+  const c64 = flash.find((c) => c.callers === 64) ?? flash[flash.length - 1];
+  if (c64) {
+    t.push({ name: `flash ${c64.callers} callers ≥ 5× row-lock res/s`, met: c64.speedUp >= 5, detail: `${f(c64.speedUp, 2)}×` });
+    t.push({ name: `flash ${c64.callers} callers p99 ≤ 1/10 of row-lock`, met: c64.p99Ratio <= 0.1, detail: `${f(c64.actor.load.latency.p99Ms, 2)} ms vs ${f(c64.rowLock.load.latency.p99Ms, 2)} ms (ratio ${f(c64.p99Ratio, 3)})` });
+  }
+  for (const c of flash) {
+    t.push({ name: `CPU per reservation ≤ 1.5× echo call (${c.callers} callers)`, met: c.cpuVsEcho <= 1.5, detail: `${f(c.actor.cpuUsPerCall)} µs vs ${f(c.echo.cpuUsPerCall)} µs (${f(c.cpuVsEcho, 2)}×)` });
+  }
+  if (many) t.push({ name: 'many events ≥ 5× row-lock res/s', met: many.speedUp >= 5, detail: `${f(many.speedUp, 2)}×` });
+  if (rec) t.push({ name: 'recovery < 300 ms', met: (rec.activationMs[0] ?? Infinity) < 300, detail: `${f(rec.activationMs[0] ?? Number.NaN, 1)} ms` });
+  return t;
+}

@@ -3,6 +3,7 @@
  * keys from the Auth Service's JWKS (JWT_JWKS_URL). The `roles` claim (string array,
  * or a space-separated string) decides what the caller may do.
  */
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AuthError } from '../errors.js';
 
@@ -28,6 +29,10 @@ export interface VerifierOptions {
   readonly clockToleranceSeconds?: number;
 }
 
+/** Verified tokens remembered per process, and for how long at most. */
+const VERIFIED_MAX_TOKENS = 10_000;
+const VERIFIED_TTL_MS = 60_000;
+
 const DEV_PRINCIPAL: Principal = { subject: 'auth-disabled', roles: new Set(['admin', 'service']) };
 
 function rolesOf(payload: JWTPayload): Set<string> {
@@ -39,6 +44,7 @@ function rolesOf(payload: JWTPayload): Set<string> {
 
 export function createVerifier(options: VerifierOptions): TokenVerifier {
   const tolerance = options.clockToleranceSeconds ?? 30;
+  const verified = new LRUCache<string, Principal>({ max: VERIFIED_MAX_TOKENS, ttl: VERIFIED_TTL_MS });
   const secret = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
   const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
 
@@ -59,15 +65,23 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     if (options.disabled) return DEV_PRINCIPAL;
     const match = /^Bearer\s+([A-Za-z0-9_\-.]+)\s*$/i.exec(authorization ?? '');
     if (!match?.[1]) throw new AuthError('UNAUTHENTICATED', 'a Bearer token is required');
+    const token = match[1];
+    const known = verified.get(token);
+    if (known) return known;
     let payload: JWTPayload;
     try {
-      payload = await verifyToken(match[1]);
+      payload = await verifyToken(token);
     } catch (err) {
       if (err instanceof AuthError) throw err;
       const reason = err instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token';
       throw new AuthError('UNAUTHENTICATED', reason);
     }
-    return { subject: payload.sub ?? 'unknown', roles: rolesOf(payload) };
+    const principal: Principal = { subject: payload.sub ?? 'unknown', roles: rolesOf(payload) };
+    // A service sends the same token on every call: remember it until it expires (at most
+    // VERIFIED_TTL_MS), so the signature is checked once, not per reservation.
+    const ttl = Math.min(VERIFIED_TTL_MS, payload.exp === undefined ? VERIFIED_TTL_MS : payload.exp * 1000 - Date.now());
+    if (ttl > 0) verified.set(token, principal, { ttl });
+    return principal;
   }
 
   return {

@@ -21,6 +21,7 @@ import { AppError, DependencyError, NotFoundError } from '../../src/errors.js';
 import { decide } from './decide.js';
 import { evolve } from './evolve.js';
 import { ExpiryQueue } from './expiryQueue.js';
+import type { CommitBatcher } from './commitBatcher.js';
 import {
   emptyState,
   type CatalogInfo,
@@ -32,7 +33,6 @@ import {
   type Reservation,
 } from './model.js';
 import {
-  commitTurn,
   encodeSnapshot,
   loadCatalogInfo,
   loadJournal,
@@ -72,6 +72,8 @@ export interface InventoryActorDeps {
   readonly ownership: ShardOwnership;
   readonly signer: TicketCodeSigner;
   readonly afterCommit: AfterCommit;
+  /** Group commit across this pod's actors (one transaction for the turns ready together). */
+  readonly committer: CommitBatcher;
   /** This pod's name, recorded with every activation (shard, pod, epoch). */
   readonly podName: string;
   /** Observe a commit the fencing epoch rejected (metrics). */
@@ -223,7 +225,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })),
     );
     await this.fenced(() =>
-      commitTurn(this.deps.pool, {
+      this.deps.committer.commit({
         eventId: this.eventId,
         shardId: this.shardId,
         epoch: this.epoch(),

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ActorRegistry } from '../../actors/runtime/actorRegistry.js';
 import { FencedError } from '../../actors/inventory/store.js';
+import { createCommitBatcher } from '../../actors/inventory/commitBatcher.js';
 import { InventoryActor } from '../../actors/inventory/inventoryActor.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import type { Config } from '../config.js';
@@ -83,6 +84,7 @@ export async function createInventory(
     { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs },
     log,
   );
+  const committer = createCommitBatcher(pool);
   const registry: ActorRegistry<InventoryCommand, InventoryReply> = new ActorRegistry(
     (eventId) =>
       new InventoryActor(eventId, {
@@ -94,6 +96,7 @@ export async function createInventory(
         signer,
         settings,
         afterCommit: (id, state, catalog, committed) => projector.project(id, state, catalog, committed),
+        committer,
         onFenced: () => metrics.fencedCommits.inc(),
         schedule: (id, cmd) => service.deliver(id, cmd),
       }),

@@ -206,3 +206,22 @@ test('availability is projected into Redis with a version, to watchers, and to P
     await listener.end();
   }
 });
+
+test('turns of many actors ready together share one transaction, and a fenced one fails alone', async (t) => {
+  const { svc } = t.context;
+  const events = await Promise.all(Array.from({ length: 12 }, () => createEvent(svc)));
+  const types = await Promise.all(events.map((e) => createTicketType(svc, e.id, { quantity: 50 })));
+  // Warm every actor, then reserve on all of them at once.
+  await Promise.all(events.map((e) => inv(svc).levels(e.id)));
+  const results = await Promise.all(
+    events.map((e, i) => inv(svc).reserve(e.id, { reservationId: randomUUID(), items: [{ ticketTypeId: types[i].id, quantity: 1 }] })),
+  );
+  t.is(results.length, 12);
+  const { rows } = await svc.db.query(
+    `SELECT count(DISTINCT xmin::text)::int AS transactions, count(*)::int AS holds
+     FROM inventory_journal WHERE event_id = ANY($1::uuid[]) AND kind = 'HoldPlaced'`,
+    [events.map((e) => e.id)],
+  );
+  t.is(rows[0].holds, 12);
+  t.true(rows[0].transactions < 12, `${rows[0].transactions} transactions for 12 turns`);
+});

@@ -13,6 +13,7 @@ import { gunzip, gzip } from 'node:zlib';
 import type pg from 'pg';
 import { AppError } from '../../src/errors.js';
 import type { Queryable } from '../../src/db/pool.js';
+import { parseSnapshotJson, toCompact } from './snapshotCodec.js';
 import type { CatalogInfo, InventoryEvent, InventoryState, JournalEntry, Reservation } from './model.js';
 
 const gzipAsync = promisify(gzip);
@@ -87,12 +88,13 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
 
 // ── Recovery ────────────────────────────────────────────────────────────────────────
 
+/** Serialises synchronously (before the first await), then gzips off the event loop. */
 export async function encodeSnapshot(state: InventoryState): Promise<Buffer> {
-  return gzipAsync(Buffer.from(JSON.stringify(state)));
+  return gzipAsync(Buffer.from(JSON.stringify(toCompact(state))));
 }
 
 export async function decodeSnapshot(bytes: Buffer): Promise<InventoryState> {
-  return JSON.parse((await gunzipAsync(bytes)).toString('utf8')) as InventoryState;
+  return parseSnapshotJson((await gunzipAsync(bytes)).toString('utf8'));
 }
 
 export async function loadLatestSnapshot(db: Queryable, eventId: string): Promise<InventoryState | undefined> {

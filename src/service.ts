@@ -60,6 +60,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     { url: config.database.url, ssl: config.database.ssl, max: config.database.poolMax },
     log,
   );
+  if (config.search.backend === 'elasticsearch') {
+    log.warn('SEARCH_BACKEND=elasticsearch is not built yet: searching with Postgres');
+  }
   const redis = createRedis(config.redis, log);
   const metrics = createMetrics();
   const pubsub = createPubSub(redis, config.redis.keyPrefix, log);

@@ -74,7 +74,12 @@ export function createForwarder(options: { tls: boolean; deadlineMs?: number }):
   const client = (address: string) => {
     let c = clients.get(address);
     if (!c) {
-      c = new Forwarding(address, credentials);
+      // A pod that restarts at the same address must be reachable again within a second,
+      // not after grpc-js' default reconnect backoff (which grows to minutes).
+      c = new Forwarding(address, credentials, {
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
+      });
       clients.set(address, c);
     }
     return c;

@@ -335,8 +335,17 @@ test.serial('after a Redis restart shorter than the lease, no pod answers from s
   const events = await scenarioEvents(cluster);
   const token = cluster.token;
   for (const event of events) {
-    // Activate every event's actor on its owner.
-    await unaryCall(cluster.pods[0]!.clients.inventory, 'GetInventoryLevels', { event_id: event.eventId });
+    // Activate every event's actor on its owner (retrying while a just-restarted pod's
+    // connection comes back: UNAVAILABLE is retryable by contract).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await unaryCall(cluster.pods[0]!.clients.inventory, 'GetInventoryLevels', { event_id: event.eventId });
+        break;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 14 || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
   const stale: string[] = [];
   // The window is as long as the gap between two pods' ticks (≤ SHARD_LEASE_MS / 3): three

@@ -2,24 +2,30 @@
  * `npm run bench`: run.ts (in-process actor vs row lock) in a child process, then, on a
  * fresh stack in this process, the gRPC scenarios: flash sale (flashSale.ts) and many
  * events (manyEvents.ts); then recovery (recovery.ts) on a third stack with a snapshot
- * interval above the 10,000 tail rows. Prints tables, writes
+ * interval above the 10,000 tail rows; then cached REST reads vs a bare Koa route
+ * (cachedRead.ts, on a stack with RATE_LIMIT_POINTS raised) and failover of a killed owner
+ * in a 2-pod process cluster (failover.ts). Prints tables, writes
  * bench/results/<timestamp>-scenarios.json and bench/results/latest.svg.
  *
  * Env: as run.ts (BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SLICE_SECONDS, BENCH_CALLERS,
- *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,many,recovery;
- *      default all) and BENCH_EVENTS (many-events count, 1000).
+ *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,many,recovery,cached,failover;
+ *      default all), BENCH_EVENTS (many-events count, 1000), BENCH_CONNECTIONS (cached-read
+ *      autocannon connections, 32), BENCH_LEASE_MS (failover SHARD_LEASE_MS, 2000) and
+ *      BENCH_FAILOVER_REPS (3).
  * CPU µs/res is this process's CPU (service + gRPC server + bench clients, nothing
  * subtracted; Postgres/Redis not included) during measured slices ÷ reservations.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { cachedReadBench, type CachedReadResult } from './cachedRead.js';
 import { svgChart } from './chart.js';
+import { failoverBench, type FailoverResult } from './failover.js';
 import { flashSaleCell, type FlashCell, type ScenarioOptions } from './flashSale.js';
 import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
 import { recoveryBench, type RecoveryResult } from './recovery.js';
 import { startBenchStack } from './stack.js';
-import { table, targets } from './report.js';
+import { extraTables, extraTargets, table, targets } from './report.js';
 
 const num = (name: string, fallback: number) => {
   const n = Number(process.env[name] || fallback);
@@ -30,7 +36,10 @@ const SECONDS = num('BENCH_SECONDS', 5);
 const POOL_MAX = Math.floor(num('BENCH_POOL_MAX', 20));
 const EVENTS = Math.floor(num('BENCH_EVENTS', 1000));
 const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,many,recovery').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,many,recovery,cached,failover').split(',').map((s) => s.trim()));
+const CONNECTIONS = Math.floor(num('BENCH_CONNECTIONS', 32));
+const LEASE_MS = Math.floor(num('BENCH_LEASE_MS', 2000));
+const FAILOVER_REPS = Math.floor(num('BENCH_FAILOVER_REPS', 3));
 let aborted = false;
 const opts: ScenarioOptions = {
   warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS || 1),
@@ -92,10 +101,22 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   }
+  let cached: CachedReadResult | null = null;
+  if (SCENARIOS.has('cached') && !aborted) {
+    const stack = await startBenchStack({ poolMax: POOL_MAX, log: say, env: { RATE_LIMIT_POINTS: '1000000' } });
+    try {
+      cached = await cachedReadBench(stack, CONNECTIONS, SECONDS, say);
+    } finally {
+      await stack.stop();
+    }
+  }
+  let failover: FailoverResult | null = null;
+  if (SCENARIOS.has('failover') && !aborted) failover = await failoverBench(FAILOVER_REPS, LEASE_MS, say, () => aborted);
   if (aborted) return 1;
 
   console.log(table(flash, many, recovery, opts));
-  const t = targets(flash, many, recovery);
+  console.log(extraTables(cached, failover));
+  const t = [...targets(flash, many, recovery), ...extraTargets(cached, failover)];
   console.log(`\ntargets:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
   const violations = [
     ...flash.flatMap((c) => [...c.actor.check.violations, ...c.rowLock.check.violations]),
@@ -106,7 +127,7 @@ async function main(): Promise<number> {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = `${dir}${startedAt.replace(/[:.]/g, '-')}-scenarios.json`;
-  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS }, flash, many, recovery, targets: t, violations };
+  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, many, recovery, cached, failover, targets: t, violations };
   await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
   const groups = [...flash.map((c) => ({ label: `flash ×${c.callers}`, cell: c })), ...(many ? [{ label: `${many.events} events ×${many.callers}`, cell: many }] : [])];
@@ -118,6 +139,8 @@ async function main(): Promise<number> {
     ],
     [
       ...flash.map((c) => `flash ×${c.callers}: CPU ${c.actor.cpuUsPerCall.toFixed(0)} µs/res vs echo ${c.echo.cpuUsPerCall.toFixed(0)} µs/call (${c.echo.load.reservationsPerSecond.toFixed(0)} echo/s)`),
+      ...(cached?.rows ?? []).map((r) => `cached ${r.route}: ${r.service.requestsPerSecond.toFixed(0)} req/s vs bare Koa ${r.bareKoa.requestsPerSecond.toFixed(0)} (${(r.ratio * 100).toFixed(1)}%), p99 ${r.service.p99Ms} vs ${r.bareKoa.p99Ms} ms`),
+      ...(failover ? [`failover (lease ${failover.leaseMs} ms): ${failover.failoverMs.map((m) => m.toFixed(0)).join(', ')} ms kill -9 → served`] : []),
       ...(recovery ? [`recovery: ${recovery.activationMs[0]?.toFixed(0)} ms to activate (${recovery.issuedTickets} tickets, ${recovery.journalRowsAfterSnapshot} rows after snapshot)`] : []),
     ],
   );

@@ -1,4 +1,6 @@
 /** Text tables and the issue's targets (reported, not asserted) for all.ts. */
+import type { CachedReadResult, CannonSide } from './cachedRead.js';
+import type { FailoverResult } from './failover.js';
 import type { FlashCell, ScenarioOptions } from './flashSale.js';
 import type { SideResult } from './interleave.js';
 import type { ManyEventsCell } from './manyEvents.js';
@@ -51,5 +53,38 @@ export function targets(flash: readonly FlashCell[], many: ManyEventsCell | null
   }
   if (many) t.push({ name: 'many events ≥ 5× row-lock res/s', met: many.speedUp >= 5, detail: `${f(many.speedUp, 2)}×` });
   if (rec) t.push({ name: 'recovery < 300 ms', met: (rec.activationMs[0] ?? Infinity) < 300, detail: `${f(rec.activationMs[0] ?? Number.NaN, 1)} ms` });
+  return t;
+}
+
+const cannonCells = (s: CannonSide) => [f(s.requestsPerSecond), f(s.p50Ms, 2), f(s.p99Ms, 2), String(s.errors + s.non2xx)];
+
+/** Tables of the cached-read and failover scenarios (either may be absent). */
+export function extraTables(cached: CachedReadResult | null, failover: FailoverResult | null): string {
+  const out: string[] = [];
+  if (cached) {
+    out.push(`\nCached REST reads vs a bare Koa route serving the same bytes: autocannon, ${cached.connections} connections, ${cached.seconds} s each (all in one process)`);
+    out.push(
+      grid(
+        ['route', 'bytes', 'service req/s', 'p50 ms', 'p99 ms', 'errors', 'bare Koa req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio'],
+        cached.rows.map((r) => [r.route, String(r.bytes), ...cannonCells(r.service), ...cannonCells(r.bareKoa), `${f(r.ratio * 100, 1)}%`]),
+      ),
+    );
+  }
+  if (failover) {
+    out.push(`\nFailover: ${failover.pods} pod processes, SHARD_COUNT ${failover.shardCount}, SHARD_LEASE_MS ${failover.leaseMs}; kill -9 the owner, poll GetInventoryLevels through the survivor every ${failover.pollMs} ms`);
+    out.push(grid(['repetition', 'kill → served ms', 'failed polls'], failover.failoverMs.map((m, i) => [String(i + 1), f(m), String(failover.failedPolls[i] ?? '-')])));
+  }
+  return out.join('\n');
+}
+
+export function extraTargets(cached: CachedReadResult | null, failover: FailoverResult | null): Target[] {
+  const t: Target[] = [];
+  for (const r of cached?.rows ?? []) {
+    t.push({ name: `cached ${r.route} ≥ 85% of bare Koa req/s`, met: r.ratio >= 0.85, detail: `${f(r.service.requestsPerSecond)} vs ${f(r.bareKoa.requestsPerSecond)} req/s (${f(r.ratio * 100, 1)}%)` });
+  }
+  if (failover && failover.failoverMs.length) {
+    const worst = Math.max(...failover.failoverMs);
+    t.push({ name: `failover ≤ lease TTL + 1 s (${failover.leaseMs + 1000} ms)`, met: worst <= failover.leaseMs + 1000, detail: `worst ${f(worst)} ms of ${failover.failoverMs.map((m) => f(m)).join(', ')} ms` });
+  }
   return t;
 }

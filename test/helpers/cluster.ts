@@ -17,133 +17,22 @@
  * process 'exit' hook SIGKILLs pods and Redis if the test process dies first.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ensureBinaries, freePort, startPostgres, startRedis, type Binaries, type RunningPostgres, type RunningRedis } from '../../src/dev/localStack.js';
-import { desiredOwners } from '../../src/shards/assignment.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { grpcClients, healthStatus, type TestClients } from './grpc.js';
+import { grpcClients, healthStatus } from './grpc.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
+import * as views from './clusterViews.js';
+import { lastLines, ROOT, track, waitFor, type ClusterOptions, type CommandResult, type Pod, type PodExit } from './clusterProcess.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export interface ClusterOptions {
-  /** Pod processes (default 3). */
-  readonly pods?: number;
-  readonly shardCount?: number;
-  readonly leaseMs?: number;
-  /** Extra environment for every pod. */
-  readonly env?: Record<string, string>;
-}
-
-export type PodStatus = 'running' | 'stopped' | 'exited';
-
-export interface PodExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-export interface Pod {
-  readonly name: string;
-  readonly httpPort: number;
-  readonly grpcPort: number;
-  /** host:port of its gRPC server (what it advertises to other pods). */
-  readonly address: string;
-  readonly httpUrl: string;
-  readonly logFile: string;
-  status: PodStatus;
-  process: ChildProcess | undefined;
-  /** Resolves when the current process exits. */
-  exited: Promise<PodExit>;
-  /** gRPC clients to this pod (reconnect by themselves after a restart). */
-  readonly clients: TestClients;
-}
-
-export interface ShardEpochRow {
-  readonly shard: number;
-  readonly epoch: number;
-  readonly ownerPod: string | null;
-}
-
-export interface TestEvent {
-  readonly eventId: string;
-  readonly ticketTypeId: string;
-  readonly capacity: number;
-}
-
-export interface CommandResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Poll `check` until it returns a truthy value; on timeout throw with `describe()`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  options: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> | string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const detail = options.describe ? await options.describe() : lastError ? String(lastError) : '';
-      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail}` : ''}`);
-    }
-    await sleep(options.intervalMs ?? 100);
-  }
-}
-
-/** Every process started by any cluster of this test process, killed on exit no matter what. */
-const orphans = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  orphans.add(child);
-  child.once('exit', () => orphans.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of orphans) {
-        try {
-          c.kill('SIGCONT');
-          c.kill('SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    });
-  }
-}
-
-/** Last `n` lines, leaving out the per-call access log lines at info level (the noise). */
-function lastLines(file: string, n: number): string {
-  try {
-    const text = readFileSync(file, 'utf8');
-    return text
-      .split('\n')
-      .filter((l) => l.trim() !== '' && !(l.includes('"level":30') && l.includes('"msg":"grpc call"')))
-      .slice(-n)
-      .join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
+export * from './clusterProcess.js';
 export class Cluster {
   readonly pods: Pod[] = [];
   /** Test-side Redis client under the pods' key prefix (reconnects after a Redis restart). */
@@ -400,18 +289,19 @@ export class Cluster {
     track(this.redisServer.process);
   }
 
-  // ── Ownership ─────────────────────────────────────────────────────────────────────
+  // ── Ownership and catalog (test/helpers/clusterViews.ts) ─────────────────────────
 
-  async leaseOwners(): Promise<(string | null)[]> {
-    return this.redis.mget(Array.from({ length: this.shardCount }, (_, i) => `shard-lease:${i}`));
-  }
+  leaseOwners = () => views.leaseOwners(this);
+  epochs = () => views.epochs(this);
+  livePods = () => views.livePods(this);
+  desiredOwners = () => views.desiredOwnersNow(this);
+  waitForStableOwnership = (timeoutMs?: number) => views.waitForStableOwnership(this, timeoutMs);
+  api = <T = any>(method: string, urlPath: string, body?: unknown, pod?: Pod) => views.api<T>(this, method, urlPath, body, pod);
+  createEvent = (capacity: number, maxPerPurchase?: number) => views.createEvent(this, capacity, maxPerPurchase);
+  createSpreadEvents = (perPod: number, capacity: number) => views.createSpreadEvents(this, perPod, capacity);
+  metric = (podName: string, name: string) => views.metric(this, podName, name);
 
-  async epochs(): Promise<Map<number, ShardEpochRow>> {
-    const { rows } = await this.db.query<{ shard_id: number; epoch: string; owner_pod: string | null }>(
-      'SELECT shard_id, epoch, owner_pod FROM shard_owners ORDER BY shard_id',
-    );
-    return new Map(rows.map((r) => [r.shard_id, { shard: r.shard_id, epoch: Number(r.epoch), ownerPod: r.owner_pod }]));
-  }
+
 
   shardOf(eventId: string): number {
     return shardOf(eventId, this.shardCount);
@@ -422,48 +312,8 @@ export class Cluster {
     return (await this.leaseOwners())[this.shardOf(eventId)] ?? null;
   }
 
-  /** Pods with a fresh heartbeat in the registry (as the pods judge liveness). */
-  async livePods(): Promise<{ name: string; draining: boolean }[]> {
-    const pods = await this.redis.hgetall('pods');
-    const now = Date.now();
-    return Object.entries(pods)
-      .map(([name, json]) => ({ name, ...(JSON.parse(json) as { heartbeatAt: number; draining: boolean }) }))
-      .filter((p) => now - p.heartbeatAt <= this.leaseMs)
-      .map(({ name, draining }) => ({ name, draining }))
-      .sort((a, b) => a.name.localeCompare(b.name));
-  }
 
-  /** Desired owner of every shard, computed as the pods do (live, not shutting down, not drained, overrides). */
-  async desiredOwners(): Promise<(string | null)[]> {
-    const [live, drained, overrides] = await Promise.all([this.livePods(), this.redis.smembers('pods-draining'), this.redis.hgetall('shard-overrides')]);
-    const eligible = live.filter((p) => !p.draining && !drained.includes(p.name)).map((p) => p.name);
-    return desiredOwners(this.shardCount, eligible, new Map(Object.entries(overrides).map(([s, p]) => [Number(s), p])));
-  }
 
-  /**
-   * Every running pod is live in the registry, every shard's lease is held by its desired
-   * owner (the spread over exactly those pods), and Postgres names the same owner (the
-   * epoch was taken).
-   */
-  async waitForStableOwnership(timeoutMs = 30_000): Promise<(string | null)[]> {
-    let last = '';
-    return waitFor(
-      'every shard on its desired owner',
-      async () => {
-        const [owners, desired, epochs, live] = await Promise.all([this.leaseOwners(), this.desiredOwners(), this.epochs(), this.livePods()]);
-        const running = this.runningPods().map((p) => p.name);
-        const registered = live.map((p) => p.name);
-        last =
-          `running ${running.join(',')}, registered ${registered.join(',')}, leases ${JSON.stringify(owners)}, desired ${JSON.stringify(desired)}, ` +
-          `epoch owners ${JSON.stringify([...epochs.values()].map((e) => e.ownerPod))}`;
-        const ok =
-          running.every((n) => registered.includes(n)) &&
-          owners.every((o, shard) => o !== null && o === desired[shard] && running.includes(o) && epochs.get(shard)?.ownerPod === o);
-        return ok ? owners : false;
-      },
-      { timeoutMs, intervalMs: 150, describe: () => last },
-    );
-  }
 
   // ── ticketctl ─────────────────────────────────────────────────────────────────────
 
@@ -484,66 +334,9 @@ export class Cluster {
 
   // ── Catalog through the REST admin API ────────────────────────────────────────────
 
-  async api<T = any>(method: string, urlPath: string, body?: unknown, pod = this.runningPods()[0]): Promise<{ status: number; body: T }> {
-    if (!pod) throw new Error('no running pod');
-    const res = await fetch(`${pod.httpUrl}${urlPath}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text) as T };
-  }
 
-  /** An active event with one ticket type of `capacity` (max `maxPerPurchase` per reserve). */
-  async createEvent(capacity: number, maxPerPurchase = 4): Promise<TestEvent> {
-    const start = new Date(Date.now() + 30 * 86_400_000);
-    const event = await this.api('POST', '/events', {
-      title: `Cluster Event ${randomUUID().slice(0, 8)}`,
-      category: 'concerts',
-      start_date: start.toISOString(),
-      end_date: new Date(start.getTime() + 3 * 3_600_000).toISOString(),
-    });
-    if (event.status !== 201) throw new Error(`event create failed: ${event.status} ${JSON.stringify(event.body)}`);
-    const type = await this.api('POST', `/events/${event.body.id}/tickets`, {
-      name: 'GA',
-      price: { currency: 'USD', amount_minor: 5000 },
-      quantity: capacity,
-      max_per_purchase: maxPerPurchase,
-    });
-    if (type.status !== 201) throw new Error(`ticket type create failed: ${type.status} ${JSON.stringify(type.body)}`);
-    return { eventId: event.body.id as string, ticketTypeId: type.body.id as string, capacity };
-  }
 
-  /**
-   * `perPod` events owned by each running pod (by the current leases), so every pod is
-   * some event's owner. Event ids come from the service: create and keep those that fit.
-   */
-  async createSpreadEvents(perPod: number, capacity: number): Promise<TestEvent[]> {
-    const owners = await this.leaseOwners();
-    const need = new Map(this.runningPods().map((p) => [p.name, perPod]));
-    const events: TestEvent[] = [];
-    for (let tries = 0; [...need.values()].some((n) => n > 0); tries++) {
-      if (tries >= 25 * perPod * need.size) throw new Error(`could not spread events over the pods (leases ${JSON.stringify(owners)})`);
-      const e = await this.createEvent(capacity);
-      const owner = owners[this.shardOf(e.eventId)] ?? '';
-      if ((need.get(owner) ?? 0) > 0) {
-        need.set(owner, (need.get(owner) ?? 0) - 1);
-        events.push(e);
-      }
-    }
-    return events;
-  }
 
-  /** Sum of a Prometheus metric's samples on a pod (0 when absent). */
-  async metric(podName: string, name: string): Promise<number> {
-    const res = await fetch(`${this.pod(podName).httpUrl}/metrics`);
-    const text = await res.text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  }
 
   /**
    * Back to a healthy cluster: stopped pods continued, exited pods restarted, Redis up,

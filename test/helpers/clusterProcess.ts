@@ -1,0 +1,117 @@
+/** Types and process plumbing of the test cluster (test/helpers/cluster.ts). */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestClients } from './grpc.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ClusterOptions {
+  /** Pod processes (default 3). */
+  readonly pods?: number;
+  readonly shardCount?: number;
+  readonly leaseMs?: number;
+  /** Extra environment for every pod. */
+  readonly env?: Record<string, string>;
+}
+
+export type PodStatus = 'running' | 'stopped' | 'exited';
+
+export interface PodExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface Pod {
+  readonly name: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  /** host:port of its gRPC server (what it advertises to other pods). */
+  readonly address: string;
+  readonly httpUrl: string;
+  readonly logFile: string;
+  status: PodStatus;
+  process: ChildProcess | undefined;
+  /** Resolves when the current process exits. */
+  exited: Promise<PodExit>;
+  /** gRPC clients to this pod (reconnect by themselves after a restart). */
+  readonly clients: TestClients;
+}
+
+export interface ShardEpochRow {
+  readonly shard: number;
+  readonly epoch: number;
+  readonly ownerPod: string | null;
+}
+
+export interface TestEvent {
+  readonly eventId: string;
+  readonly ticketTypeId: string;
+  readonly capacity: number;
+}
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll `check` until it returns a truthy value; on timeout throw with `describe()`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  options: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> | string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const detail = options.describe ? await options.describe() : lastError ? String(lastError) : '';
+      throw new Error(`timed out waiting for ${what}${detail ? `: ${detail}` : ''}`);
+    }
+    await sleep(options.intervalMs ?? 100);
+  }
+}
+
+/** Every process started by any cluster of this test process, killed on exit no matter what. */
+export const orphans = new Set<ChildProcess>();
+let exitHookInstalled = false;
+export function track(child: ChildProcess): void {
+  orphans.add(child);
+  child.once('exit', () => orphans.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of orphans) {
+        try {
+          c.kill('SIGCONT');
+          c.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+}
+
+/** Last `n` lines, leaving out the per-call access log lines at info level (the noise). */
+export function lastLines(file: string, n: number): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !(l.includes('"level":30') && l.includes('"msg":"grpc call"')))
+      .slice(-n)
+      .join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

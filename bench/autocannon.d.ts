@@ -5,6 +5,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Run the load on this many worker threads (connections are split between them). */
+    workers?: number;
     headers?: Record<string, string>;
   }
   interface Histogram {

@@ -2,18 +2,39 @@
  * Scenario "cached": cached REST reads of the running service vs a bare Koa route.
  * An event with a venue and 3 ticket types is created through the admin API; the cache
  * is warmed; then, for GET /events/:id and GET /events/:id/tickets, autocannon drives the
- * service and a bare Koa app (same process, another port) that answers with the exact
+ * service and a bare Koa app (this process, another port) that answers with the exact
  * bytes and content-type fetched once from the service. Same connections and duration.
  * Target (reported, not asserted): service req/s ≥ 85% of the bare route's.
  * The stack must be started with a high RATE_LIMIT_POINTS (all.ts does).
- * Everything (service, Koa, autocannon) shares this one process.
+ *
+ * Both servers live on this process's event loop; autocannon runs on its own worker
+ * thread (`workers: 1`) for both sides alike, so the load generator does not take turns
+ * with the server it measures. After a 1 s warm-up per side, the `seconds` per side are
+ * run as 1 s slices alternating service / bare, and each side's slices are added up, so
+ * load from other work on a shared machine falls on both sides alike.
+ * BENCH_CPU_PROFILE=<dir>: during the middle slice of each side the main thread (the
+ * servers) is sampled with the inspector's Profiler and written to
+ * <dir>/<route>.<side>.cpuprofile (open in Chrome DevTools; sampling slows the server a
+ * little, both sides alike).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import autocannon from 'autocannon';
 import Koa from 'koa';
 import { signToken } from '../test/helpers/tokens.js';
 import type { BenchStack } from './stack.js';
+
+/** autocannon worker threads per run; one keeps the 2-core machine's second core for the server. */
+const CANNON_WORKERS = 1;
+/** Each side runs in slices of this length, alternating, so drift on a shared machine hits both alike. */
+const SLICE_SECONDS = 1;
+/** Unmeasured load per side and route first (JIT, caches, connection set-up). */
+const WARMUP_SECONDS = 1;
+/** USER_HZ: the unit of /proc/<pid>/task/<tid>/stat times (100 on Linux x86 and arm). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface CannonSide {
   readonly requestsPerSecond: number;
@@ -22,6 +43,8 @@ export interface CannonSide {
   readonly requests: number;
   readonly errors: number;
   readonly non2xx: number;
+  /** CPU time of this process's main thread (the server under load) per request, µs; Linux only. */
+  readonly serverCpuUsPerRequest?: number;
 }
 
 export interface CachedReadRow {
@@ -50,15 +73,80 @@ async function api(base: string, token: string, method: string, path: string, bo
   return JSON.parse(text) as { id: string };
 }
 
-async function cannon(url: string, connections: number, seconds: number): Promise<CannonSide> {
-  const r = await autocannon({ url, connections, duration: seconds });
-  return { requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+/** CPU time (user + system) of the main thread, which runs both servers, in µs; undefined off Linux. */
+function mainThreadCpuUs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is stat field 3
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Slice extends CannonSide {
+  /** Measured time, as autocannon reports it. */
+  readonly seconds: number;
+  /** Main-thread CPU spent during the slice, µs. */
+  readonly cpuUs: number | undefined;
+}
+
+async function cannon(url: string, connections: number, seconds: number): Promise<Slice> {
+  const cpuBefore = mainThreadCpuUs();
+  const r = await autocannon({ url, connections, duration: seconds, workers: CANNON_WORKERS });
+  const cpuAfter = mainThreadCpuUs();
+  return {
+    requestsPerSecond: r.requests.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    requests: r.requests.total,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    seconds: r.duration,
+    cpuUs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+  };
+}
+
+/** Slices of one side added up: req/s over the summed time, latencies weighted by requests. */
+function combine(slices: readonly Slice[]): CannonSide {
+  const requests = slices.reduce((n, s) => n + s.requests, 0);
+  const weighted = (pick: (s: CannonSide) => number) => (requests ? slices.reduce((n, s) => n + pick(s) * s.requests, 0) / requests : 0);
+  return {
+    requestsPerSecond: requests / slices.reduce((n, s) => n + s.seconds, 0),
+    p50Ms: weighted((s) => s.p50Ms),
+    p99Ms: weighted((s) => s.p99Ms),
+    requests,
+    errors: slices.reduce((n, s) => n + s.errors, 0),
+    non2xx: slices.reduce((n, s) => n + s.non2xx, 0),
+    ...(slices.every((s) => s.cpuUs !== undefined) && requests
+      ? { serverCpuUsPerRequest: slices.reduce((n, s) => n + (s.cpuUs ?? 0), 0) / requests }
+      : {}),
+  };
+}
+
+/** Run `work` while this thread is sampled; the profile goes to `file`. */
+async function profiled<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+    const result = await work();
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
+    return result;
+  } finally {
+    session.disconnect();
+  }
 }
 
 export async function cachedReadBench(stack: BenchStack, connections: number, seconds: number, say: (l: string) => void = () => undefined): Promise<CachedReadResult> {
   const base = stack.service.httpUrl;
   const secret = stack.config.auth.jwtSecret;
   if (!secret) throw new Error('bench stack has no JWT secret');
+  const profileDir = process.env.BENCH_CPU_PROFILE;
+  if (profileDir) await mkdir(profileDir, { recursive: true });
   const token = await signToken({ roles: ['admin'], secret, subject: 'bench' });
   const venue = await api(base, token, 'POST', '/venues', { name: 'Bench Arena', address: '1 Bench Way', city: 'Benchville', country: 'US', capacity: 30_000 });
   const start = new Date(Date.now() + 30 * 86_400_000);
@@ -100,13 +188,24 @@ export async function cachedReadBench(stack: BenchStack, connections: number, se
   });
   const bare = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const rows: CachedReadRow[] = [];
+  const slices = Math.max(1, Math.round(seconds / SLICE_SECONDS));
   try {
     for (const p of paths) {
       const route = p.replace(event.id, ':id');
-      say(`cached read ${route}: service…`);
-      const service = await cannon(`${base}${p}`, connections, seconds);
-      say(`cached read ${route}: bare Koa…`);
-      const bareKoa = await cannon(`${bare}${p}`, connections, seconds);
+      const sides = [
+        { name: 'service', url: `${base}${p}`, slices: [] as Slice[] },
+        { name: 'bare', url: `${bare}${p}`, slices: [] as Slice[] },
+      ];
+      say(`cached read ${route}: warm-up, then ${slices} × ${SLICE_SECONDS} s per side, alternating…`);
+      for (const side of sides) await cannon(side.url, connections, WARMUP_SECONDS);
+      for (let i = 0; i < slices; i++) {
+        for (const side of sides) {
+          const run = () => cannon(side.url, connections, SLICE_SECONDS);
+          const file = `${profileDir}/${route.replace(/[^a-z]+/gi, '_')}.${side.name}.cpuprofile`;
+          side.slices.push(await (profileDir && i === Math.floor(slices / 2) ? profiled(file, run) : run()));
+        }
+      }
+      const [service, bareKoa] = sides.map((side) => combine(side.slices)) as [CannonSide, CannonSide];
       rows.push({ route, bytes: bodies.get(p)?.bytes.length ?? 0, service, bareKoa, ratio: service.requestsPerSecond / bareKoa.requestsPerSecond });
     }
   } finally {

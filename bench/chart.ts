@@ -42,7 +42,7 @@ export function svgChart(title: string, panels: readonly ChartPanel[], footer: r
   const height = h + 90 + footer.length * 16;
   const body = panels.map((p, i) => panel(p, 40 + i * (w + 40), 40, w, h)).join('\n');
   const legend = `<rect x="40" y="${h + 50}" width="12" height="12" fill="#2b7bb9"/><text x="58" y="${h + 60}">ours (actor via gRPC)</text>` +
-    `<rect x="230" y="${h + 50}" width="12" height="12" fill="#d9822b"/><text x="248" y="${h + 60}">baseline (Postgres row lock)</text>`;
+    `<rect x="230" y="${h + 50}" width="12" height="12" fill="#d9822b"/><text x="248" y="${h + 60}">baseline (Postgres row lock; a bare Koa route for cached reads)</text>`;
   const foot = footer.map((l, i) => `<text x="40" y="${h + 84 + i * 16}" font-size="11">${esc(l)}</text>`).join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>

@@ -41,8 +41,17 @@ export async function failoverBench(repetitions: number, leaseMs: number, say: (
       const events = await cluster.createSpreadEvents(1, 100);
       const event = events.find((e) => owners[cluster.shardOf(e.eventId)] === 'pod-b');
       if (!event) throw new Error('no event owned by pod-b');
-      // Served (actor active on pod-b, reached through pod-a) before the kill.
-      await unaryCall(a.clients.inventory, 'GetInventoryLevels', { event_id: event.eventId });
+      // Served (actor active on pod-b, reached through pod-a) before the kill. Right after a
+      // restart pod-a may still be reconnecting to pod-b: UNAVAILABLE is retried a while.
+      for (let tries = 1; ; tries++) {
+        try {
+          await unaryCall(a.clients.inventory, 'GetInventoryLevels', { event_id: event.eventId }, { deadlineMs: 2000 });
+          break;
+        } catch (err) {
+          if (tries >= 50 || (err as { code?: number }).code !== 14) throw err;
+          await sleep(200);
+        }
+      }
       say(`failover ${rep + 1}/${repetitions}: kill -9 pod-b…`);
       const killedAt = performance.now();
       const exited = cluster.kill9('pod-b');

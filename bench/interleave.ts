@@ -1,24 +1,31 @@
 /**
- * Runs several sides of one cell the way run.ts does (warm-up each, then interleaved
- * measured slices A B C C B A …) and also records this process's CPU time
- * (process.cpuUsage, user + system) during each side's measured slices.
+ * Runs several sides of one cell the way run.ts does (a warm-up slice each, then
+ * interleaved measured slices A B C C B A …) with the callers in the load child
+ * (loadChild.ts), and records this process's CPU (process.cpuUsage, user + system) during
+ * each side's measured slices: the server's CPU — the service and its gRPC server, or the
+ * echo server — with the callers' client work in the other process (reported apart).
+ * Postgres and Redis run in their own processes and are not included.
  *
- * The service, its gRPC server, the bench's gRPC clients and the row-lock pg clients all
- * run in this one process, so the CPU figure is the whole process (server + client side),
- * nothing subtracted; Postgres and Redis run in their own processes and are not included.
+ * BENCH_PROFILE_DIR=<dir>: also write a V8 CPU profile of this process over each side's
+ * measured slices (`<dir>/<side>.cpuprofile`, open in Chrome DevTools or speedscope).
  */
-import { newTally, resultOf, runSlice, type LoadResult, type Tally } from './workload.js';
-
-export interface LoadSide {
-  readonly name: string;
-  call(quantity: number): Promise<void>;
-}
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { LoadChild } from './loadDriver.js';
+import type { LoadResult } from './workload.js';
 
 export interface SideResult {
   readonly load: LoadResult;
-  /** Process CPU (user + system) µs during measured slices, divided by measured calls. */
+  /** Host (server) CPU µs during measured slices, divided by measured calls. */
   readonly cpuUsPerCall: number;
   readonly cpuSeconds: number;
+  /** Share of the host CPU above spent in the kernel (system time: socket syscalls, wake-ups). */
+  readonly systemShare: number;
+  /** The load child's CPU µs (client side) during measured slices, divided by measured calls. */
+  readonly clientCpuUsPerCall: number;
+  /** This process's event-loop delay during measured slices (stalls: GC, long synchronous work), ms: worst slice's p99, max. */
+  readonly loopDelay: { readonly p99Ms: number; readonly maxMs: number };
 }
 
 export interface InterleaveOptions {
@@ -29,24 +36,80 @@ export interface InterleaveOptions {
   readonly aborted: () => boolean;
 }
 
-export async function runInterleaved(sides: readonly LoadSide[], o: InterleaveOptions): Promise<Map<string, SideResult>> {
-  const tallies = new Map<LoadSide, Tally>(sides.map((s) => [s, newTally()]));
-  const cpuUs = new Map<LoadSide, number>(sides.map((s) => [s, 0]));
-  const slice = async (s: LoadSide, warmupMs: number, measureMs: number) => {
+async function profiler(dir: string | undefined) {
+  if (!dir) return null;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  return {
+    start: () => session.post('Profiler.start'),
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+    },
+    close: () => session.disconnect(),
+  };
+}
+
+/** What one side's measured slices add up to on this (host) side. */
+interface Measured {
+  cpuUs: number;
+  systemUs: number;
+  clientUs: number;
+  /** Worst slice's event-loop delay p99, and the overall max, ms. */
+  loopP99Ms: number;
+  loopMaxMs: number;
+}
+
+export async function runInterleaved(child: LoadChild, sides: readonly string[], o: InterleaveOptions): Promise<Map<string, SideResult>> {
+  const measured = new Map<string, Measured>(sides.map((s) => [s, { cpuUs: 0, systemUs: 0, clientUs: 0, loopP99Ms: 0, loopMaxMs: 0 }]));
+  const prof = await profiler(process.env.BENCH_PROFILE_DIR);
+  const profiled = new Set<string>();
+  const slice = async (s: string, warmupMs: number, measureMs: number) => {
+    const m = measureMs > 0 ? (measured.get(s) as Measured) : undefined;
+    const profileThis = prof !== null && m !== undefined && !profiled.has(s);
+    if (profileThis) await prof.start();
+    // A fresh monitor per slice: a re-enabled one counts the pause between slices as a
+    // delay, and histograms of this kind cannot be merged.
+    const delay = m ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
+    delay?.enable();
     const before = process.cpuUsage();
-    await runSlice(tallies.get(s) as Tally, { callers: o.callers, warmupMs, measureMs, call: (q) => s.call(q), aborted: o.aborted });
+    const r = await child.slice(s, o.callers, warmupMs, measureMs);
     const d = process.cpuUsage(before);
-    if (measureMs > 0) cpuUs.set(s, (cpuUs.get(s) as number) + d.user + d.system);
+    delay?.disable();
+    if (profileThis) {
+      profiled.add(s);
+      await prof.stop(s);
+    }
+    if (m && delay) {
+      m.cpuUs += d.user + d.system;
+      m.systemUs += d.system;
+      m.clientUs += r.clientCpuUs;
+      m.loopP99Ms = Math.max(m.loopP99Ms, delay.percentile(99) / 1e6);
+      m.loopMaxMs = Math.max(m.loopMaxMs, delay.max / 1e6);
+    }
   };
   for (const s of sides) await slice(s, o.warmupSeconds * 1000, 0);
   for (let i = 0; i < o.slices && !o.aborted(); i++) {
     for (const s of i % 2 === 0 ? sides : [...sides].reverse()) await slice(s, 0, (o.seconds * 1000) / o.slices);
   }
+  prof?.close();
+  const results = await child.results();
   const out = new Map<string, SideResult>();
   for (const s of sides) {
-    const load = resultOf(o.callers, tallies.get(s) as Tally);
-    const us = cpuUs.get(s) as number;
-    out.set(s.name, { load, cpuUsPerCall: load.measuredCalls > 0 ? us / load.measuredCalls : Number.NaN, cpuSeconds: us / 1e6 });
+    const load = results[s];
+    if (!load) throw new Error(`no results for side ${s}`);
+    const m = measured.get(s) as Measured;
+    const per = (us: number) => (load.measuredCalls > 0 ? us / load.measuredCalls : Number.NaN);
+    out.set(s, {
+      load,
+      cpuUsPerCall: per(m.cpuUs),
+      cpuSeconds: m.cpuUs / 1e6,
+      systemShare: m.cpuUs > 0 ? m.systemUs / m.cpuUs : Number.NaN,
+      clientCpuUsPerCall: per(m.clientUs),
+      loopDelay: { p99Ms: m.loopP99Ms, maxMs: m.loopMaxMs },
+    });
   }
   return out;
 }

@@ -5,10 +5,10 @@
  * GetLevels each) before the warm-up, so the cell measures steady state, not activation.
  */
 import type pg from 'pg';
-import { reserveClient, reserveRequest } from './grpcClient.js';
 import { runInterleaved, type SideResult } from './interleave.js';
 import type { ScenarioOptions } from './flashSale.js';
-import { createRowLockPool, rowLockSeller } from './rowLock.js';
+import type { LoadChild } from './loadDriver.js';
+import { rowLockSeller } from './rowLock.js';
 import type { BenchStack, CatalogRows } from './stack.js';
 import type { LoadResult } from './workload.js';
 
@@ -66,34 +66,26 @@ async function check(name: string, db: pg.Pool, cats: readonly CatalogRows[], lo
   return { violations: v, taken, durableReservations: d.rows };
 }
 
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
-
-export async function manyEventsCell(stack: BenchStack, events: number, callers: number, o: ScenarioOptions): Promise<ManyEventsCell> {
+export async function manyEventsCell(stack: BenchStack, child: LoadChild, events: number, callers: number, o: ScenarioOptions): Promise<ManyEventsCell> {
   const actorCats = await createCatalogs(stack.admin, 'bench many grpc', events, o.capacity);
   const rowCats = await createCatalogs(stack.admin, 'bench many row-lock', events, o.capacity);
   const inventory = stack.service.inventory.service;
   const t0 = performance.now();
   for (let i = 0; i < actorCats.length; i += 50) await Promise.all(actorCats.slice(i, i + 50).map((c) => inventory.levels(c.eventId)));
   const activationMs = performance.now() - t0;
-  const client = await reserveClient(stack.service.grpcPort, stack.config.auth.jwtSecret ?? '');
-  const pool = createRowLockPool(stack.databaseUrl, o.poolMax);
-  const sellers = rowCats.map((c) => ({ c, seller: rowLockSeller(pool, c, o.holdSeconds) }));
   try {
-    const r = await runInterleaved(
-      [
-        { name: 'actor', call: (q) => { const c = pick(actorCats); return client.reserve(reserveRequest(c.eventId, c.ticketTypeId, q, o.holdSeconds)); } },
-        { name: 'rowLock', call: (q) => pick(sellers).seller.reserve(q) },
-      ],
-      { ...o, callers },
-    );
-    const actor = r.get('actor') as SideResult;
-    const rowLock = r.get('rowLock') as SideResult;
+    await child.setup([
+      { kind: 'grpcReserve', name: 'manyActor', port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: actorCats, holdSeconds: o.holdSeconds },
+      { kind: 'rowLock', name: 'manyRowLock', databaseUrl: stack.databaseUrl, poolMax: o.poolMax, targets: rowCats, holdSeconds: o.holdSeconds },
+    ]);
+    const r = await runInterleaved(child, ['manyActor', 'manyRowLock'], { ...o, callers });
+    const actor = r.get('manyActor') as SideResult;
+    const rowLock = r.get('manyRowLock') as SideResult;
     const actorCheck = await check('actor', stack.admin, actorCats, actor.load, async (c) => {
       const l = (await inventory.levels(c.eventId)).levels.find((x) => x.ticketTypeId === c.ticketTypeId);
       return l ? l.sold + l.held : Number.NaN;
     });
-    const bySeller = new Map(sellers.map((s) => [s.c, s.seller]));
-    const rowCheck = await check('row-lock', stack.admin, rowCats, rowLock.load, async (c) => c.capacity - (await bySeller.get(c)?.available() ?? Number.NaN));
+    const rowCheck = await check('row-lock', stack.admin, rowCats, rowLock.load, async (c) => c.capacity - (await rowLockSeller(stack.admin, c, o.holdSeconds).available()));
     return {
       events,
       callers,
@@ -104,8 +96,6 @@ export async function manyEventsCell(stack: BenchStack, events: number, callers:
       p99Ratio: actor.load.latency.p99Ms / rowLock.load.latency.p99Ms,
     };
   } finally {
-    client.close();
-    await pool.end();
     for (let i = 0; i < actorCats.length; i += 50) {
       await Promise.all(actorCats.slice(i, i + 50).map((c) => stack.service.inventory.registry.passivate(c.eventId)));
     }

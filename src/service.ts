@@ -74,7 +74,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (eventId) => void caches.event.forget(eventId),
     log,
   );
-  const { app } = createRestApp({
+  const { app, stop: stopRest } = createRestApp({
     config,
     pool,
     redis,
@@ -94,6 +94,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   /** Undo what started, so a failed start leaves nothing running. */
   const abort = async (err: unknown): Promise<never> => {
     server.close();
+    stopRest();
     await Promise.allSettled([inventory.stop(), notifications.close(), pubsub.close()]);
     redis.disconnect();
     await pool.end().catch(() => undefined);
@@ -129,7 +130,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           server.closeIdleConnections();
           // Streams (SSE) hold connections open; give in-flight requests a moment, then cut.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
-        })],
+        }).finally(stopRest)],
         ['inventory', () => inventory.stop()],
         ['notifications', () => notifications.close()],
         ['pubsub', () => pubsub.close()],

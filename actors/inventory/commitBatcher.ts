@@ -3,9 +3,14 @@
  * in flight wait and then go together in the next transaction (one fsync for many
  * events). A single hot event commits exactly as before; many warm events stop paying one
  * transaction each. A fenced turn fails alone; a failed transaction fails every turn in it.
+ *
+ * One commit in flight at a time: a commit is one statement whose cost is mostly per row
+ * in Postgres, so a second concurrent one (measured with 1,000 events and 64 callers)
+ * halved the turns per commit and added Postgres CPU per reservation without raising
+ * throughput.
  */
 import type pg from 'pg';
-import { commitTurns, type TurnWrite } from './store.js';
+import { commitTurns, type TurnWrite } from './turnCommit.js';
 
 /** Turns per transaction at most (bounds statement size and the blast radius of a failure). */
 export const MAX_TURNS_PER_COMMIT = 256;
@@ -20,7 +25,7 @@ export interface CommitBatcher {
   commit(write: TurnWrite): Promise<void>;
 }
 
-export function createCommitBatcher(pool: pg.Pool): CommitBatcher {
+export function createCommitBatcher(pool: Pick<pg.Pool, 'query'>): CommitBatcher {
   const queue: Pending[] = [];
   let running = false;
 

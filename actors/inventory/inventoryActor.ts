@@ -41,10 +41,12 @@ import {
   recordActivation,
   writeSnapshot,
   FencedError,
-  type CheckInRow,
-  type IssuedTicketRow,
 } from './store.js';
+import type { CheckInRow, IssuedTicketRow } from './turnCommit.js';
 
+/** A failed expiry delivery (the shard moving) is retried this often, this many times. */
+const EXPIRY_RETRY_MS = 250;
+const EXPIRY_DELIVERY_ATTEMPTS = 40;
 export interface TicketCodeSigner {
   signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
 }
@@ -162,11 +164,17 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       const fresh = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
       if (fresh) this.catalog = fresh;
     }
-    // Ticket types the actor has never seen are registered before anything else decides.
-    const commands: InventoryCommand[] = this.catalog.ticketTypes.some((t) => !this.state.levels[t.id])
-      ? [{ type: 'SyncCatalog' }, ...batch]
-      : [...batch];
+    // Ticket types the actor has never seen are registered before anything else decides,
+    // and holds already due expire first (their timer may not have fired yet, e.g. right
+    // after a recovery, or its delivery failed while the shard moved): nothing is decided or
+    // read against a hold that has run out.
     const ctx = this.context();
+    const prefix: InventoryCommand[] = [];
+    if (this.catalog.ticketTypes.some((t) => !this.state.levels[t.id])) prefix.push({ type: 'SyncCatalog' });
+    if ((this.expiries.next(this.isOpen) ?? Infinity) <= ctx.now) {
+      prefix.push({ type: 'Expire', reservationIds: this.expiries.due(ctx.now, this.isOpen) });
+    }
+    const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
     const entries: JournalEntry[] = [];
     const replies: InventoryReply[] = [];
     for (const cmd of commands) {
@@ -179,7 +187,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       }
       replies.push(d.reply);
     }
-    if (commands.length > batch.length) replies.shift();
+    if (prefix.length > 0) replies.splice(0, prefix.length);
     if (entries.length > 0) {
       await this.commit(entries);
       this.afterCommit();
@@ -221,9 +229,10 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
           break;
       }
     }
-    const codes = await this.deps.signer.signMany(
-      issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })),
-    );
+    const codes =
+      issued.length === 0
+        ? []
+        : await this.deps.signer.signMany(issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })));
     await this.fenced(() =>
       this.deps.committer.commit({
         eventId: this.eventId,
@@ -293,9 +302,25 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     this.expiryTimer = setTimeout(() => {
       this.expiryAt = Infinity;
       const reservationIds = this.expiries.due(this.deps.clock(), this.isOpen);
-      this.deps.schedule(this.eventId, { type: 'Expire', reservationIds }).catch((err: unknown) => {
-        this.deps.log.debug({ err, eventId: this.eventId }, 'expiry delivery failed');
-      });
+      // Delivery goes through the router: while the shard moves it can fail. Expiry is
+      // idempotent, so try again shortly rather than leave a quiet event's seats held.
+      const deliver = (attempt: number): void => {
+        this.deps.schedule(this.eventId, { type: 'Expire', reservationIds }).catch((err: unknown) => {
+          if (attempt >= EXPIRY_DELIVERY_ATTEMPTS) {
+            // Back into the queue, so the next turn of this actor (which expires what is due
+            // first) or its next timer finds them again.
+            for (const id of reservationIds) {
+              const r = this.state.reservations[id];
+              if (r?.status === 'HELD') this.expiries.push(id, r.expiresAt);
+            }
+            this.deps.log.warn({ err, eventId: this.eventId, attempts: attempt }, 'expiry delivery failed; the next turn expires what is due');
+            return;
+          }
+          this.deps.log.debug({ err, eventId: this.eventId, attempt }, 'expiry delivery failed; retrying');
+          setTimeout(() => deliver(attempt + 1), EXPIRY_RETRY_MS).unref();
+        });
+      };
+      deliver(1);
     }, Math.min(delay, 2 ** 31 - 1));
     this.expiryTimer.unref();
   }

@@ -64,6 +64,8 @@ class ActorCell<C, R> {
   behavior: ActorBehavior<C, R>;
   running = false;
   idleTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the last turn ended (the idle timer is re-armed lazily from it). */
+  private lastActiveAt = 0;
   stopped: Promise<void> | undefined;
   private activation: Promise<void> | undefined;
 
@@ -111,7 +113,6 @@ class ActorCell<C, R> {
 
   private async loop(): Promise<void> {
     try {
-      clearTimeout(this.idleTimer);
       while (this.mailbox.length > 0 && this.state !== 'STOPPED') {
         try {
           await this.ensureActive();
@@ -137,10 +138,31 @@ class ActorCell<C, R> {
     } finally {
       this.running = false;
     }
-    if (this.state === 'ACTIVE') {
-      this.idleTimer = setTimeout(() => void this.passivate(), this.options.idleMs);
+    if (this.state === 'ACTIVE') this.armIdle();
+  }
+
+  /**
+   * One idle timer per actor, not one per turn: a turn only records when it ended, and the
+   * timer, when it fires, passivates or re-arms itself for the rest of the idle time.
+   */
+  private armIdle(): void {
+    this.lastActiveAt = performance.now();
+    if (this.idleTimer) return;
+    this.idleTimer = setTimeout(() => this.onIdleTimer(), this.options.idleMs);
+    this.idleTimer.unref();
+  }
+
+  private onIdleTimer(): void {
+    this.idleTimer = undefined;
+    // Busy now: the end of the running turn arms the timer again.
+    if (this.state !== 'ACTIVE' || this.running || this.mailbox.length > 0) return;
+    const idleFor = performance.now() - this.lastActiveAt;
+    if (idleFor < this.options.idleMs) {
+      this.idleTimer = setTimeout(() => this.onIdleTimer(), this.options.idleMs - idleFor);
       this.idleTimer.unref();
+      return;
     }
+    void this.passivate();
   }
 
   /** Stop after the running turn; messages still waiting are rejected as retryable. */

@@ -1,7 +1,8 @@
 /**
- * Availability change feed (channel `availability:<eventId>`), readable from any pod.
- * Until the inventory actor lands, admin writes publish here; the actor's post-commit
- * projection will publish the same message.
+ * Availability change feed (channel `availability:<eventId>`), readable from any pod. The
+ * inventory projection publishes every new availability snapshot here (in the same Lua
+ * script that stores it in Redis); SSE streams, gRPC WatchAvailability and the in-process
+ * live availability copy (liveAvailability.ts) listen.
  */
 import type { PubSub } from './pubsub.js';
 

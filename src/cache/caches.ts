@@ -1,8 +1,10 @@
 /**
  * The service's read-model caches, one namespace each, with the seed's TTLs:
- * event detail (CACHE_TTL_EVENTS) and search results (CACHE_TTL_SEARCH). (Availability
- * is not cached: the inventory actor projects it into Redis after every commit.) Search keys carry a catalog version that every catalog
- * write bumps, so a write makes all cached searches unreachable at once.
+ * event detail (CACHE_TTL_EVENTS) and search results (CACHE_TTL_SEARCH). (Availability is
+ * not cached here: the inventory actor projects it into Redis after every commit, and
+ * liveAvailability.ts keeps a short-lived in-process copy fed by the availability feed.)
+ * Search keys carry a catalog version that every catalog write bumps, so a write makes all
+ * cached searches unreachable at once.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -20,6 +22,8 @@ export interface Caches {
   searchKey(query: Readonly<Record<string, unknown>>): Promise<string>;
   /** After any catalog write: drop the event's detail, retire cached searches. */
   eventChanged(eventId: string): Promise<void>;
+  /** Bring the cache metrics up to date (before metrics are read). */
+  flushMetrics(): void;
 }
 
 export function createCaches(redis: Redis, bus: CacheBus, config: Config, metrics: Metrics, log: Logger): Caches {
@@ -34,6 +38,10 @@ export function createCaches(redis: Redis, bus: CacheBus, config: Config, metric
       const version = await redis.get(CATALOG_VERSION_KEY).catch(() => null);
       const normalized = JSON.stringify(Object.entries(query).filter(([, v]) => v !== undefined).sort());
       return `${version ?? '0'}:${createHash('sha256').update(normalized.toLowerCase()).digest('base64url')}`;
+    },
+    flushMetrics() {
+      event.flushMetrics();
+      search.flushMetrics();
     },
     async eventChanged(eventId) {
       await Promise.all([

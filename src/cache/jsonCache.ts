@@ -4,6 +4,8 @@
  * namespace's TTL). Invalidation deletes the Redis entry and tells every pod to drop its
  * local copy over pub/sub; the short local TTL bounds staleness if a message is lost.
  * A Redis failure degrades to the loader, never to an error for the reader.
+ * Local hits are counted in process and added to cache_lookups_total by flushMetrics
+ * (called before metrics are read), keeping a counter update off the hottest path.
  */
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -15,6 +17,10 @@ export const LOCAL_TTL_MS = 2000;
 
 export interface JsonCache<T> {
   getOrLoad(key: string, load: () => Promise<T>): Promise<T>;
+  /** This pod's local copy (at most LOCAL_TTL_MS old; counted as a local hit), or undefined; no I/O. */
+  peek(key: string): T | undefined;
+  /** Add the local hits counted since the last flush to cache_lookups_total (before metrics are read). */
+  flushMetrics(): void;
   invalidate(key: string): Promise<void>;
   /** Drop this pod's copy and the Redis entry without a broadcast (every pod hears the cause itself). */
   forget(key: string): Promise<void>;
@@ -47,14 +53,16 @@ export function createJsonCache<T extends object>(
       : undefined;
   bus.onInvalidate(namespace, (key) => local?.delete(key));
   const redisKey = (key: string) => `${namespace}:${key}`;
-  const count = (result: 'hit' | 'local_hit' | 'miss' | 'error') => metrics.cacheLookups.inc({ cache: namespace, result });
+  const count = (result: 'hit' | 'miss' | 'error') => metrics.cacheLookups.inc({ cache: namespace, result });
+  /** Local hits are the hot path: counted here, added to the counter by flushMetrics. */
+  let localHits = 0;
 
   return {
     async getOrLoad(key, load) {
       if (ttlSeconds === 0) return load();
       const mine = local?.get(key);
       if (mine !== undefined) {
-        count('local_hit');
+        localHits++;
         return mine;
       }
       try {
@@ -77,6 +85,16 @@ export function createJsonCache<T extends object>(
         log.debug({ err, namespace }, 'cache write failed');
       });
       return value;
+    },
+    peek(key) {
+      const mine = local?.get(key);
+      if (mine !== undefined) localHits++;
+      return mine;
+    },
+    flushMetrics() {
+      if (localHits === 0) return;
+      metrics.cacheLookups.inc({ cache: namespace, result: 'local_hit' }, localHits);
+      localHits = 0;
     },
     async forget(key) {
       local?.delete(key);

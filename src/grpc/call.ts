@@ -9,13 +9,12 @@
  * them (`bindHandlers`). A wrapped handler registered on a server by other means
  * answers INTERNAL.
  */
-import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Principal, Role, TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
+import { requestIdOf } from '../observability/requestId.js';
 import { toServiceError } from './errors.js';
-import { callerAuth } from '../auth/callerAuth.js';
 
 /** `public`: no token needed; `write`: a token with role service or admin. */
 export type Access = 'public' | 'write';
@@ -28,6 +27,8 @@ export interface CallContext {
   readonly metadata: grpc.Metadata;
   /** Full method name, e.g. `ticket.TicketService/ReserveTickets`. */
   readonly method: string;
+  /** The caller's `authorization` metadata, to pass on when a command is forwarded to another pod. */
+  readonly authorization: string | undefined;
 }
 
 export type UnaryImpl<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
@@ -45,7 +46,6 @@ export interface CallDeps {
 }
 
 const WRITE_ROLES: readonly Role[] = ['service', 'admin'];
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BIND = Symbol('ticket.grpc.bind');
 
 type Bind = (deps: CallDeps) => grpc.UntypedHandleCall;
@@ -64,8 +64,7 @@ function authorizationOf(metadata: grpc.Metadata): string | undefined {
 }
 
 async function authenticate(access: Access, metadata: grpc.Metadata, verifier: TokenVerifier): Promise<Principal | null> {
-  const value = metadata.get('authorization')[0];
-  const authorization = typeof value === 'string' ? value : undefined;
+  const authorization = authorizationOf(metadata);
   if (access === 'write') return verifier.require(authorization, WRITE_ROLES);
   if (!authorization) return null;
   try {
@@ -76,32 +75,81 @@ async function authenticate(access: Access, metadata: grpc.Metadata, verifier: T
 }
 
 interface Started {
-  readonly method: string;
   readonly log: Logger;
+  /** Send the response headers (with x-request-id) now. */
+  sendHeaders(): void;
+  /** What the handler is given, once the caller is authenticated. */
+  context(principal: Principal | null): CallContext;
   finish(code: grpc.status, principal: Principal | null): void;
+}
+
+/** Per-method metric children, so a call does not hash its labels again. */
+function methodMetrics(deps: CallDeps, method: string) {
+  const duration = deps.metrics.grpcDuration.labels({ method });
+  const handled = new Map<grpc.status, { inc(): void }>();
+  return {
+    observe(code: grpc.status, seconds: number) {
+      let counter = handled.get(code);
+      if (!counter) {
+        counter = deps.metrics.grpcHandled.labels({ method, code: grpc.status[code] ?? String(code) });
+        handled.set(code, counter);
+      }
+      counter.inc();
+      duration.observe(seconds);
+    },
+  };
+}
+
+function memoMetrics(deps: CallDeps): (method: string) => ReturnType<typeof methodMetrics> {
+  const byMethod = new Map<string, ReturnType<typeof methodMetrics>>();
+  return (method) => {
+    let m = byMethod.get(method);
+    if (!m) {
+      m = methodMetrics(deps, method);
+      byMethod.set(method, m);
+    }
+    return m;
+  };
 }
 
 function begin(
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
   deps: CallDeps,
+  metricsOf: (method: string) => ReturnType<typeof methodMetrics>,
 ): Started {
   const startedAt = performance.now();
-  const method = call.getPath().replace(/^\//, '');
-  const incoming = call.metadata.get('x-request-id')[0];
-  const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  const log = deps.log.child({ request_id: requestId, method });
-  const headers = new grpc.Metadata();
-  headers.set('x-request-id', requestId);
-  call.sendMetadata(headers);
+  const path = call.getPath();
+  const method = path.startsWith('/') ? path.slice(1) : path;
+  const requestId = requestIdOf(call.metadata.get('x-request-id')[0]);
+  // The child logger is made on first use: most calls only log their one finishing line.
+  let child: Logger | undefined;
+  const log = () => (child ??= deps.log.child({ request_id: requestId, method }));
   return {
-    method,
-    log,
+    sendHeaders() {
+      const headers = new grpc.Metadata();
+      headers.set('x-request-id', requestId);
+      call.sendMetadata(headers);
+    },
+    get log() {
+      return log();
+    },
+    context(principal) {
+      return {
+        principal,
+        get log() {
+          return log();
+        },
+        metadata: call.metadata,
+        method,
+        authorization: authorizationOf(call.metadata),
+      };
+    },
     finish(code, principal) {
       const seconds = (performance.now() - startedAt) / 1000;
-      const name = grpc.status[code] ?? String(code);
-      deps.metrics.grpcHandled.inc({ method, code: name });
-      deps.metrics.grpcDuration.observe({ method }, seconds);
-      log.info({ code: name, duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject }, 'grpc call');
+      metricsOf(method).observe(code, seconds);
+      if (deps.log.isLevelEnabled('info')) {
+        log().info({ code: grpc.status[code] ?? String(code), duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject }, 'grpc call');
+      }
     },
   };
 }
@@ -121,24 +169,28 @@ function unbound(name: string): grpc.ServerErrorResponse {
 }
 
 export function unary<Req, Res>(access: Access, impl: UnaryImpl<Req, Res>): grpc.handleUnaryCall<Req, Res> {
-  const bind = (deps: CallDeps): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
-    const started = begin(call as grpc.ServerUnaryCall<unknown, unknown>, deps);
-    const run = async (): Promise<void> => {
-      let principal: Principal | null = null;
-      let outcome: { error: grpc.ServerErrorResponse } | { response: Res };
-      try {
-        principal = await authenticate(access, call.metadata, deps.verifier);
-        const ctx: CallContext = { principal, log: started.log, metadata: call.metadata, method: started.method };
-        outcome = { response: await callerAuth.run(authorizationOf(call.metadata), () => impl(call.request, ctx)) };
-      } catch (err) {
-        outcome = { error: failure(err, call.cancelled, started.log) };
-      }
-      if ('error' in outcome) callback(outcome.error);
-      else callback(null, outcome.response);
-      const code = 'error' in outcome ? (outcome.error.code ?? grpc.status.UNKNOWN) : grpc.status.OK;
-      started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
+  const bind = (deps: CallDeps): grpc.handleUnaryCall<Req, Res> => {
+    const metricsOf = memoMetrics(deps);
+    return (call, callback) => {
+      const started = begin(call as grpc.ServerUnaryCall<unknown, unknown>, deps, metricsOf);
+      const run = async (): Promise<void> => {
+        let principal: Principal | null = null;
+        let outcome: { error: grpc.ServerErrorResponse } | { response: Res };
+        try {
+          principal = await authenticate(access, call.metadata, deps.verifier);
+          outcome = { response: await impl(call.request, started.context(principal)) };
+        } catch (err) {
+          outcome = { error: failure(err, call.cancelled, started.log) };
+        }
+        // Headers go out in the same tick as the reply, so HTTP/2 writes them together.
+        if (!call.cancelled) started.sendHeaders();
+        if ('error' in outcome) callback(outcome.error);
+        else callback(null, outcome.response);
+        const code = 'error' in outcome ? (outcome.error.code ?? grpc.status.UNKNOWN) : grpc.status.OK;
+        started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
+      };
+      void run();
     };
-    void run();
   };
   const handler: grpc.handleUnaryCall<Req, Res> = (_call, callback) => callback(unbound('unary'));
   return Object.assign(handler, { [BIND]: bind as Bind });
@@ -148,27 +200,29 @@ export function serverStream<Req, Res>(
   access: Access,
   impl: ServerStreamImpl<Req, Res>,
 ): grpc.handleServerStreamingCall<Req, Res> {
-  const bind = (deps: CallDeps): grpc.handleServerStreamingCall<Req, Res> => (call) => {
-    const started = begin(call as grpc.ServerWritableStream<unknown, unknown>, deps);
-    const run = async (): Promise<void> => {
-      let principal: Principal | null = null;
-      let code: grpc.status = grpc.status.OK;
-      try {
-        principal = await authenticate(access, call.metadata, deps.verifier);
-        if (!call.cancelled) {
-          await callerAuth.run(authorizationOf(call.metadata), () =>
-            impl(call.request, call, { principal, log: started.log, metadata: call.metadata, method: started.method }),
-          );
+  const bind = (deps: CallDeps): grpc.handleServerStreamingCall<Req, Res> => {
+    const metricsOf = memoMetrics(deps);
+    return (call) => {
+      const started = begin(call as grpc.ServerWritableStream<unknown, unknown>, deps, metricsOf);
+      started.sendHeaders();
+      const run = async (): Promise<void> => {
+        let principal: Principal | null = null;
+        let code: grpc.status = grpc.status.OK;
+        try {
+          principal = await authenticate(access, call.metadata, deps.verifier);
+          if (!call.cancelled) {
+            await impl(call.request, call, started.context(principal));
+          }
+          if (!call.cancelled && !call.writableEnded) call.end();
+        } catch (err) {
+          const error = failure(err, call.cancelled, started.log);
+          code = error.code ?? grpc.status.UNKNOWN;
+          if (!call.cancelled && !call.writableEnded) call.emit('error', error);
         }
-        if (!call.cancelled && !call.writableEnded) call.end();
-      } catch (err) {
-        const error = failure(err, call.cancelled, started.log);
-        code = error.code ?? grpc.status.UNKNOWN;
-        if (!call.cancelled && !call.writableEnded) call.emit('error', error);
-      }
-      started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
+        started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
+      };
+      void run();
     };
-    void run();
   };
   const handler: grpc.handleServerStreamingCall<Req, Res> = (call) => call.emit('error', unbound('stream'));
   return Object.assign(handler, { [BIND]: bind as Bind });

@@ -1,4 +1,9 @@
-/** The availability read model (REST `GET /events/:id/tickets`, SSE, Redis projection). */
+/**
+ * The availability read model (REST `GET /events/:id/tickets`, SSE, Redis projection).
+ * The price of a ticket type is formatted once per catalog fact (a WeakMap keyed by the
+ * TicketTypeInfo object, replaced whenever the catalog is reloaded): Intl formatting per
+ * projection was a visible share of a turn.
+ */
 import type { CatalogInfo, InventoryState, TicketTypeInfo, Level } from '../../actors/inventory/model.js';
 import { money, type MoneyJson } from '../catalog/money.js';
 
@@ -31,6 +36,17 @@ export function saleStatusOf(info: TicketTypeInfo, level: Level, eventLocked: bo
   return level.capacity - level.sold - level.held > 0 ? 'on_sale' : 'sold_out';
 }
 
+const prices = new WeakMap<TicketTypeInfo, MoneyJson>();
+
+function priceOf(info: TicketTypeInfo): MoneyJson {
+  let price = prices.get(info);
+  if (!price) {
+    price = money(info.priceMinor, info.currency);
+    prices.set(info, price);
+  }
+  return price;
+}
+
 export function availabilityOf(state: InventoryState, catalog: CatalogInfo, now: number): AvailabilityJson {
   const types: AvailabilityTypeJson[] = [];
   for (const info of catalog.ticketTypes) {
@@ -44,7 +60,7 @@ export function availabilityOf(state: InventoryState, catalog: CatalogInfo, now:
       sold: level.sold,
       held: level.held,
       locked: level.locked,
-      price: money(info.priceMinor, info.currency),
+      price: priceOf(info),
       status: saleStatusOf(info, level, state.eventLocked, now),
     });
   }

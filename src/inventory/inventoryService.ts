@@ -67,25 +67,39 @@ function requireUuid(value: string, field: string): void {
 export class InventoryService {
   constructor(
     /** Delivers a command to the event's actor, here or on the owning pod. */
-    private readonly route: (eventId: string, cmd: InventoryCommand) => Promise<InventoryReply>,
+    private readonly route: (eventId: string, cmd: InventoryCommand, authorization?: string) => Promise<InventoryReply>,
     private readonly projector: Projector,
     private readonly signer: TicketSigner,
     private readonly publicKey: KeyObject,
   ) {}
 
+  /** The caller's `authorization`, passed on with commands forwarded to the owning pod. */
+  private readonly caller: string | undefined = undefined;
+
+  /**
+   * This service acting for a caller: a command forwarded to the event's owner carries the
+   * caller's token, which the owner checks again. A cheap view (one object per call),
+   * explicit instead of AsyncLocalStorage, whose promise hooks would tax every promise.
+   */
+  as(authorization: string | undefined): InventoryService {
+    if (authorization === undefined || authorization === this.caller) return this;
+    return Object.create(this, { caller: { value: authorization } }) as InventoryService;
+  }
+
   /** Deliver a command without interpreting the reply (timers). */
   async deliver(eventId: string, cmd: InventoryCommand): Promise<InventoryReply> {
-    return this.route(eventId, cmd);
+    return this.route(eventId, cmd, this.caller);
   }
 
   private async ask(eventId: string, cmd: InventoryCommand): Promise<Success> {
     requireUuid(eventId, 'event_id');
-    const reply = await this.route(eventId, cmd);
+    const reply = await this.route(eventId, cmd, this.caller);
     if (!reply.ok) throw new AppError(reply.code, reply.message, reply.details);
     return reply;
   }
 
   private async withCodes(eventId: string, tickets: readonly Ticket[]): Promise<IssuedTicket[]> {
+    if (tickets.length === 0) return []; // a hold: no signing round trip
     const codes = await this.signer.signMany(tickets.map((t) => ({ ticketId: t.id, eventId, ticketTypeId: t.ticketTypeId })));
     return tickets.map((t, i) => ({ ...t, eventId, code: codes[i] as string }));
   }

@@ -1,11 +1,16 @@
-/** The Koa application: error rendering, observation, body parsing, then the routes. */
+/**
+ * The Koa application: the cached-read fast path (answers fresh cached reads itself),
+ * then observation, error rendering, body parsing and the routes.
+ */
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import { createVerifier } from '../auth/verifier.js';
+import { cachedReads } from './cachedReads.js';
 import { errorMiddleware } from './errors.js';
-import { observe } from './observe.js';
+import { createObserver } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { createRateLimiter } from './rateLimit.js';
+import { createReadModels } from './readModels.js';
 import { buildRouter } from './router.js';
 import type { RouteSpec } from './route.js';
 import type { RestDeps } from './deps.js';
@@ -17,6 +22,8 @@ export const API_VERSION = '0.1.0';
 export interface RestApp {
   readonly app: Koa;
   readonly routes: readonly RouteSpec[];
+  /** Stop background work (the rate limiter's sync to Redis). */
+  stop(): void;
 }
 
 export function createRestApp(deps: RestDeps): RestApp {
@@ -24,18 +31,22 @@ export function createRestApp(deps: RestDeps): RestApp {
   const routes: RouteSpec[] = [];
   let openApiDoc: unknown;
   const openApi = () => (openApiDoc ??= buildOpenApi(routes, API_VERSION));
-  routes.push(...operationsRoutes(deps, openApi), ...catalogRoutes(deps));
+  const reads = createReadModels(deps);
+  const observer = createObserver(log, metrics);
+  routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...catalogRoutes(deps, reads));
+  const rateLimiter = createRateLimiter(redis, config.rateLimit, log);
 
   const app = new Koa({ proxy: config.trustProxy });
   app.on('error', () => undefined); // errors are rendered and logged by errorMiddleware
   const router = buildRouter(routes, {
     verifier: createVerifier(config.auth),
-    rateLimiter: createRateLimiter(redis, config.rateLimit.points, config.rateLimit.windowSeconds),
+    rateLimiter,
   });
-  app.use(observe(log, metrics));
+  app.use(cachedReads({ reads, caches: deps.caches, rateLimiter, observer, log }));
+  app.use(observer.middleware());
   app.use(errorMiddleware(log));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return { app, routes };
+  return { app, routes, stop: () => rateLimiter.stop() };
 }

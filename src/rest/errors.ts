@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 import { toAppError } from '../errorNormalize.js';
+import { requestLog } from './observe.js';
 
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION: 400,
@@ -59,6 +60,21 @@ export function toRendered(err: unknown): Rendered {
   return { status: 500, code: 'INTERNAL', message: 'internal error' };
 }
 
+/** Render `err` as the contract's error body and status (429 and 503 with Retry-After). */
+export function renderError(ctx: Context, err: unknown, log: Logger): void {
+  const r = toRendered(err);
+  if (r.status >= 500 && r.code === 'INTERNAL') {
+    requestLog(ctx, log).error({ err }, 'unhandled error');
+  }
+  ctx.status = r.status;
+  ctx.body = { error: { code: r.code, message: r.message, ...(r.details ? { details: r.details } : {}) } };
+  if (err instanceof AppError && err.code === 'RATE_LIMITED') {
+    const seconds = err.details?.retry_after_seconds;
+    ctx.set('Retry-After', String(typeof seconds === 'number' ? seconds : 1));
+  }
+  if (r.status === 503) ctx.set('Retry-After', '1');
+}
+
 export function errorMiddleware(log: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
@@ -70,17 +86,7 @@ export function errorMiddleware(log: Logger) {
         ctx.body = { error: { code: 'VALIDATION', message: `method ${ctx.method} not allowed on ${ctx.path}` } };
       }
     } catch (err) {
-      const r = toRendered(err);
-      if (r.status >= 500 && r.code === 'INTERNAL') {
-        (ctx.state.log as Logger | undefined ?? log).error({ err }, 'unhandled error');
-      }
-      ctx.status = r.status;
-      ctx.body = { error: { code: r.code, message: r.message, ...(r.details ? { details: r.details } : {}) } };
-      if (err instanceof AppError && err.code === 'RATE_LIMITED') {
-        const seconds = err.details?.retry_after_seconds;
-        ctx.set('Retry-After', String(typeof seconds === 'number' ? seconds : 1));
-      }
-      if (r.status === 503) ctx.set('Retry-After', '1');
+      renderError(ctx, err, log);
     }
   };
 }

@@ -1,10 +1,16 @@
-/** The event detail document served by GET /events/:id: event, venue and ticket types. */
+/**
+ * The event detail document served by GET /events/:id: event, venue and ticket types
+ * from the catalog (cached), with the live availability laid over the ticket types.
+ * The merged body is serialized once per (cached detail, availability snapshot) pair.
+ */
 import type { Queryable } from '../db/pool.js';
 import { eventView, ticketTypeView, venueView, type eventDetailJson } from './views.js';
 import type { z } from 'zod';
 import { getEvent } from '../catalog/events.js';
 import { listEventTicketTypes } from '../catalog/ticketTypes.js';
 import { getVenue } from '../catalog/venues.js';
+import type { AvailabilitySnapshot } from '../cache/liveAvailability.js';
+import { JsonBody } from './jsonBody.js';
 
 export type EventDetailJson = z.infer<typeof eventDetailJson>;
 
@@ -18,5 +24,33 @@ export async function loadEventDetail(db: Queryable, id: string): Promise<EventD
     ...eventView(event),
     venue: venue ? venueView(venue) : null,
     ticket_types: types.map((t) => ticketTypeView(t)),
+  };
+}
+
+/** The catalog detail with counters and sale status taken from the live availability. */
+export function withLiveAvailability(detail: EventDetailJson, live: AvailabilitySnapshot | undefined): EventDetailJson {
+  if (!live) return detail;
+  const byId = new Map(live.value.ticket_types.map((t) => [t.ticket_type_id, t]));
+  return {
+    ...detail,
+    ticket_types: detail.ticket_types.map((t) => {
+      const l = byId.get(t.id);
+      return l ? { ...t, quantity: l.capacity, available: l.available, sold: l.sold, sale_status: l.status } : t;
+    }),
+  };
+}
+
+/**
+ * Response bodies keyed by the cached detail object (the in-process cache hands out the
+ * same object until it is refreshed or dropped) and the snapshot they were built with.
+ */
+export function createEventDetailBodies(): (detail: EventDetailJson, live: AvailabilitySnapshot | undefined) => JsonBody {
+  const bodies = new WeakMap<EventDetailJson, { live: AvailabilitySnapshot | undefined; body: JsonBody }>();
+  return (detail, live) => {
+    const known = bodies.get(detail);
+    if (known && known.live === live) return known.body;
+    const body = JsonBody.of(withLiveAvailability(detail, live));
+    bodies.set(detail, { live, body });
+    return body;
   };
 }

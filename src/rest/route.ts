@@ -14,6 +14,8 @@ export interface RouteInput<P, Q, B> {
   readonly query: Q;
   readonly body: B;
   readonly ctx: Context;
+  /** The request's `Authorization` header: pass it on (`inventory.as(…)`) to commands forwarded to another pod. */
+  readonly authorization: string | undefined;
 }
 
 export interface RouteResult {

@@ -1,8 +1,11 @@
-/** Builds the Koa router from RouteSpecs: rate limit → auth → zod validation → handler. */
+/**
+ * Builds the Koa router from RouteSpecs: rate limit → auth → zod validation → handler.
+ * A handler's JsonBody is sent as its bytes (serialized once by the read model's cache).
+ */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { TokenVerifier } from '../auth/verifier.js';
-import { callerAuth } from '../auth/callerAuth.js';
+import { JSON_CONTENT_TYPE, JsonBody } from './jsonBody.js';
 import type { RateLimiter } from './rateLimit.js';
 import type { RouteSpec } from './route.js';
 
@@ -31,11 +34,17 @@ export function buildRouter(routes: readonly RouteSpec[], deps: RouterDeps): Rou
       const params = spec.params ? spec.params.parse(ctx.params) : {};
       const query = spec.query ? spec.query.parse(ctx.query) : {};
       const body = spec.body ? spec.body.parse((ctx.request as { body?: unknown }).body) : undefined;
-      const result = await callerAuth.run(ctx.get('authorization') || undefined, () => spec.handler({ params, query, body, ctx }));
+      const authorization = ctx.get('authorization') || undefined;
+      const result = await spec.handler({ params, query, body, ctx, authorization });
       if (spec.raw) return;
       ctx.status = result?.status ?? 200;
-      for (const [name, value] of Object.entries(result?.headers ?? {})) ctx.set(name, value);
-      if (result?.body !== undefined) ctx.body = result.body;
+      if (result?.headers) for (const [name, value] of Object.entries(result.headers)) ctx.set(name, value);
+      if (result?.body instanceof JsonBody) {
+        ctx.type = JSON_CONTENT_TYPE;
+        ctx.body = result.body.bytes;
+      } else if (result?.body !== undefined) {
+        ctx.body = result.body;
+      }
     });
     router.register(spec.path, [spec.method], chain);
   }

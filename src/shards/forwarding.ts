@@ -7,7 +7,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
-import { currentAuthorization } from '../auth/callerAuth.js';
 import { AppError, AuthError, ERROR_CODES, ValidationError, type ErrorCode } from '../errors.js';
 import { unary } from '../grpc/call.js';
 import { ERROR_CODE_TRAILER } from '../grpc/errors.js';
@@ -64,7 +63,8 @@ function toAppError(err: grpc.ServiceError, address: string): AppError {
 }
 
 export interface Forwarder {
-  forward(address: string, eventId: string, cmd: InventoryCommand): Promise<InventoryReply>;
+  /** `authorization`: the caller's, so the owner checks the same token. */
+  forward(address: string, eventId: string, cmd: InventoryCommand, authorization?: string): Promise<InventoryReply>;
   close(): void;
 }
 
@@ -85,9 +85,8 @@ export function createForwarder(options: { tls: boolean; deadlineMs?: number }):
     return c;
   };
   return {
-    forward(address, eventId, cmd) {
+    forward(address, eventId, cmd, authorization) {
       const metadata = new grpc.Metadata();
-      const authorization = currentAuthorization();
       if (authorization) metadata.set('authorization', authorization);
       const deadline = Date.now() + (options.deadlineMs ?? 10_000);
       return new Promise((resolve, reject) => {

@@ -9,7 +9,8 @@ import type { Forwarder } from './forwarding.js';
 import type { RoutingView } from './shardManager.js';
 import { shardOf } from './shardOf.js';
 
-export type Route = (eventId: string, cmd: InventoryCommand) => Promise<InventoryReply>;
+/** `authorization`: the caller's, passed on when the command is forwarded to the owner. */
+export type Route = (eventId: string, cmd: InventoryCommand, authorization?: string) => Promise<InventoryReply>;
 
 export interface RouterOptions {
   readonly routing: RoutingView;
@@ -36,13 +37,13 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
     return o.local(eventId, cmd);
   };
 
-  const forwardOnce: Route = async (eventId, cmd) => {
+  const forwardOnce: Route = async (eventId, cmd, authorization) => {
     const shard = shardOf(eventId, o.shardCount);
     if (o.routing.serves(shard)) return o.local(eventId, cmd);
     const owner = o.routing.ownerOf(shard);
     if (!owner || owner.pod === o.podName) throw moving(shard, owner?.pod);
     try {
-      const reply = await o.forwarder.forward(owner.address, eventId, cmd);
+      const reply = await o.forwarder.forward(owner.address, eventId, cmd, authorization);
       o.onForward?.('ok');
       return reply;
     } catch (err) {
@@ -51,9 +52,9 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
     }
   };
 
-  const route: Route = async (eventId, cmd) => {
+  const route: Route = async (eventId, cmd, authorization) => {
     try {
-      return await forwardOnce(eventId, cmd);
+      return await forwardOnce(eventId, cmd, authorization);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'SHARD_MOVING') throw err;
     }
@@ -61,7 +62,7 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
     await o.routing.refresh().catch((err: unknown) => {
       throw new DependencyError('redis', err);
     });
-    return forwardOnce(eventId, cmd);
+    return forwardOnce(eventId, cmd, authorization);
   };
   return { route, serveLocally };
 }

@@ -25,8 +25,8 @@ export function checkinServiceHandlers(deps: HandlerDeps): CheckinServiceHandler
       };
     }),
 
-    CheckInTicket: unary('write', async (req) => {
-      const outcome = await inventory.checkIn(required(req.code, 'code', 1000), required(req.gate, 'gate', 100));
+    CheckInTicket: unary('write', async (req, ctx) => {
+      const outcome = await inventory.as(ctx.authorization).checkIn(required(req.code, 'code', 1000), required(req.gate, 'gate', 100));
       return {
         result: outcome.result,
         ticket: outcome.ticket ? ticketMessage(outcome.ticket, await currencyOf(deps, outcome.ticket)) : null,

@@ -19,9 +19,9 @@ export function inventoryServiceHandlers({ inventory }: HandlerDeps): InventoryS
       return { available: req.items.length > 0 && available, levels: asked.map(levelMessage) };
     }),
 
-    UpdateInventory: unary('write', async (req) => {
+    UpdateInventory: unary('write', async (req, ctx) => {
       const ticketTypeId = required(req.ticket_type_id, 'ticket_type_id');
-      const { levels } = await inventory.updateCapacity(required(req.event_id, 'event_id'), ticketTypeId, req.capacity);
+      const { levels } = await inventory.as(ctx.authorization).updateCapacity(required(req.event_id, 'event_id'), ticketTypeId, req.capacity);
       const level = levels.find((l) => l.ticketTypeId === ticketTypeId.toLowerCase());
       if (!level) throw new NotFoundError('ticket type', ticketTypeId);
       return { level: levelMessage(level) };
@@ -32,8 +32,8 @@ export function inventoryServiceHandlers({ inventory }: HandlerDeps): InventoryS
       return { levels: levels.map(levelMessage), event_locked: eventLocked };
     }),
 
-    LockInventory: unary('write', async (req) => {
-      const { levels, eventLocked } = await inventory.lock(
+    LockInventory: unary('write', async (req, ctx) => {
+      const { levels, eventLocked } = await inventory.as(ctx.authorization).lock(
         required(req.event_id, 'event_id'),
         optional(req.ticket_type_id) ?? null,
         req.locked,

@@ -81,9 +81,9 @@ export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps)
       };
     }),
 
-    ApplyDiscount: unary('write', async (req) => ({
+    ApplyDiscount: unary('write', async (req, ctx) => ({
       reservation: reservationMessage(
-        await inventory.applyDiscount(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), required(req.promo_code, 'promo_code', 64)),
+        await inventory.as(ctx.authorization).applyDiscount(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), required(req.promo_code, 'promo_code', 64)),
       ),
     })),
 

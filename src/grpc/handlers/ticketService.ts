@@ -84,8 +84,8 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
       events: (await listFeatured(pool, pageSize(req.limit, 10, 100, 'limit'))).map((e) => eventMessage(e)),
     })),
 
-    ReserveTickets: unary('write', async (req) => {
-      const result = await inventory.reserve(required(req.event_id, 'event_id'), {
+    ReserveTickets: unary('write', async (req, ctx) => {
+      const result = await inventory.as(ctx.authorization).reserve(required(req.event_id, 'event_id'), {
         reservationId: required(req.reservation_id, 'reservation_id'),
         items: req.items.map((i) => ({ ticketTypeId: i.ticket_type_id, quantity: i.quantity })),
         holdSeconds: req.hold_seconds,
@@ -95,13 +95,13 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
       return { reservation: reservationMessage(result) };
     }),
 
-    ReleaseTickets: unary('write', async (req) => ({
-      reservation: reservationMessage(await inventory.release(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
+    ReleaseTickets: unary('write', async (req, ctx) => ({
+      reservation: reservationMessage(await inventory.as(ctx.authorization).release(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
     })),
 
-    ConfirmReservation: unary('write', async (req) =>
+    ConfirmReservation: unary('write', async (req, ctx) =>
       reservationWithTickets(
-        await inventory.confirm(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), optional(req.payment_reference) ?? null),
+        await inventory.as(ctx.authorization).confirm(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), optional(req.payment_reference) ?? null),
       ),
     ),
 

@@ -11,7 +11,9 @@ import {
 import { withTransaction } from '../../db/pool.js';
 import { searchEvents } from '../../search/postgresSearch.js';
 import type { Principal } from '../../auth/verifier.js';
-import { loadEventDetail } from '../eventDetail.js';
+import { loadEventDetail, type EventDetailJson } from '../eventDetail.js';
+import type { JsonBody } from '../jsonBody.js';
+import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
 import { idParams, isoDate, queryBool, text } from '../schemas.js';
@@ -63,27 +65,21 @@ const searchJson = z.object({
   }),
 });
 
-export function eventRoutes(deps: RestDeps): RouteSpec[] {
+export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
   const { pool, caches, config, inventory } = deps;
 
   /** The event's status is a catalog fact the inventory actor decides with (a cancelled event sells nothing). */
   async function syncInventory(eventId: string): Promise<void> {
     await inventory.syncCatalog(eventId).catch((err: unknown) => deps.log.warn({ err, eventId }, 'inventory catalog sync failed'));
+    reads.live().invalidate(eventId); // this pod's next read sees what the actor just projected
   }
 
-  /** Cached detail with live availability laid over its ticket types. */
-  async function eventDetail(eventId: string): Promise<z.infer<typeof eventDetailJson>> {
-    const detail = (await caches.event.getOrLoad(eventId, () => loadEventDetail(pool, eventId))) as z.infer<typeof eventDetailJson>;
-    const live = await inventory.availability(eventId).catch(() => undefined);
-    if (!live) return detail;
-    const byId = new Map(live.ticket_types.map((t) => [t.ticket_type_id, t]));
-    return {
-      ...detail,
-      ticket_types: detail.ticket_types.map((t) => {
-        const l = byId.get(t.id);
-        return l ? { ...t, quantity: l.capacity, available: l.available, sold: l.sold, sale_status: l.status } : t;
-      }),
-    };
+  /** Cached detail with the live availability (in-process, fed over pub/sub) laid over its ticket types. */
+  async function eventDetail(eventId: string): Promise<JsonBody> {
+    const detail = (await caches.event.getOrLoad(eventId, () => loadEventDetail(pool, eventId))) as EventDetailJson;
+    const live = reads.live();
+    const snapshot = live.peek(eventId) ?? (await live.get(eventId).catch(() => undefined));
+    return reads.detailBody(detail, snapshot);
   }
   return [
     route({

@@ -1,4 +1,5 @@
 import type { RestDeps } from '../deps.js';
+import { createReadModels, type ReadModels } from '../readModels.js';
 import type { RouteSpec } from '../route.js';
 import { eventRoutes } from './events.js';
 import { ticketRoutes } from './tickets.js';
@@ -6,6 +7,6 @@ import { pricingRoutes } from './pricing.js';
 import { venueRoutes } from './venues.js';
 
 /** Catalog routes in registration order: static paths before `/:id` ones. */
-export function catalogRoutes(deps: RestDeps): RouteSpec[] {
-  return [...eventRoutes(deps), ...ticketRoutes(deps), ...venueRoutes(deps), ...pricingRoutes(deps)];
+export function catalogRoutes(deps: RestDeps, reads: ReadModels = createReadModels(deps)): RouteSpec[] {
+  return [...eventRoutes(deps, reads), ...ticketRoutes(deps, reads), ...venueRoutes(deps), ...pricingRoutes(deps)];
 }

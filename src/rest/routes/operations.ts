@@ -24,7 +24,8 @@ async function probe(name: string, check: () => Promise<unknown>): Promise<[stri
 
 const readyJson = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.string()) });
 
-export function operationsRoutes(deps: RestDeps, openApi: () => unknown): RouteSpec[] {
+/** `beforeScrape` brings metrics counted in process up to date before they are rendered. */
+export function operationsRoutes(deps: RestDeps, openApi: () => unknown, beforeScrape: () => void = () => undefined): RouteSpec[] {
   const { pool, redis, metrics } = deps;
   return [
     route({
@@ -71,6 +72,8 @@ export function operationsRoutes(deps: RestDeps, openApi: () => unknown): RouteS
       raw: true,
       responses: { 200: { description: 'Prometheus text exposition format' } },
       handler: async ({ ctx }) => {
+        deps.caches.flushMetrics();
+        beforeScrape();
         ctx.type = metrics.registry.contentType;
         ctx.body = await metrics.registry.metrics();
       },

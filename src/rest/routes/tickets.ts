@@ -14,6 +14,8 @@ import { withTransaction } from '../../db/pool.js';
 import { AppError } from '../../errors.js';
 import type { LevelsResult } from '../../inventory/inventoryService.js';
 import { loadAvailability } from '../availability.js';
+import { JsonBody } from '../jsonBody.js';
+import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
 import { idParams, isoDate, text, uuid } from '../schemas.js';
@@ -48,21 +50,25 @@ const updateBody = z
   .refine(consistent, consistentMsg);
 const typeParams = z.object({ id: uuid, type: uuid });
 
-export function ticketRoutes(deps: RestDeps): RouteSpec[] {
+export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
   const { pool, caches, availability, inventory } = deps;
 
   /** After a catalog write: drop cached details, and let the actor re-read the catalog (it re-projects). */
   async function changed(eventId: string): Promise<void> {
     await caches.eventChanged(eventId);
     await inventory.syncCatalog(eventId).catch((err: unknown) => deps.log.warn({ err, eventId }, 'inventory catalog sync failed'));
+    reads.live().invalidate(eventId); // this pod's next read sees what the actor just projected
   }
 
-  /** Live availability; while Redis is unreachable, the (lagging) counters in Postgres. */
-  async function liveAvailability(eventId: string): Promise<unknown> {
+  /** Live availability (in-process, fed over pub/sub); while Redis is unreachable, the (lagging) counters in Postgres. */
+  async function liveAvailability(eventId: string): Promise<JsonBody> {
+    const overlay = reads.live();
+    const fresh = overlay.peek(eventId);
+    if (fresh) return JsonBody.fromBytes(fresh.body);
     try {
-      return await inventory.availability(eventId);
+      return JsonBody.fromBytes((await overlay.get(eventId)).body);
     } catch (err) {
-      if (err instanceof AppError && err.code === 'DEPENDENCY') return loadAvailability(pool, eventId);
+      if (err instanceof AppError && err.code === 'DEPENDENCY') return JsonBody.of(await loadAvailability(pool, eventId));
       throw err;
     }
   }
@@ -106,7 +112,7 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
         ctx.set({ 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
         ctx.body = stream;
         const unsubscribe = await availability.subscribe(params.id, send);
-        send(JSON.stringify(first));
+        send(first.bytes.toString());
         const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
         heartbeat.unref();
         ctx.req.once('close', () => {
@@ -163,7 +169,7 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
       params: typeParams,
       body: updateBody,
       responses: { 200: { description: 'Updated', schema: ticketTypeJson } },
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, authorization }) => {
         const { quantity, status, ...fields } = body;
         // Catalog fields change in a transaction that commits only if the actor accepts
         // the quantity and lock changes, so a refused change leaves everything as it was.
@@ -173,9 +179,9 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
             ...fields,
             ...(status && status !== 'locked' ? { status } : {}),
           });
-          if (quantity !== undefined) levels = await inventory.updateCapacity(params.id, params.type, quantity);
+          if (quantity !== undefined) levels = await inventory.as(authorization).updateCapacity(params.id, params.type, quantity);
           if (status !== undefined && status !== 'hidden') {
-            levels = await inventory.lock(params.id, params.type, status === 'locked', 'admin');
+            levels = await inventory.as(authorization).lock(params.id, params.type, status === 'locked', 'admin');
           }
           return row;
         });
@@ -191,9 +197,9 @@ export function ticketRoutes(deps: RestDeps): RouteSpec[] {
       auth: 'admin',
       params: typeParams,
       responses: { 204: { description: 'Deleted' } },
-      handler: async ({ params }) => {
+      handler: async ({ params, authorization }) => {
         await withTransaction(pool, async (c) => {
-          await inventory.removeTicketType(params.id, params.type); // CONFLICT once sold or held
+          await inventory.as(authorization).removeTicketType(params.id, params.type); // CONFLICT once sold or held
           await deleteTicketType(c, params.id, params.type);
         });
         await changed(params.id);

@@ -1,0 +1,191 @@
+/**
+ * Coalesced live-availability projection: `mark()` records the latest view of an event
+ * (cheap, no I/O), and one flush per pod tick sends every marked event's view to the sink
+ * in ONE call (one Redis round trip), whether one hot event changed 50 times in that tick
+ * or 1,000 warm events changed once each. At most one flush is in flight; views marked
+ * meanwhile go in the next one, right after it. Flushes start at least `minIntervalMs`
+ * apart: a loopback write to Redis costs this process far more CPU than the view is worth
+ * (it runs Redis's side of the socket and wakes it), so a hot event committing every
+ * millisecond is projected at most every few milliseconds, not after every commit.
+ *
+ * Versions never go backwards: a view replaces a pending one only if its version is not
+ * older, flushes are sent in order on one connection, and the sink itself refuses older
+ * versions (its Lua script). A failed flush is logged and its views are queued again (unless
+ * a newer view came meanwhile) for a retry after `retryMs`, so the projection repairs itself
+ * after a Redis outage even if the event never changes again.
+ *
+ * `settled(eventId)` resolves once the event's latest marked view has been sent (or its
+ * flush failed, or `settleTimeoutMs` passed): readers on this pod then see their own writes.
+ */
+import type { Logger } from 'pino';
+import type { AvailabilityJson } from './availabilityView.js';
+
+export interface PublishItem {
+  readonly eventId: string;
+  readonly version: number;
+  readonly json: string;
+}
+
+/** Where views go (Redis in production, a fake in tests). Resolves when all are applied. */
+export interface AvailabilitySink {
+  publish(items: readonly PublishItem[]): Promise<void>;
+}
+
+export interface AvailabilityPublisher {
+  /** Record `view` as the event's latest; it is sent with the next flush. */
+  mark(view: AvailabilityJson): void;
+  /** Resolves once what is marked for `eventId` now has been sent (or failed, or timed out). */
+  settled(eventId: string): Promise<void>;
+  /** Send everything marked so far and wait for it (tests, shutdown). Never rejects. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface PublisherOptions {
+  /** Wait before retrying views whose flush failed. */
+  readonly retryMs: number;
+  /** Views per sink call at most (bounds one Lua call's run time). */
+  readonly maxPerFlush: number;
+  /** `settled` gives up after this long (a reader then reads what is there). */
+  readonly settleTimeoutMs: number;
+  /** Least time between the starts of two flushes (0: right after the previous one). */
+  readonly minIntervalMs?: number;
+}
+
+/** `stop` waits at most this long for the last flush. */
+const STOP_FLUSH_TIMEOUT_MS = 2000;
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export function createAvailabilityPublisher(sink: AvailabilitySink, options: PublisherOptions, log: Logger): AvailabilityPublisher {
+  /** Latest unsent view per event, in mark order. */
+  const pending = new Map<string, AvailabilityJson>();
+  /** The flush on the wire: its events and its completion. */
+  let inFlight: { readonly ids: ReadonlySet<string>; readonly done: Promise<void> } | undefined;
+  /** Completion of the next flush to start (created when someone waits for it). */
+  let nextFlush: Deferred | undefined;
+  let cancelScheduled: (() => void) | undefined;
+  let stopped = false;
+  let failures = 0;
+  let lastStart = -Infinity;
+  const minInterval = options.minIntervalMs ?? 0;
+
+  function schedule(requestedMs: number): void {
+    if (cancelScheduled || inFlight || stopped || pending.size === 0) return;
+    const delayMs = Math.max(requestedMs, Math.ceil(lastStart + minInterval - performance.now()));
+    const run = () => {
+      cancelScheduled = undefined;
+      send().catch((err: unknown) => log.error({ err }, 'availability flush crashed'));
+    };
+    if (delayMs > 0) {
+      const timer = setTimeout(run, delayMs);
+      timer.unref();
+      cancelScheduled = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(run);
+      cancelScheduled = () => clearImmediate(immediate);
+    }
+  }
+
+  function cancel(): void {
+    cancelScheduled?.();
+    cancelScheduled = undefined;
+  }
+
+  /** Send up to maxPerFlush pending views; a failure puts them back for a retry. */
+  async function send(): Promise<void> {
+    if (inFlight || pending.size === 0) return;
+    const views: AvailabilityJson[] = [];
+    for (const [id, view] of pending) {
+      views.push(view);
+      pending.delete(id);
+      if (views.length >= options.maxPerFlush) break;
+    }
+    const done = nextFlush ?? deferred();
+    nextFlush = undefined;
+    lastStart = performance.now();
+    inFlight = { ids: new Set(views.map((v) => v.event_id)), done: done.promise };
+    let retryMs = 0;
+    try {
+      await sink.publish(views.map((v) => ({ eventId: v.event_id, version: v.version, json: JSON.stringify(v) })));
+      if (failures > 0) log.info({ failures }, 'availability projection to Redis recovered');
+      failures = 0;
+    } catch (err) {
+      failures += 1;
+      // One warning per outage, not one per tick.
+      if (failures === 1) log.warn({ err, events: views.length }, 'availability projection to Redis failed; will retry');
+      for (const v of views) {
+        const newer = pending.get(v.event_id);
+        if (!newer || newer.version < v.version) pending.set(v.event_id, v);
+      }
+      retryMs = options.retryMs;
+    } finally {
+      inFlight = undefined;
+      done.resolve();
+    }
+    schedule(failures > 0 ? retryMs : 0);
+  }
+
+  return {
+    mark(view) {
+      if (stopped) return;
+      const current = pending.get(view.event_id);
+      if (current && current.version > view.version) return;
+      pending.set(view.event_id, view);
+      // While a retry is waiting, new marks wait for it too (no tight loop against a dead Redis).
+      schedule(0);
+    },
+    async settled(eventId) {
+      if (!pending.has(eventId) && !inFlight?.ids.has(eventId)) return;
+      // The flush in flight, then the next one, normally carries it; bounded in rounds and
+      // time so a failing, hanging or stopped sink never holds a reader for long.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.settleTimeoutMs);
+        timer.unref();
+      });
+      const wait = async () => {
+        for (let round = 0; round < 3 && !stopped && (pending.has(eventId) || inFlight?.ids.has(eventId)); round++) {
+          await (inFlight ? inFlight.done : (nextFlush ??= deferred()).promise);
+        }
+      };
+      try {
+        await Promise.race([wait(), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    flush,
+    async stop() {
+      // Shutdown must not hang on a Redis that does not answer: what is left is lost, and
+      // the next owner's first change (or activation) projects the event again.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_FLUSH_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      stopped = true;
+      cancel();
+      nextFlush?.resolve();
+    },
+  };
+
+  async function flush(): Promise<void> {
+    // Each round sends one batch; a failing sink ends the loop (its views stay pending).
+    for (;;) {
+      if (inFlight) await inFlight.done;
+      if (pending.size === 0) return;
+      const before = failures;
+      cancel();
+      await send();
+      if (failures > before) return;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The in-process read models shared by the catalog routes and the cached-read fast path
+ * (cachedReads.ts): live availability per event (fed over pub/sub) and the serialized
+ * event detail bodies. Built on first use, because route lists are also made from empty
+ * deps (the OpenAPI checks).
+ */
+import { createLiveAvailability, type AvailabilitySnapshot, type LiveAvailability } from '../cache/liveAvailability.js';
+import type { RestDeps } from './deps.js';
+import { createEventDetailBodies, type EventDetailJson } from './eventDetail.js';
+import type { JsonBody } from './jsonBody.js';
+
+export interface ReadModels {
+  live(): LiveAvailability;
+  /** The GET /events/:id body for a cached detail and a live snapshot (built once per pair). */
+  detailBody(detail: EventDetailJson, live: AvailabilitySnapshot | undefined): JsonBody;
+}
+
+export function createReadModels(deps: RestDeps): ReadModels {
+  let live: LiveAvailability | undefined;
+  return {
+    live: () =>
+      (live ??= createLiveAvailability({
+        feed: deps.availability,
+        load: (eventId) => deps.inventory.availability(eventId),
+        maxEntries: deps.config.cache.maxEntries,
+        log: deps.log,
+      })),
+    detailBody: createEventDetailBodies(),
+  };
+}

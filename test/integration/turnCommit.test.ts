@@ -1,0 +1,217 @@
+/**
+ * The single-statement fenced group commit against real Postgres: an epoch bump that is in
+ * progress when the commit arrives fences it (the FOR SHARE waits, then sees the new
+ * epoch) and nothing of the fenced turn is written while the other shard's turn commits;
+ * every table's rows are written for the turns that pass; a ticket checked in by the
+ * commit that issues it is stored as used; a failing statement writes nothing of any turn.
+ */
+import { randomUUID } from 'node:crypto';
+import anyTest, { type TestFn } from 'ava';
+import pg from 'pg';
+import { commitTurns, type TurnWrite } from '../../actors/inventory/turnCommit.js';
+import { FencedError } from '../../actors/inventory/store.js';
+import type { Reservation } from '../../actors/inventory/model.js';
+import { createTestDatabase, startTestServers, type TestDatabase } from '../helpers/testDatabase.js';
+
+interface Ctx {
+  pool: pg.Pool;
+  database: TestDatabase;
+  stopServers?: () => Promise<void>;
+}
+const test = anyTest as TestFn<Ctx>;
+
+test.before(async (t) => {
+  let serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    const servers = await startTestServers();
+    serverUrl = servers.databaseUrl;
+    t.context.stopServers = () => servers.stop();
+  }
+  t.context.database = await createTestDatabase(serverUrl);
+  t.context.pool = new pg.Pool({ connectionString: t.context.database.url, max: 4 });
+  t.context.pool.on('error', () => undefined);
+});
+test.after.always(async (t) => {
+  await t.context.pool?.end();
+  await t.context.database?.drop();
+  await t.context.stopServers?.();
+});
+
+async function newEvent(pool: pg.Pool): Promise<{ eventId: string; typeId: string }> {
+  const { rows } = await pool.query<{ event_id: string; id: string }>(
+    `WITH ev AS (INSERT INTO events (title, category, start_date, end_date)
+                 VALUES ('t', 'test', now() + interval '10 days', now() + interval '11 days') RETURNING id)
+     INSERT INTO ticket_types (event_id, name, price_minor, currency, quantity, available_quantity)
+     SELECT id, 'GA', 1000, 'USD', 100, 100 FROM ev RETURNING event_id, id`,
+  );
+  return { eventId: rows[0]!.event_id, typeId: rows[0]!.id };
+}
+
+async function setEpoch(pool: pg.Pool, shardId: number, epoch: number): Promise<void> {
+  await pool.query(
+    `INSERT INTO shard_owners (shard_id, owner_pod, epoch) VALUES ($1, 'test', $2)
+     ON CONFLICT (shard_id) DO UPDATE SET epoch = EXCLUDED.epoch`,
+    [shardId, epoch],
+  );
+}
+
+function hold(typeId: string, quantity: number): Reservation {
+  return {
+    id: randomUUID(),
+    status: 'HELD',
+    items: [{ ticketTypeId: typeId, quantity, unitPriceMinor: 1000 }],
+    currency: 'USD',
+    subtotalMinor: 1000 * quantity,
+    discountMinor: 0,
+    totalMinor: 1000 * quantity,
+    promoCode: null,
+    customerId: null,
+    expiresAt: Date.now() + 600_000,
+    requestHash: 'h',
+    paymentReference: null,
+    ticketIds: [],
+  };
+}
+
+function holdTurn(e: { eventId: string; typeId: string }, shardId: number, epoch: number, seq: number): TurnWrite {
+  const reservation = hold(e.typeId, 2);
+  return {
+    eventId: e.eventId,
+    shardId,
+    epoch,
+    entries: [{ seq, event: { type: 'HoldPlaced', reservation } }],
+    reservations: [reservation],
+    tickets: [],
+    checkIns: [],
+  };
+}
+
+const count = async (pool: pg.Pool, table: string, eventId: string): Promise<number> =>
+  (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE event_id = $1`, [eventId])).rows[0]!.n;
+
+test('an epoch bump in progress when the commit arrives fences that shard’s turn; the other shard’s turn commits', async (t) => {
+  const { pool } = t.context;
+  const a = await newEvent(pool);
+  const b = await newEvent(pool);
+  await setEpoch(pool, 1001, 5);
+  await setEpoch(pool, 1002, 7);
+
+  // A new owner is taking shard 1001: its epoch bump holds the row lock, not yet committed.
+  const usurper = await pool.connect();
+  try {
+    await usurper.query('BEGIN');
+    await usurper.query('UPDATE shard_owners SET epoch = epoch + 1 WHERE shard_id = 1001');
+    const committing = commitTurns(pool, [holdTurn(a, 1001, 5, 1), holdTurn(b, 1002, 7, 1)]);
+    const early = await Promise.race([committing.then(() => 'finished'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+    t.is(early, 'waiting', 'the commit waits for the epoch bump (FOR SHARE against its row lock)');
+    await usurper.query('COMMIT');
+    const outcomes = await committing;
+    t.true(outcomes[0] instanceof FencedError, 'the turn of the moved shard is fenced');
+    t.is(outcomes[1], null, 'the other shard’s turn commits');
+  } finally {
+    usurper.release();
+  }
+  t.is(await count(pool, 'inventory_journal', a.eventId), 0, 'nothing of the fenced turn in the journal');
+  t.is(await count(pool, 'reservations', a.eventId), 0, 'nor in reservations');
+  t.is(await count(pool, 'inventory_journal', b.eventId), 1);
+  t.is(await count(pool, 'reservations', b.eventId), 1);
+});
+
+test('a shard without an owner row, or with another epoch, is fenced; every table is written for the turns that pass', async (t) => {
+  const { pool } = t.context;
+  const ok = await newEvent(pool);
+  const stale = await newEvent(pool);
+  const orphan = await newEvent(pool);
+  await setEpoch(pool, 2001, 3);
+  await setEpoch(pool, 2002, 9);
+
+  // Turn 1 (ok): a hold, then in a later commit its confirm (tickets) and a check-in of an
+  // earlier ticket; turn 2 is stale (epoch 8 ≠ 9); turn 3's shard has no row.
+  const first = holdTurn(ok, 2001, 3, 1);
+  t.deepEqual(await commitTurns(pool, [first, holdTurn(stale, 2002, 8, 1), holdTurn(orphan, 2003, 1, 1)]).then((o) => o.map((x) => x?.code ?? null)), [
+    null,
+    'SHARD_MOVING',
+    'SHARD_MOVING',
+  ]);
+  const r = first.reservations[0]!;
+  const confirmed: Reservation = { ...r, status: 'CONFIRMED', paymentReference: 'pay-1', ticketIds: [randomUUID(), randomUUID()] };
+  const tickets = confirmed.ticketIds.map((id, i) => ({ id, ticketTypeId: ok.typeId, reservationId: r.id, code: `code-${id}-${i}`, priceMinor: 1000, currency: 'USD' }));
+  const outcome = await commitTurns(pool, [
+    {
+      eventId: ok.eventId,
+      shardId: 2001,
+      epoch: 3,
+      entries: [
+        { seq: 2, event: { type: 'ReservationConfirmed', reservationId: r.id, paymentReference: 'pay-1', tickets: tickets.map((k) => ({ id: k.id, ticketTypeId: k.ticketTypeId, priceMinor: 1000 })) } },
+        { seq: 3, event: { type: 'TicketCheckedIn', ticketId: tickets[0]!.id, at: Date.now(), gate: 'north' } },
+      ],
+      reservations: [confirmed],
+      tickets,
+      // The first ticket is checked in by the same commit that issues it.
+      checkIns: [{ ticketId: tickets[0]!.id, at: Date.now(), gate: 'north' }],
+    },
+  ]);
+  t.deepEqual(outcome, [null]);
+  const { rows: res } = await pool.query('SELECT status, payment_reference FROM reservations WHERE id = $1', [r.id]);
+  t.deepEqual(res[0], { status: 'CONFIRMED', payment_reference: 'pay-1' });
+  const { rows: tk } = await pool.query('SELECT id, status, checked_in_gate FROM tickets WHERE reservation_id = $1 ORDER BY status', [r.id]);
+  t.deepEqual(
+    tk.map((x) => [x.id, x.status, x.checked_in_gate]),
+    [
+      [tickets[0]!.id, 'USED', 'north'],
+      [tickets[1]!.id, 'VALID', null],
+    ].sort((x, y) => String(x[1]).localeCompare(String(y[1]))),
+  );
+
+  // A check-in of a ticket issued by an earlier commit updates it.
+  t.deepEqual(
+    await commitTurns(pool, [
+      {
+        eventId: ok.eventId,
+        shardId: 2001,
+        epoch: 3,
+        entries: [{ seq: 4, event: { type: 'TicketCheckedIn', ticketId: tickets[1]!.id, at: Date.now(), gate: 'south' } }],
+        reservations: [],
+        tickets: [],
+        checkIns: [{ ticketId: tickets[1]!.id, at: Date.now(), gate: 'south' }],
+      },
+    ]),
+    [null],
+  );
+  const { rows: used } = await pool.query(`SELECT count(*)::int AS n FROM tickets WHERE reservation_id = $1 AND status = 'USED'`, [r.id]);
+  t.is(used[0].n, 2);
+  t.is(await count(pool, 'inventory_journal', ok.eventId), 4);
+  t.is(await count(pool, 'inventory_journal', stale.eventId), 0);
+  t.is(await count(pool, 'inventory_journal', orphan.eventId), 0);
+});
+
+test('a statement that fails (a journal seq taken by another writer) writes nothing of any turn', async (t) => {
+  const { pool } = t.context;
+  const a = await newEvent(pool);
+  const b = await newEvent(pool);
+  await setEpoch(pool, 3001, 1);
+  t.deepEqual(await commitTurns(pool, [holdTurn(a, 3001, 1, 1)]), [null]);
+  // b's turn is fine, a's reuses seq 1: the primary key rejects the whole statement.
+  await t.throwsAsync(commitTurns(pool, [holdTurn(b, 3001, 1, 1), holdTurn(a, 3001, 1, 1)]), { code: '23505' });
+  t.is(await count(pool, 'inventory_journal', b.eventId), 0);
+  t.is(await count(pool, 'reservations', b.eventId), 0);
+  t.is(await count(pool, 'reservations', a.eventId), 1);
+});
+
+test('a reservation id another event already uses never overwrites that event’s row', async (t) => {
+  const { pool } = t.context;
+  const a = await newEvent(pool);
+  const b = await newEvent(pool);
+  await setEpoch(pool, 3001, 1);
+  const first = holdTurn(a, 3001, 1, 1);
+  t.deepEqual(await commitTurns(pool, [first]), [null]);
+  // Event B's client picks the same id (a bug or on purpose) and B's actor confirms it.
+  const reused: Reservation = { ...first.reservations[0]!, status: 'RELEASED', totalMinor: 1 };
+  const other = { ...holdTurn(b, 3001, 1, 1), reservations: [reused] };
+  t.deepEqual(await commitTurns(pool, [other]), [null]);
+  const { rows } = await pool.query<{ event_id: string; status: string; total_minor: string }>(
+    'SELECT event_id, status, total_minor FROM reservations WHERE id = $1',
+    [reused.id],
+  );
+  t.deepEqual(rows, [{ event_id: a.eventId, status: 'HELD', total_minor: '2000' }]);
+});

@@ -9,7 +9,7 @@
  * BENCH_PROFILE_DIR=<dir>: also write a V8 CPU profile of this process over each side's
  * measured slices (`<dir>/<side>.cpuprofile`, open in Chrome DevTools or speedscope).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoadChild } from './loadDriver.js';
@@ -38,15 +38,33 @@ export interface InterleaveOptions {
 
 async function profiler(dir: string | undefined) {
   if (!dir) return null;
+  await mkdir(dir, { recursive: true });
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  // BENCH_HEAP_PROFILE=1: also sample allocations that survive young-generation GCs and
+  // die only in a major GC (promoted garbage, what makes mark-compact pauses long).
+  const heap = process.env.BENCH_HEAP_PROFILE === '1';
+  if (heap) await session.post('HeapProfiler.enable');
   return {
-    start: () => session.post('Profiler.start'),
+    async start() {
+      await session.post('Profiler.start');
+      if (heap) {
+        await session.post('HeapProfiler.startSampling', {
+          samplingInterval: 32_768,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: false,
+        });
+      }
+    },
     async stop(name: string) {
       const { profile } = await session.post('Profiler.stop');
       await writeFile(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+      if (heap) {
+        const sampled = await session.post('HeapProfiler.stopSampling');
+        await writeFile(`${dir}/${name}.heapprofile`, JSON.stringify(sampled.profile));
+      }
     },
     close: () => session.disconnect(),
   };

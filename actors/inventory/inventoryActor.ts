@@ -283,7 +283,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     if (seq <= this.lastSnapshotSeq) return;
     this.lastSnapshotSeq = seq;
     try {
-      // encodeSnapshot serialises synchronously before its first await: later turns cannot leak in.
+      // encodeSnapshot captures the state synchronously before its first await: later turns cannot leak in.
       const bytes = await encodeSnapshot(this.state);
       await writeSnapshot(this.deps.pool, this.eventId, seq, bytes);
     } catch (err) {

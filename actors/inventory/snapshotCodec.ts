@@ -38,7 +38,8 @@ interface CompactState {
   readonly tickets: TicketTuple[];
 }
 
-export function toCompact(state: InventoryState): CompactState {
+/** Ticket type ids as indexes into a dictionary filled in first-use order. */
+function typeDictionary() {
   const types: string[] = [];
   const typeIndex = new Map<string, number>();
   const type = (id: string) => {
@@ -49,6 +50,32 @@ export function toCompact(state: InventoryState): CompactState {
     }
     return i;
   };
+  return { types, type };
+}
+
+function reservationTuple(r: Reservation, type: (id: string) => number): ReservationTuple {
+  return [
+    r.id,
+    RESERVATION_STATUS.indexOf(r.status),
+    r.items.map((i) => [type(i.ticketTypeId), i.quantity, i.unitPriceMinor]),
+    r.currency,
+    r.subtotalMinor,
+    r.discountMinor,
+    r.totalMinor,
+    r.promoCode,
+    r.customerId,
+    r.expiresAt,
+    r.requestHash,
+    r.paymentReference,
+  ];
+}
+
+function ticketTuple(t: Ticket, type: (id: string) => number): TicketTuple {
+  return [t.id, type(t.ticketTypeId), t.reservationId, t.priceMinor, TICKET_STATUS.indexOf(t.status), t.checkedInAt, t.gate];
+}
+
+export function toCompact(state: InventoryState): CompactState {
+  const { types, type } = typeDictionary();
   return {
     v: 2,
     eventId: state.eventId,
@@ -57,30 +84,45 @@ export function toCompact(state: InventoryState): CompactState {
     levels: state.levels,
     promoUses: state.promoUses,
     types,
-    reservations: Object.values(state.reservations).map((r) => [
-      r.id,
-      RESERVATION_STATUS.indexOf(r.status),
-      r.items.map((i) => [type(i.ticketTypeId), i.quantity, i.unitPriceMinor]),
-      r.currency,
-      r.subtotalMinor,
-      r.discountMinor,
-      r.totalMinor,
-      r.promoCode,
-      r.customerId,
-      r.expiresAt,
-      r.requestHash,
-      r.paymentReference,
-    ]),
-    tickets: Object.values(state.tickets).map((t) => [
-      t.id,
-      type(t.ticketTypeId),
-      t.reservationId,
-      t.priceMinor,
-      TICKET_STATUS.indexOf(t.status),
-      t.checkedInAt,
-      t.gate,
-    ]),
+    reservations: Object.values(state.reservations).map((r) => reservationTuple(r, type)),
+    tickets: Object.values(state.tickets).map((t) => ticketTuple(t, type)),
   };
+}
+
+/** Rows encoded between two yields of {@link snapshotJsonInSlices}. */
+export const SNAPSHOT_SLICE_ROWS = 2_000;
+
+/**
+ * The compact snapshot JSON of `state` as it is NOW, built in slices with `pause()` awaited
+ * between them, so that a large event (tens of thousands of reservations) does not stall
+ * the event loop that runs every actor for tens of milliseconds.
+ *
+ * Consistent although the actor keeps evolving `state` meanwhile: everything is captured
+ * synchronously before the first pause. Reservation and ticket objects are never mutated
+ * (evolve replaces them), so the captured lists of references stay as they were; levels
+ * and promo uses are mutated in place, so they are copied.
+ */
+export async function snapshotJsonInSlices(
+  state: InventoryState,
+  pause: () => Promise<void>,
+  sliceRows = SNAPSHOT_SLICE_ROWS,
+): Promise<string> {
+  const head = JSON.stringify({ v: 2, eventId: state.eventId, seq: state.seq, eventLocked: state.eventLocked, levels: state.levels, promoUses: state.promoUses });
+  const reservations = Object.values(state.reservations);
+  const tickets = Object.values(state.tickets);
+  const { types, type } = typeDictionary();
+  async function list<T>(rows: readonly T[], tuple: (row: T) => unknown): Promise<string> {
+    const parts: string[] = [];
+    for (let from = 0; from < rows.length; from += sliceRows) {
+      if (from > 0) await pause();
+      const json = JSON.stringify(rows.slice(from, from + sliceRows).map(tuple));
+      parts.push(json.slice(1, -1));
+    }
+    return `[${parts.join(',')}]`;
+  }
+  const reservationsJson = await list(reservations, (r) => reservationTuple(r, type));
+  const ticketsJson = await list(tickets, (t) => ticketTuple(t, type));
+  return `${head.slice(0, -1)},"types":${JSON.stringify(types)},"reservations":${reservationsJson},"tickets":${ticketsJson}}`;
 }
 
 export function fromCompact(c: CompactState): InventoryState {

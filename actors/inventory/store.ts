@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { AppError } from '../../src/errors.js';
 import type { Queryable } from '../../src/db/pool.js';
-import { parseSnapshotJson, toCompact } from './snapshotCodec.js';
+import { parseSnapshotJson, snapshotJsonInSlices } from './snapshotCodec.js';
 import type { CatalogInfo, InventoryEvent, InventoryState, JournalEntry } from './model.js';
 
 const gzipAsync = promisify(gzip);
@@ -84,8 +84,15 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
 // ── Recovery ────────────────────────────────────────────────────────────────────────
 
 /** Serialises synchronously (before the first await), then gzips off the event loop. */
+const nextTurnOfTheLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The gzipped compact snapshot of `state` as it is at the call: captured synchronously,
+ * then encoded in slices that yield to the event loop (see snapshotJsonInSlices) and
+ * compressed on libuv's thread pool.
+ */
 export async function encodeSnapshot(state: InventoryState): Promise<Buffer> {
-  return gzipAsync(Buffer.from(JSON.stringify(toCompact(state))));
+  return gzipAsync(Buffer.from(await snapshotJsonInSlices(state, nextTurnOfTheLoop)));
 }
 
 export async function decodeSnapshot(bytes: Buffer): Promise<InventoryState> {

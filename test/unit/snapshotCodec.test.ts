@@ -2,8 +2,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { decodeSnapshot, encodeSnapshot } from '../../actors/inventory/store.js';
-import { fromCompact, parseSnapshotJson, toCompact } from '../../actors/inventory/snapshotCodec.js';
-import { run, scenarioArb } from '../helpers/inventorySim.js';
+import { fromCompact, parseSnapshotJson, snapshotJsonInSlices, toCompact } from '../../actors/inventory/snapshotCodec.js';
+import { run, scenarioArb, Sim, toCommand } from '../helpers/inventorySim.js';
 
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 
@@ -23,4 +23,36 @@ test('gzip encode/decode round trip, and version-1 snapshots (the state JSON) st
   const state = run(fc.sample(scenarioArb, { numRuns: 1, seed: 7 })[0]!).state;
   t.deepEqual(plain(await decodeSnapshot(await encodeSnapshot(state))), plain(state));
   t.deepEqual(plain(parseSnapshotJson(JSON.stringify(state))), plain(state));
+});
+
+test('the sliced encoding is the state as it was at the call, though later commands change it between slices', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(scenarioArb, fc.integer({ min: 1, max: 4 }), async (sc, sliceRows) => {
+      const sim = new Sim(sc.setup);
+      sim.exec({ type: 'SyncCatalog' });
+      const cut = sc.snapshotAt % sc.steps.length;
+      const execStep = (i: number) => {
+        const step = sc.steps[i];
+        const cmd = step && toCommand(sim, step);
+        if (cmd) sim.exec(cmd);
+      };
+      for (let i = 0; i < cut; i++) execStep(i);
+      const atCall = plain(sim.state);
+      let next = cut;
+      let pauses = 0;
+      // Every pause runs the next command: it replaces reservations and tickets, and changes
+      // levels and promo uses in place, while the encoding is half done.
+      const json = await snapshotJsonInSlices(sim.state, async () => {
+        pauses += 1;
+        execStep(next++);
+        sim.exec({ type: 'Expire' });
+      }, sliceRows);
+      const rows = Object.keys((atCall as { reservations: object }).reservations).length;
+      const tickets = Object.keys((atCall as { tickets: object }).tickets).length;
+      t.is(pauses, Math.max(0, Math.ceil(rows / sliceRows) - 1) + Math.max(0, Math.ceil(tickets / sliceRows) - 1));
+      t.deepEqual(plain(parseSnapshotJson(json)), atCall);
+      return true;
+    }),
+    { numRuns: 150 },
+  );
 });

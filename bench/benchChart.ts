@@ -38,7 +38,7 @@ export function benchChart({ startedAt, flash, many, recovery, cached, failover 
     ],
     [
       ...flash.map((c) => `flash ×${c.callers}: server CPU ${c.actor.cpuUsPerCall.toFixed(0)} µs/res vs echo ${c.echo.cpuUsPerCall.toFixed(0)} µs/call (${c.echo.load.reservationsPerSecond.toFixed(0)} echo/s)`),
-      ...(cached?.rows ?? []).map((r) => `cached ${r.route}: ${r.service.requestsPerSecond.toFixed(0)} req/s vs bare Koa ${r.bareKoa.requestsPerSecond.toFixed(0)} (${(r.ratio * 100).toFixed(1)}%), p99 ${r.service.p99Ms} vs ${r.bareKoa.p99Ms} ms`),
+      ...(cached?.rows ?? []).map((r) => `cached ${r.route}: ${r.service.requestsPerSecond.toFixed(0)} req/s vs bare Koa ${r.bareKoa.requestsPerSecond.toFixed(0)} (${(r.ratio * 100).toFixed(1)}%), p99 ${r.service.p99Ms.toFixed(2)} vs ${r.bareKoa.p99Ms.toFixed(2)} ms`),
       ...(failover ? [`failover (lease ${failover.leaseMs} ms): ${failover.failoverMs.map((m) => m.toFixed(0)).join(', ')} ms kill -9 → served`] : []),
       ...(recovery ? [`recovery: ${recovery.activationMs[0]?.toFixed(0)} ms to activate (${recovery.issuedTickets} tickets, ${recovery.journalRowsAfterSnapshot} rows after snapshot)`] : []),
     ],

@@ -83,6 +83,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     caches,
     availability,
     inventory: inventory.service,
+    projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
   });
 

@@ -11,6 +11,9 @@
  * busy event is re-confirmed before it goes stale and its readers never queue behind the
  * loader; a stale entry is refreshed once for all concurrent readers.
  * `invalidate` forces the next read to the loader (this pod's own admin writes).
+ * `offer` takes a view straight from this pod's own inventory projection (the pod that
+ * owns the event), so a write acknowledged here is in the next read here, before its
+ * pub/sub message comes back.
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -42,6 +45,11 @@ export interface LiveAvailability {
   get(eventId: string): Promise<AvailabilitySnapshot>;
   /** The next read of this event goes to the loader. */
   invalidate(eventId: string): void;
+  /**
+   * A view just committed on this pod: replaces the held copy unless that one is newer.
+   * Events nobody reads here are not taken in (no entry, no subscription).
+   */
+  offer(value: AvailabilityJson): void;
 }
 
 export interface LiveAvailabilityOptions {
@@ -80,7 +88,12 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
   const now = options.now ?? Date.now;
   const fromValue = (value: AvailabilityJson) => new AvailabilitySnapshot(value, JSON.stringify(value));
   if (options.maxEntries <= 0 || ttlMs <= 0) {
-    return { peek: () => undefined, get: async (eventId) => fromValue(await load(eventId)), invalidate: () => undefined };
+    return {
+      peek: () => undefined,
+      get: async (eventId) => fromValue(await load(eventId)),
+      invalidate: () => undefined,
+      offer: () => undefined,
+    };
   }
 
   const entries = new LRUCache<string, Entry>({
@@ -93,25 +106,31 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
   /** Loads in flight, one per event, shared by concurrent readers. */
   const loading = new Map<string, Promise<AvailabilitySnapshot>>();
 
+  /**
+   * News for a held entry (a feed message, this pod's own projection): loads begun before
+   * must not overwrite it. Loads read Redis on another connection than the feed, and the
+   * feed lags this pod's projection: late news can be older than what is held. Never go
+   * back (an equal version may carry a new price).
+   */
+  function news(eventId: string, entry: Entry, snapshot: AvailabilitySnapshot): void {
+    entry.generation++;
+    loading.delete(eventId);
+    if (snapshot.value.version >= entry.snapshot.value.version) entry.snapshot = snapshot;
+    entry.confirmedAt = now();
+  }
+
   function subscribe(eventId: string, entry: Entry): void {
     const onMessage = (json: string) => {
       const current = entries.peek(eventId);
       if (current !== entry) return;
       const snapshot = parseSnapshot(json, eventId);
-      entry.generation++;
-      loading.delete(eventId);
       if (!snapshot) {
+        entry.generation++;
+        loading.delete(eventId);
         entry.confirmedAt = Number.NEGATIVE_INFINITY; // unreadable news: reload
         return;
       }
-      // Loads read Redis on another connection than the feed: a late message can be older
-      // than what a load already brought. Never go back (an equal version may carry a new price).
-      if (snapshot.value.version < entry.snapshot.value.version) {
-        entry.confirmedAt = now();
-        return;
-      }
-      entry.snapshot = snapshot;
-      entry.confirmedAt = now();
+      news(eventId, entry, snapshot);
     };
     feed.subscribe(eventId, onMessage).then(
       (unsubscribe) => {
@@ -174,6 +193,10 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
       if (!entry) return;
       entry.generation++;
       entry.confirmedAt = Number.NEGATIVE_INFINITY;
+    },
+    offer(value) {
+      const entry = entries.peek(value.event_id);
+      if (entry && value.version >= entry.snapshot.value.version) news(value.event_id, entry, fromValue(value));
     },
   };
 }

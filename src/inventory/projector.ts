@@ -8,7 +8,9 @@
  *  - `ticket_types` counters and lock status in Postgres (counterProjection.ts): the latest
  *    levels per event, written for all changed events every `flushIntervalMs` in one
  *    statement (reporting may lag that much), with a NOTIFY `inventory_changed` per event.
- * `read` waits for this pod's own pending view of the event first (read-your-writes).
+ * `read` waits for this pod's own pending view of the event first (read-your-writes), and
+ * `onView` listeners get every view as it is made, before the turn's replies go out (the
+ * REST read models on this pod take it in at once).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -30,9 +32,13 @@ const AVAILABILITY_MAX_PER_FLUSH = 1000;
 /** A reader waits at most this long for this pod's own pending view of its event. */
 const AVAILABILITY_SETTLE_TIMEOUT_MS = 250;
 
+export type ViewListener = (view: AvailabilityJson) => void;
+
 export interface Projector {
   /** Refresh the live view; after a commit (`committed`) also queue the Postgres counters. */
   project(eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean): void;
+  /** Call `listener` with every view this pod projects from now on; returns the unsubscribe. */
+  onView(listener: ViewListener): () => void;
   /** Latest projected availability, or undefined when none is in Redis. */
   read(eventId: string): Promise<AvailabilityJson | undefined>;
   /** Send pending availability views and write pending Postgres counters now (tests, shutdown). */
@@ -57,10 +63,23 @@ export function createProjector(
     log,
   );
   const counters = createCounterProjection(pool, { intervalMs: options.flushIntervalMs }, log);
+  const listeners = new Set<ViewListener>();
   return {
     project(eventId, state, catalog, committed) {
-      availability.mark(availabilityOf(state, catalog, options.clock()));
+      const view = availabilityOf(state, catalog, options.clock());
+      availability.mark(view);
       if (committed) counters.mark(eventId, state.levels, state.seq);
+      for (const listener of listeners) {
+        try {
+          listener(view);
+        } catch (err) {
+          log.warn({ err, eventId }, 'availability view listener failed');
+        }
+      }
+    },
+    onView(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     async read(eventId) {
       await availability.settled(eventId);

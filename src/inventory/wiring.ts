@@ -25,7 +25,7 @@ import type { ExtraService } from '../grpc/server.js';
 import { createTicketSigner } from '../tickets/signingPool.js';
 import { loadSigningKeys } from '../tickets/ticketCodes.js';
 import { InventoryService } from './inventoryService.js';
-import { createProjector } from './projector.js';
+import { createProjector, type ViewListener } from './projector.js';
 
 export interface InventoryModule {
   readonly service: InventoryService;
@@ -38,6 +38,8 @@ export interface InventoryModule {
   startSharding(address: string): Promise<void>;
   /** Write the lagging Postgres counters now (tests, operations). */
   flushProjections(): Promise<void>;
+  /** Every availability view this pod projects, as it is made (before the write is answered). */
+  onView(listener: ViewListener): () => void;
   stop(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export async function createInventory(
       await shards.start();
     },
     flushProjections: () => projector.flush(),
+    onView: (listener) => projector.onView(listener),
     async stop() {
       for (const [name, step] of [
         ['shards', () => shards.stop()],

@@ -22,7 +22,7 @@ export const API_VERSION = '0.1.0';
 export interface RestApp {
   readonly app: Koa;
   readonly routes: readonly RouteSpec[];
-  /** Stop background work (the rate limiter's sync to Redis). */
+  /** Stop background work (the rate limiter's sync to Redis, taking in this pod's views). */
   stop(): void;
 }
 
@@ -48,5 +48,12 @@ export function createRestApp(deps: RestDeps): RestApp {
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return { app, routes, stop: () => rateLimiter.stop() };
+  return {
+    app,
+    routes,
+    stop: () => {
+      rateLimiter.stop();
+      reads.stop();
+    },
+  };
 }

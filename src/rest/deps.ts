@@ -6,6 +6,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Caches } from '../cache/caches.js';
 import type { InventoryService } from '../inventory/inventoryService.js';
 import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
+import type { AvailabilityJson } from '../inventory/availabilityView.js';
 
 /** Everything route handlers need, built once in the composition root (src/main.ts). */
 export interface RestDeps {
@@ -16,6 +17,8 @@ export interface RestDeps {
   readonly metrics: Metrics;
   readonly caches: Caches;
   readonly availability: AvailabilityFeed;
+  /** This pod's own availability views as its actors commit them (read-your-writes here); absent in tests without inventory. */
+  readonly projectedViews?: (listener: (view: AvailabilityJson) => void) => () => void;
   readonly inventory: InventoryService;
   /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
   readonly shardStatus: () => string;

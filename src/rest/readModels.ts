@@ -13,18 +13,29 @@ export interface ReadModels {
   live(): LiveAvailability;
   /** The GET /events/:id body for a cached detail and a live snapshot (built once per pair). */
   detailBody(detail: EventDetailJson, live: AvailabilitySnapshot | undefined): JsonBody;
+  /** Stop taking in this pod's projected views. */
+  stop(): void;
 }
 
 export function createReadModels(deps: RestDeps): ReadModels {
   let live: LiveAvailability | undefined;
+  let unsubscribe: (() => void) | undefined;
   return {
-    live: () =>
-      (live ??= createLiveAvailability({
-        feed: deps.availability,
-        load: (eventId) => deps.inventory.availability(eventId),
-        maxEntries: deps.config.cache.maxEntries,
-        log: deps.log,
-      })),
+    live: () => {
+      if (!live) {
+        const created = createLiveAvailability({
+          feed: deps.availability,
+          load: (eventId) => deps.inventory.availability(eventId),
+          maxEntries: deps.config.cache.maxEntries,
+          log: deps.log,
+        });
+        // Views this pod's actors commit go into the copies at once, before the write is answered.
+        unsubscribe = deps.projectedViews?.((view) => created.offer(view));
+        live = created;
+      }
+      return live;
+    },
     detailBody: createEventDetailBodies(),
+    stop: () => unsubscribe?.(),
   };
 }

@@ -224,3 +224,28 @@ test('a late feed message older than the snapshot never takes it back; an equal 
   t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.price.amount_minor, 6000);
   t.is(s.loads.length, 1);
 });
+
+test('a view this pod projects replaces a held copy at once (and confirms it); older views and events not held are ignored', async (t) => {
+  const s = setup();
+  s.live.offer(snapshot(EVENT, 70));
+  t.is(s.live.peek(EVENT), undefined, 'an event nobody read here is not taken in');
+  t.deepEqual(s.loads, []);
+  t.is(s.subscribers(EVENT), 0);
+
+  t.is((await s.live.get(EVENT)).value.ticket_types[0]?.available, 90);
+  s.clock.t += LIVE_AVAILABILITY_TTL_MS + 1; // stale: without news the next read would load
+  s.live.offer(snapshot(EVENT, 85));
+  t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.available, 85, 'replaced and trusted again');
+  s.live.offer(snapshot(EVENT, 88));
+  t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.available, 85, 'an older view never takes it back');
+
+  // A load begun before the view does not overwrite it when it lands.
+  s.clock.t += LIVE_AVAILABILITY_TTL_MS / 2 + 1;
+  const release = s.hold();
+  t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.available, 85); // starts a background refresh
+  s.live.offer(snapshot(EVENT, 60));
+  release();
+  await settle();
+  t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.available, 60);
+  t.deepEqual(s.loads, [EVENT, EVENT]);
+});

@@ -99,6 +99,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   private catalog: CatalogInfo = { eventStatus: 'active', ticketTypes: [], promos: [] };
   private readonly shardId: number;
   private lastSnapshotSeq = 0;
+  /** The latest snapshot write (they run one after another); passivation waits for it. */
+  private snapshotting: Promise<void> = Promise.resolve();
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryAt = Infinity;
   /** Open holds by expiry (derived from state; rebuilt on activation). */
@@ -277,18 +279,28 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     }
   }
 
-  /** Encode now (the state object keeps changing), write in the background. */
-  private async snapshot(): Promise<void> {
+  /**
+   * Capture the state now (it keeps changing), encode and write in the background after
+   * any earlier snapshot's write. Resolves when the latest snapshot is written (or failed),
+   * so passivation never returns while one is still on its way.
+   */
+  private snapshot(): Promise<void> {
     const seq = this.state.seq;
-    if (seq <= this.lastSnapshotSeq) return;
+    if (seq <= this.lastSnapshotSeq) return this.snapshotting;
     this.lastSnapshotSeq = seq;
-    try {
-      // encodeSnapshot captures the state synchronously before its first await: later turns cannot leak in.
-      const bytes = await encodeSnapshot(this.state);
-      await writeSnapshot(this.deps.pool, this.eventId, seq, bytes);
-    } catch (err) {
-      this.deps.log.warn({ err, eventId: this.eventId, seq }, 'snapshot failed');
-    }
+    // encodeSnapshot captures the state synchronously before its first await: later turns cannot leak in.
+    const encoded = encodeSnapshot(this.state);
+    const previous = this.snapshotting;
+    this.snapshotting = (async () => {
+      try {
+        const bytes = await encoded;
+        await previous;
+        await writeSnapshot(this.deps.pool, this.eventId, seq, bytes);
+      } catch (err) {
+        this.deps.log.warn({ err, eventId: this.eventId, seq }, 'snapshot failed');
+      }
+    })();
+    return this.snapshotting;
   }
 
   /** One timer per actor, for the earliest open hold. Survives passivation (expiry is idempotent). */

@@ -83,7 +83,6 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
 
 // ── Recovery ────────────────────────────────────────────────────────────────────────
 
-/** Serialises synchronously (before the first await), then gzips off the event loop. */
 const nextTurnOfTheLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**

@@ -105,6 +105,12 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
   });
   /** Loads in flight, one per event, shared by concurrent readers. */
   const loading = new Map<string, Promise<AvailabilitySnapshot>>();
+  /**
+   * Views offered while an event's first load was in flight (no entry to put them in yet):
+   * that load may have read Redis before the view was committed, and its pub/sub message
+   * went out before the new entry subscribed, so the load takes the newer of the two.
+   */
+  const offeredWhileLoading = new Map<string, AvailabilityJson>();
 
   /**
    * News for a held entry (a feed message, this pod's own projection): loads begun before
@@ -146,7 +152,9 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
     const generation = before?.generation;
     const startedAt = now();
     const promise = load(eventId)
-      .then((value) => {
+      .then((loaded) => {
+        const offered = offeredWhileLoading.get(eventId);
+        const value = offered && offered.version >= loaded.version ? offered : loaded;
         const snapshot = fromValue(value);
         const entry = entries.get(eventId);
         if (!entry) {
@@ -164,6 +172,7 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
       })
       .finally(() => {
         if (loading.get(eventId) === promise) loading.delete(eventId);
+        if (!loading.has(eventId)) offeredWhileLoading.delete(eventId);
       });
     loading.set(eventId, promise);
     return promise;
@@ -195,8 +204,14 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
       entry.confirmedAt = Number.NEGATIVE_INFINITY;
     },
     offer(value) {
-      const entry = entries.peek(value.event_id);
-      if (entry && value.version >= entry.snapshot.value.version) news(value.event_id, entry, fromValue(value));
+      const eventId = value.event_id;
+      const entry = entries.peek(eventId);
+      if (entry) {
+        if (value.version >= entry.snapshot.value.version) news(eventId, entry, fromValue(value));
+      } else if (loading.has(eventId)) {
+        const earlier = offeredWhileLoading.get(eventId);
+        if (!earlier || value.version >= earlier.version) offeredWhileLoading.set(eventId, value);
+      }
     },
   };
 }

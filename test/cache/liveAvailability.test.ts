@@ -249,3 +249,26 @@ test('a view this pod projects replaces a held copy at once (and confirms it); o
   t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.available, 60);
   t.deepEqual(s.loads, [EVENT, EVENT]);
 });
+
+test('a view offered during an event’s first load wins over an older load result; an equal version replaces the copy', async (t) => {
+  const s = setup();
+  const release = s.hold();
+  const first = s.live.get(EVENT); // the load read version 910 (90 left) before the commit below
+  s.live.offer(snapshot(EVENT, 75));
+  s.live.offer(snapshot(EVENT, 80)); // older than the one before: ignored
+  release();
+  t.is((await first).value.ticket_types[0]?.available, 75, 'the reader that was waiting gets the committed view');
+  t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.available, 75);
+  t.deepEqual(s.loads, [EVENT]);
+
+  // The same version with another price (a catalog sync) replaces the copy.
+  const repriced = snapshot(EVENT, 75);
+  const type = repriced.ticket_types[0];
+  if (!type) throw new Error('no ticket type');
+  const withPrice: AvailabilityJson = { ...repriced, ticket_types: [{ ...type, price: { ...type.price, amount_minor: 4000, display: '$40.00' } }] };
+  s.live.offer(withPrice);
+  t.is(s.live.peek(EVENT)?.value.ticket_types[0]?.price.amount_minor, 4000);
+
+  // A later first load of another event does not see the earlier event's offers.
+  t.is((await s.live.get(OTHER)).value.ticket_types[0]?.available, 50);
+});

@@ -37,8 +37,8 @@ test('each reserve and release on the owning pod shows in its very next cached r
   const tickets = () => svc.api('GET', `/events/${event.id}/tickets`);
   const detail = () => svc.api('GET', `/events/${event.id}`);
   // Both routes are cached (and so served from the in-process copy) before the writes.
-  await until(tickets, (r) => r.body.ticket_types?.[0]?.available === 40);
-  await until(detail, (r) => r.body.ticket_types?.[0]?.available === 40);
+  t.is((await until(tickets, (r) => r.body.ticket_types?.[0]?.available === 40)).body.ticket_types[0].available, 40);
+  t.is((await until(detail, (r) => r.body.ticket_types?.[0]?.available === 40)).body.ticket_types[0].available, 40);
 
   const held: string[] = [];
   for (let i = 1; i <= 12; i++) {

@@ -190,3 +190,27 @@ test('a new owner re-arms hold expiry after recovery', async (t) => {
   const expired = await podB.db.query(`SELECT count(*)::int AS n FROM inventory_journal WHERE event_id = $1 AND kind = 'HoldExpired'`, [event.id]);
   t.is(expired.rows[0].n, 1, 'expired once, by the owner');
 });
+
+test('passivation waits for a snapshot still being written in the background', async (t) => {
+  const svc = await startTestService({ INVENTORY_SNAPSHOT_EVERY_EVENTS: '1' });
+  try {
+    const event = await createEvent(svc);
+    const type = await createTicketType(svc, event.id, { quantity: 10_000 });
+    // Enough holds that a snapshot is encoded in several slices; every commit starts one in
+    // the background, the last at the last turn's seq.
+    for (let round = 0; round < 6; round++) {
+      await Promise.all(
+        Array.from({ length: 500 }, () => inv(svc).reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }] })),
+      );
+    }
+    await registry(svc).passivate(event.id);
+    const { rows } = await svc.db.query(
+      `SELECT (SELECT max(seq) FROM inventory_journal WHERE event_id = $1)::int AS journal,
+              (SELECT max(seq) FROM inventory_snapshots WHERE event_id = $1)::int AS snapshot`,
+      [event.id],
+    );
+    t.is(rows[0].snapshot, rows[0].journal, 'the snapshot of the last turn is written when passivation returns');
+  } finally {
+    await svc.close();
+  }
+});

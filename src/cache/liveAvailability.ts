@@ -121,7 +121,9 @@ export function createLiveAvailability(options: LiveAvailabilityOptions): LiveAv
   function news(eventId: string, entry: Entry, snapshot: AvailabilitySnapshot): void {
     entry.generation++;
     loading.delete(eventId);
-    if (snapshot.value.version >= entry.snapshot.value.version) entry.snapshot = snapshot;
+    // The same bytes again (this pod's own view coming back over pub/sub) keep the held
+    // snapshot object, and so the response bodies already built from it.
+    if (snapshot.value.version >= entry.snapshot.value.version && snapshot.json !== entry.snapshot.json) entry.snapshot = snapshot;
     entry.confirmedAt = now();
   }
 

@@ -37,6 +37,24 @@ async function scenarioEvents(cluster: Cluster): Promise<TestEvent[]> {
   return [...(await cluster.createSpreadEvents(1, 24)), ...(await cluster.createSpreadEvents(1, 100_000))];
 }
 
+/** A healed cluster with the scenario's events under a running load that has confirmed 30 times. */
+async function underLoad(cluster: Cluster): Promise<{ events: TestEvent[]; load: LoadDriver }> {
+  await cluster.heal();
+  const events = await scenarioEvents(cluster);
+  const load = startLoad(cluster, { events, loops: 8, durationMs: 60_000 });
+  await load.waitForOk('confirm', 30);
+  return { events, load };
+}
+
+/** The pod owning the first event, its shards and the events on them. */
+async function ownerUnderLoad(cluster: Cluster, events: readonly TestEvent[]) {
+  const victim = (await cluster.ownerOfEvent(events[0]!.eventId)) as string;
+  const owners = await cluster.leaseOwners();
+  const victimShards = owners.flatMap((o, shard) => (o === victim ? [shard] : []));
+  const victimEvents = events.filter((e) => victimShards.includes(cluster.shardOf(e.eventId)));
+  return { victim, victimShards, victimEvents };
+}
+
 async function finish(t: ExecutionContext<{ cluster: Cluster }>, load: LoadDriver, events: readonly TestEvent[], policy: ErrorPolicy): Promise<void> {
   // Run on until the small events have sold out (the load's own time bound still applies).
   await waitFor('the small events to sell out', async () => (load.record.refusals.get('SOLD_OUT') ?? 0) > 0, { timeoutMs: 20_000 }).catch(() => undefined);
@@ -99,10 +117,7 @@ test.serial('a reservation through any pod reaches the single owner; steady load
 
 test.serial('ticketctl shards move and rebalance under load: callers see only retryable errors, nothing lost', async (t) => {
   const { cluster } = t.context;
-  await cluster.heal();
-  const events = await scenarioEvents(cluster);
-  const load = startLoad(cluster, { events, loops: 8, durationMs: 60_000 });
-  await load.waitForOk('confirm', 30);
+  const { events, load } = await underLoad(cluster);
 
   // Move the shard of a loaded event to another pod, then another one the other way.
   const before = await cluster.epochs();
@@ -144,14 +159,9 @@ test.serial('ticketctl shards move and rebalance under load: callers see only re
 
 test.serial('kill -9 of an owner: another pod serves its events within lease TTL + 1 s; nothing acknowledged lost; no oversell', async (t) => {
   const { cluster } = t.context;
-  await cluster.heal();
-  const events = await scenarioEvents(cluster);
-  const load = startLoad(cluster, { events, loops: 8, durationMs: 60_000 });
-  await load.waitForOk('confirm', 30);
+  const { events, load } = await underLoad(cluster);
 
-  const victim = (await cluster.ownerOfEvent(events[0]!.eventId)) as string;
-  const owners = await cluster.leaseOwners();
-  const victimEvents = events.filter((e) => owners[cluster.shardOf(e.eventId)] === victim);
+  const { victim, victimEvents } = await ownerUnderLoad(cluster, events);
   const killedAt = load.now();
   const exit = await cluster.kill9(victim);
   t.is(exit.signal, 'SIGKILL');
@@ -189,15 +199,9 @@ test.serial('kill -9 of an owner: another pod serves its events within lease TTL
 
 test.serial('SIGSTOP of an owner past its lease: a new owner sells; after SIGCONT the stale owner is fenced, its callers get errors, no oversell', async (t) => {
   const { cluster } = t.context;
-  await cluster.heal();
-  const events = await scenarioEvents(cluster);
-  const load = startLoad(cluster, { events, loops: 8, durationMs: 60_000 });
-  await load.waitForOk('confirm', 30);
+  const { events, load } = await underLoad(cluster);
 
-  const victim = (await cluster.ownerOfEvent(events[0]!.eventId)) as string;
-  const owners = await cluster.leaseOwners();
-  const victimShards = owners.flatMap((o, shard) => (o === victim ? [shard] : []));
-  const victimEvents = events.filter((e) => victimShards.includes(cluster.shardOf(e.eventId)));
+  const { victim, victimShards, victimEvents } = await ownerUnderLoad(cluster, events);
   const epochsBefore = await cluster.epochs();
   const stoppedAt = load.now();
   cluster.sigstop(victim);
@@ -252,10 +256,7 @@ test.serial('SIGSTOP of an owner past its lease: a new owner sells; after SIGCON
 
 test.serial('Redis restarted mid-load: ownership re-established, never two pods for one shard under one epoch', async (t) => {
   const { cluster } = t.context;
-  await cluster.heal();
-  const events = await scenarioEvents(cluster);
-  const load = startLoad(cluster, { events, loops: 8, durationMs: 60_000 });
-  await load.waitForOk('confirm', 30);
+  const { events, load } = await underLoad(cluster);
   // A restart shorter than the lease: Redis comes back empty while every owner still holds
   // its shards by its local deadline. The first pod to tick again sees only itself in the
   // registry and takes every free shard (new epochs) before the old owners' next renewal
@@ -293,14 +294,9 @@ test.serial('Redis restarted mid-load: ownership re-established, never two pods 
 
 test.serial('SIGTERM drains: shards are handed over with nothing but retryable errors for callers', async (t) => {
   const { cluster } = t.context;
-  await cluster.heal();
-  const events = await scenarioEvents(cluster);
-  const load = startLoad(cluster, { events, loops: 8, durationMs: 60_000 });
-  await load.waitForOk('confirm', 30);
+  const { events, load } = await underLoad(cluster);
 
-  const victim = (await cluster.ownerOfEvent(events[0]!.eventId)) as string;
-  const owners = await cluster.leaseOwners();
-  const victimShards = owners.flatMap((o, shard) => (o === victim ? [shard] : []));
+  const { victim, victimShards } = await ownerUnderLoad(cluster, events);
   const epochsBefore = await cluster.epochs();
   const termAt = load.now();
   const exit = await cluster.terminate(victim);

@@ -21,7 +21,8 @@ COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY protos ./protos
 USER node
-EXPOSE 3002 50052
+# 3002 REST, 50052 public gRPC, 50053 pod-to-pod gRPC (INTERNAL_GRPC_PORT)
+EXPOSE 3002 50052 50053
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3002)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # exec form: node is PID 1 and receives SIGTERM directly, so the service drains.

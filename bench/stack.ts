@@ -76,6 +76,7 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       NODE_ENV: 'test',
       PORT: '0',
       GRPC_PORT: '0',
+      INTERNAL_GRPC_PORT: '0',
       DATABASE_URL: databaseUrl,
       DATABASE_SSL: 'false',
       DATABASE_POOL_MAX: String(opts.poolMax),

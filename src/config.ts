@@ -4,7 +4,7 @@
  * Parsed once with zod, frozen, units in the property names. `loadConfig` throws a
  * ConfigError naming the first bad variable; `main` prints that one line and exits 1.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createHmac, createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -83,6 +83,16 @@ const envSchema = z.object({
   GRPC_TLS_ENABLED: bool(true),
   GRPC_TLS_CERT_PATH: z.string().default('/etc/grpc/certs/server.crt'),
   GRPC_TLS_KEY_PATH: z.string().default('/etc/grpc/certs/server.key'),
+  GRPC_TLS_CA_PATH: optionalText,
+  GRPC_TLS_SERVER_NAME: optionalText.pipe(
+    z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a DNS name' }).optional(),
+  ),
+  GRPC_TLS_CLIENT_CERT_PATH: optionalText,
+  GRPC_TLS_CLIENT_KEY_PATH: optionalText,
+  INTERNAL_GRPC_PORT: int(50053, 0, 65535),
+  INTERNAL_AUTH_SECRET: optionalText.pipe(
+    z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+  ),
 
   CACHE_TTL_EVENTS: int(3600, 0, 31_536_000),
   CACHE_TTL_AVAILABILITY: int(300, 0, 31_536_000),
@@ -166,8 +176,31 @@ export interface Config {
     readonly maxSendMessageLengthBytes: number;
     readonly keepaliveTimeMs: number;
     readonly keepaliveTimeoutMs: number;
-    readonly tls: { readonly enabled: boolean; readonly certPath: string; readonly keyPath: string };
+    readonly tls: {
+      readonly enabled: boolean;
+      readonly certPath: string;
+      readonly keyPath: string;
+      /** PEM bundle the pod-to-pod client trusts and the internal port checks client certificates against; system roots when unset. */
+      readonly caPath?: string;
+      /** Name checked in a peer pod's certificate (pods dial each other by IP). */
+      readonly serverName?: string;
+      /** The pair a pod presents to its peers (default the server pair). */
+      readonly clientCertPath: string;
+      readonly clientKeyPath: string;
+    };
+    /** Where other pods reach this one (host:port of the internal port). */
     readonly advertiseAddress: string;
+  };
+  /**
+   * The pod-to-pod door (protos/internal.proto), on a port of its own. Peers authenticate
+   * by a client certificate signed by GRPC_TLS_CA_PATH (mutual TLS: TLS on and a CA set),
+   * otherwise by a pod token signed with `authSecret`.
+   */
+  readonly internal: {
+    readonly port: number;
+    readonly mutualTls: boolean;
+    /** INTERNAL_AUTH_SECRET; outside production derived from the deployment's shared settings when unset. */
+    readonly authSecret: string;
   };
   readonly cache: {
     readonly eventsTtlSeconds: number;
@@ -227,6 +260,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.GRPC_KEEPALIVE_TIMEOUT_MS >= e.GRPC_KEEPALIVE_TIME_MS) {
     throw new ConfigError('GRPC_KEEPALIVE_TIMEOUT_MS', 'must be less than GRPC_KEEPALIVE_TIME_MS');
   }
+  const mutualTls = e.GRPC_TLS_ENABLED && e.GRPC_TLS_CA_PATH !== undefined;
+  if (!mutualTls && !e.INTERNAL_AUTH_SECRET && e.NODE_ENV === 'production') {
+    throw new ConfigError('INTERNAL_AUTH_SECRET', 'is required in production unless pods use mutual TLS (GRPC_TLS_ENABLED=true and GRPC_TLS_CA_PATH)');
+  }
+  if ((e.GRPC_TLS_CLIENT_CERT_PATH === undefined) !== (e.GRPC_TLS_CLIENT_KEY_PATH === undefined)) {
+    throw new ConfigError('GRPC_TLS_CLIENT_KEY_PATH', 'set both GRPC_TLS_CLIENT_CERT_PATH and GRPC_TLS_CLIENT_KEY_PATH, or neither');
+  }
+  if (e.INTERNAL_GRPC_PORT !== 0 && (e.INTERNAL_GRPC_PORT === e.GRPC_PORT || e.INTERNAL_GRPC_PORT === e.PORT)) {
+    throw new ConfigError('INTERNAL_GRPC_PORT', 'must differ from GRPC_PORT and PORT');
+  }
   if (e.HOLD_DEFAULT_SECONDS > e.HOLD_MAX_SECONDS) {
     throw new ConfigError('HOLD_DEFAULT_SECONDS', 'must not exceed HOLD_MAX_SECONDS');
   }
@@ -267,8 +310,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSendMessageLengthBytes: e.GRPC_MAX_SEND_MESSAGE_LENGTH,
       keepaliveTimeMs: e.GRPC_KEEPALIVE_TIME_MS,
       keepaliveTimeoutMs: e.GRPC_KEEPALIVE_TIMEOUT_MS,
-      tls: { enabled: e.GRPC_TLS_ENABLED, certPath: e.GRPC_TLS_CERT_PATH, keyPath: e.GRPC_TLS_KEY_PATH },
-      advertiseAddress: e.GRPC_ADVERTISE_ADDRESS ?? `${e.POD_IP ?? '127.0.0.1'}:${e.GRPC_PORT}`,
+      tls: {
+        enabled: e.GRPC_TLS_ENABLED,
+        certPath: e.GRPC_TLS_CERT_PATH,
+        keyPath: e.GRPC_TLS_KEY_PATH,
+        caPath: e.GRPC_TLS_CA_PATH,
+        serverName: e.GRPC_TLS_SERVER_NAME,
+        clientCertPath: e.GRPC_TLS_CLIENT_CERT_PATH ?? e.GRPC_TLS_CERT_PATH,
+        clientKeyPath: e.GRPC_TLS_CLIENT_KEY_PATH ?? e.GRPC_TLS_KEY_PATH,
+      },
+      advertiseAddress: e.GRPC_ADVERTISE_ADDRESS ?? `${e.POD_IP ?? '127.0.0.1'}:${e.INTERNAL_GRPC_PORT}`,
+    },
+    internal: {
+      port: e.INTERNAL_GRPC_PORT,
+      mutualTls,
+      authSecret: e.INTERNAL_AUTH_SECRET ?? derivedInternalSecret(e),
     },
     cache: {
       eventsTtlSeconds: e.CACHE_TTL_EVENTS,
@@ -297,6 +353,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
   };
   return deepFreeze(config);
+}
+
+/**
+ * Outside production, pods of one deployment that set no INTERNAL_AUTH_SECRET agree on one
+ * anyway: it is derived from what they already share (the JWT secret, or the database and
+ * Redis they use). Not a secret worth the name; production must set its own.
+ */
+function derivedInternalSecret(e: Env): string {
+  const shared = e.JWT_SECRET ?? `${e.DATABASE_URL}|${e.REDIS_URL}|${e.REDIS_KEY_PREFIX}`;
+  return createHmac('sha256', 'ticket-service internal door').update(shared).digest('base64url');
 }
 
 function deepFreeze<T>(value: T): T {

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   SHARD_MOVING: 'The inventory shard is moving to another pod; retry.',
   BUSY: 'The event is overloaded (mailbox full); retry.',
   DEPENDENCY: 'A dependency (database, cache, search) is unavailable; retry.',
+  DEADLINE_EXCEEDED: "The caller's deadline passed before the owning pod answered.",
+  CANCELLED: 'The caller cancelled the call.',
   INTERNAL: 'An unexpected error; it was logged.',
 } as const;
 

@@ -20,14 +20,15 @@ import { createInventory, type InventoryModule } from './inventory/wiring.js';
 import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
 import { startGrpcServer } from './grpc/server.js';
+import { startInternalServer } from './grpc/internalServer.js';
 
 /** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
 const GRPC_DRAIN_MS = 5000;
 
-/** Where other pods reach this one: GRPC_ADVERTISE_ADDRESS, or POD_IP with the bound port. */
-function advertiseAddress(config: Config, boundPort: number): string {
+/** Where other pods reach this one: GRPC_ADVERTISE_ADDRESS, or POD_IP with the bound internal port. */
+function advertiseAddress(config: Config, boundInternalPort: number): string {
   const configured = config.grpc.advertiseAddress;
-  return config.grpcPort === 0 ? configured.replace(/:\d+$/, `:${boundPort}`) : configured;
+  return config.internal.port === 0 ? configured.replace(/:\d+$/, `:${boundInternalPort}`) : configured;
 }
 
 export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
@@ -36,6 +37,8 @@ export interface RunningService {
   readonly httpUrl: string;
   /** The bound gRPC port (GRPC_PORT may be 0 in tests). */
   readonly grpcPort: number;
+  /** The bound internal (pod-to-pod) port. */
+  readonly internalPort: number;
   readonly log: Logger;
   readonly state: () => ServiceState;
   readonly inventory: InventoryModule;
@@ -101,15 +104,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await pool.end().catch(() => undefined);
     throw err;
   };
+  const verifier = createVerifier(config.auth);
   const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability }), {
     log,
     metrics,
-    verifier: createVerifier(config.auth),
+    verifier,
     checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
-    extraServices: [inventory.forwarding],
   }).catch(abort);
-  await inventory.startSharding(advertiseAddress(config, grpc.port)).catch(async (err: unknown) => {
-    await grpc.stop(0);
+  const internal = await startInternalServer(config, inventory.forwarding, inventory.peerTls.server, { log, metrics, verifier }).catch(
+    async (err: unknown) => {
+      await grpc.stop(0);
+      return abort(err);
+    },
+  );
+  await inventory.startSharding(advertiseAddress(config, internal.port)).catch(async (err: unknown) => {
+    await Promise.all([grpc.stop(0), internal.stop(0)]);
     return abort(err);
   });
   const port = (server.address() as AddressInfo).port;
@@ -125,7 +134,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       const steps: Array<[string, () => Promise<unknown>]> = [
         // Hand every shard off first, while this pod still answers (with SHARD_MOVING).
         ['shards', () => inventory.shards.stop()],
-        ['grpc', () => grpc.stop(GRPC_DRAIN_MS)],
+        ['grpc', () => Promise.all([grpc.stop(GRPC_DRAIN_MS), internal.stop(GRPC_DRAIN_MS)])],
         ['http', () => new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
@@ -150,5 +159,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, grpcPort: grpc.port, log, state: () => state, inventory, stop };
+  return { httpUrl, grpcPort: grpc.port, internalPort: internal.port, log, state: () => state, inventory, stop };
 }

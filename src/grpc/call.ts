@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Principal, Role, TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/requestId.js';
+import type { Caller } from '../shards/router.js';
 import { toServiceError } from './errors.js';
 
 /** `public`: no token needed; `write`: a token with role service or admin. */
@@ -29,6 +30,8 @@ export interface CallContext {
   readonly method: string;
   /** The caller's `authorization` metadata, to pass on when a command is forwarded to another pod. */
   readonly authorization: string | undefined;
+  /** The caller as a forwarded command carries it: token, deadline, cancellation (built on first use). */
+  readonly caller: Caller;
 }
 
 export type UnaryImpl<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
@@ -112,8 +115,24 @@ function memoMetrics(deps: CallDeps): (method: string) => ReturnType<typeof meth
   };
 }
 
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+/** The caller's deadline (epoch ms, if any) and a signal aborted when the call is cancelled. */
+function callerOf(call: AnyCall): Caller {
+  const raw = call.getDeadline();
+  const deadline = raw instanceof Date ? raw.getTime() : raw;
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort();
+  else call.once('cancelled', () => controller.abort());
+  return {
+    authorization: authorizationOf(call.metadata),
+    ...(Number.isFinite(deadline) ? { deadline } : {}),
+    signal: controller.signal,
+  };
+}
+
 function begin(
-  call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+  call: AnyCall,
   deps: CallDeps,
   metricsOf: (method: string) => ReturnType<typeof methodMetrics>,
 ): Started {
@@ -134,8 +153,12 @@ function begin(
       return log();
     },
     context(principal) {
+      let caller: Caller | undefined;
       return {
         principal,
+        get caller() {
+          return (caller ??= callerOf(call));
+        },
         get log() {
           return log();
         },

@@ -7,7 +7,6 @@
  * (no new calls, in-flight ones finish; forced after the grace period) → STOPPED.
  * stop() is idempotent: it keeps its in-flight promise.
  */
-import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
@@ -16,6 +15,7 @@ import { ConfigError, type Config } from '../config.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import { bindHandlers, type CallDeps } from './call.js';
+import { readTlsFile } from './tlsFiles.js';
 import { createHealthMonitor, type DependencyChecks, type HealthOptions } from './health.js';
 import { reflectionPackageDefinition, ticketProto, TICKET_SERVICE_NAMES } from './proto.js';
 import type { TicketServiceHandlers } from './generated/ticket/TicketService.js';
@@ -30,14 +30,13 @@ export interface GrpcServices {
   readonly checkin: CheckinServiceHandlers;
 }
 
-/** A further service on the same server (pod-to-pod forwarding). */
+/** A service served on a server of its own (pod-to-pod forwarding on the internal port). */
 export interface ExtraService {
   readonly definition: grpc.ServiceDefinition;
   readonly handlers: grpc.UntypedServiceImplementation;
 }
 
 export interface GrpcServerDeps {
-  readonly extraServices?: readonly ExtraService[];
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
@@ -56,15 +55,6 @@ export interface RunningGrpc {
 }
 
 export type GrpcServerState = 'SERVING' | 'DRAINING' | 'STOPPING' | 'STOPPED';
-
-async function readTlsFile(file: string, variable: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ConfigError(variable, `cannot read ${file} (${reason})`);
-  }
-}
 
 async function serverCredentials(tls: Config['grpc']['tls']): Promise<grpc.ServerCredentials> {
   if (!tls.enabled) return grpc.ServerCredentials.createInsecure();
@@ -89,7 +79,7 @@ export function serverOptions(config: Config): grpc.ServerOptions {
   };
 }
 
-function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+export function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (err, port) => {
       if (err) reject(new Error(`gRPC server cannot listen on ${address}: ${err.message}`, { cause: err }));
@@ -108,7 +98,6 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   server.addService(ticket.InventoryService.service, bindHandlers(services.inventory, callDeps));
   server.addService(ticket.PricingService.service, bindHandlers(services.pricing, callDeps));
   server.addService(ticket.CheckinService.service, bindHandlers(services.checkin, callDeps));
-  for (const extra of deps.extraServices ?? []) server.addService(extra.definition, bindHandlers(extra.handlers, callDeps));
 
   const health = createHealthMonitor(TICKET_SERVICE_NAMES, deps.checks, log, deps.health);
   health.implementation.addToServer(server);

@@ -13,13 +13,13 @@ import type {
   Success,
   Ticket,
 } from '../../actors/inventory/model.js';
+import { canonicalUuid, parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
 import { AppError, DependencyError, ValidationError } from '../errors.js';
+import type { Caller } from '../shards/router.js';
 import type { TicketSigner } from '../tickets/signingPool.js';
 import { verifyTicketCode } from '../tickets/ticketCodes.js';
 import type { AvailabilityJson } from './availabilityView.js';
 import type { Projector } from './projector.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ReserveInput {
   readonly reservationId: string;
@@ -60,30 +60,41 @@ export interface ValidateOutcome {
   readonly checkedInAt: Date | null;
 }
 
-function requireUuid(value: string, field: string): void {
-  if (!UUID.test(value)) throw new ValidationError(`${field} must be a UUID`, { field });
+/** The canonical (lower-case) form of a UUID, or a VALIDATION error naming `field`. */
+function requireUuid(value: string, field: string): string {
+  const id = canonicalUuid(value);
+  if (id === undefined) throw new ValidationError(`${field} must be a UUID`, { field });
+  return id;
+}
+
+/** The command as every door must send it (canonical ids, bounded text), or a VALIDATION error. */
+function parsed(cmd: InventoryCommand): InventoryCommand {
+  const result = parseInventoryCommand(cmd);
+  if (!result.ok) throw new ValidationError(result.message, { field: result.field });
+  return result.command;
 }
 
 export class InventoryService {
   constructor(
     /** Delivers a command to the event's actor, here or on the owning pod. */
-    private readonly route: (eventId: string, cmd: InventoryCommand, authorization?: string) => Promise<InventoryReply>,
+    private readonly route: (eventId: string, cmd: InventoryCommand, caller?: Caller) => Promise<InventoryReply>,
     private readonly projector: Projector,
     private readonly signer: TicketSigner,
     private readonly publicKey: KeyObject,
   ) {}
 
-  /** The caller's `authorization`, passed on with commands forwarded to the owning pod. */
-  private readonly caller: string | undefined = undefined;
+  /** The caller: its `authorization`, deadline and cancellation, passed on with commands forwarded to the owning pod. */
+  private readonly caller: Caller | undefined = undefined;
 
   /**
    * This service acting for a caller: a command forwarded to the event's owner carries the
-   * caller's token, which the owner checks again. A cheap view (one object per call),
-   * explicit instead of AsyncLocalStorage, whose promise hooks would tax every promise.
+   * caller's token (which the owner checks again) and the caller's deadline, and is
+   * cancelled when the caller goes away. A cheap view (one object per call), explicit
+   * instead of AsyncLocalStorage, whose promise hooks would tax every promise.
    */
-  as(authorization: string | undefined): InventoryService {
-    if (authorization === undefined || authorization === this.caller) return this;
-    return Object.create(this, { caller: { value: authorization } }) as InventoryService;
+  as(caller: Caller | undefined): InventoryService {
+    if (caller === undefined || caller === this.caller) return this;
+    return Object.create(this, { caller: { value: caller } }) as InventoryService;
   }
 
   /** Deliver a command without interpreting the reply (timers). */
@@ -92,8 +103,7 @@ export class InventoryService {
   }
 
   private async ask(eventId: string, cmd: InventoryCommand): Promise<Success> {
-    requireUuid(eventId, 'event_id');
-    const reply = await this.route(eventId, cmd, this.caller);
+    const reply = await this.route(requireUuid(eventId, 'event_id'), parsed(cmd), this.caller);
     if (!reply.ok) throw new AppError(reply.code, reply.message, reply.details);
     return reply;
   }
@@ -104,19 +114,18 @@ export class InventoryService {
     return tickets.map((t, i) => ({ ...t, eventId, code: codes[i] as string }));
   }
 
-  private async reservation(eventId: string, cmd: InventoryCommand): Promise<ReservationResult> {
+  private async reservation(rawEventId: string, cmd: InventoryCommand): Promise<ReservationResult> {
+    const eventId = requireUuid(rawEventId, 'event_id');
     const reply = await this.ask(eventId, cmd);
     if (reply.kind !== 'reservation') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
     return { eventId, reservation: reply.reservation, tickets: await this.withCodes(eventId, reply.tickets) };
   }
 
   async reserve(eventId: string, input: ReserveInput): Promise<ReservationResult> {
-    requireUuid(input.reservationId, 'reservation_id');
-    for (const item of input.items) requireUuid(item.ticketTypeId, 'ticket_type_id');
     return this.reservation(eventId, {
       type: 'Reserve',
-      reservationId: input.reservationId.toLowerCase(),
-      items: input.items.map((i) => ({ ticketTypeId: i.ticketTypeId.toLowerCase(), quantity: i.quantity })),
+      reservationId: input.reservationId,
+      items: input.items.map((i) => ({ ticketTypeId: i.ticketTypeId, quantity: i.quantity })),
       holdSeconds: input.holdSeconds ?? 0,
       promoCode: input.promoCode || null,
       customerId: input.customerId || null,
@@ -129,10 +138,9 @@ export class InventoryService {
     items: readonly { readonly ticketTypeId: string; readonly quantity: number }[],
     promoCode?: string | null,
   ): Promise<Reservation> {
-    for (const item of items) requireUuid(item.ticketTypeId, 'ticket_type_id');
     const reply = await this.ask(eventId, {
       type: 'Quote',
-      items: items.map((i) => ({ ticketTypeId: i.ticketTypeId.toLowerCase(), quantity: i.quantity })),
+      items: items.map((i) => ({ ticketTypeId: i.ticketTypeId, quantity: i.quantity })),
       promoCode: promoCode || null,
     });
     if (reply.kind !== 'reservation') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
@@ -141,28 +149,23 @@ export class InventoryService {
 
   /** Re-price an open hold with a promo code. */
   async applyDiscount(eventId: string, reservationId: string, promoCode: string): Promise<ReservationResult> {
-    requireUuid(reservationId, 'reservation_id');
-    if (!promoCode) throw new ValidationError('promo_code is required', { field: 'promo_code' });
-    return this.reservation(eventId, { type: 'ApplyDiscount', reservationId: reservationId.toLowerCase(), promoCode });
+    return this.reservation(eventId, { type: 'ApplyDiscount', reservationId, promoCode });
   }
 
   async release(eventId: string, reservationId: string): Promise<ReservationResult> {
-    requireUuid(reservationId, 'reservation_id');
-    return this.reservation(eventId, { type: 'Release', reservationId: reservationId.toLowerCase() });
+    return this.reservation(eventId, { type: 'Release', reservationId });
   }
 
   async confirm(eventId: string, reservationId: string, paymentReference?: string | null): Promise<ReservationResult> {
-    requireUuid(reservationId, 'reservation_id');
     return this.reservation(eventId, {
       type: 'Confirm',
-      reservationId: reservationId.toLowerCase(),
+      reservationId,
       paymentReference: paymentReference || null,
     });
   }
 
   async getReservation(eventId: string, reservationId: string): Promise<ReservationResult> {
-    requireUuid(reservationId, 'reservation_id');
-    return this.reservation(eventId, { type: 'GetReservation', reservationId: reservationId.toLowerCase() });
+    return this.reservation(eventId, { type: 'GetReservation', reservationId });
   }
 
   private async levelsOf(eventId: string, cmd: InventoryCommand): Promise<LevelsResult> {
@@ -176,13 +179,11 @@ export class InventoryService {
   }
 
   async updateCapacity(eventId: string, ticketTypeId: string, capacity: number): Promise<LevelsResult> {
-    requireUuid(ticketTypeId, 'ticket_type_id');
-    return this.levelsOf(eventId, { type: 'UpdateCapacity', ticketTypeId: ticketTypeId.toLowerCase(), capacity });
+    return this.levelsOf(eventId, { type: 'UpdateCapacity', ticketTypeId, capacity });
   }
 
   async lock(eventId: string, ticketTypeId: string | null, locked: boolean, reason?: string | null): Promise<LevelsResult> {
-    if (ticketTypeId) requireUuid(ticketTypeId, 'ticket_type_id');
-    return this.levelsOf(eventId, { type: 'Lock', ticketTypeId: ticketTypeId ? ticketTypeId.toLowerCase() : null, locked, reason: reason ?? null });
+    return this.levelsOf(eventId, { type: 'Lock', ticketTypeId: ticketTypeId || null, locked, reason: reason || null });
   }
 
   /** Tell the actor the catalog changed (new ticket type, price, window, promo, event status). */
@@ -192,8 +193,7 @@ export class InventoryService {
 
   /** Refused with CONFLICT once anything is sold or held. */
   async removeTicketType(eventId: string, ticketTypeId: string): Promise<void> {
-    requireUuid(ticketTypeId, 'ticket_type_id');
-    await this.ask(eventId, { type: 'RemoveTicketType', ticketTypeId: ticketTypeId.toLowerCase() });
+    await this.ask(eventId, { type: 'RemoveTicketType', ticketTypeId });
   }
 
   async checkIn(code: string, gate: string): Promise<CheckInOutcome> {
@@ -224,8 +224,8 @@ export class InventoryService {
   }
 
   /** Live availability: the Redis projection, or the actor itself when none is there. */
-  async availability(eventId: string): Promise<AvailabilityJson> {
-    requireUuid(eventId, 'event_id');
+  async availability(rawEventId: string): Promise<AvailabilityJson> {
+    const eventId = requireUuid(rawEventId, 'event_id');
     const projected = await this.projector.read(eventId).catch(() => undefined);
     if (projected) return projected;
     await this.ask(eventId, { type: 'GetLevels' }); // a GetLevels turn always re-projects

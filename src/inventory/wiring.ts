@@ -16,6 +16,8 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createForwarder, forwardingService } from '../shards/forwarding.js';
+import { createPodTokens } from '../shards/podAuth.js';
+import { loadPeerTls, type PeerTls } from '../shards/peerTls.js';
 import { createLeaseStore } from '../shards/leases.js';
 import { createPodRegistry } from '../shards/podRegistry.js';
 import { createRouter } from '../shards/router.js';
@@ -32,9 +34,11 @@ export interface InventoryModule {
   readonly registry: ActorRegistry<InventoryCommand, InventoryReply>;
   readonly shards: ShardManager;
   readonly publicKeyPem: string;
-  /** The pod-to-pod forwarding service, for the gRPC server. */
+  /** The pod-to-pod forwarding service, for the internal gRPC server. */
   readonly forwarding: ExtraService;
-  /** Join the cluster: heartbeat at `address` and take this pod's shards. */
+  /** TLS between pods (the internal server's credentials among them). */
+  readonly peerTls: PeerTls;
+  /** Join the cluster: heartbeat at `address` (the internal server's) and take this pod's shards. */
   startSharding(address: string): Promise<void>;
   /** Write the lagging Postgres counters now (tests, operations). */
   flushProjections(): Promise<void>;
@@ -106,7 +110,9 @@ export async function createInventory(
     { mailboxCapacity: config.inventory.mailboxCapacity, idleMs: config.inventory.actorIdleMs },
   );
   const actorsOf = (shard: number) => registry.activeKeys().filter((k) => shardOf(k, shardCount) === shard);
-  const forwarder = createForwarder({ tls: config.grpc.tls.enabled });
+  const peerTls = await loadPeerTls(config);
+  const podTokens = createPodTokens(config.internal.authSecret, podName);
+  const forwarder = createForwarder({ tls: peerTls, podTokens });
   const router = createRouter({
     routing: shards,
     forwarder,
@@ -121,7 +127,8 @@ export async function createInventory(
     registry,
     shards,
     publicKeyPem: keys.publicKeyPem,
-    forwarding: forwardingService(router.serveLocally),
+    forwarding: forwardingService(router.serveLocally, { mutualTls: config.internal.mutualTls, podTokens }),
+    peerTls,
     async startSharding(address) {
       shards.setAddress(address);
       await shards.start();

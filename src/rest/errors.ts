@@ -25,6 +25,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   SHARD_MOVING: 503,
   BUSY: 503,
   DEPENDENCY: 503,
+  DEADLINE_EXCEEDED: 504,
+  // nginx's "client closed request": nobody reads it, but the access log and metrics do
+  CANCELLED: 499,
   INTERNAL: 500,
 };
 

@@ -9,8 +9,17 @@ import type { Forwarder } from './forwarding.js';
 import type { RoutingView } from './shardManager.js';
 import { shardOf } from './shardOf.js';
 
-/** `authorization`: the caller's, passed on when the command is forwarded to the owner. */
-export type Route = (eventId: string, cmd: InventoryCommand, authorization?: string) => Promise<InventoryReply>;
+/** Who a command is run for, passed on when it is forwarded to the owner. */
+export interface Caller {
+  /** The caller's `authorization`: the owner checks the same token. */
+  readonly authorization?: string;
+  /** Epoch ms by which the caller wants an answer (its gRPC deadline). */
+  readonly deadline?: number;
+  /** Aborted when the caller goes away (its call was cancelled). */
+  readonly signal?: AbortSignal;
+}
+
+export type Route = (eventId: string, cmd: InventoryCommand, caller?: Caller) => Promise<InventoryReply>;
 
 export interface RouterOptions {
   readonly routing: RoutingView;
@@ -37,13 +46,13 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
     return o.local(eventId, cmd);
   };
 
-  const forwardOnce: Route = async (eventId, cmd, authorization) => {
+  const forwardOnce: Route = async (eventId, cmd, caller) => {
     const shard = shardOf(eventId, o.shardCount);
     if (o.routing.serves(shard)) return o.local(eventId, cmd);
     const owner = o.routing.ownerOf(shard);
     if (!owner || owner.pod === o.podName) throw moving(shard, owner?.pod);
     try {
-      const reply = await o.forwarder.forward(owner.address, eventId, cmd, authorization);
+      const reply = await o.forwarder.forward(owner.address, eventId, cmd, caller);
       o.onForward?.('ok');
       return reply;
     } catch (err) {
@@ -52,17 +61,19 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
     }
   };
 
-  const route: Route = async (eventId, cmd, authorization) => {
+  const route: Route = async (eventId, cmd, caller) => {
     try {
-      return await forwardOnce(eventId, cmd, authorization);
+      return await forwardOnce(eventId, cmd, caller);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'SHARD_MOVING') throw err;
     }
+    if (caller?.signal?.aborted) throw new AppError('CANCELLED', 'the caller cancelled');
+    if (caller?.deadline !== undefined && Date.now() >= caller.deadline) throw new AppError('DEADLINE_EXCEEDED', 'the caller\'s deadline passed');
     // Without Redis the map cannot be refreshed: a retryable DEPENDENCY, not an INTERNAL error.
     await o.routing.refresh().catch((err: unknown) => {
       throw new DependencyError('redis', err);
     });
-    return forwardOnce(eventId, cmd, authorization);
+    return forwardOnce(eventId, cmd, caller);
   };
   return { route, serveLocally };
 }

@@ -18,6 +18,8 @@ const CONTRACT: Record<ErrorCode, grpc.status> = {
   SHARD_MOVING: grpc.status.UNAVAILABLE,
   BUSY: grpc.status.UNAVAILABLE,
   DEPENDENCY: grpc.status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  CANCELLED: grpc.status.CANCELLED,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   FORBIDDEN: grpc.status.PERMISSION_DENIED,
   RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,

@@ -22,6 +22,7 @@ export function grpcTestConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
     NODE_ENV: 'test',
     GRPC_PORT: '0',
+    INTERNAL_GRPC_PORT: '0',
     GRPC_TLS_ENABLED: 'false',
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',

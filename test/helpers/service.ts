@@ -47,6 +47,7 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
     NODE_ENV: 'test',
     PORT: '0',
     GRPC_PORT: '0',
+    INTERNAL_GRPC_PORT: '0',
     POD_NAME: `pod-${randomBytes(3).toString('hex')}`,
     SHARD_LEASE_MS: '3000',
     DATABASE_URL: database.url,

@@ -28,7 +28,7 @@ const one = (kind: string) => {
 test('every manifest has apiVersion, kind and a DNS-1123 name', (t) => {
   t.true(docs.length >= 7);
   for (const d of docs) {
-    t.regex(d.apiVersion, /^[a-z0-9.]+(\/v[0-9a-z]+)?$|^v1$/);
+    t.regex(d.apiVersion, /^[a-z0-9.-]+(\/v[0-9a-z]+)?$|^v1$/);
     t.truthy(d.kind);
     if (d.kind !== 'Kustomization') t.regex(d.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   }
@@ -44,8 +44,11 @@ test('ConfigMap and Deployment env use only variables the service reads, and the
   for (const name of Object.keys(cm.data ?? {})) t.true(known.has(name), `ConfigMap ${name}`);
   const container = one('Deployment').spec.template.spec.containers[0];
   for (const e of container.env as Array<{ name: string }>) t.true(known.has(e.name), `env ${e.name}`);
-  // The ConfigMap plus a secret yields a configuration that loads.
-  t.notThrows(() => loadConfig({ ...cm.data, JWT_SECRET: 'x'.repeat(32) }));
+  // The ConfigMap plus a secret yields a configuration that loads: mutual TLS between pods,
+  // so no INTERNAL_AUTH_SECRET is needed.
+  const config = loadConfig({ ...cm.data, JWT_SECRET: 'x'.repeat(32) });
+  t.true(config.internal.mutualTls);
+  t.true(config.grpc.tls.enabled);
 });
 
 test('the Deployment is consistent with the Services, probes and the image', (t) => {
@@ -69,4 +72,45 @@ test('the Deployment is consistent with the Services, probes and the image', (t)
   t.regex(dockerfile, /EXPOSE 3002 50052/);
   t.regex(dockerfile, /^CMD \["node", "dist\/src\/main\.js"\]$/m, 'exec form so SIGTERM reaches node');
   t.regex(dockerfile, /^USER node$/m);
+});
+
+test('pods reach each other over mutual TLS on an internal port that only they may open', (t) => {
+  const cm = one('ConfigMap').data ?? {};
+  const dep = one('Deployment');
+  const pod = dep.spec.template.spec;
+  const container = pod.containers[0];
+  const ports = new Map<string, number>(container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+  t.is(ports.get('internal'), Number(cm.INTERNAL_GRPC_PORT));
+
+  // The certificate files the ConfigMap names are the cert-manager Secret's keys, mounted.
+  const mount = container.volumeMounts.find((m: { name: string }) => m.name === 'grpc-certs');
+  const volume = pod.volumes.find((v: { name: string }) => v.name === 'grpc-certs');
+  const certificate = byKind('Certificate').find((c) => c.spec.secretName === volume.secret.secretName);
+  t.truthy(certificate, 'a cert-manager Certificate writes the mounted Secret');
+  for (const [variable, file] of [['GRPC_TLS_CA_PATH', 'ca.crt'], ['GRPC_TLS_CERT_PATH', 'tls.crt'], ['GRPC_TLS_KEY_PATH', 'tls.key']] as const) {
+    t.is(cm[variable], `${mount.mountPath}/${file}`, variable);
+  }
+  t.deepEqual(new Set(certificate?.spec.usages), new Set(['server auth', 'client auth']));
+  t.true(certificate?.spec.dnsNames.includes(cm.GRPC_TLS_SERVER_NAME), 'peers check a name the certificate carries');
+
+  // Internal port: only on the headless Service; never on the callers' Service.
+  const headless = byKind('Service').find((s) => s.spec.clusterIP === 'None');
+  t.is(cm.GRPC_TLS_SERVER_NAME, headless?.metadata.name);
+  t.deepEqual(headless?.spec.ports.map((p: { targetPort: string }) => p.targetPort), ['internal']);
+  for (const svc of byKind('Service').filter((s) => s.spec.clusterIP !== 'None')) {
+    t.false(svc.spec.ports.some((p: { targetPort: string }) => p.targetPort === 'internal'), svc.metadata.name);
+  }
+  // The NetworkPolicy admits the internal port from the service's own pods only.
+  const policy = one('NetworkPolicy');
+  t.deepEqual(policy.spec.podSelector.matchLabels, dep.spec.selector.matchLabels);
+  const rules = policy.spec.ingress as Array<{ from?: Array<{ podSelector: { matchLabels: Record<string, string> } }>; ports: Array<{ port: string }> }>;
+  for (const rule of rules.filter((r) => r.ports.some((p) => p.port === 'internal'))) {
+    t.truthy(rule.from, 'the internal port is never open to everyone');
+    for (const from of rule.from ?? []) t.deepEqual(from.podSelector.matchLabels, dep.spec.selector.matchLabels);
+  }
+  t.true(rules.some((r) => r.ports.some((p) => p.port === 'internal')));
+  const kustomization = one('Kustomization') as unknown as { resources: string[] };
+  for (const file of readdirSync('k8s').filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+    t.true(kustomization.resources.includes(file), `kustomization lists ${file}`);
+  }
 });

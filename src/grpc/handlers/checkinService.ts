@@ -16,8 +16,8 @@ async function currencyOf(deps: HandlerDeps, ticket: IssuedTicket | null): Promi
 export function checkinServiceHandlers(deps: HandlerDeps): CheckinServiceHandlers {
   const { inventory } = deps;
   return {
-    ValidateTicket: unary('public', async (req) => {
-      const outcome = await inventory.validate(required(req.code, 'code', 1000));
+    ValidateTicket: unary('public', async (req, ctx) => {
+      const outcome = await inventory.as(ctx.caller).validate(required(req.code, 'code', 1000));
       return {
         status: outcome.status,
         ticket: outcome.ticket ? ticketMessage(outcome.ticket, await currencyOf(deps, outcome.ticket)) : null,
@@ -26,7 +26,7 @@ export function checkinServiceHandlers(deps: HandlerDeps): CheckinServiceHandler
     }),
 
     CheckInTicket: unary('write', async (req, ctx) => {
-      const outcome = await inventory.as(ctx.authorization).checkIn(required(req.code, 'code', 1000), required(req.gate, 'gate', 100));
+      const outcome = await inventory.as(ctx.caller).checkIn(required(req.code, 'code', 1000), required(req.gate, 'gate', 100));
       return {
         result: outcome.result,
         ticket: outcome.ticket ? ticketMessage(outcome.ticket, await currencyOf(deps, outcome.ticket)) : null,

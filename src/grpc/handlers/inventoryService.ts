@@ -8,8 +8,8 @@ import { optional, required } from './validate.js';
 
 export function inventoryServiceHandlers({ inventory }: HandlerDeps): InventoryServiceHandlers {
   return {
-    CheckAvailability: unary('public', async (req) => {
-      const { levels } = await inventory.levels(required(req.event_id, 'event_id'));
+    CheckAvailability: unary('public', async (req, ctx) => {
+      const { levels } = await inventory.as(ctx.caller).levels(required(req.event_id, 'event_id'));
       const byId = new Map(levels.map((l) => [l.ticketTypeId, l]));
       for (const item of req.items) {
         if (!byId.has(item.ticket_type_id)) throw new NotFoundError('ticket type', item.ticket_type_id);
@@ -21,19 +21,19 @@ export function inventoryServiceHandlers({ inventory }: HandlerDeps): InventoryS
 
     UpdateInventory: unary('write', async (req, ctx) => {
       const ticketTypeId = required(req.ticket_type_id, 'ticket_type_id');
-      const { levels } = await inventory.as(ctx.authorization).updateCapacity(required(req.event_id, 'event_id'), ticketTypeId, req.capacity);
+      const { levels } = await inventory.as(ctx.caller).updateCapacity(required(req.event_id, 'event_id'), ticketTypeId, req.capacity);
       const level = levels.find((l) => l.ticketTypeId === ticketTypeId.toLowerCase());
       if (!level) throw new NotFoundError('ticket type', ticketTypeId);
       return { level: levelMessage(level) };
     }),
 
-    GetInventoryLevels: unary('public', async (req) => {
-      const { levels, eventLocked } = await inventory.levels(required(req.event_id, 'event_id'));
+    GetInventoryLevels: unary('public', async (req, ctx) => {
+      const { levels, eventLocked } = await inventory.as(ctx.caller).levels(required(req.event_id, 'event_id'));
       return { levels: levels.map(levelMessage), event_locked: eventLocked };
     }),
 
     LockInventory: unary('write', async (req, ctx) => {
-      const { levels, eventLocked } = await inventory.as(ctx.authorization).lock(
+      const { levels, eventLocked } = await inventory.as(ctx.caller).lock(
         required(req.event_id, 'event_id'),
         optional(req.ticket_type_id) ?? null,
         req.locked,

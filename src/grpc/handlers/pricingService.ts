@@ -31,8 +31,8 @@ function spread(discount: number, lineTotals: readonly number[]): number[] {
 
 export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps): PricingServiceHandlers {
   return {
-    CalculatePrice: unary('public', async (req) => {
-      const quote = await inventory.quote(
+    CalculatePrice: unary('public', async (req, ctx) => {
+      const quote = await inventory.as(ctx.caller).quote(
         required(req.event_id, 'event_id'),
         req.items.map((i) => ({ ticketTypeId: i.ticket_type_id, quantity: i.quantity })),
         optional(req.promo_code) ?? null,
@@ -83,7 +83,7 @@ export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps)
 
     ApplyDiscount: unary('write', async (req, ctx) => ({
       reservation: reservationMessage(
-        await inventory.as(ctx.authorization).applyDiscount(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), required(req.promo_code, 'promo_code', 64)),
+        await inventory.as(ctx.caller).applyDiscount(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), required(req.promo_code, 'promo_code', 64)),
       ),
     })),
 

@@ -85,7 +85,7 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
     })),
 
     ReserveTickets: unary('write', async (req, ctx) => {
-      const result = await inventory.as(ctx.authorization).reserve(required(req.event_id, 'event_id'), {
+      const result = await inventory.as(ctx.caller).reserve(required(req.event_id, 'event_id'), {
         reservationId: required(req.reservation_id, 'reservation_id'),
         items: req.items.map((i) => ({ ticketTypeId: i.ticket_type_id, quantity: i.quantity })),
         holdSeconds: req.hold_seconds,
@@ -96,17 +96,18 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
     }),
 
     ReleaseTickets: unary('write', async (req, ctx) => ({
-      reservation: reservationMessage(await inventory.as(ctx.authorization).release(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
+      reservation: reservationMessage(await inventory.as(ctx.caller).release(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
     })),
 
     ConfirmReservation: unary('write', async (req, ctx) =>
       reservationWithTickets(
-        await inventory.as(ctx.authorization).confirm(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), optional(req.payment_reference) ?? null),
+        await inventory.as(ctx.caller).confirm(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), optional(req.payment_reference) ?? null),
       ),
     ),
 
-    GetReservation: unary('public', async (req) =>
-      reservationWithTickets(await inventory.getReservation(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
+    // Ticket codes, customer id and payment reference: personal data, for service/admin tokens only.
+    GetReservation: unary('write', async (req, ctx) =>
+      reservationWithTickets(await inventory.as(ctx.caller).getReservation(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
     ),
 
     WatchAvailability: serverStream('public', async (req, call) => {

@@ -179,9 +179,9 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
             ...fields,
             ...(status && status !== 'locked' ? { status } : {}),
           });
-          if (quantity !== undefined) levels = await inventory.as(authorization).updateCapacity(params.id, params.type, quantity);
+          if (quantity !== undefined) levels = await inventory.as({ authorization }).updateCapacity(params.id, params.type, quantity);
           if (status !== undefined && status !== 'hidden') {
-            levels = await inventory.as(authorization).lock(params.id, params.type, status === 'locked', 'admin');
+            levels = await inventory.as({ authorization }).lock(params.id, params.type, status === 'locked', 'admin');
           }
           return row;
         });
@@ -199,7 +199,7 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       responses: { 204: { description: 'Deleted' } },
       handler: async ({ params, authorization }) => {
         await withTransaction(pool, async (c) => {
-          await inventory.as(authorization).removeTicketType(params.id, params.type); // CONFLICT once sold or held
+          await inventory.as({ authorization }).removeTicketType(params.id, params.type); // CONFLICT once sold or held
           await deleteTicketType(c, params.id, params.type);
         });
         await changed(params.id);

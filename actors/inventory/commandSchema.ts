@@ -1,0 +1,123 @@
+/**
+ * The one parser of inventory commands. Every command reaches an actor through it: the
+ * InventoryService builds commands for REST and gRPC and parses them here, and the
+ * pod-to-pod door parses what another pod forwarded with the same schema, so a command
+ * an actor sees is always well-formed whatever door it came through.
+ *
+ * Canonical forms: ids are UUIDs in lower case (any case accepted); text fields refuse
+ * control characters (NUL included: Postgres refuses it in text and JSON) and have a
+ * maximum length; numbers are safe integers within the limits below.
+ */
+import { z } from 'zod';
+import type { InventoryCommand } from './model.js';
+
+/** Limits shared by every door. */
+export const LIMITS = {
+  /** A ticket type's capacity (the catalog's `quantity`). */
+  capacity: 10_000_000,
+  /** Tickets of one type in one reserve (the actor also applies the type's own max per purchase). */
+  quantity: 10_000,
+  /** Line items in one reserve or quote. */
+  items: 50,
+  /** Longest hold a caller may ask for, in seconds (HOLD_MAX_SECONDS may be lower). */
+  holdSeconds: 604_800,
+  /** Reservations one Expire command may name. */
+  expireIds: 10_000,
+  customerId: 200,
+  paymentReference: 200,
+  promoCode: 64,
+  gate: 100,
+  reason: 500,
+} as const;
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A UUID in any case, canonicalised to lower case. */
+export const uuidField = z
+  .string()
+  .regex(UUID, { message: 'must be a UUID' })
+  .transform((v) => v.toLowerCase());
+
+/** Text without control characters, 1 to `max` characters. */
+export const textField = (max: number) =>
+  z
+    .string()
+    .min(1, { message: 'must not be empty' })
+    .max(max, { message: `must be at most ${max} characters` })
+    .refine((v) => !CONTROL.test(v), { message: 'must not contain control characters' });
+
+const intField = (min: number, max: number) =>
+  z.number().int({ message: 'must be an integer' }).min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` });
+
+const optionalText = (max: number) => textField(max).nullable();
+
+const items = z
+  .array(z.object({ ticketTypeId: uuidField, quantity: intField(1, LIMITS.quantity) }).strict())
+  .min(1, { message: 'must list at least one item' })
+  .max(LIMITS.items, { message: `must list at most ${LIMITS.items} items` });
+
+const reservationId = uuidField;
+
+export const inventoryCommandSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('Reserve'),
+    reservationId,
+    items,
+    holdSeconds: intField(0, LIMITS.holdSeconds),
+    promoCode: optionalText(LIMITS.promoCode),
+    customerId: optionalText(LIMITS.customerId),
+  }).strict(),
+  z.object({ type: z.literal('Quote'), items, promoCode: optionalText(LIMITS.promoCode) }).strict(),
+  z.object({ type: z.literal('ApplyDiscount'), reservationId, promoCode: textField(LIMITS.promoCode) }).strict(),
+  z.object({ type: z.literal('Release'), reservationId }).strict(),
+  z.object({ type: z.literal('Confirm'), reservationId, paymentReference: optionalText(LIMITS.paymentReference) }).strict(),
+  z.object({ type: z.literal('Expire'), reservationIds: z.array(uuidField).max(LIMITS.expireIds).optional() }).strict(),
+  z.object({ type: z.literal('UpdateCapacity'), ticketTypeId: uuidField, capacity: intField(0, LIMITS.capacity) }).strict(),
+  z.object({ type: z.literal('Lock'), ticketTypeId: uuidField.nullable(), locked: z.boolean(), reason: optionalText(LIMITS.reason) }).strict(),
+  z.object({ type: z.literal('CheckIn'), ticketId: uuidField, gate: textField(LIMITS.gate) }).strict(),
+  z.object({ type: z.literal('SyncCatalog') }).strict(),
+  z.object({ type: z.literal('RemoveTicketType'), ticketTypeId: uuidField }).strict(),
+  z.object({ type: z.literal('GetLevels') }).strict(),
+  z.object({ type: z.literal('GetReservation'), reservationId }).strict(),
+  z.object({ type: z.literal('GetTicket'), ticketId: uuidField }).strict(),
+]);
+
+// The schema and the model's types describe the same commands (checked both ways).
+type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type Parsed = z.output<typeof inventoryCommandSchema>;
+const toModel = (c: Parsed): InventoryCommand => c;
+const fromModel = (c: InventoryCommand): DeepReadonly<z.input<typeof inventoryCommandSchema>> => c;
+void toModel;
+void fromModel;
+
+/** camelCase path → the snake_case field name callers know (`items.0.ticketTypeId` → `items[0].ticket_type_id`). */
+function fieldName(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += `${out ? '.' : ''}${String(part).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+  }
+  return out || 'command';
+}
+
+export type CommandParse =
+  | { readonly ok: true; readonly command: InventoryCommand }
+  | { readonly ok: false; readonly field: string; readonly message: string };
+
+/** Parse an untrusted value as an inventory command: the canonical command, or the first bad field. */
+export function parseInventoryCommand(value: unknown): CommandParse {
+  const parsed = inventoryCommandSchema.safeParse(value);
+  if (parsed.success) return { ok: true, command: parsed.data };
+  const issue = parsed.error.issues[0];
+  const field = fieldName(issue?.path ?? []);
+  const message = issue?.code === 'invalid_union' && field === 'type' ? 'unknown command type' : (issue?.message ?? 'invalid');
+  return { ok: false, field, message: `${field}: ${message}` };
+}
+
+/** Parse an event id: the canonical (lower-case) id, or undefined. */
+export function canonicalUuid(value: unknown): string | undefined {
+  const parsed = uuidField.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,6 +1,6 @@
 /**
- * Service configuration: every variable of the seed's "Environment Variables" block
- * (same meaning and defaults, secrets excepted) plus CONTRACT.md's additions.
+ * Service configuration: every variable the service reads, with its default (README's
+ * Configuration table lists them all; a test keeps the two in step).
  * Parsed once with zod, frozen, units in the property names. `loadConfig` throws a
  * ConfigError naming the first bad variable; `main` prints that one line and exits 1.
  */

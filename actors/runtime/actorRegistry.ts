@@ -212,7 +212,7 @@ export class ActorRegistry<C, R> {
     return cell.enqueue(command);
   }
 
-  /** Passivate one actor (tests; handoff of a shard in issue 5). */
+  /** Passivate one actor (tests; a shard's hand-off). */
   async passivate(key: string): Promise<void> {
     await this.cells.get(key)?.passivate();
   }

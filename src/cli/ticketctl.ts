@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * ticketctl: operator command line for the Ticket Service (CONTRACT.md "Command line").
+ * ticketctl: operator command line for the Ticket Service.
  * Human-readable output by default, `--json` for scripts; any failure is one line on
  * stderr and exit code 1.
  */

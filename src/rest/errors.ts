@@ -1,6 +1,6 @@
 /**
  * The one place REST maps error codes to HTTP statuses and renders the error body of
- * CONTRACT.md: {"error": {"code", "message", "details"}}.
+ * The error body: {"error": {"code", "message", "details"}}.
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';

@@ -41,7 +41,9 @@ export const FORWARD_MAX_MS = 10_000;
 const definition = grpc.loadPackageDefinition(
   protoLoader.loadSync('internal.proto', { ...LOADER_OPTIONS, includeDirs: [resolveProtosDir()] }),
 ) as unknown as { ticket: { internal: { InventoryForwarding: grpc.ServiceClientConstructor } } };
-const Forwarding = definition.ticket.internal.InventoryForwarding;
+/** Client constructor of the internal service (the forwarder's; tests call the door with it too). */
+export const InventoryForwardingClient = definition.ticket.internal.InventoryForwarding;
+const Forwarding = InventoryForwardingClient;
 
 /** Commands a caller without a service or admin token may have forwarded (reads, and expiry of what is due). */
 const OPEN_COMMANDS: ReadonlySet<InventoryCommand['type']> = new Set(['GetLevels', 'GetTicket', 'Quote', 'Expire', 'SyncCatalog']);

@@ -371,7 +371,7 @@ test.serial('after a Redis restart shorter than the lease, no pod answers from s
           await Promise.all(
             cluster.pods.map(async (pod) => {
               try {
-                await unaryCall(pod.clients.ticket, 'GetReservation', { event_id: event.eventId, reservation_id: reservationId });
+                await unaryCall(pod.clients.ticket, 'GetReservation', { event_id: event.eventId, reservation_id: reservationId }, { token });
               } catch (err) {
                 const code = (err as { metadata?: { get(k: string): unknown[] } }).metadata?.get('x-error-code')[0];
                 if (code === 'NOT_FOUND') stale.push(`restart ${attempt + 1}: ${pod.name} answered NOT_FOUND for ${reservationId} acknowledged through ${entry.name}`);

@@ -1,4 +1,4 @@
-/** CONTRACT.md's gRPC status table, code by code, and the ErrorInfo round trip. */
+/** The gRPC status table (README), code by code, and the ErrorInfo round trip. */
 import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
 import { pino } from 'pino';

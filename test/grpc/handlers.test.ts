@@ -1,6 +1,6 @@
 /**
  * Every RPC against the real service (Postgres, Redis, the inventory actor) through a
- * grpc-js client: success paths and each error row of CONTRACT.md's table.
+ * grpc-js client: success paths and each error row of the README's table.
  */
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -78,7 +78,11 @@ test('reserve → get → confirm → validate → check-in → repeat check-in;
   const again = await unaryCall(clients.ticket, 'ReserveTickets', reserve, { token });
   t.deepEqual(again.response.reservation, held.response.reservation);
 
-  const got = await unaryCall(clients.ticket, 'GetReservation', { event_id: event.id, reservation_id });
+  // Personal data (codes, customer, payment reference): a service or admin token only.
+  await expectError(t, unaryCall(clients.ticket, 'GetReservation', { event_id: event.id, reservation_id }), grpc.status.UNAUTHENTICATED, 'UNAUTHENTICATED');
+  const checkinToken = await signToken({ roles: ['checkin'] });
+  await expectError(t, unaryCall(clients.ticket, 'GetReservation', { event_id: event.id, reservation_id }, { token: checkinToken }), grpc.status.PERMISSION_DENIED, 'FORBIDDEN');
+  const got = await unaryCall(clients.ticket, 'GetReservation', { event_id: event.id, reservation_id }, { token });
   t.is(got.response.reservation.status, 'HELD');
   const confirmed = await unaryCall(clients.ticket, 'ConfirmReservation', { event_id: event.id, reservation_id, payment_reference: 'pay-9' }, { token });
   t.is(confirmed.response.reservation.status, 'CONFIRMED');

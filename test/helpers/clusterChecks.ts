@@ -1,5 +1,5 @@
 /**
- * The invariants a cluster scenario ends with (DESIGN.md "Invariants"), checked against
+ * The invariants a cluster scenario ends with (never oversold, nothing acknowledged lost, one check-in per ticket), checked against
  * Postgres and through the service once the load has stopped. Each check returns the
  * violations it found as readable lines; a scenario asserts the list is empty.
  *

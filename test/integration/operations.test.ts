@@ -77,7 +77,7 @@ test('every route is in the OpenAPI document and every documented path is served
   }
   const documented = Object.values<Record<string, unknown>>(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
   t.is(documented, routes.length);
-  // CONTRACT.md's public routes are all documented.
+  // The public routes are all documented.
   for (const p of ['/events', '/events/{id}', '/events/{id}/tickets', '/events/{id}/availability/stream', '/events/search',
     '/events/categories', '/events/featured', '/tickets/{id}', '/tickets/types', '/venues', '/venues/{id}', '/health', '/ready', '/metrics']) {
     t.truthy(doc.paths[p]?.get, `GET ${p}`);

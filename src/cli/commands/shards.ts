@@ -1,6 +1,6 @@
 /**
  * `ticketctl shards list|move|drain|undrain|rebalance`: operator control of shard
- * ownership (DESIGN.md "Ownership: shards, leases, epochs").
+ * ownership (README "Shards and pods").
  *
  * The CLI only writes intent to Redis (overrides, the drained set); the running pods
  * converge on it: the current owner drains the shard and releases its lease, the desired

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { activateConfiguredKey, ensureDatabaseKey, readKeys, type KeySource, type KeyState, type StoredKey } from './keyStore.js';
-import { publicTicketKeyFromPem, signingKeyPairFromPem, type SigningKeyPair, type TicketKeyJwk } from './signingKeys.js';
+import { publicTicketKeyFromPem, signingKeyPairFromPem, type PublicTicketKey, type SigningKeyPair, type TicketKeyJwk } from './signingKeys.js';
 import { parseTicketCode, verifyTicketCode, type TicketCodePayload } from './ticketCodes.js';
 
 export interface KeyRingOptions {
@@ -72,7 +72,7 @@ export async function createKeyRing(pool: Pool, options: KeyRingOptions): Promis
   }
 
   const pairs = new Map<string, SigningKeyPair>(); // kid → parsed private key (database keys)
-  const publics = new Map<string, Awaited<ReturnType<typeof publicTicketKeyFromPem>>>();
+  const publics = new Map<string, PublicTicketKey>(); // kid → parsed public key
   let signing: SigningKeyPair | undefined = configured;
   let verifying: ReadonlyMap<string, KeyObject> = new Map();
   let infos: readonly TicketKeyInfo[] = [];

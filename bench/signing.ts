@@ -9,9 +9,10 @@
  * warmed up first (thread start + tsx load is a one-off cost, printed separately). A second
  * table of small batches shows where the pool starts to pay (minBatchForWorkers).
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { generateSigningKeyPair } from '../src/tickets/signingKeys.js';
 import { createTicketSigner } from '../src/tickets/signingPool.js';
 import { signTicketCode, type TicketCodePayload } from '../src/tickets/ticketCodes.js';
 
@@ -19,8 +20,7 @@ const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n
 const SIZES = sizes.length > 0 ? sizes : [1000, 10_000, 50_000];
 const SMALL = [32, 64, 128, 256, 512, 1024];
 
-const { privateKey } = generateKeyPairSync('ed25519');
-const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const key = await generateSigningKeyPair();
 const payloads = (n: number): TicketCodePayload[] =>
   Array.from({ length: n }, () => ({ ticketId: randomUUID(), eventId: randomUUID(), ticketTypeId: randomUUID() }));
 
@@ -57,7 +57,7 @@ const best = async (times: number, run: () => Promise<unknown>) => {
   return result;
 };
 
-const signer = createTicketSigner(pem, { minBatchForWorkers: 1 });
+const signer = createTicketSigner(key, { minBatchForWorkers: 1 });
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 
 console.log(`node ${process.version}, ${availableParallelism()} CPUs (availableParallelism), default pool size ${Math.min(8, availableParallelism())}`);
@@ -68,7 +68,7 @@ console.log(`${pad('codes', 7)} | ${pad('inline ms', 10)} ${pad('codes/s', 9)} $
 for (const n of SIZES) {
   const batch = payloads(n);
   const rounds = n >= 50_000 ? 2 : 3;
-  const inline = await best(rounds, async () => batch.map((p) => signTicketCode(privateKey, p)));
+  const inline = await best(rounds, async () => batch.map((p) => signTicketCode(key, p)));
   const pool = await best(rounds, () => signer.signMany(batch));
   console.log(
     `${pad(n, 7)} | ${pad(inline.ms.toFixed(0), 10)} ${pad(Math.round((n / inline.ms) * 1000), 9)} ${pad(`${inline.stallMs.toFixed(0)} ms`, 10)} | ` +
@@ -80,7 +80,7 @@ console.log(`\nsmall batches (warm pool): where workers start to pay`);
 console.log(`${pad('codes', 7)} | ${pad('inline ms', 10)} | ${pad('pool ms', 8)}`);
 for (const n of SMALL) {
   const batch = payloads(n);
-  const inline = await best(7, async () => batch.map((p) => signTicketCode(privateKey, p)));
+  const inline = await best(7, async () => batch.map((p) => signTicketCode(key, p)));
   const pool = await best(7, () => signer.signMany(batch));
   console.log(`${pad(n, 7)} | ${pad(inline.ms.toFixed(2), 10)} | ${pad(pool.ms.toFixed(2), 8)}`);
 }

@@ -21,6 +21,7 @@ import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startInternalServer } from './grpc/internalServer.js';
+import { TICKET_KEYS_CHANNEL } from './tickets/keyStore.js';
 
 /** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
 const GRPC_DRAIN_MS = 5000;
@@ -76,6 +77,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     config.database,
     (eventId) => void caches.event.forget(eventId),
     log,
+    {
+      // A key was created, rotated or removed: sign and verify with the new set.
+      [TICKET_KEYS_CHANNEL]: () => void inventory.keys.reload().catch((err: unknown) => log.warn({ err }, 'ticket keys reload failed')),
+    },
   );
   const { app, stop: stopRest } = createRestApp({
     config,

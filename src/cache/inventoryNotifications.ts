@@ -1,7 +1,9 @@
 /**
  * LISTEN for `inventory_changed` (NOTIFYed by the inventory projection after it writes the
  * ticket_types counters) on a dedicated, self-reconnecting connection (pg-listen), and
- * drop this pod's cached copy of that event's detail, whose counters just moved.
+ * drop this pod's cached copy of that event's detail, whose counters just moved. Other
+ * channels (ticket key changes) share the connection through `also`; each of those
+ * handlers also runs after a reconnect, since notifications sent meanwhile are lost.
  */
 import pgListen from 'pg-listen';
 import type { Logger } from 'pino';
@@ -15,6 +17,7 @@ export async function listenForInventoryChanges(
   connection: { url: string; ssl: boolean },
   onEventChanged: (eventId: string) => void,
   log: Logger,
+  also: Readonly<Record<string, (payload: string | undefined) => void>> = {},
 ): Promise<NotificationListener> {
   // pg-listen is CommonJS with `exports.default`; under ESM the factory is `.default`.
   const subscriber = pgListen.default(
@@ -24,10 +27,15 @@ export async function listenForInventoryChanges(
   );
   subscriber.events.on('error', (err: Error) => log.warn({ err: err.message }, 'inventory notification listener error'));
   subscriber.events.on('reconnect', (attempt: number) => log.info({ attempt }, 'inventory notification listener reconnecting'));
+  subscriber.events.on('connected', () => Object.values(also).forEach((handler) => handler(undefined)));
   subscriber.notifications.on(INVENTORY_CHANGED_CHANNEL, (eventId: unknown) => {
     if (typeof eventId === 'string') onEventChanged(eventId);
   });
+  for (const [channel, handler] of Object.entries(also)) {
+    subscriber.notifications.on(channel, (payload: unknown) => handler(typeof payload === 'string' ? payload : undefined));
+  }
   await subscriber.connect();
   await subscriber.listenTo(INVENTORY_CHANGED_CHANNEL);
+  for (const channel of Object.keys(also)) await subscriber.listenTo(channel);
   return { close: () => subscriber.close() };
 }

@@ -5,6 +5,7 @@
  * stderr and exit code 1.
  */
 import { Command, CommanderError } from 'commander';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSeed } from './commands/seed.js';
 import { registerShards } from './commands/shards.js';
@@ -12,13 +13,14 @@ import { CliError, describeError } from './db.js';
 
 function buildProgram(): Command {
   const program = new Command('ticketctl')
-    .description('Ticket Service operations: migrations, demo data, shard ownership')
+    .description('Ticket Service operations: migrations, demo data, shard ownership, ticket signing keys')
     .showHelpAfterError('(run ticketctl --help for usage)')
     .configureOutput({ outputError: (str, write) => write(`ticketctl: ${str.replace(/^error: /, '')}`) })
     .exitOverride();
   registerMigrate(program);
   registerSeed(program);
   registerShards(program);
+  registerKeys(program);
   return program;
 }
 

@@ -4,7 +4,6 @@
  * tickets leave with their signed codes. Check-in verifies the code's signature before
  * touching any actor, so forged codes cost nothing.
  */
-import type { KeyObject } from 'node:crypto';
 import type {
   InventoryCommand,
   InventoryReply,
@@ -17,7 +16,7 @@ import { canonicalUuid, parseInventoryCommand } from '../../actors/inventory/com
 import { AppError, DependencyError, ValidationError } from '../errors.js';
 import type { Caller } from '../shards/router.js';
 import type { TicketSigner } from '../tickets/signingPool.js';
-import { verifyTicketCode } from '../tickets/ticketCodes.js';
+import type { KeyRing, TicketKeyInfo } from '../tickets/keyRing.js';
 import type { AvailabilityJson } from './availabilityView.js';
 import type { Projector } from './projector.js';
 
@@ -80,7 +79,8 @@ export class InventoryService {
     private readonly route: (eventId: string, cmd: InventoryCommand, caller?: Caller) => Promise<InventoryReply>,
     private readonly projector: Projector,
     private readonly signer: TicketSigner,
-    private readonly publicKey: KeyObject,
+    /** Verifies codes (by their kid) and lists the public keys. */
+    private readonly keys: Pick<KeyRing, 'verify' | 'keys'>,
   ) {}
 
   /** The caller: its `authorization`, deadline and cancellation, passed on with commands forwarded to the owning pod. */
@@ -196,8 +196,13 @@ export class InventoryService {
     await this.ask(eventId, { type: 'RemoveTicketType', ticketTypeId });
   }
 
+  /** The public keys codes verify with (the active one first), for offline verifiers. */
+  ticketKeys(): readonly TicketKeyInfo[] {
+    return this.keys.keys();
+  }
+
   async checkIn(code: string, gate: string): Promise<CheckInOutcome> {
-    const payload = verifyTicketCode(this.publicKey, code);
+    const payload = await this.keys.verify(code);
     if (!payload) return { result: 'INVALID', ticket: null, firstCheckedInAt: null, firstGate: null };
     const reply = await this.ask(payload.eventId, { type: 'CheckIn', ticketId: payload.ticketId, gate });
     if (reply.kind !== 'checkin') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
@@ -210,7 +215,7 @@ export class InventoryService {
   }
 
   async validate(code: string): Promise<ValidateOutcome> {
-    const payload = verifyTicketCode(this.publicKey, code);
+    const payload = await this.keys.verify(code);
     if (!payload) return { status: 'INVALID', ticket: null, checkedInAt: null };
     const reply = await this.ask(payload.eventId, { type: 'GetTicket', ticketId: payload.ticketId });
     if (reply.kind !== 'ticket') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);

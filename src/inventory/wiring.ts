@@ -25,7 +25,7 @@ import { ShardManager } from '../shards/shardManager.js';
 import { shardOf } from '../shards/shardOf.js';
 import type { ExtraService } from '../grpc/server.js';
 import { createTicketSigner } from '../tickets/signingPool.js';
-import { loadSigningKeys } from '../tickets/ticketCodes.js';
+import { createKeyRing, type KeyRing } from '../tickets/keyRing.js';
 import { InventoryService } from './inventoryService.js';
 import { createProjector, type ViewListener } from './projector.js';
 
@@ -33,7 +33,8 @@ export interface InventoryModule {
   readonly service: InventoryService;
   readonly registry: ActorRegistry<InventoryCommand, InventoryReply>;
   readonly shards: ShardManager;
-  readonly publicKeyPem: string;
+  /** The ticket signing keys (reload on a key change notification). */
+  readonly keys: KeyRing;
   /** The pod-to-pod forwarding service, for the internal gRPC server. */
   readonly forwarding: ExtraService;
   /** TLS between pods (the internal server's credentials among them). */
@@ -53,9 +54,12 @@ export async function createInventory(
 ): Promise<InventoryModule> {
   const { pool, redis, log, metrics } = deps;
   const clock = deps.clock ?? Date.now;
-  const keys = loadSigningKeys(config.ticketSigningKeyPem, { allowEphemeral: config.nodeEnv !== 'production' });
-  if (keys.ephemeral) log.warn('TICKET_SIGNING_KEY not set: using a key for this process only (codes will not verify after a restart)');
-  const signer = createTicketSigner(keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const keys = await createKeyRing(pool, {
+    configuredPem: config.ticketSigningKeyPem,
+    allowDatabaseKeys: config.nodeEnv !== 'production',
+    log,
+  });
+  const signer = createTicketSigner(() => keys.signingKey());
   const projector = createProjector(
     redis,
     pool,
@@ -121,12 +125,12 @@ export async function createInventory(
     local: (eventId, cmd) => registry.send(eventId, cmd),
     onForward: (outcome) => metrics.forwards.inc({ outcome }),
   });
-  const service = new InventoryService(router.route, projector, signer, keys.publicKey);
+  const service = new InventoryService(router.route, projector, signer, keys);
   return {
     service,
     registry,
     shards,
-    publicKeyPem: keys.publicKeyPem,
+    keys,
     forwarding: forwardingService(router.serveLocally, { mutualTls: config.internal.mutualTls, podTokens }),
     peerTls,
     async startSharding(address) {
@@ -141,6 +145,7 @@ export async function createInventory(
         ['actors', () => registry.stop()],
         ['projections', () => projector.stop()],
         ['signer', () => signer.close()],
+        ['keys', async () => keys.stop()],
         ['forwarder', async () => forwarder.close()],
       ] as const) {
         try {

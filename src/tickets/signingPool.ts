@@ -5,7 +5,10 @@
  * are encoded on the calling thread, split into chunks and signed by a piscina pool, so the
  * event loop keeps serving requests meanwhile and several cores share the work.
  *
- * Codes are identical on both paths (Ed25519 is deterministic; see ticketCodes.ts).
+ * Codes are identical on both paths (Ed25519 is deterministic; see ticketCodes.ts). Each
+ * batch is signed with the key current when it starts (the key ring's active key, so a
+ * rotation applies from the next batch); a task names its key, and each worker keeps the
+ * parsed private keys it has seen by kid.
  *
  * Worker threads are started lazily on the first large batch, are unref'd while idle (they
  * never keep the process alive) and exit after `idleTimeoutMs` without work. `close()`
@@ -15,12 +18,16 @@
  * under tsx (tests, dev; the worker then loads tsx with `--import`), `signingWorker.js` when
  * compiled to dist/.
  */
-import { createPrivateKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { SigningTask } from './signingWorker.js';
-import { TICKET_PAYLOAD_BYTES, encodeTicketPayload, signEncodedTicketPayload, type TicketCodePayload } from './ticketCodes.js';
+import { TICKET_PAYLOAD_BYTES, encodeTicketPayload, signEncodedTicketPayload, type SigningKey, type TicketCodePayload } from './ticketCodes.js';
+
+/** What signs: an Ed25519 private key, its kid, and its PKCS#8 PEM for the worker threads. */
+export interface SignerKey extends SigningKey {
+  readonly privateKeyPem: string;
+}
 
 export interface TicketSignerOptions {
   /**
@@ -59,9 +66,11 @@ function workerExecArgv(): string[] | undefined {
   return ['--import', import.meta.resolve('tsx')];
 }
 
-export function createTicketSigner(privateKeyPem: string, options: TicketSignerOptions = {}): TicketSigner {
-  const privateKey = createPrivateKey(privateKeyPem);
-  if (privateKey.asymmetricKeyType !== 'ed25519') {
+/** `key`: the signing key, or a function giving the current one (read once per batch). */
+export function createTicketSigner(key: SignerKey | (() => SignerKey), options: TicketSignerOptions = {}): TicketSigner {
+  const currentKey = typeof key === 'function' ? key : () => key;
+  const first = currentKey();
+  if (first.privateKey.type !== 'private' || first.privateKey.asymmetricKeyType !== 'ed25519') {
     throw new TypeError('ticket signer: the private key must be Ed25519');
   }
   const minBatch = options.minBatchForWorkers ?? DEFAULT_MIN_BATCH_FOR_WORKERS;
@@ -79,17 +88,16 @@ export function createTicketSigner(privateKeyPem: string, options: TicketSignerO
       maxThreads,
       idleTimeout,
       execArgv: workerExecArgv(),
-      workerData: { privateKeyPem },
     });
     return pool;
   };
 
-  const signInline = (payloads: readonly TicketCodePayload[]): string[] => {
+  const signInline = (signing: SignerKey, payloads: readonly TicketCodePayload[]): string[] => {
     const bytes = Buffer.allocUnsafe(TICKET_PAYLOAD_BYTES);
-    return payloads.map((p) => signEncodedTicketPayload(privateKey, encodeTicketPayload(p, bytes)));
+    return payloads.map((p) => signEncodedTicketPayload(signing, encodeTicketPayload(p, bytes)));
   };
 
-  const signInWorkers = async (payloads: readonly TicketCodePayload[]): Promise<string[]> => {
+  const signInWorkers = async (signing: SignerKey, payloads: readonly TicketCodePayload[]): Promise<string[]> => {
     const chunkSize = Math.max(MIN_CHUNK, Math.ceil(payloads.length / (maxThreads * CHUNKS_PER_THREAD)));
     const workers = getPool();
     const tasks: Promise<string[]>[] = [];
@@ -104,7 +112,8 @@ export function createTicketSigner(privateKeyPem: string, options: TicketSignerO
         const buffer = new ArrayBuffer(part.length * TICKET_PAYLOAD_BYTES);
         const view = Buffer.from(buffer);
         part.forEach((p, i) => encodeTicketPayload(p, view, i * TICKET_PAYLOAD_BYTES));
-        tasks.push(workers.run({ payloads: new Uint8Array(buffer) }, { transferList: [buffer] }));
+        const task: SigningTask = { kid: signing.kid, privateKeyPem: signing.privateKeyPem, payloads: new Uint8Array(buffer) };
+        tasks.push(workers.run(task, { transferList: [buffer] }));
       }
     } catch (err) {
       // A bad payload (or close()) part-way: settle what was already queued, then fail the batch.
@@ -117,8 +126,9 @@ export function createTicketSigner(privateKeyPem: string, options: TicketSignerO
   return {
     async signMany(payloads) {
       if (closed) throw new Error('ticket signer is closed');
-      if (payloads.length < minBatch) return signInline(payloads);
-      return signInWorkers(payloads);
+      const signing = currentKey();
+      if (payloads.length < minBatch) return signInline(signing, payloads);
+      return signInWorkers(signing, payloads);
     },
     async close() {
       closed = true;

@@ -5,9 +5,7 @@
  * plays the pods' part: once the CLI has written its intent, it releases and acquires
  * the leases.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -15,8 +13,8 @@ import { desiredOwners } from '../../src/shards/assignment.js';
 import { createLeaseStore, type LeaseStore } from '../../src/shards/leases.js';
 import { createPodRegistry, type PodRegistry } from '../../src/shards/podRegistry.js';
 import { createTestDatabase, startTestServers, type TestDatabase, type TestServers } from '../helpers/testDatabase.js';
+import { stderrLines, ticketctl, type Run } from '../helpers/ticketctl.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHARDS = 8;
 const TTL = 60_000;
 
@@ -89,26 +87,9 @@ function cluster(t: ExecutionContext<Context>): Cluster {
   };
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ticketctl(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/ticketctl.ts', ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
-
 function failsWith(t: ExecutionContext<Context>, run: Run, pattern: RegExp): void {
   t.is(run.code, 1, run.stdout);
-  const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
+  const lines = stderrLines(run);
   t.is(lines.length, 1, run.stderr);
   t.regex(lines[0] ?? '', pattern);
 }

@@ -36,6 +36,8 @@ import type { GetPricingRulesRequest as _ticket_GetPricingRulesRequest, GetPrici
 import type { GetPricingRulesResponse as _ticket_GetPricingRulesResponse, GetPricingRulesResponse__Output as _ticket_GetPricingRulesResponse__Output } from './ticket/GetPricingRulesResponse.js';
 import type { GetReservationRequest as _ticket_GetReservationRequest, GetReservationRequest__Output as _ticket_GetReservationRequest__Output } from './ticket/GetReservationRequest.js';
 import type { GetReservationResponse as _ticket_GetReservationResponse, GetReservationResponse__Output as _ticket_GetReservationResponse__Output } from './ticket/GetReservationResponse.js';
+import type { GetTicketKeysRequest as _ticket_GetTicketKeysRequest, GetTicketKeysRequest__Output as _ticket_GetTicketKeysRequest__Output } from './ticket/GetTicketKeysRequest.js';
+import type { GetTicketKeysResponse as _ticket_GetTicketKeysResponse, GetTicketKeysResponse__Output as _ticket_GetTicketKeysResponse__Output } from './ticket/GetTicketKeysResponse.js';
 import type { InventoryLevel as _ticket_InventoryLevel, InventoryLevel__Output as _ticket_InventoryLevel__Output } from './ticket/InventoryLevel.js';
 import type { InventoryServiceClient as _ticket_InventoryServiceClient, InventoryServiceDefinition as _ticket_InventoryServiceDefinition } from './ticket/InventoryService.js';
 import type { LineItem as _ticket_LineItem, LineItem__Output as _ticket_LineItem__Output } from './ticket/LineItem.js';
@@ -56,6 +58,7 @@ import type { ReserveTicketsResponse as _ticket_ReserveTicketsResponse, ReserveT
 import type { SearchEventsRequest as _ticket_SearchEventsRequest, SearchEventsRequest__Output as _ticket_SearchEventsRequest__Output } from './ticket/SearchEventsRequest.js';
 import type { SearchEventsResponse as _ticket_SearchEventsResponse, SearchEventsResponse__Output as _ticket_SearchEventsResponse__Output } from './ticket/SearchEventsResponse.js';
 import type { Ticket as _ticket_Ticket, Ticket__Output as _ticket_Ticket__Output } from './ticket/Ticket.js';
+import type { TicketKey as _ticket_TicketKey, TicketKey__Output as _ticket_TicketKey__Output } from './ticket/TicketKey.js';
 import type { TicketServiceClient as _ticket_TicketServiceClient, TicketServiceDefinition as _ticket_TicketServiceDefinition } from './ticket/TicketService.js';
 import type { TicketType as _ticket_TicketType, TicketType__Output as _ticket_TicketType__Output } from './ticket/TicketType.js';
 import type { UpdateInventoryRequest as _ticket_UpdateInventoryRequest, UpdateInventoryRequest__Output as _ticket_UpdateInventoryRequest__Output } from './ticket/UpdateInventoryRequest.js';
@@ -109,6 +112,8 @@ export interface ProtoGrpcType {
     GetPricingRulesResponse: MessageTypeDefinition<_ticket_GetPricingRulesResponse, _ticket_GetPricingRulesResponse__Output>
     GetReservationRequest: MessageTypeDefinition<_ticket_GetReservationRequest, _ticket_GetReservationRequest__Output>
     GetReservationResponse: MessageTypeDefinition<_ticket_GetReservationResponse, _ticket_GetReservationResponse__Output>
+    GetTicketKeysRequest: MessageTypeDefinition<_ticket_GetTicketKeysRequest, _ticket_GetTicketKeysRequest__Output>
+    GetTicketKeysResponse: MessageTypeDefinition<_ticket_GetTicketKeysResponse, _ticket_GetTicketKeysResponse__Output>
     InventoryLevel: MessageTypeDefinition<_ticket_InventoryLevel, _ticket_InventoryLevel__Output>
     InventoryService: SubtypeConstructor<typeof grpc.Client, _ticket_InventoryServiceClient> & { service: _ticket_InventoryServiceDefinition }
     LineItem: MessageTypeDefinition<_ticket_LineItem, _ticket_LineItem__Output>
@@ -130,6 +135,7 @@ export interface ProtoGrpcType {
     SearchEventsRequest: MessageTypeDefinition<_ticket_SearchEventsRequest, _ticket_SearchEventsRequest__Output>
     SearchEventsResponse: MessageTypeDefinition<_ticket_SearchEventsResponse, _ticket_SearchEventsResponse__Output>
     Ticket: MessageTypeDefinition<_ticket_Ticket, _ticket_Ticket__Output>
+    TicketKey: MessageTypeDefinition<_ticket_TicketKey, _ticket_TicketKey__Output>
     TicketService: SubtypeConstructor<typeof grpc.Client, _ticket_TicketServiceClient> & { service: _ticket_TicketServiceDefinition }
     TicketStatus: EnumTypeDefinition
     TicketType: MessageTypeDefinition<_ticket_TicketType, _ticket_TicketType__Output>

@@ -1,4 +1,7 @@
-/** ticket.CheckinService: codes are verified by signature first; the event's actor decides the scan. */
+/**
+ * ticket.CheckinService: codes are verified by signature first; the event's actor decides
+ * the scan. GetTicketKeys hands scanners the public keys to verify codes offline.
+ */
 import { unary } from '../call.js';
 import { ticketMessage, timestamp } from '../convert.js';
 import type { CheckinServiceHandlers } from '../generated/ticket/CheckinService.js';
@@ -24,6 +27,17 @@ export function checkinServiceHandlers(deps: HandlerDeps): CheckinServiceHandler
         checked_in_at: timestamp(outcome.checkedInAt),
       };
     }),
+
+    GetTicketKeys: unary('public', async () => ({
+      keys: inventory.ticketKeys().map((k) => ({
+        kid: k.kid,
+        x: k.jwk.x,
+        jwk: JSON.stringify(k.jwk),
+        state: k.state === 'active' ? 'ACTIVE' : 'RETIRED',
+        created_at: timestamp(k.createdAt),
+        retired_at: timestamp(k.retiredAt),
+      })),
+    })),
 
     CheckInTicket: unary('write', async (req, ctx) => {
       const outcome = await inventory.as(ctx.caller).checkIn(required(req.code, 'code', 1000), required(req.gate, 'gate', 100));

@@ -5,6 +5,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CheckInTicketRequest as _ticket_CheckInTicketRequest, CheckInTicketRequest__Output as _ticket_CheckInTicketRequest__Output } from '../ticket/CheckInTicketRequest.js';
 import type { CheckInTicketResponse as _ticket_CheckInTicketResponse, CheckInTicketResponse__Output as _ticket_CheckInTicketResponse__Output } from '../ticket/CheckInTicketResponse.js';
+import type { GetTicketKeysRequest as _ticket_GetTicketKeysRequest, GetTicketKeysRequest__Output as _ticket_GetTicketKeysRequest__Output } from '../ticket/GetTicketKeysRequest.js';
+import type { GetTicketKeysResponse as _ticket_GetTicketKeysResponse, GetTicketKeysResponse__Output as _ticket_GetTicketKeysResponse__Output } from '../ticket/GetTicketKeysResponse.js';
 import type { ValidateTicketRequest as _ticket_ValidateTicketRequest, ValidateTicketRequest__Output as _ticket_ValidateTicketRequest__Output } from '../ticket/ValidateTicketRequest.js';
 import type { ValidateTicketResponse as _ticket_ValidateTicketResponse, ValidateTicketResponse__Output as _ticket_ValidateTicketResponse__Output } from '../ticket/ValidateTicketResponse.js';
 
@@ -17,6 +19,15 @@ export interface CheckinServiceClient extends grpc.Client {
   checkInTicket(argument: _ticket_CheckInTicketRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_CheckInTicketResponse__Output>): grpc.ClientUnaryCall;
   checkInTicket(argument: _ticket_CheckInTicketRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_CheckInTicketResponse__Output>): grpc.ClientUnaryCall;
   checkInTicket(argument: _ticket_CheckInTicketRequest, callback: grpc.requestCallback<_ticket_CheckInTicketResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetTicketKeys(argument: _ticket_GetTicketKeysRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  GetTicketKeys(argument: _ticket_GetTicketKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  GetTicketKeys(argument: _ticket_GetTicketKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  GetTicketKeys(argument: _ticket_GetTicketKeysRequest, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  getTicketKeys(argument: _ticket_GetTicketKeysRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  getTicketKeys(argument: _ticket_GetTicketKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  getTicketKeys(argument: _ticket_GetTicketKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  getTicketKeys(argument: _ticket_GetTicketKeysRequest, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
   
   ValidateTicket(argument: _ticket_ValidateTicketRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_ValidateTicketResponse__Output>): grpc.ClientUnaryCall;
   ValidateTicket(argument: _ticket_ValidateTicketRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_ValidateTicketResponse__Output>): grpc.ClientUnaryCall;
@@ -32,11 +43,14 @@ export interface CheckinServiceClient extends grpc.Client {
 export interface CheckinServiceHandlers extends grpc.UntypedServiceImplementation {
   CheckInTicket: grpc.handleUnaryCall<_ticket_CheckInTicketRequest__Output, _ticket_CheckInTicketResponse>;
   
+  GetTicketKeys: grpc.handleUnaryCall<_ticket_GetTicketKeysRequest__Output, _ticket_GetTicketKeysResponse>;
+  
   ValidateTicket: grpc.handleUnaryCall<_ticket_ValidateTicketRequest__Output, _ticket_ValidateTicketResponse>;
   
 }
 
 export interface CheckinServiceDefinition extends grpc.ServiceDefinition {
   CheckInTicket: MethodDefinition<_ticket_CheckInTicketRequest, _ticket_CheckInTicketResponse, _ticket_CheckInTicketRequest__Output, _ticket_CheckInTicketResponse__Output>
+  GetTicketKeys: MethodDefinition<_ticket_GetTicketKeysRequest, _ticket_GetTicketKeysResponse, _ticket_GetTicketKeysRequest__Output, _ticket_GetTicketKeysResponse__Output>
   ValidateTicket: MethodDefinition<_ticket_ValidateTicketRequest, _ticket_ValidateTicketResponse, _ticket_ValidateTicketRequest__Output, _ticket_ValidateTicketResponse__Output>
 }

@@ -1,0 +1,26 @@
+/** Run ticketctl as a child process (from source, with tsx), as an operator would. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `env` is the whole environment of the command (plus PATH and HOME). */
+export function ticketctl(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/ticketctl.ts', ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The lines of `run`'s stderr that are not blank. */
+export const stderrLines = (run: Run): string[] => run.stderr.split('\n').filter((l) => l.trim() !== '');

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
+import { writePortsFile, type BoundPorts } from './boundPorts.js';
 import { createPool } from './db/pool.js';
 import { createRedis } from './cache/redis.js';
 import { createCaches } from './cache/caches.js';
@@ -30,12 +31,19 @@ function advertiseAddress(config: Config, boundPort: number): string {
   return config.grpcPort === 0 ? configured.replace(/:\d+$/, `:${boundPort}`) : configured;
 }
 
+/** `{http_port: …, grpc_port: …}` for the start-up log line. */
+function portFields(ports: BoundPorts): Record<string, number> {
+  return Object.fromEntries(Object.entries(ports).map(([name, port]) => [`${name}_port`, port]));
+}
+
 export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
 export interface RunningService {
   readonly httpUrl: string;
   /** The bound gRPC port (GRPC_PORT may be 0 in tests). */
   readonly grpcPort: number;
+  /** Every bound port (PORT and GRPC_PORT may be 0: the kernel picks). */
+  readonly ports: BoundPorts;
   readonly log: Logger;
   readonly state: () => ServiceState;
   readonly inventory: InventoryModule;
@@ -108,14 +116,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
     checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
     extraServices: [inventory.forwarding],
   }).catch(abort);
-  await inventory.startSharding(advertiseAddress(config, grpc.port)).catch(async (err: unknown) => {
+  const abortServing = async (err: unknown): Promise<never> => {
     await grpc.stop(0);
     return abort(err);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const httpUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  };
+  await inventory.startSharding(advertiseAddress(config, grpc.port)).catch(abortServing);
+  const ports: BoundPorts = { http: (server.address() as AddressInfo).port, grpc: grpc.port };
+  const httpUrl = `http://${options.host ?? '127.0.0.1'}:${ports.http}`;
+  if (config.portsFile !== undefined) {
+    const portsFile = config.portsFile;
+    await writePortsFile(portsFile, ports).catch((err: unknown) =>
+      abortServing(new Error(`cannot write PORTS_FILE ${portsFile}: ${(err as Error).message}`, { cause: err })),
+    );
+  }
   transition('RUNNING');
-  log.info({ httpUrl }, 'REST listening');
+  log.info({ ...portFields(ports), httpUrl }, 'service listening');
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
@@ -150,5 +165,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, grpcPort: grpc.port, log, state: () => state, inventory, stop };
+  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, stop };
 }

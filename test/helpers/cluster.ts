@@ -6,31 +6,34 @@
  *    or on a Postgres of our own when the file runs without test/run.ts.
  *  - Redis: always a dedicated redis-server, so a test can stop it and start it again on
  *    the same port (the pods' REDIS_URL stays valid).
- *  - Pods: fixed free ports, POD_NAME pod-a, pod-b, …, SHARD_COUNT 8, a short lease, one
- *    Ed25519 ticket-signing key shared by all (a code signed on one pod verifies on any),
- *    JSON logs to one file per pod (the last lines go into failure messages).
+ *  - Pods: PORT=0 and GRPC_PORT=0 (the kernel picks at bind time, so no other process can
+ *    take a port between choosing and binding it), each start's ports read from the pod's
+ *    PORTS_FILE (test/helpers/clusterPod.ts), POD_NAME pod-a, pod-b, …, SHARD_COUNT 8, a
+ *    short lease, one Ed25519 ticket-signing key shared by all (a code signed on one pod
+ *    verifies on any), JSON logs to one file per pod (the last lines go into failure messages).
  *
- * Pod control: kill -9, SIGSTOP/SIGCONT, SIGTERM (drain) with the exit status, restart on
- * the same ports. Ownership views: lease owners from Redis, epochs from Postgres, the
+ * Pod control: kill -9, SIGSTOP/SIGCONT, SIGTERM (drain) with the exit status, restart (on
+ * new ports: the Pod record and its clients follow). Ownership views: lease owners from Redis, epochs from Postgres, the
  * desired owners exactly as the pods compute them, and the owner of an event.
  * Nothing outlives the cluster: close() kills every pod and server it started, and a
  * process 'exit' hook SIGKILLs pods and Redis if the test process dies first.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ensureBinaries, freePort, startPostgres, startRedis, type Binaries, type RunningPostgres, type RunningRedis } from '../../src/dev/localStack.js';
+import { readPortsFile } from '../../src/boundPorts.js';
+import { ensureBinaries, startPostgres, startRedis, type Binaries, type RunningPostgres, type RunningRedis } from '../../src/dev/localStack.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { grpcClients, healthStatus } from './grpc.js';
+import { healthStatus } from './grpc.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
 import * as views from './clusterViews.js';
-import { lastLines, ROOT, track, waitFor, type ClusterOptions, type CommandResult, type Pod, type PodExit } from './clusterProcess.js';
+import { lastLines, Pod, ROOT, track, waitFor, type ClusterOptions, type CommandResult, type PodExit } from './clusterProcess.js';
 
 export * from './clusterProcess.js';
 export class Cluster {
@@ -100,20 +103,7 @@ export class Cluster {
       const count = options.pods ?? 3;
       for (let i = 0; i < count; i++) {
         const name = `pod-${String.fromCharCode(97 + i)}`;
-        const [httpPort, grpcPort] = [await freePort(), await freePort()];
-        const address = `127.0.0.1:${grpcPort}`;
-        cluster.pods.push({
-          name,
-          httpPort,
-          grpcPort,
-          address,
-          httpUrl: `http://127.0.0.1:${httpPort}`,
-          logFile: path.join(logDir, `${name}.log`),
-          status: 'exited',
-          process: undefined,
-          exited: Promise.resolve({ code: null, signal: null }),
-          clients: grpcClients(address),
-        });
+        cluster.pods.push(new Pod(name, path.join(logDir, `${name}.log`), path.join(logDir, `${name}.ports.json`)));
       }
       await Promise.all(cluster.pods.map((p) => cluster.spawnPod(p)));
       await Promise.all(cluster.pods.map((p) => cluster.waitReady(p.name)));
@@ -135,7 +125,7 @@ export class Cluster {
     return `redis://127.0.0.1:${this.redisPort}`;
   }
 
-  /** The environment every pod (and ticketctl) gets; `pod` adds its name and ports. */
+  /** The environment every pod (and ticketctl) gets; `pod` adds its name and where to report its ports. */
   env(pod?: Pod): Record<string, string> {
     const base: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -163,14 +153,17 @@ export class Cluster {
     return {
       ...base,
       POD_NAME: pod.name,
-      PORT: String(pod.httpPort),
-      GRPC_PORT: String(pod.grpcPort),
-      GRPC_ADVERTISE_ADDRESS: pod.address,
+      // Ports picked at bind time; it advertises 127.0.0.1 with its bound gRPC port.
+      PORT: '0',
+      GRPC_PORT: '0',
+      PORTS_FILE: pod.portsFile,
     };
   }
 
+  /** Start the pod's process and follow it to the ports it reports. */
   private async spawnPod(pod: Pod): Promise<void> {
     if (pod.status !== 'exited') throw new Error(`${pod.name} is ${pod.status}`);
+    rmSync(pod.portsFile, { force: true }); // the last process's ports
     const fd = openSync(pod.logFile, 'a');
     let child: ChildProcess;
     try {
@@ -191,6 +184,13 @@ export class Cluster {
         resolve({ code, signal });
       });
     });
+    const reported = await waitFor(
+      `${pod.name} to report its ports`,
+      async () => (pod.process !== child || pod.status === 'exited' ? 'exited' : readPortsFile(pod.portsFile)),
+      { timeoutMs: 60_000, intervalMs: 50, describe: () => this.tail(pod.name, 30) },
+    );
+    if (reported === 'exited') throw new Error(`${pod.name} exited during start:\n${this.tail(pod.name, 30)}`);
+    pod.bind(reported);
   }
 
   /** gRPC health SERVING and present (not shutting down) in the pod registry. */
@@ -208,7 +208,7 @@ export class Cluster {
     );
   }
 
-  /** Start (again) a pod that exited, on its old ports; waits until it is ready. */
+  /** Start (again) a pod that exited, on new ports; waits until it is ready. */
   async restart(name: string): Promise<void> {
     const pod = this.pod(name);
     await this.spawnPod(pod);
@@ -357,7 +357,7 @@ export class Cluster {
     if (this.closed) return;
     this.closed = true;
     for (const pod of this.pods) {
-      pod.clients.close();
+      pod.closeClients();
       if (pod.process && pod.status !== 'exited') {
         pod.process.kill('SIGCONT');
         pod.process.kill('SIGKILL');

@@ -193,7 +193,7 @@ export class Cluster {
     pod.bind(reported);
   }
 
-  /** gRPC health SERVING and present (not shutting down) in the pod registry. */
+  /** gRPC health SERVING and present (not shutting down) in the pod registry under the address it reported. */
   async waitReady(name: string, timeoutMs = 60_000): Promise<void> {
     const pod = this.pod(name);
     await waitFor(
@@ -202,7 +202,8 @@ export class Cluster {
         if (pod.status === 'exited') throw new Error(`${name} exited during start:\n${this.tail(name, 30)}`);
         if ((await healthStatus(pod.clients)) !== 'SERVING') return false;
         const raw = await this.redis.hget('pods', name);
-        return raw !== null && (JSON.parse(raw) as { draining: boolean }).draining === false;
+        const registered = raw === null ? undefined : (JSON.parse(raw) as { address: string; draining: boolean });
+        return registered?.draining === false && registered.address === pod.address;
       },
       { timeoutMs, intervalMs: 200, describe: () => `status ${pod.status}\n${this.tail(name, 30)}` },
     );

@@ -14,8 +14,6 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>;
 }
 
-export { Pod, type PodExit, type PodStatus } from './clusterPod.js';
-
 export interface ShardEpochRow {
   readonly shard: number;
   readonly epoch: number;

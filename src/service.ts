@@ -40,7 +40,7 @@ export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
 export interface RunningService {
   readonly httpUrl: string;
-  /** The bound gRPC port (GRPC_PORT may be 0 in tests). */
+  /** The bound gRPC port: shorthand for `ports.grpc`. */
   readonly grpcPort: number;
   /** Every bound port (PORT and GRPC_PORT may be 0: the kernel picks). */
   readonly ports: BoundPorts;

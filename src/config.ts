@@ -58,6 +58,7 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
   PORT: int(3002, 0, 65535),
   GRPC_PORT: int(50052, 0, 65535),
+  PORTS_FILE: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   // The seed's example URL carries placeholder credentials; the default keeps only the location.
@@ -157,6 +158,8 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly httpPort: number;
   readonly grpcPort: number;
+  /** Where to write the bound ports once serving (see src/boundPorts.ts). */
+  readonly portsFile?: string;
   readonly database: { readonly url: string; readonly ssl: boolean; readonly poolMax: number };
   readonly redis: { readonly url: string; readonly password?: string; readonly database: number; readonly keyPrefix: string };
   readonly search: {
@@ -289,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     httpPort: e.PORT,
     grpcPort: e.GRPC_PORT,
+    portsFile: e.PORTS_FILE,
     database: { url: e.DATABASE_URL, ssl: e.DATABASE_SSL, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL, password: e.REDIS_PASSWORD, database: e.REDIS_DATABASE, keyPrefix: e.REDIS_KEY_PREFIX },
     search: {

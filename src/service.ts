@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
+import { writePortsFile, type BoundPorts } from './boundPorts.js';
 import { createPool } from './db/pool.js';
 import { createRedis } from './cache/redis.js';
 import { createCaches } from './cache/caches.js';
@@ -32,14 +33,19 @@ function advertiseAddress(config: Config, boundInternalPort: number): string {
   return config.internal.port === 0 ? configured.replace(/:\d+$/, `:${boundInternalPort}`) : configured;
 }
 
+/** `{http_port: …, grpc_port: …}` for the start-up log line. */
+function portFields(ports: BoundPorts): Record<string, number> {
+  return Object.fromEntries(Object.entries(ports).map(([name, port]) => [`${name}_port`, port]));
+}
+
 export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
 export interface RunningService {
   readonly httpUrl: string;
-  /** The bound gRPC port (GRPC_PORT may be 0 in tests). */
+  /** The bound gRPC port: shorthand for `ports.grpc`. */
   readonly grpcPort: number;
-  /** The bound internal (pod-to-pod) port. */
-  readonly internalPort: number;
+  /** Every bound port (PORT and GRPC_PORT may be 0: the kernel picks). */
+  readonly ports: BoundPorts;
   readonly log: Logger;
   readonly state: () => ServiceState;
   readonly inventory: InventoryModule;
@@ -116,20 +122,26 @@ export async function startService(config: Config, options: ServiceOptions = {})
     verifier,
     checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
   }).catch(abort);
-  const internal = await startInternalServer(config, inventory.forwarding, inventory.peerTls.server, { log, metrics, verifier }).catch(
-    async (err: unknown) => {
-      await grpc.stop(0);
-      return abort(err);
-    },
-  );
-  await inventory.startSharding(advertiseAddress(config, internal.port)).catch(async (err: unknown) => {
-    await Promise.all([grpc.stop(0), internal.stop(0)]);
+  const abortServing = async (err: unknown): Promise<never> => {
+    await grpc.stop(0);
     return abort(err);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const httpUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  };
+  const internal = await startInternalServer(config, inventory.forwarding, inventory.peerTls.server, { log, metrics, verifier }).catch(abortServing);
+  const abortBoth = async (err: unknown): Promise<never> => {
+    await internal.stop(0);
+    return abortServing(err);
+  };
+  await inventory.startSharding(advertiseAddress(config, internal.port)).catch(abortBoth);
+  const ports: BoundPorts = { http: (server.address() as AddressInfo).port, grpc: grpc.port, internal: internal.port };
+  const httpUrl = `http://${options.host ?? '127.0.0.1'}:${ports.http}`;
+  if (config.portsFile !== undefined) {
+    const portsFile = config.portsFile;
+    await writePortsFile(portsFile, ports).catch((err: unknown) =>
+      abortBoth(new Error(`cannot write PORTS_FILE ${portsFile}: ${(err as Error).message}`, { cause: err })),
+    );
+  }
   transition('RUNNING');
-  log.info({ httpUrl }, 'REST listening');
+  log.info({ ...portFields(ports), httpUrl }, 'service listening');
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
@@ -164,5 +176,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, grpcPort: grpc.port, internalPort: internal.port, log, state: () => state, inventory, stop };
+  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, stop };
 }

@@ -13,7 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { redactUrl } from '../observability/logger.js';
 import { startService } from '../service.js';
 import { formatBanner, type BannerInfo } from './banner.js';
-import { dataDir, devJwtSecret, devSigningKey, ensureDatabase, stablePort, stopStalePostgres, stopStaleRedis } from './devStack.js';
+import { dataDir, devJwtSecret, devSigningKey, ensureDatabase, onStablePort, stopStalePostgres, stopStaleRedis } from './devStack.js';
 import { ensureBinaries, startPostgres, startRedis, writePrivate, type Binaries } from './localStack.js';
 
 const DEV_DATABASE = 'ticket_dev';
@@ -68,9 +68,9 @@ function setEnv(): NodeJS.ProcessEnv {
 async function localPostgres(bins: Binaries): Promise<string> {
   const base = path.join(dataDir(), 'postgres');
   await stopStalePostgres(bins, base);
-  const port = await stablePort('postgres');
-  say(`starting postgres on 127.0.0.1:${port} (data in .data/postgres)…`);
-  const pgServer = await startPostgres(bins, { dataDir: base, port });
+  say('starting postgres (data in .data/postgres)…');
+  const pgServer = await onStablePort('postgres', (port) => startPostgres(bins, { dataDir: base, port }));
+  say(`postgres on 127.0.0.1:${pgServer.port}`);
   running.push({ name: 'postgres', stop: () => pgServer.stop() });
   if (await ensureDatabase(pgServer.url('postgres'), DEV_DATABASE)) say(`created database ${DEV_DATABASE}`);
   return pgServer.url(DEV_DATABASE);
@@ -80,9 +80,9 @@ async function localRedis(bins: Binaries): Promise<string> {
   const dir = path.join(dataDir(), 'redis');
   const pidFile = path.join(dataDir(), 'redis.pid');
   await stopStaleRedis(pidFile);
-  const port = await stablePort('redis');
-  say(`starting redis on 127.0.0.1:${port}…`);
-  const redis = await startRedis(bins, { dir, port });
+  say('starting redis…');
+  const redis = await onStablePort('redis', (port) => startRedis(bins, { dir, port }));
+  say(`redis on 127.0.0.1:${redis.port}`);
   running.push({ name: 'redis', stop: () => redis.stop() });
   if (redis.process.pid !== undefined) await writePrivate(pidFile, `${redis.process.pid}\n`);
   return redis.url;
@@ -114,9 +114,14 @@ async function adminToken(config: Config): Promise<BannerInfo['token']> {
   return { value: token, file: path.relative(process.cwd(), file) || file };
 }
 
-/** The service config for dev: explicit environment wins over dev defaults, except NODE_ENV. */
+/**
+ * The service config for dev: explicit environment wins over dev defaults, except NODE_ENV.
+ * REST and gRPC on ports the kernel picks (the banner prints them) unless PORT/GRPC_PORT say.
+ */
 function devConfig(env: NodeJS.ProcessEnv, databaseUrl: string, redisUrl: string, jwtSecret: string, signingKey: string): Config {
   return loadConfig({
+    PORT: '0',
+    GRPC_PORT: '0',
     TICKET_SIGNING_KEY: signingKey,
     DATABASE_SSL: 'false',
     REDIS_DATABASE: '0',
@@ -157,7 +162,7 @@ async function startUp(): Promise<void> {
 
   const token = await adminToken(config);
   if (stopRequested) return;
-  process.stdout.write(formatBanner({ httpUrl: service.httpUrl, grpcAddress: `127.0.0.1:${service.grpcPort}`, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token }));
+  process.stdout.write(formatBanner({ httpUrl: service.httpUrl, grpcAddress: `127.0.0.1:${service.ports.grpc}`, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token }));
 }
 
 process.on('SIGINT', onSignal);

@@ -1,19 +1,20 @@
 /**
  * The persistent local stack behind `npm run dev`: Postgres and Redis under
  * `<repo>/.data/` (gitignored), on ports remembered in `.data/ports.json` so URLs stay
- * stable across restarts, plus a dev JWT secret generated once (`.data/dev-jwt-secret`).
+ * stable across restarts (a new one when the old one is taken), plus a dev JWT secret
+ * generated once (`.data/dev-jwt-secret`).
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { z } from 'zod';
-import { freePort, writePrivate, type Binaries } from './localStack.js';
+import { writePrivate, type Binaries } from './localStack.js';
+import { inEphemeralRange, PortInUseError } from './localPorts.js';
 
 const exec = promisify(execFile);
 
@@ -31,16 +32,15 @@ const portsSchema = z.object({
 });
 export type DevPorts = z.infer<typeof portsSchema>;
 
-async function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/** The remembered port if it is still free, else a new free one (and remember it). */
-export async function stablePort(service: keyof DevPorts): Promise<number> {
+/**
+ * Start `service` on its remembered port, or on a new one when there is none or it is
+ * taken now, and remember where it runs. A remembered port inside the kernel's
+ * ephemeral range (from older runs) is given up for a new one outside it.
+ */
+export async function onStablePort<T extends { readonly port: number }>(
+  service: keyof DevPorts,
+  start: (port: number | undefined) => Promise<T>,
+): Promise<T> {
   const file = path.join(dataDir(), 'ports.json');
   let ports: DevPorts = {};
   try {
@@ -48,12 +48,14 @@ export async function stablePort(service: keyof DevPorts): Promise<number> {
   } catch {
     // Missing or unreadable: start afresh.
   }
-  const remembered = ports[service];
-  if (remembered !== undefined && (await isFree(remembered))) return remembered;
-  const port = await freePort();
+  const remembered = ports[service] !== undefined && !inEphemeralRange(ports[service]) ? ports[service] : undefined;
+  const started = await start(remembered).catch((err: unknown) => {
+    if (remembered === undefined || !(err instanceof PortInUseError)) throw err;
+    return start(undefined);
+  });
   // Not safe to call concurrently for both services: callers do one after the other.
-  await writePrivate(file, `${JSON.stringify({ ...ports, [service]: port }, null, 2)}\n`);
-  return port;
+  if (started.port !== ports[service]) await writePrivate(file, `${JSON.stringify({ ...ports, [service]: started.port }, null, 2)}\n`);
+  return started;
 }
 
 /**

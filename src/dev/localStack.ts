@@ -1,6 +1,8 @@
 /**
  * Local Postgres and Redis for `npm run dev`, the test harness and the benchmarks:
- * each gets its own server on a free loopback port, never the machine's shared ones.
+ * each gets its own server on a loopback port, never the machine's shared ones. Without
+ * a given port it is a random one outside the kernel's ephemeral range, and another one
+ * if the server finds it in use (src/dev/localPorts.ts).
  *
  * Postgres: `initdb` into a data folder (owned by and run as the `postgres` user when
  * we are root, because Postgres refuses to run as root), TCP on 127.0.0.1 only.
@@ -9,11 +11,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { chown, mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { PortInUseError, startOnPort } from './localPorts.js';
 
 const exec = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -21,18 +23,6 @@ const isRoot = process.getuid?.() === 0;
 export interface Binaries {
   readonly pgBin: string;
   readonly redisServer: string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function findPgBin(): string | undefined {
@@ -83,6 +73,7 @@ export interface RunningPostgres {
 export interface PostgresOptions {
   /** Data folder; a temporary one (removed on stop) when omitted. Reused if initialised. */
   readonly dataDir?: string;
+  /** Exactly this port (a PortInUseError if taken); a free one outside the ephemeral range when omitted. */
   readonly port?: number;
   /** Turn off fsync for throwaway test clusters. Never for benchmarks or dev data. */
   readonly unsafeFast?: boolean;
@@ -92,7 +83,6 @@ export async function startPostgres(bins: Binaries, opts: PostgresOptions = {}):
   const temporary = opts.dataDir === undefined;
   const base = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'ticket-pg-')));
   const dataDir = path.join(base, 'pgdata');
-  const port = opts.port ?? (await freePort());
   await mkdir(base, { recursive: true });
   if (isRoot) {
     await chownToPostgres(base);
@@ -106,17 +96,13 @@ export async function startPostgres(bins: Binaries, opts: PostgresOptions = {}):
       '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions',
     ]);
   }
-  const settings = [
-    `-p ${port}`,
-    "-c listen_addresses=127.0.0.1",
-    "-c unix_socket_directories=''",
-    '-c max_connections=300',
-    '-c shared_buffers=128MB',
-    ...(opts.unsafeFast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
-  ].join(' ');
-  await asPostgres(path.join(bins.pgBin, 'pg_ctl'), [
-    'start', '-w', '-t', '60', '-D', dataDir, '-l', path.join(base, 'postgres.log'), '-o', settings,
-  ]);
+  const logFile = path.join(base, 'postgres.log');
+  const port = await startOnPort((p) => pgCtlStart(bins, dataDir, logFile, p, opts.unsafeFast ?? false).then(() => p), { port: opts.port }).catch(
+    async (err: unknown) => {
+      if (temporary) await rm(base, { recursive: true, force: true });
+      throw err;
+    },
+  );
   let stopped = false;
   return {
     port,
@@ -129,6 +115,26 @@ export async function startPostgres(bins: Binaries, opts: PostgresOptions = {}):
       if (temporary) await rm(base, { recursive: true, force: true });
     },
   };
+}
+
+/** `pg_ctl start` on `port`; a PortInUseError when the server's log says the port is taken. */
+async function pgCtlStart(bins: Binaries, dataDir: string, logFile: string, port: number, unsafeFast: boolean): Promise<void> {
+  const settings = [
+    `-p ${port}`,
+    "-c listen_addresses=127.0.0.1",
+    "-c unix_socket_directories=''",
+    '-c max_connections=300',
+    '-c shared_buffers=128MB',
+    ...(unsafeFast ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+  ].join(' ');
+  const logFrom = await stat(logFile).then((s) => s.size, () => 0);
+  try {
+    await asPostgres(path.join(bins.pgBin, 'pg_ctl'), ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', settings]);
+  } catch (err) {
+    const log = await readFrom(logFile, logFrom);
+    if (ADDRESS_IN_USE.test(log)) throw new PortInUseError(port, `postgres: ${lineMatching(log, ADDRESS_IN_USE)}`);
+    throw new Error(`postgres did not start on port ${port}: ${(err as Error).message}\n${log.slice(-2000)}`, { cause: err });
+  }
 }
 
 async function chownToPostgres(dir: string): Promise<void> {
@@ -144,18 +150,16 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-export async function startRedis(bins: Binaries, opts: { port?: number; dir?: string } = {}): Promise<RunningRedis> {
-  const port = opts.port ?? (await freePort());
+export interface RedisOptions {
+  /** Exactly this port (a PortInUseError if taken), e.g. to restart where clients expect it. */
+  readonly port?: number;
+  readonly dir?: string;
+}
+
+export async function startRedis(bins: Binaries, opts: RedisOptions = {}): Promise<RunningRedis> {
   const dir = opts.dir ?? os.tmpdir();
   await mkdir(dir, { recursive: true });
-  const child = spawn(
-    bins.redisServer,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await waitForPort(port, child, () => stderr);
+  const { child, port } = await startOnPort(async (p) => ({ child: await launchRedis(bins, p, dir), port: p }), { port: opts.port });
   let stopped = false;
   return {
     port,
@@ -171,20 +175,68 @@ export async function startRedis(bins: Binaries, opts: { port?: number; dir?: st
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const { connect } = await import('node:net');
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited: ${stderr()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
+const REDIS_READY = /Ready to accept connections/;
+const ADDRESS_IN_USE = /Address already in use/;
+const REDIS_START_TIMEOUT_MS = 15_000;
+
+/**
+ * A redis-server on `port`, once it logs that it accepts connections (its own word, not a
+ * connect that another process on the port could answer). Exiting first because the port
+ * is taken is a PortInUseError.
+ */
+function launchRedis(bins: Binaries, port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    bins.redisServer,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  return new Promise<ChildProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server did not start on ${port} within ${REDIS_START_TIMEOUT_MS / 1000} s: ${output.slice(-2000)}`));
+    }, REDIS_START_TIMEOUT_MS);
+    const onOutput = (chunk: Buffer) => {
+      // Keep a tail only: redis-server writes for as long as it runs.
+      output = (output + chunk.toString()).slice(-8192);
+      if (REDIS_READY.test(output)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onOutput);
+    child.stderr?.on('data', onOutput);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (ADDRESS_IN_USE.test(output)) reject(new PortInUseError(port, `redis-server: ${lineMatching(output, ADDRESS_IN_USE)}`));
+      else reject(new Error(`redis-server exited (${signal ?? `code ${code}`}): ${output.slice(-2000)}`));
+    });
+  });
+}
+
+/** The text of `file` from byte `offset` on ('' if unreadable). */
+async function readFrom(file: string, offset: number): Promise<string> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const buffer = Buffer.alloc(Math.max(0, size - offset));
+      await handle.read(buffer, 0, buffer.length, offset);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
   }
-  throw new Error(`redis-server did not listen on ${port} within 15 s`);
+}
+
+function lineMatching(text: string, pattern: RegExp): string {
+  return text.split('\n').find((l) => pattern.test(l))?.trim() ?? '';
 }
 
 /** Write a file only readable by us (dev admin token, etc.). */

@@ -31,7 +31,7 @@ test.before(async (t) => {
   const ticket = await recordSale(svc, event.id, type.id);
   t.context = {
     svc,
-    door: new InventoryForwardingClient(`127.0.0.1:${svc.service.internalPort}`, grpc.credentials.createInsecure()),
+    door: new InventoryForwardingClient(`127.0.0.1:${svc.service.ports.internal}`, grpc.credentials.createInsecure()),
     podToken: await createPodTokens(svc.config.internal.authSecret, 'pod-peer').mint(),
     serviceToken: await signToken({ roles: ['service'] }),
     eventId: event.id,

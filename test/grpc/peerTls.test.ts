@@ -95,7 +95,7 @@ test('every inventory call through the pod that does not own the event is forwar
 
 test('the internal port refuses clients without a certificate from the pods CA', async (t) => {
   const { podB, pki } = t.context;
-  const address = `127.0.0.1:${podB.service.internalPort}`;
+  const address = `127.0.0.1:${podB.service.ports.internal}`;
   const options = { 'grpc.ssl_target_name_override': POD_SERVER_NAME };
   const request = { event_id: randomUUID(), command_json: '{"type":"GetLevels"}' };
   const ca = readFileSync(pki.pods.ca);
@@ -123,12 +123,12 @@ test('a pod whose certificate another CA signed gets no answer from its peers', 
   const rogue = createForwarder({ tls: await loadPeerTls(rogueConfig), podTokens: createPodTokens(podA.config.internal.authSecret, 'pod-rogue') });
   t.teardown(() => rogue.close());
   const reserve = { type: 'Reserve' as const, reservationId: randomUUID(), items: [{ ticketTypeId, quantity: 1 }], holdSeconds: 0, promoCode: null, customerId: null };
-  const err = await t.throwsAsync(rogue.forward(`127.0.0.1:${podB.service.internalPort}`, eventId, reserve, { authorization: `Bearer ${token}` }));
+  const err = await t.throwsAsync(rogue.forward(`127.0.0.1:${podB.service.ports.internal}`, eventId, reserve, { authorization: `Bearer ${token}` }));
   t.is((err as AppError).code, 'SHARD_MOVING', 'no answer: the handshake failed');
   // The same call from a pod of the right CA goes through (the rogue's pod token was valid:
   // the certificate alone kept it out).
   const good = createForwarder({ tls: await loadPeerTls(podA.config), podTokens: createPodTokens(podA.config.internal.authSecret, 'pod-a') });
   t.teardown(() => good.close());
-  const reply = await good.forward(`127.0.0.1:${podB.service.internalPort}`, eventId, reserve, { authorization: `Bearer ${token}` });
+  const reply = await good.forward(`127.0.0.1:${podB.service.ports.internal}`, eventId, reserve, { authorization: `Bearer ${token}` });
   t.like(reply, { ok: true, kind: 'reservation' });
 });

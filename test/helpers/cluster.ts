@@ -6,33 +6,37 @@
  *    or on a Postgres of our own when the file runs without test/run.ts.
  *  - Redis: always a dedicated redis-server, so a test can stop it and start it again on
  *    the same port (the pods' REDIS_URL stays valid).
- *  - Pods: fixed free ports, POD_NAME pod-a, pod-b, …, SHARD_COUNT 8, a short lease, one
- *    Ed25519 ticket-signing key shared by all (a code signed on one pod verifies on any),
- *    JSON logs to one file per pod (the last lines go into failure messages).
+ *  - Pods: PORT=0 and GRPC_PORT=0 (the kernel picks at bind time, so no other process can
+ *    take a port between choosing and binding it), each start's ports read from the pod's
+ *    PORTS_FILE (test/helpers/clusterPod.ts), POD_NAME pod-a, pod-b, …, SHARD_COUNT 8, a
+ *    short lease, one Ed25519 ticket-signing key shared by all (a code signed on one pod
+ *    verifies on any), JSON logs to one file per pod (the last lines go into failure messages).
  *
- * Pod control: kill -9, SIGSTOP/SIGCONT, SIGTERM (drain) with the exit status, restart on
- * the same ports. Ownership views: lease owners from Redis, epochs from Postgres, the
+ * Pod control (each pod's process in test/helpers/clusterPod.ts): kill -9, SIGSTOP/SIGCONT,
+ * SIGTERM (drain) with the exit status, restart (on new ports: the Pod record and its
+ * clients follow). Ownership views: lease owners from Redis, epochs from Postgres, the
  * desired owners exactly as the pods compute them, and the owner of an event.
  * Nothing outlives the cluster: close() kills every pod and server it started, and a
  * process 'exit' hook SIGKILLs pods and Redis if the test process dies first.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ensureBinaries, freePort, startPostgres, startRedis, type Binaries, type RunningPostgres, type RunningRedis } from '../../src/dev/localStack.js';
+import { ensureBinaries, startPostgres, startRedis, type Binaries, type RunningPostgres, type RunningRedis } from '../../src/dev/localStack.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { grpcClients, healthStatus } from './grpc.js';
+import { healthStatus } from './grpc.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
 import * as views from './clusterViews.js';
-import { lastLines, ROOT, track, waitFor, type ClusterOptions, type CommandResult, type Pod, type PodExit } from './clusterProcess.js';
+import { Pod, type PodExit } from './clusterPod.js';
+import { ROOT, track, waitFor, type ClusterOptions, type CommandResult } from './clusterProcess.js';
 
 export * from './clusterProcess.js';
+export * from './clusterPod.js';
 export class Cluster {
   readonly pods: Pod[] = [];
   /** Test-side Redis client under the pods' key prefix (reconnects after a Redis restart). */
@@ -100,22 +104,9 @@ export class Cluster {
       const count = options.pods ?? 3;
       for (let i = 0; i < count; i++) {
         const name = `pod-${String.fromCharCode(97 + i)}`;
-        const [httpPort, grpcPort] = [await freePort(), await freePort()];
-        const address = `127.0.0.1:${grpcPort}`;
-        cluster.pods.push({
-          name,
-          httpPort,
-          grpcPort,
-          address,
-          httpUrl: `http://127.0.0.1:${httpPort}`,
-          logFile: path.join(logDir, `${name}.log`),
-          status: 'exited',
-          process: undefined,
-          exited: Promise.resolve({ code: null, signal: null }),
-          clients: grpcClients(address),
-        });
+        cluster.pods.push(new Pod(name, path.join(logDir, `${name}.log`), path.join(logDir, `${name}.ports.json`)));
       }
-      await Promise.all(cluster.pods.map((p) => cluster.spawnPod(p)));
+      await Promise.all(cluster.pods.map((p) => p.start(cluster.env(p))));
       await Promise.all(cluster.pods.map((p) => cluster.waitReady(p.name)));
       await cluster.waitForStableOwnership();
     } catch (err) {
@@ -135,7 +126,7 @@ export class Cluster {
     return `redis://127.0.0.1:${this.redisPort}`;
   }
 
-  /** The environment every pod (and ticketctl) gets; `pod` adds its name and ports. */
+  /** The environment every pod (and ticketctl) gets; `pod` adds its name and where to report its ports. */
   env(pod?: Pod): Record<string, string> {
     const base: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -163,37 +154,14 @@ export class Cluster {
     return {
       ...base,
       POD_NAME: pod.name,
-      PORT: String(pod.httpPort),
-      GRPC_PORT: String(pod.grpcPort),
-      GRPC_ADVERTISE_ADDRESS: pod.address,
+      // Ports picked at bind time; it advertises 127.0.0.1 with its bound gRPC port.
+      PORT: '0',
+      GRPC_PORT: '0',
+      PORTS_FILE: pod.portsFile,
     };
   }
 
-  private async spawnPod(pod: Pod): Promise<void> {
-    if (pod.status !== 'exited') throw new Error(`${pod.name} is ${pod.status}`);
-    const fd = openSync(pod.logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-        cwd: ROOT,
-        env: this.env(pod),
-        stdio: ['ignore', fd, fd],
-      });
-    } finally {
-      closeSync(fd);
-    }
-    track(child);
-    pod.process = child;
-    pod.status = 'running';
-    pod.exited = new Promise<PodExit>((resolve) => {
-      child.once('exit', (code, signal) => {
-        if (pod.process === child) pod.status = 'exited';
-        resolve({ code, signal });
-      });
-    });
-  }
-
-  /** gRPC health SERVING and present (not shutting down) in the pod registry. */
+  /** gRPC health SERVING and present (not shutting down) in the pod registry, registered by this process. */
   async waitReady(name: string, timeoutMs = 60_000): Promise<void> {
     const pod = this.pod(name);
     await waitFor(
@@ -202,71 +170,57 @@ export class Cluster {
         if (pod.status === 'exited') throw new Error(`${name} exited during start:\n${this.tail(name, 30)}`);
         if ((await healthStatus(pod.clients)) !== 'SERVING') return false;
         const raw = await this.redis.hget('pods', name);
-        return raw !== null && (JSON.parse(raw) as { draining: boolean }).draining === false;
+        const registered = raw === null ? undefined : (JSON.parse(raw) as { address: string; draining: boolean });
+        // Registered by this process, not the last one: at one of the ports it reported.
+        const reported = Object.values(pod.ports).map((port) => `127.0.0.1:${port}`);
+        return registered?.draining === false && reported.includes(registered.address);
       },
       { timeoutMs, intervalMs: 200, describe: () => `status ${pod.status}\n${this.tail(name, 30)}` },
     );
   }
 
-  /** Start (again) a pod that exited, on its old ports; waits until it is ready. */
+  /** Start (again) a pod that exited, on new ports; waits until it is ready. */
   async restart(name: string): Promise<void> {
     const pod = this.pod(name);
-    await this.spawnPod(pod);
+    await pod.start(this.env(pod));
     await this.waitReady(name);
-  }
-
-  private signal(name: string, signal: NodeJS.Signals): Pod {
-    const pod = this.pod(name);
-    if (!pod.process || pod.status === 'exited') throw new Error(`${name} is not running`);
-    pod.process.kill(signal);
-    return pod;
   }
 
   /** kill -9 and wait until the process is gone. */
   async kill9(name: string): Promise<PodExit> {
-    const pod = this.signal(name, 'SIGKILL');
+    const pod = this.pod(name);
+    pod.signal('SIGKILL');
     return pod.exited;
   }
 
   sigstop(name: string): void {
-    this.signal(name, 'SIGSTOP').status = 'stopped';
+    this.pod(name).signal('SIGSTOP');
+    this.pod(name).status = 'stopped';
   }
 
   sigcont(name: string): void {
-    this.signal(name, 'SIGCONT').status = 'running';
+    this.pod(name).signal('SIGCONT');
+    this.pod(name).status = 'running';
   }
 
   /** SIGTERM (drain) and wait for the exit; fails after `timeoutMs`. */
-  async terminate(name: string, timeoutMs = 40_000): Promise<PodExit> {
-    const pod = this.signal(name, 'SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${name} did not exit within ${timeoutMs} ms of SIGTERM:\n${this.tail(name, 30)}`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([pod.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  terminate(name: string, timeoutMs = 40_000): Promise<PodExit> {
+    return this.pod(name).terminate(timeoutMs);
   }
 
   /** Last `n` log lines of a pod. */
   tail(name: string, n = 40): string {
-    return lastLines(this.pod(name).logFile, n);
+    return this.pod(name).tail(n);
   }
 
   /** A pod's whole log so far. */
   log(name: string): string {
-    try {
-      return readFileSync(this.pod(name).logFile, 'utf8');
-    } catch {
-      return '';
-    }
+    return this.pod(name).log();
   }
 
   /** Every pod's log tail, for failure messages. */
   tails(n = 25): string {
-    return this.pods.map((p) => `── ${p.name} (${p.status}) ${p.logFile}\n${this.tail(p.name, n)}`).join('\n');
+    return this.pods.map((p) => `── ${p.name} (${p.status}) ${p.logFile}\n${p.tail(n)}`).join('\n');
   }
 
   /** Pods whose process runs (not stopped, not exited). */
@@ -301,8 +255,6 @@ export class Cluster {
   createSpreadEvents = (perPod: number, capacity: number) => views.createSpreadEvents(this, perPod, capacity);
   metric = (podName: string, name: string) => views.metric(this, podName, name);
 
-
-
   shardOf(eventId: string): number {
     return shardOf(eventId, this.shardCount);
   }
@@ -311,9 +263,6 @@ export class Cluster {
   async ownerOfEvent(eventId: string): Promise<string | null> {
     return (await this.leaseOwners())[this.shardOf(eventId)] ?? null;
   }
-
-
-
 
   // ── ticketctl ─────────────────────────────────────────────────────────────────────
 
@@ -331,12 +280,6 @@ export class Cluster {
       );
     });
   }
-
-  // ── Catalog through the REST admin API ────────────────────────────────────────────
-
-
-
-
 
   /**
    * Back to a healthy cluster: stopped pods continued, exited pods restarted, Redis up,
@@ -356,14 +299,7 @@ export class Cluster {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const pod of this.pods) {
-      pod.clients.close();
-      if (pod.process && pod.status !== 'exited') {
-        pod.process.kill('SIGCONT');
-        pod.process.kill('SIGKILL');
-        await pod.exited;
-      }
-    }
+    for (const pod of this.pods) await pod.close();
     this.redis.disconnect();
     await this.db.end().catch(() => undefined);
     await this.redisServer?.stop();

@@ -2,7 +2,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { TestClients } from './grpc.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -13,29 +12,6 @@ export interface ClusterOptions {
   readonly leaseMs?: number;
   /** Extra environment for every pod. */
   readonly env?: Record<string, string>;
-}
-
-export type PodStatus = 'running' | 'stopped' | 'exited';
-
-export interface PodExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-export interface Pod {
-  readonly name: string;
-  readonly httpPort: number;
-  readonly grpcPort: number;
-  /** host:port of its gRPC server (what it advertises to other pods). */
-  readonly address: string;
-  readonly httpUrl: string;
-  readonly logFile: string;
-  status: PodStatus;
-  process: ChildProcess | undefined;
-  /** Resolves when the current process exits. */
-  exited: Promise<PodExit>;
-  /** gRPC clients to this pod (reconnect by themselves after a restart). */
-  readonly clients: TestClients;
 }
 
 export interface ShardEpochRow {

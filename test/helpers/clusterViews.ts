@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { desiredOwners } from '../../src/shards/assignment.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { waitFor, type Pod, type ShardEpochRow, type TestEvent } from './clusterProcess.js';
+import type { Pod } from './clusterPod.js';
+import { waitFor, type ShardEpochRow, type TestEvent } from './clusterProcess.js';
 
 export interface ClusterView {
   readonly redis: Redis;

@@ -62,7 +62,11 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1' });
+  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1' }).catch(async (err: unknown) => {
+    await database.drop().catch(() => undefined);
+    await ownServers?.stop();
+    throw err;
+  });
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
   db.on('error', () => undefined); // idle clients cut by DROP DATABASE … FORCE at teardown
   const adminToken = await signToken({ roles: ['admin'] });

@@ -6,11 +6,12 @@
  *    or on a Postgres of our own when the file runs without test/run.ts.
  *  - Redis: always a dedicated redis-server, so a test can stop it and start it again on
  *    the same port (the pods' REDIS_URL stays valid).
- *  - Pods: PORT=0 and GRPC_PORT=0 (the kernel picks at bind time, so no other process can
- *    take a port between choosing and binding it), each start's ports read from the pod's
- *    PORTS_FILE (test/helpers/clusterPod.ts), POD_NAME pod-a, pod-b, …, SHARD_COUNT 8, a
- *    short lease, one Ed25519 ticket-signing key shared by all (a code signed on one pod
- *    verifies on any), JSON logs to one file per pod (the last lines go into failure messages).
+ *  - Pods: PORT=0, GRPC_PORT=0 and INTERNAL_GRPC_PORT=0 (the kernel picks at bind time, so
+ *    no other process can take a port between choosing and binding it), each start's ports
+ *    read from the pod's PORTS_FILE (test/helpers/clusterPod.ts), POD_NAME pod-a, pod-b, …,
+ *    SHARD_COUNT 8, a short lease, one Ed25519 ticket-signing key shared by all (or none:
+ *    then the pods agree on one through Postgres), plaintext gRPC or the TLS the test
+ *    gives, JSON logs to one file per pod (the last lines go into failure messages).
  *
  * Pod control (each pod's process in test/helpers/clusterPod.ts): kill -9, SIGSTOP/SIGCONT,
  * SIGTERM (drain) with the exit status, restart (on new ports: the Pod record and its
@@ -28,7 +29,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ensureBinaries, startPostgres, startRedis, type Binaries, type RunningPostgres, type RunningRedis } from '../../src/dev/localStack.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { healthStatus } from './grpc.js';
+import { grpcClients, healthStatus } from './grpc.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
 import * as views from './clusterViews.js';
@@ -55,7 +56,7 @@ export class Cluster {
     readonly keyPrefix: string,
     readonly shardCount: number,
     readonly leaseMs: number,
-    private readonly signingKeyPem: string,
+    private readonly signingKeyPem: string | undefined,
     private readonly extraEnv: Record<string, string>,
     readonly logDir: string,
     /** A token with roles service and admin (writes, REST admin). */
@@ -85,7 +86,9 @@ export class Cluster {
     const logDir = await mkdtemp(path.join(os.tmpdir(), 'ticket-cluster-'));
     const database = await createTestDatabase(serverUrl);
     const redisServer = await startRedis(bins, { dir: logDir });
-    const { privateKey } = generateKeyPairSync('ed25519');
+    const signingKeyPem = options.signingKey === false
+      ? undefined
+      : generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const cluster = new Cluster(
       bins,
       database,
@@ -95,8 +98,8 @@ export class Cluster {
       `c${randomBytes(4).toString('hex')}:`,
       options.shardCount ?? 8,
       options.leaseMs ?? 2000,
-      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      options.env ?? {},
+      signingKeyPem,
+      { ...options.tls?.env, ...options.env },
       logDir,
       await signToken({ roles: ['service', 'admin'], subject: 'cluster-test' }),
     );
@@ -104,7 +107,9 @@ export class Cluster {
       const count = options.pods ?? 3;
       for (let i = 0; i < count; i++) {
         const name = `pod-${String.fromCharCode(97 + i)}`;
-        cluster.pods.push(new Pod(name, path.join(logDir, `${name}.log`), path.join(logDir, `${name}.ports.json`)));
+        const tls = options.tls;
+        const clientsFor = tls ? (address: string) => grpcClients(address, tls.credentials, tls.channelOptions) : undefined;
+        cluster.pods.push(new Pod(name, path.join(logDir, `${name}.log`), path.join(logDir, `${name}.ports.json`), clientsFor));
       }
       await Promise.all(cluster.pods.map((p) => p.start(cluster.env(p))));
       await Promise.all(cluster.pods.map((p) => cluster.waitReady(p.name)));
@@ -142,7 +147,7 @@ export class Cluster {
       GRPC_TLS_ENABLED: 'false',
       SHARD_COUNT: String(this.shardCount),
       SHARD_LEASE_MS: String(this.leaseMs),
-      TICKET_SIGNING_KEY: this.signingKeyPem,
+      ...(this.signingKeyPem ? { TICKET_SIGNING_KEY: this.signingKeyPem } : {}),
       RATE_LIMIT_POINTS: '1000000',
       // Snapshots every 50 journal rows: failover recovers from snapshot + journal.
       INVENTORY_SNAPSHOT_EVERY_EVENTS: '50',
@@ -154,9 +159,10 @@ export class Cluster {
     return {
       ...base,
       POD_NAME: pod.name,
-      // Ports picked at bind time; it advertises 127.0.0.1 with its bound gRPC port.
+      // Ports picked at bind time; it advertises 127.0.0.1 with its bound internal port.
       PORT: '0',
       GRPC_PORT: '0',
+      INTERNAL_GRPC_PORT: '0',
       PORTS_FILE: pod.portsFile,
     };
   }

@@ -37,6 +37,8 @@ export class Pod {
     readonly logFile: string,
     /** Where the process writes its bound ports (PORTS_FILE). */
     readonly portsFile: string,
+    /** gRPC clients to a public address (plaintext or TLS, as the cluster runs). */
+    private readonly clientsFor: (address: string) => TestClients = (address) => grpcClients(address),
   ) {}
 
   /** The ports the current (or last) process bound. */
@@ -52,7 +54,7 @@ export class Pod {
     return this.ports.grpc;
   }
 
-  /** host:port of its gRPC server (what it advertises to other pods). */
+  /** host:port of its public gRPC server (other pods forward to its internal port). */
   get address(): string {
     return this.current().address;
   }
@@ -102,7 +104,7 @@ export class Pod {
     if (reported === 'exited') throw new Error(`${this.name} exited during start:\n${this.tail(30)}`);
     const previous = this.endpoint;
     const address = `127.0.0.1:${reported.grpc}`;
-    this.endpoint = { ports: reported, address, clients: grpcClients(address) };
+    this.endpoint = { ports: reported, address, clients: this.clientsFor(address) };
     previous?.clients.close();
   }
 

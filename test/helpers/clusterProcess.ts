@@ -1,5 +1,6 @@
 /** Types and process plumbing of the test cluster (test/helpers/cluster.ts). */
 import type { ChildProcess } from 'node:child_process';
+import type * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +13,16 @@ export interface ClusterOptions {
   readonly leaseMs?: number;
   /** Extra environment for every pod. */
   readonly env?: Record<string, string>;
+  /** One TICKET_SIGNING_KEY for every pod (default), or none: the pods agree on a key through Postgres. */
+  readonly signingKey?: boolean;
+  /** gRPC over TLS: the pods' TLS environment and how test clients reach their public port. */
+  readonly tls?: ClusterTls;
+}
+
+export interface ClusterTls {
+  readonly env: Record<string, string>;
+  readonly credentials: grpc.ChannelCredentials;
+  readonly channelOptions: grpc.ChannelOptions;
 }
 
 export interface ShardEpochRow {

@@ -118,6 +118,9 @@ const envSchema = z.object({
     z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
   ),
   JWT_JWKS_URL: optionalText.pipe(url(['http:', 'https:']).optional()),
+  JWT_AUDIENCE: optionalText,
+  JWT_ISSUER: optionalText,
+  AUTH_FAILURE_LIMIT: int(20, 1, 1_000_000),
   AUTH_DISABLED: bool(false),
   TICKET_SIGNING_KEY: optionalText,
 
@@ -131,6 +134,7 @@ const envSchema = z.object({
   RATE_LIMIT_POINTS: int(300, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
   TRUST_PROXY: bool(false),
+  REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -222,6 +226,12 @@ export interface Config {
     readonly disabled: boolean;
     readonly jwtSecret?: string;
     readonly jwksUrl?: string;
+    /** A token's `aud` must contain this when set. */
+    readonly audience?: string;
+    /** A token's `iss` must equal this when set. */
+    readonly issuer?: string;
+    /** Failed authentications a client IP may make per minute on admin routes. */
+    readonly failuresPerMinute: number;
   };
   readonly ticketSigningKeyPem?: string;
   readonly inventory: {
@@ -234,6 +244,8 @@ export interface Config {
   };
   readonly rateLimit: { readonly points: number; readonly windowSeconds: number };
   readonly trustProxy: boolean;
+  /** The longest a client may take to send a whole request (headers and body) on the REST port. */
+  readonly requestTimeoutMs: number;
 }
 
 function fail(issue: z.core.$ZodIssue): never {
@@ -343,7 +355,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     pod: { name: podName, ip: e.POD_IP },
     shards: { count: e.SHARD_COUNT, leaseMs: e.SHARD_LEASE_MS },
-    auth: { disabled: e.AUTH_DISABLED, jwtSecret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL },
+    auth: {
+      disabled: e.AUTH_DISABLED,
+      jwtSecret: e.JWT_SECRET,
+      jwksUrl: e.JWT_JWKS_URL,
+      audience: e.JWT_AUDIENCE,
+      issuer: e.JWT_ISSUER,
+      failuresPerMinute: e.AUTH_FAILURE_LIMIT,
+    },
     ticketSigningKeyPem: signingKey,
     inventory: {
       mailboxCapacity: e.ACTOR_MAILBOX_CAPACITY,
@@ -355,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { points: e.RATE_LIMIT_POINTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     trustProxy: e.TRUST_PROXY,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };
   return deepFreeze(config);
 }

@@ -3,7 +3,7 @@
  * Lifecycle: STARTING → RUNNING → STOPPING → STOPPED; stop() is idempotent (it keeps its
  * in-flight promise) and runs each cleanup step in its own try/catch.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { writePortsFile, type BoundPorts } from './boundPorts.js';
@@ -36,6 +36,20 @@ function advertiseAddress(config: Config, boundInternalPort: number): string {
 /** `{http_port: …, grpc_port: …}` for the start-up log line. */
 function portFields(ports: BoundPorts): Record<string, number> {
   return Object.fromEntries(Object.entries(ports).map(([name, port]) => [`${name}_port`, port]));
+}
+
+/**
+ * A client gets REQUEST_TIMEOUT_MS to send a whole request, headers and body; then Node
+ * answers 408 and closes the connection, so a slow sender cannot hold it open. Only the
+ * request is timed: a response may take as long as it needs (an SSE stream stays open).
+ * Connections are checked often enough that the limit holds within a fraction of itself.
+ */
+function httpServerOptions(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(requestTimeoutMs / 4))),
+  };
 }
 
 export type ServiceState = 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
@@ -102,7 +116,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.httpPort, options.host, () => resolve(s));
+    const s = createServer(httpServerOptions(config.requestTimeoutMs), app.callback());
+    s.listen(config.httpPort, options.host, () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;

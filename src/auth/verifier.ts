@@ -1,10 +1,11 @@
 /**
- * Bearer JWT verification shared by REST (and later gRPC): HS256 with JWT_SECRET, or
- * keys from the Auth Service's JWKS (JWT_JWKS_URL). The `roles` claim (string array,
- * or a space-separated string) decides what the caller may do.
+ * Bearer JWT verification shared by REST and gRPC: HS256 with JWT_SECRET, or keys from
+ * the Auth Service's JWKS (JWT_JWKS_URL). Every token must carry `exp`; `aud` and `iss`
+ * must match JWT_AUDIENCE / JWT_ISSUER when those are set. The `roles` claim (string
+ * array, or a space-separated string) decides what the caller may do.
  */
 import { LRUCache } from 'lru-cache';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { AuthError } from '../errors.js';
 
 export type Role = 'admin' | 'service';
@@ -25,6 +26,10 @@ export interface VerifierOptions {
   readonly disabled: boolean;
   readonly jwtSecret?: string;
   readonly jwksUrl?: string;
+  /** When set, a token's `aud` must contain it. */
+  readonly audience?: string;
+  /** When set, a token's `iss` must equal it. */
+  readonly issuer?: string;
   /** Allowed clock skew in seconds. */
   readonly clockToleranceSeconds?: number;
 }
@@ -42,22 +47,38 @@ function rolesOf(payload: JWTPayload): Set<string> {
   return new Set();
 }
 
+/** Why a token was refused, in words a caller can act on (never echoing the token). */
+function reasonOf(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'token expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    return err.reason === 'missing' ? `token has no ${err.claim} claim` : `token ${err.claim} claim not accepted`;
+  }
+  return 'invalid token';
+}
+
 export function createVerifier(options: VerifierOptions): TokenVerifier {
   const tolerance = options.clockToleranceSeconds ?? 30;
   const verified = new LRUCache<string, Principal>({ max: VERIFIED_MAX_TOKENS, ttl: VERIFIED_TTL_MS });
   const secret = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
   const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
+  const claims: JWTVerifyOptions = {
+    clockTolerance: tolerance,
+    requiredClaims: ['exp'],
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+  };
 
   async function verifyToken(token: string): Promise<JWTPayload> {
     if (secret) {
       try {
-        return (await jwtVerify(token, secret, { algorithms: ['HS256'], clockTolerance: tolerance })).payload;
+        return (await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload;
       } catch (err) {
-        // With both configured, a token the secret cannot verify may still be a JWKS one.
-        if (!jwks || err instanceof joseErrors.JWTExpired) throw err;
+        // With both configured, a token the secret cannot verify may still be a JWKS one
+        // (one it verified but whose claims fail is refused as it is).
+        if (!jwks || err instanceof joseErrors.JWTExpired || err instanceof joseErrors.JWTClaimValidationFailed) throw err;
       }
     }
-    if (jwks) return (await jwtVerify(token, jwks, { clockTolerance: tolerance })).payload;
+    if (jwks) return (await jwtVerify(token, jwks, claims)).payload;
     throw new AuthError('UNAUTHENTICATED', 'no token verification is configured');
   }
 
@@ -73,13 +94,12 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
       payload = await verifyToken(token);
     } catch (err) {
       if (err instanceof AuthError) throw err;
-      const reason = err instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token';
-      throw new AuthError('UNAUTHENTICATED', reason);
+      throw new AuthError('UNAUTHENTICATED', reasonOf(err));
     }
     const principal: Principal = { subject: payload.sub ?? 'unknown', roles: rolesOf(payload) };
     // A service sends the same token on every call: remember it until it expires (at most
     // VERIFIED_TTL_MS), so the signature is checked once, not per reservation.
-    const ttl = Math.min(VERIFIED_TTL_MS, payload.exp === undefined ? VERIFIED_TTL_MS : payload.exp * 1000 - Date.now());
+    const ttl = Math.min(VERIFIED_TTL_MS, (payload.exp ?? 0) * 1000 - Date.now());
     if (ttl > 0) verified.set(token, principal, { ttl });
     return principal;
   }

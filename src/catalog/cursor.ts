@@ -1,25 +1,37 @@
 /**
  * Opaque keyset-pagination cursors: base64url JSON of the last row's sort key.
- * A malformed cursor is a VALIDATION error, never a 500.
+ * A cursor is decoded strictly before use: its key must have exactly the listing's types
+ * (a timestamp within range and a UUID, or an offset), so anything else, forged or
+ * broken, is a VALIDATION error on `cursor`, never a 500 from the database.
  */
 import { z } from 'zod';
 import type { Queryable } from '../db/pool.js';
 import { ValidationError } from '../errors.js';
+import { timestampField, uuidField } from './fields.js';
 
 export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-const keySchema = z.array(z.union([z.string().max(500), z.number()])).min(1).max(4);
+/** Keyset order by (timestamp, id): events by start date, admin collections by creation. */
+export const timeIdKey = z.tuple([timestampField, uuidField]);
+/** Result offset of a ranked search. */
+export const offsetKey = z.tuple([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
 
-export function decodeCursor(cursor: string, length: number): (string | number)[] {
+const BASE64URL = /^[A-Za-z0-9_-]{1,1000}$/;
+
+/** The cursor's key, parsed with `key` (a tuple schema), or a VALIDATION error on `cursor`. */
+export function decodeCursor<T>(cursor: string, key: z.ZodType<T>): T {
+  let parsed: unknown;
   try {
-    const key = keySchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (key.length !== length) throw new Error('wrong length');
-    return key;
+    if (!BASE64URL.test(cursor)) throw new Error('not base64url');
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new ValidationError('invalid cursor', { field: 'cursor' });
   }
+  const result = key.safeParse(parsed);
+  if (!result.success) throw new ValidationError('invalid cursor', { field: 'cursor' });
+  return result.data;
 }
 
 export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
@@ -57,7 +69,7 @@ export async function pageByCreatedAt<R extends { created_at: Date; id: string }
   const args = [...q.args];
   const where = [...q.where];
   if (q.cursor) {
-    const [createdAt, id] = decodeCursor(q.cursor, 2);
+    const [createdAt, id] = decodeCursor(q.cursor, timeIdKey);
     where.push(`(created_at, id) > ($${args.push(createdAt)}::timestamptz, $${args.push(id)}::uuid)`);
   }
   const { rows } = await db.query<R>(

@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { Queryable } from '../db/pool.js';
 import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import { buildUpdate } from '../db/update.js';
-import { decodeCursor, toPage, type Page } from './cursor.js';
+import { decodeCursor, timeIdKey, toPage, type Page } from './cursor.js';
 
 export type EventStatus = 'draft' | 'active' | 'cancelled' | 'completed';
 
@@ -135,7 +135,7 @@ export async function listEvents(db: Queryable, f: EventFilter): Promise<Page<Ca
   const { where, args } = filterSql(f);
   const arg = (v: unknown) => `$${args.push(v)}`;
   if (f.cursor) {
-    const [start, id] = decodeCursor(f.cursor, 2);
+    const [start, id] = decodeCursor(f.cursor, timeIdKey);
     where.push(`(e.start_date, e.id) > (${arg(start)}::timestamptz, ${arg(id)}::uuid)`);
   }
   const { rows } = await db.query<DbEvent>(

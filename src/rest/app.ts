@@ -1,10 +1,11 @@
 /**
  * The Koa application: the cached-read fast path (answers fresh cached reads itself),
- * then observation, error rendering, body parsing and the routes.
+ * then security headers, observation, error rendering and the routes (which read request
+ * bodies themselves, after authentication).
  */
-import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import { createVerifier } from '../auth/verifier.js';
+import { createAuthFailureBudget } from './authFailures.js';
 import { cachedReads } from './cachedReads.js';
 import { errorMiddleware } from './errors.js';
 import { createObserver } from './observe.js';
@@ -12,6 +13,7 @@ import { buildOpenApi } from './openapi.js';
 import { createRateLimiter } from './rateLimit.js';
 import { createReadModels } from './readModels.js';
 import { buildRouter } from './router.js';
+import { securityHeaders } from './securityHeaders.js';
 import type { RouteSpec } from './route.js';
 import type { RestDeps } from './deps.js';
 import { catalogRoutes } from './routes/index.js';
@@ -41,11 +43,12 @@ export function createRestApp(deps: RestDeps): RestApp {
   const router = buildRouter(routes, {
     verifier: createVerifier(config.auth),
     rateLimiter,
+    authFailures: createAuthFailureBudget(redis, { points: config.auth.failuresPerMinute }),
   });
   app.use(cachedReads({ reads, caches: deps.caches, rateLimiter, observer, log }));
+  app.use(securityHeaders());
   app.use(observer.middleware());
   app.use(errorMiddleware(log));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return {

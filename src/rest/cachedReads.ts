@@ -2,7 +2,7 @@
  * Fast path for the two hottest public reads, GET /events/:id and GET /events/:id/tickets.
  * When this pod's in-process read models hold a fresh body for exactly this id (an id the
  * regular route validated when it loaded it), the request is answered here, first in the
- * middleware chain and synchronously: request id, the local rate limit, the cached bytes
+ * middleware chain and synchronously: request id, security headers, the local rate limit, the cached bytes
  * (written straight to the response), metrics and access log, with no router, schema
  * parsing, body parsing, promise or I/O.
  * Anything else (another route or method, a miss, a stale entry) goes on down the regular
@@ -19,6 +19,7 @@ import { JSON_CONTENT_TYPE } from './jsonBody.js';
 import type { Observer } from './observe.js';
 import type { RateLimiter } from './rateLimit.js';
 import type { ReadModels } from './readModels.js';
+import { setSecurityHeaders } from './securityHeaders.js';
 
 const CACHED_PATH = /^\/events\/([^/?]+)(\/tickets)?$/;
 
@@ -54,6 +55,7 @@ export function cachedReads({ reads, caches, rateLimiter, observer, log }: Cache
     }
     if (body === undefined) return next();
     const started = observer.begin(ctx);
+    setSecurityHeaders(ctx.res);
     try {
       const retryAfter = rateLimiter.tryConsume(ctx.ip);
       if (retryAfter !== undefined) throw new RateLimitedError(retryAfter);

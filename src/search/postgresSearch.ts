@@ -5,9 +5,8 @@
  * matches by category and city. Only active events are searched.
  */
 import type { Queryable } from '../db/pool.js';
-import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
+import { decodeCursor, encodeCursor, offsetKey } from '../catalog/cursor.js';
 import { escapeLike, EVENT_COLUMNS, toEvent, type CatalogEvent, type DbEvent } from '../catalog/events.js';
-import { ValidationError } from '../errors.js';
 
 export interface SearchQuery {
   readonly q: string;
@@ -37,8 +36,7 @@ export interface SearchResult {
 }
 
 export async function searchEvents(db: Queryable, query: SearchQuery, options: SearchOptions): Promise<SearchResult> {
-  const offset = query.cursor ? Number(decodeCursor(query.cursor, 1)[0]) : 0;
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new ValidationError('invalid cursor', { field: 'cursor' });
+  const offset = query.cursor ? decodeCursor(query.cursor, offsetKey)[0] : 0;
   const limit = Math.min(query.limit, options.maxResults);
   const args: unknown[] = [query.q, options.fuzzy, `%${escapeLike(query.q)}%`];
   const filters: string[] = [];

@@ -59,6 +59,7 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
     JWT_SECRET: TEST_JWT_SECRET,
     GRPC_TLS_ENABLED: 'false',
     RATE_LIMIT_POINTS: '100000',
+    AUTH_FAILURE_LIMIT: '100000',
     LOG_LEVEL: 'silent',
     ...env,
   });

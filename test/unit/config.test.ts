@@ -49,7 +49,24 @@ test('defaults are the seed values when only JWT_SECRET is given', (t) => {
   t.deepEqual(c.pricing, { dynamicEnabled: true, updateIntervalSeconds: 300, discountRulesEnabled: true });
   t.false(c.auth.disabled);
   t.is(c.auth.jwtSecret, SECRET);
+  t.is(c.auth.audience, undefined);
+  t.is(c.auth.issuer, undefined);
+  t.is(c.auth.failuresPerMinute, 20);
+  t.is(c.requestTimeoutMs, 30000);
   t.is(c.ticketSigningKeyPem, undefined);
+});
+
+test('token audience and issuer, the failed-authentication budget and the request timeout', (t) => {
+  const base = { JWT_SECRET: SECRET, INTERNAL_AUTH_SECRET: INTERNAL };
+  const c = loadConfig({ ...base, JWT_AUDIENCE: 'ticket-service', JWT_ISSUER: 'https://auth.example', AUTH_FAILURE_LIMIT: '5', REQUEST_TIMEOUT_MS: '5000' });
+  t.is(c.auth.audience, 'ticket-service');
+  t.is(c.auth.issuer, 'https://auth.example');
+  t.is(c.auth.failuresPerMinute, 5);
+  t.is(c.requestTimeoutMs, 5000);
+  t.is(loadConfig({ ...base, JWT_AUDIENCE: '' }).auth.audience, undefined);
+  refuses(t, { ...base, AUTH_FAILURE_LIMIT: '0' }, 'AUTH_FAILURE_LIMIT');
+  refuses(t, { ...base, REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS');
+  refuses(t, { ...base, REQUEST_TIMEOUT_MS: '3600000' }, 'REQUEST_TIMEOUT_MS');
 });
 
 test('values are parsed from the environment', (t) => {

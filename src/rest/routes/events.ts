@@ -16,7 +16,7 @@ import type { JsonBody } from '../jsonBody.js';
 import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
-import { idParams, isoDate, queryBool, text } from '../schemas.js';
+import { cursor, freeText, httpUrl, idParams, isoDate, queryBool, text, uuid } from '../schemas.js';
 import { eventDetailJson, eventJson, eventView, pageOf } from '../views.js';
 
 const listQuery = z.object({
@@ -27,19 +27,19 @@ const listQuery = z.object({
   featured: queryBool.optional(),
   q: text(200).optional(),
   limit: limitSchema,
-  cursor: z.string().max(1000).optional(),
+  cursor: cursor.optional(),
 });
 
 const eventFields = {
   title: text(255),
-  description: z.string().max(20_000).nullable().optional(),
+  description: freeText(20_000).nullable().optional(),
   category: text(100),
-  venue_id: z.uuid().nullable().optional(),
+  venue_id: uuid.nullable().optional(),
   start_date: isoDate,
   end_date: isoDate,
   status: z.enum(['draft', 'active']).optional(),
   featured: z.boolean().optional(),
-  image_url: z.url({ protocol: /^https?$/ }).max(500).nullable().optional(),
+  image_url: httpUrl(500).nullable().optional(),
   max_capacity: z.number().int().min(0).max(10_000_000).nullable().optional(),
 };
 
@@ -106,7 +106,7 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         category: text(100).optional(),
         city: text(100).optional(),
         limit: limitSchema,
-        cursor: z.string().max(200).optional(),
+        cursor: cursor.optional(),
       }),
       responses: { 200: { description: 'Matches, suggestions and facet counts', schema: searchJson } },
       handler: async ({ query }) => {

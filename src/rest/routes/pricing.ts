@@ -14,7 +14,7 @@ import { withTransaction } from '../../db/pool.js';
 import type { RestDeps } from '../deps.js';
 import { pricingRuleJson, pricingRuleView, promoCodeJson, promoCodeView } from '../pricingViews.js';
 import { route, type RouteSpec } from '../route.js';
-import { idParams, isoDate, text, uuid } from '../schemas.js';
+import { cursor, idParams, isoDate, text, uuid } from '../schemas.js';
 import { pageOf } from '../views.js';
 
 const INT4_MAX = 2_147_483_647;
@@ -39,7 +39,7 @@ const rulePatch = z
   .refine(demandThreshold, demandIssue);
 
 const promoShape = {
-  code: text(64).regex(/^[A-Za-z0-9_-]+$/, { message: 'letters, digits, "-" and "_" only' }),
+  code: text(64).refine((v) => /^[A-Za-z0-9_-]+$/.test(v), { message: 'letters, digits, "-" and "_" only' }),
   percent_off_bps: z.number().int().min(1).max(10_000).optional(),
   amount_off_minor: z.number().int().min(1).max(1e12).optional(),
   currency: currencySchema.optional(),
@@ -69,7 +69,7 @@ function promoRules(partial: boolean) {
 const promoBody = z.strictObject(promoShape).superRefine(promoRules(false));
 const promoPatch = z.strictObject(promoShape).partial().superRefine(promoRules(true));
 
-const listQuery = z.object({ limit: limitSchema, cursor: z.string().max(1000).optional() });
+const listQuery = z.object({ limit: limitSchema, cursor: cursor.optional() });
 const ruleParams = z.object({ id: uuid, ruleId: uuid });
 const codeParams = z.object({ id: uuid, codeId: uuid });
 const deleted = { 204: { description: 'Deleted' } };

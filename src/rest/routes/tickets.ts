@@ -18,7 +18,7 @@ import { JsonBody } from '../jsonBody.js';
 import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
-import { idParams, isoDate, text, uuid } from '../schemas.js';
+import { cursor, freeText, idParams, isoDate, text, uuid } from '../schemas.js';
 import { availabilityJson, pageOf, ticketTypeJson, ticketTypeView } from '../views.js';
 
 /** SSE keep-alive comment interval; below common 60 s proxy idle timeouts. */
@@ -26,7 +26,7 @@ const SSE_HEARTBEAT_MS = 15_000;
 
 const ticketTypeFields = {
   name: text(100),
-  description: z.string().max(5000).nullable().optional(),
+  description: freeText(5000).nullable().optional(),
   price: moneyInputSchema,
   quantity: z.number().int().min(0).max(10_000_000),
   max_per_purchase: z.number().int().min(1).max(1000).optional(),
@@ -128,7 +128,7 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       summary: 'List ticket types (optionally of one event)',
       tag: 'tickets',
       auth: 'public',
-      query: z.object({ event_id: uuid.optional(), limit: limitSchema, cursor: z.string().max(1000).optional() }),
+      query: z.object({ event_id: uuid.optional(), limit: limitSchema, cursor: cursor.optional() }),
       responses: { 200: { description: 'A page of ticket types', schema: pageOf(ticketTypeJson) } },
       handler: async ({ query }) => {
         const page = await listTicketTypes(pool, { eventId: query.event_id, limit: query.limit, cursor: query.cursor });

@@ -3,7 +3,7 @@ import { createVenue, deleteVenue, getVenue, listVenues, updateVenue } from '../
 import { limitSchema } from '../../catalog/cursor.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
-import { idParams, text } from '../schemas.js';
+import { cursor, idParams, text } from '../schemas.js';
 import { pageOf, venueJson, venueView } from '../views.js';
 
 const venueBody = z.strictObject({
@@ -34,7 +34,7 @@ export function venueRoutes({ pool, caches }: RestDeps): RouteSpec[] {
       summary: 'List venues',
       tag: 'venues',
       auth: 'public',
-      query: z.object({ city: text(100).optional(), limit: limitSchema, cursor: z.string().max(1000).optional() }),
+      query: z.object({ city: text(100).optional(), limit: limitSchema, cursor: cursor.optional() }),
       responses: { 200: { description: 'A page of venues', schema: pageOf(venueJson) } },
       handler: async ({ query }) => {
         const page = await listVenues(pool, query);

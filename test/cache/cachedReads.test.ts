@@ -26,7 +26,7 @@ test.after.always(async (t) => {
 });
 
 /** Poll `read` until `done` holds or `ms` pass; returns the last value and the time taken. */
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 3000): Promise<{ value: T; elapsedMs: number }> {
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<{ value: T; elapsedMs: number }> {
   const started = Date.now();
   let value = await read();
   while (!done(value) && Date.now() - started < ms) {
@@ -46,7 +46,15 @@ test('a reservation on one pod shows in the other pod’s cached availability an
   t.is(available((await until(() => podB.api('GET', `/events/${event.id}`), (r) => available(r) === 10)).value), 10);
   await sleep(50); // the feed subscription is confirmed
 
-  await podA.service.inventory.service.reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 3 }] });
+  // The event's actor may live on pod B (the reserve is then forwarded with the caller's
+  // token), and right after the two pods start a shard may still be moving: retry that.
+  const inventory = podA.service.inventory.service.as({ authorization: `Bearer ${podA.adminToken}` });
+  const reserve = { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 3 }] };
+  await until(
+    () => inventory.reserve(event.id, reserve).then(() => true, (err: { code?: string }) => (err.code === 'SHARD_MOVING' ? false : Promise.reject(err))),
+    (done) => done,
+    20_000,
+  );
   const tickets = await until(() => podB.api('GET', `/events/${event.id}/tickets`), (r) => r.body.ticket_types[0].available === 7);
   t.like(tickets.value.body.ticket_types[0], { ticket_type_id: type.id, available: 7, held: 3, capacity: 10 });
   t.regex(tickets.value.headers.get('content-type') ?? '', /^application\/json; charset=utf-8$/);

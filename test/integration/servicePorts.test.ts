@@ -12,7 +12,7 @@ import { PORT_NAMES, readPortsFile } from '../../src/boundPorts.js';
 import { grpcClients, healthStatus } from '../helpers/grpc.js';
 import { startTestService } from '../helpers/service.js';
 
-test('a service on port 0 reports the ports it bound and advertises its gRPC port', async (t) => {
+test('a service on port 0 reports the ports it bound and advertises its internal port', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ticket-ports-'));
   const portsFile = path.join(dir, 'ports.json');
   const svc = await startTestService({ PORTS_FILE: portsFile });
@@ -37,10 +37,10 @@ test('a service on port 0 reports the ports it bound and advertises its gRPC por
     t.is((await fetch(`http://127.0.0.1:${ports.http}/health`)).status, 200);
     t.is(await healthStatus(clients), 'SERVING');
 
-    // Other pods forward to the address it registered: POD_IP's default with the bound port.
+    // Other pods forward to the address it registered: POD_IP's default with the bound internal port.
     await redis.connect();
     const registered = JSON.parse((await redis.hget('pods', svc.config.pod.name)) ?? '{}') as { address?: string };
-    t.is(registered.address, `127.0.0.1:${ports.grpc}`);
+    t.is(registered.address, `127.0.0.1:${ports.internal}`);
   } finally {
     redis.disconnect();
     clients.close();

@@ -81,10 +81,18 @@ export interface TicketServiceClient extends grpc.Client {
   getFeaturedEvents(argument: _ticket_GetFeaturedEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetFeaturedEventsResponse__Output>): grpc.ClientUnaryCall;
   getFeaturedEvents(argument: _ticket_GetFeaturedEventsRequest, callback: grpc.requestCallback<_ticket_GetFeaturedEventsResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Returns personal data (ticket codes, customer_id, payment_reference): needs a token
+   * with role service or admin, like the write RPCs.
+   */
   GetReservation(argument: _ticket_GetReservationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
   GetReservation(argument: _ticket_GetReservationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
   GetReservation(argument: _ticket_GetReservationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
   GetReservation(argument: _ticket_GetReservationRequest, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Returns personal data (ticket codes, customer_id, payment_reference): needs a token
+   * with role service or admin, like the write RPCs.
+   */
   getReservation(argument: _ticket_GetReservationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
   getReservation(argument: _ticket_GetReservationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
   getReservation(argument: _ticket_GetReservationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
@@ -137,6 +145,10 @@ export interface TicketServiceHandlers extends grpc.UntypedServiceImplementation
   
   GetFeaturedEvents: grpc.handleUnaryCall<_ticket_GetFeaturedEventsRequest__Output, _ticket_GetFeaturedEventsResponse>;
   
+  /**
+   * Returns personal data (ticket codes, customer_id, payment_reference): needs a token
+   * with role service or admin, like the write RPCs.
+   */
   GetReservation: grpc.handleUnaryCall<_ticket_GetReservationRequest__Output, _ticket_GetReservationResponse>;
   
   ReleaseTickets: grpc.handleUnaryCall<_ticket_ReleaseTicketsRequest__Output, _ticket_ReleaseTicketsResponse>;

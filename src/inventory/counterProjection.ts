@@ -2,8 +2,8 @@
  * The lagging reporting copy of inventory in Postgres: `ticket_types` counters and lock
  * status, coalesced per event (the latest levels win) and written every `intervalMs` for
  * ALL changed events in one statement, which also NOTIFYs `inventory_changed` once per
- * event (delivered at its commit, after the counters are visible) so caches drop their
- * copy. One statement per interval, not two per event: with 1,000 warm events the old
+ * event whose visible counters or status changed (delivered at its commit, after the
+ * counters are visible) so caches drop their copy. One statement per interval, not two per event: with 1,000 warm events the old
  * per-event writes were most of the database work of the many-events benchmark.
  * A failed write is logged and its events are retried with the next interval. Each row
  * carries the journal seq it was projected from and is written only if no newer one is
@@ -18,16 +18,24 @@ export const INVENTORY_CHANGED_CHANNEL = 'inventory_changed';
 /** Events per statement at most. */
 const MAX_EVENTS_PER_WRITE = 500;
 
+// `updated_at` moves, and caches are told, only when a visible value changed: a write that
+// only advances `inventory_seq` (the same counters again) changes nothing a reader sees.
 const WRITE_COUNTERS_SQL = `
 WITH x AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(event_id uuid, id uuid, seq bigint, quantity int, available int, sold int, locked boolean)
+), next AS (
+  SELECT x.*, t.status AS old_status,
+         CASE WHEN t.status IN ('hidden', 'deleted') THEN t.status WHEN x.locked THEN 'locked' ELSE 'active' END AS status,
+         (t.quantity, t.available_quantity, t.sold_quantity) IS DISTINCT FROM (x.quantity, x.available, x.sold) AS counters_changed
+  FROM x JOIN ticket_types t ON t.id = x.id AND t.event_id = x.event_id AND t.inventory_seq <= x.seq
 ), updated AS (
-  UPDATE ticket_types t SET quantity = x.quantity, available_quantity = x.available, sold_quantity = x.sold,
-         status = CASE WHEN t.status IN ('hidden', 'deleted') THEN t.status WHEN x.locked THEN 'locked' ELSE 'active' END,
-         inventory_seq = x.seq, updated_at = now()
-  FROM x WHERE t.id = x.id AND t.event_id = x.event_id AND t.inventory_seq <= x.seq
+  UPDATE ticket_types t SET quantity = n.quantity, available_quantity = n.available, sold_quantity = n.sold,
+         status = n.status, inventory_seq = n.seq,
+         updated_at = CASE WHEN n.counters_changed OR n.status IS DISTINCT FROM n.old_status THEN now() ELSE t.updated_at END
+  FROM next n WHERE t.id = n.id AND t.event_id = n.event_id
 )
-SELECT count(pg_notify($2, e.event_id::text))::int AS notified FROM (SELECT DISTINCT event_id FROM x) e`;
+SELECT count(pg_notify($2, e.event_id::text))::int AS notified
+FROM (SELECT DISTINCT event_id FROM next WHERE counters_changed OR status IS DISTINCT FROM old_status) e`;
 
 export interface CounterProjection {
   /** Queue the event's levels at journal seq `seq` (copied now: the actor keeps mutating its state). */

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createTestDatabase, startTestServers, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
+import { desiredOwners } from '../../src/shards/assignment.js';
 
 export interface ApiResponse<T = any> {
   readonly status: number;
@@ -49,7 +50,8 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
     GRPC_PORT: '0',
     INTERNAL_GRPC_PORT: '0',
     POD_NAME: `pod-${randomBytes(3).toString('hex')}`,
-    SHARD_LEASE_MS: '3000',
+    // Long enough that a busy machine's late renewal does not drop a shard mid-test.
+    SHARD_LEASE_MS: '6000',
     DATABASE_URL: database.url,
     DATABASE_SSL: 'false',
     DATABASE_POOL_MAX: '10',
@@ -70,6 +72,9 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
   });
   const db = new pg.Pool({ connectionString: database.url, max: 4 });
   db.on('error', () => undefined); // idle clients cut by DROP DATABASE … FORCE at teardown
+  // A pod joining another hands shards over for a few ticks (callers would see SHARD_MOVING):
+  // tests start once every shard is served by the pod it is meant for.
+  if (shareWith) await waitForSettledShards([shareWith, { config, service }]);
   const adminToken = await signToken({ roles: ['admin'] });
 
   return {
@@ -101,4 +106,28 @@ export async function startTestService(env: Record<string, string> = {}, shareWi
       await ownServers?.stop();
     },
   };
+}
+
+/**
+ * Wait until every shard is served by the pod the assignment wants among `pods` (all pods of
+ * one database and key prefix): each desired owner holds its shards and nobody is handing
+ * one over. Throws after `timeoutMs`.
+ */
+export async function waitForSettledShards(
+  pods: readonly { readonly config: Config; readonly service: RunningService }[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const names = pods.map((p) => p.config.pod.name);
+  const desired = desiredOwners(pods[0]?.config.shards.count ?? 0, names, new Map());
+  for (;;) {
+    const settled = pods.every(({ config, service }) => {
+      const { shards } = service.inventory;
+      const mine = desired.flatMap((owner, shard) => (owner === config.pod.name ? [shard] : []));
+      return mine.every((shard) => shards.serves(shard)) && shards.ownedShards().length === mine.length;
+    });
+    if (settled) return;
+    if (Date.now() > deadline) throw new Error(`shards did not settle on ${names.join(', ')} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

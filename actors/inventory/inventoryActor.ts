@@ -6,7 +6,8 @@
  *   turn      = decide each command of the batch in order against in-memory state, apply
  *               the events, then ONE fenced commit for the whole batch; only then return
  *               the replies (the output gate). A throw here fails the batch and the
- *               registry reloads a fresh actor from Postgres.
+ *               registry reloads a fresh actor from Postgres; a write Postgres refused
+ *               (TurnRefusedError) is retried command by command, so only its own fails.
  *   passivate = snapshot if anything happened since the last one.
  * After each commit: projections (Redis availability, lagging Postgres counters) and a
  * snapshot every `snapshotEvery` journal rows.
@@ -17,11 +18,11 @@ import type { Logger } from 'pino';
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
 import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { AppError, DependencyError, NotFoundError } from '../../src/errors.js';
+import { AppError, NotFoundError } from '../../src/errors.js';
 import { decide } from './decide.js';
 import { evolve } from './evolve.js';
 import { ExpiryQueue } from './expiryQueue.js';
-import type { CommitBatcher } from './commitBatcher.js';
+import { TurnRefusedError, type CommitBatcher } from './commitBatcher.js';
 import {
   emptyState,
   type CatalogInfo,
@@ -248,7 +249,11 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     );
   }
 
-  /** Run a fenced database step; a moved epoch tells the shard owner, other failures are retryable. */
+  /**
+   * Run a fenced database step; a moved epoch tells the shard owner. Every failure goes up
+   * as it is (nothing was acknowledged): where it is reported, a connection or server
+   * failure becomes a retryable DEPENDENCY error, a refused write a non-retryable one.
+   */
   private async fenced(step: () => Promise<void>): Promise<void> {
     try {
       await step();
@@ -257,11 +262,17 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         this.deps.onFenced?.();
         this.deps.ownership.fenced?.(this.shardId);
       }
-      // Nothing is acknowledged and the caller may retry (idempotent): a connection the
-      // server ended mid-commit is a retryable DEPENDENCY error for the caller, not INTERNAL.
-      if (!(err instanceof AppError)) throw new DependencyError('postgres', err);
       throw err;
     }
+  }
+
+  /**
+   * A turn whose write Postgres refused for a reason of its own rows: the registry reloads
+   * this actor and runs each of the turn's commands alone, so only the command that
+   * carries the refused value fails.
+   */
+  isolates(err: unknown): boolean {
+    return err instanceof TurnRefusedError;
   }
 
   private project(committed = false): void {

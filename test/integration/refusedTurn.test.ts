@@ -9,11 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
+import type { InventoryCommand, InventoryReply, ReserveCommand } from '../../actors/inventory/model.js';
 import { toAppError } from '../../src/errorNormalize.js';
 import { GRPC_STATUS } from '../../src/grpc/errors.js';
 import { HTTP_STATUS } from '../../src/rest/errors.js';
 import { shardOf } from '../../src/shards/shardOf.js';
+import { waitFor } from '../helpers/clusterProcess.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 
@@ -25,16 +26,8 @@ test.after.always(async (t) => {
   await t.context.svc?.close();
 });
 
-/** Poll `check` until it holds, or fail after `ms`. */
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-const reserve = (typeId: string, customerId: string | null = null): InventoryCommand => ({
+const reserve = (typeId: string, customerId: string | null = null): ReserveCommand => ({
   type: 'Reserve',
   reservationId: randomUUID(),
   items: [{ ticketTypeId: typeId, quantity: 2 }],
@@ -72,19 +65,19 @@ test('a poisoned Reserve in one group commit with good turns fails alone and non
     await locker.query('BEGIN');
     await locker.query('SELECT 1 FROM shard_owners WHERE shard_id = $1 FOR UPDATE', [shardOf(blocker.eventId, svc.config.shards.count)]);
     const blocked = send(blocker.eventId, reserve(blocker.typeId));
-    await until('the blocker’s commit to wait for the lock', async () => {
+    await waitFor('the blocker’s commit to wait for the lock', async () => {
       const { rows } = await svc.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
       );
       return rows[0]!.n > 0;
-    });
+    }, { intervalMs: 5 });
     // Three turns queue behind it, together: two good events, and one turn of the poisoned
     // event that carries the NUL and a good command.
     const a = send(goodA.eventId, reserve(goodA.typeId));
     const b = send(goodB.eventId, reserve(goodB.typeId));
     const bad = send(poisoned.eventId, poison);
     const neighbour = send(poisoned.eventId, sameTurn);
-    await until('three turns waiting for the next commit', () => committer.waiting() === 3);
+    await waitFor('three turns waiting for the next commit', async () => committer.waiting() === 3, { intervalMs: 5 });
     await locker.query('COMMIT');
     released = true;
 

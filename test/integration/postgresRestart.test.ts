@@ -80,7 +80,7 @@ test('calls while Postgres restarts fail only as retryable UNAVAILABLE / 503; ev
         const e = err as grpc.ServiceError;
         const code = e.metadata?.get(ERROR_CODE_TRAILER)[0];
         out.grpcFailures.push({ status: e.code, code: typeof code === 'string' ? code : undefined });
-        await new Promise((r) => setTimeout(r, 10)); // a client's back-off
+        await new Promise((r) => setTimeout(r, 50)); // a client's back-off
       }
     }
   };
@@ -90,24 +90,25 @@ test('calls while Postgres restarts fail only as retryable UNAVAILABLE / 503; ev
       if (res.status === 201) out.eventsCreated.push(res.body.id);
       else {
         out.restFailures.push({ status: res.status, code: res.body?.error?.code, retryAfter: res.headers.get('retry-after') });
-        await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 50));
       }
     }
   };
-  const load = Promise.all([...Array.from({ length: 6 }, reserver), creator()]);
+  // A light load (the machine is shared with the other test files): three callers and one admin.
+  const load = Promise.all([...Array.from({ length: 3 }, reserver), creator()]);
 
   try {
     const poll = { timeoutMs: 30_000, intervalMs: 20 };
-    await waitFor('reservations before the outage', async () => out.acked.length >= 50 && out.eventsCreated.length >= 5, poll);
+    await waitFor('reservations before the outage', async () => out.acked.length >= 30 && out.eventsCreated.length >= 5, poll);
     await t.context.postgres.stop(); // fast shutdown: sessions are ended (57P01), new ones refused
     const failedBefore = out.grpcFailures.length;
-    await waitFor('calls failing during the outage', async () => out.grpcFailures.length >= failedBefore + 20 && out.restFailures.length >= 3, poll);
+    await waitFor('calls failing during the outage', async () => out.grpcFailures.length >= failedBefore + 10 && out.restFailures.length >= 3, poll);
     t.context.postgres = await start(t.context);
     const ackedAtRestart = out.acked.length;
     const createdAtRestart = out.eventsCreated.length;
     await waitFor(
       'calls succeeding after the restart',
-      async () => out.acked.length >= ackedAtRestart + 50 && out.eventsCreated.length >= createdAtRestart + 5,
+      async () => out.acked.length >= ackedAtRestart + 30 && out.eventsCreated.length >= createdAtRestart + 5,
       poll,
     );
   } finally {

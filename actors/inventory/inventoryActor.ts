@@ -6,22 +6,20 @@
  *   turn      = decide each command of the batch in order against in-memory state, apply
  *               the events, then ONE fenced commit for the whole batch; only then return
  *               the replies (the output gate). A throw here fails the batch and the
- *               registry reloads a fresh actor from Postgres.
+ *               registry reloads a fresh actor from Postgres; a write Postgres refused
+ *               (TurnRefusedError) is retried command by command, so only its own fails.
  *   passivate = snapshot if anything happened since the last one.
  * After each commit: projections (Redis availability, lagging Postgres counters) and a
  * snapshot every `snapshotEvery` journal rows.
  */
-import { createHash } from 'node:crypto';
-import type pg from 'pg';
-import type { Logger } from 'pino';
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
-import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import { shardOf } from '../../src/shards/shardOf.js';
-import { AppError, DependencyError, NotFoundError } from '../../src/errors.js';
+import { AppError, NotFoundError } from '../../src/errors.js';
 import { decide } from './decide.js';
 import { evolve } from './evolve.js';
 import { ExpiryQueue } from './expiryQueue.js';
-import type { CommitBatcher } from './commitBatcher.js';
+import { TurnRefusedError } from './commitBatcher.js';
+import type { InventoryActorDeps } from './actorPorts.js';
 import {
   emptyState,
   type CatalogInfo,
@@ -30,7 +28,6 @@ import {
   type InventoryReply,
   type InventoryState,
   type JournalEntry,
-  type Reservation,
 } from './model.js';
 import {
   encodeSnapshot,
@@ -42,58 +39,11 @@ import {
   writeSnapshot,
   FencedError,
 } from './store.js';
-import type { CheckInRow, IssuedTicketRow } from './turnCommit.js';
+import { mintTicketId, rowsOfTurn } from './turnRows.js';
 
 /** A failed expiry delivery (the shard moving) is retried this often, this many times. */
 const EXPIRY_RETRY_MS = 250;
 const EXPIRY_DELIVERY_ATTEMPTS = 40;
-export interface TicketCodeSigner {
-  signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
-}
-
-/**
- * Projects the committed state (read-only use). `committed` is false when nothing changed
- * (activation, a read refreshing an expired read model): then only the live view is
- * refreshed, and no counters are written or NOTIFYed.
- */
-export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean) => void;
-
-export interface InventorySettings {
-  /** Journal rows between snapshots. */
-  readonly snapshotEveryEvents: number;
-  readonly defaultHoldSeconds: number;
-  readonly maxHoldSeconds: number;
-  readonly discountsEnabled: boolean;
-  readonly shardCount: number;
-}
-
-export interface InventoryActorDeps {
-  readonly pool: pg.Pool;
-  readonly log: Logger;
-  readonly clock: () => number;
-  readonly ownership: ShardOwnership;
-  readonly signer: TicketCodeSigner;
-  readonly afterCommit: AfterCommit;
-  /** Group commit across this pod's actors (one transaction for the turns ready together). */
-  readonly committer: CommitBatcher;
-  /** This pod's name, recorded with every activation (shard, pod, epoch). */
-  readonly podName: string;
-  /** Observe a commit the fencing epoch rejected (metrics). */
-  readonly onFenced?: () => void;
-  readonly settings: InventorySettings;
-  /** Deliver a command to this event's actor later (the hold-expiry timer). */
-  readonly schedule: (eventId: string, cmd: InventoryCommand) => Promise<unknown>;
-}
-
-/** Deterministic ticket id: replaying a confirm always mints the same ids. */
-export function mintTicketId(reservationId: string, index: number): string {
-  const h = createHash('sha256').update(`${reservationId}:${index}`).digest();
-  h[6] = ((h[6] ?? 0) & 0x0f) | 0x80; // version 8 (custom)
-  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
-  const hex = h.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
 export class InventoryActor implements ActorBehavior<InventoryCommand, InventoryReply> {
   private state: InventoryState;
   private catalog: CatalogInfo = { eventStatus: 'active', ticketTypes: [], promos: [] };
@@ -204,33 +154,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   }
 
   private async commit(entries: readonly JournalEntry[]): Promise<void> {
-    const touched = new Map<string, Reservation>();
-    const issued: Omit<IssuedTicketRow, 'code'>[] = [];
-    const checkIns: CheckInRow[] = [];
-    for (const { event } of entries) {
-      switch (event.type) {
-        case 'HoldPlaced':
-        case 'DiscountApplied':
-        case 'HoldReleased':
-        case 'HoldExpired':
-        case 'ReservationConfirmed': {
-          const id = event.type === 'HoldPlaced' ? event.reservation.id : event.reservationId;
-          const r = this.state.reservations[id];
-          if (r) touched.set(id, r);
-          if (event.type === 'ReservationConfirmed' && r) {
-            for (const t of event.tickets) {
-              issued.push({ id: t.id, ticketTypeId: t.ticketTypeId, reservationId: r.id, priceMinor: t.priceMinor, currency: r.currency });
-            }
-          }
-          break;
-        }
-        case 'TicketCheckedIn':
-          checkIns.push({ ticketId: event.ticketId, at: event.at, gate: event.gate });
-          break;
-        default:
-          break;
-      }
-    }
+    const { reservations, issued, checkIns } = rowsOfTurn(entries, this.state);
     const codes =
       issued.length === 0
         ? []
@@ -241,14 +165,18 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         shardId: this.shardId,
         epoch: this.epoch(),
         entries,
-        reservations: [...touched.values()],
+        reservations,
         tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
         checkIns,
       }),
     );
   }
 
-  /** Run a fenced database step; a moved epoch tells the shard owner, other failures are retryable. */
+  /**
+   * Run a fenced database step; a moved epoch tells the shard owner. Every failure goes up
+   * as it is (nothing was acknowledged): where it is reported, a connection or server
+   * failure becomes a retryable DEPENDENCY error, a refused write a non-retryable one.
+   */
   private async fenced(step: () => Promise<void>): Promise<void> {
     try {
       await step();
@@ -257,11 +185,17 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         this.deps.onFenced?.();
         this.deps.ownership.fenced?.(this.shardId);
       }
-      // Nothing is acknowledged and the caller may retry (idempotent): a connection the
-      // server ended mid-commit is a retryable DEPENDENCY error for the caller, not INTERNAL.
-      if (!(err instanceof AppError)) throw new DependencyError('postgres', err);
       throw err;
     }
+  }
+
+  /**
+   * A turn whose write Postgres refused for a reason of its own rows: the registry reloads
+   * this actor and runs each of the turn's commands alone, so only the command that
+   * carries the refused value fails.
+   */
+  isolates(err: unknown): boolean {
+    return err instanceof TurnRefusedError;
   }
 
   private project(committed = false): void {

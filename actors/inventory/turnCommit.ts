@@ -85,6 +85,12 @@ WITH fence AS (
 )
 SELECT shard_id, epoch FROM fence`;
 
+/**
+ * The journal's primary key (event_id, seq): a turn that violates it lost a race with
+ * another writer of the same event (its state is behind the journal), not a bad value.
+ */
+export const JOURNAL_PRIMARY_KEY = 'inventory_journal_pkey';
+
 /** Name of the prepared statement (pg prepares it once per connection). */
 const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v2';
 

@@ -11,7 +11,9 @@
  *   ACTIVATING ──ok──▶ ACTIVE ──idle for idleMs──▶ PASSIVATING ──▶ STOPPED
  *        │  └──fails──▶ STOPPED (waiting messages rejected)
  *   ACTIVE ──turn throws──▶ ACTIVATING (a fresh behavior reloads from storage; the
- *                            batch's messages are rejected, later ones wait)
+ *                            batch's messages are rejected, later ones wait; when the
+ *                            behavior `isolates` the error, the batch's messages are
+ *                            run again one per turn instead, before later ones)
  * A message for a key whose actor is PASSIVATING waits for it to stop, then activates
  * a new one. `stop()` passivates every actor (drain on shutdown).
  */
@@ -23,6 +25,12 @@ export interface ActorBehavior<C, R> {
   activate(): Promise<void>;
   /** Decide and persist one batch; one reply per command, in order. Throwing fails them all. */
   turn(batch: readonly C[]): Promise<R[]>;
+  /**
+   * True when `err`, thrown by a turn of several commands, came from one of them (not from
+   * the batch as a whole): the fresh actor then runs each of those commands as a turn of
+   * its own, so only the guilty one fails.
+   */
+  isolates?(err: unknown): boolean;
   /** Persist what recovery needs (a snapshot) and release resources. */
   passivate(): Promise<void>;
 }
@@ -61,6 +69,8 @@ interface Envelope<C, R> {
 class ActorCell<C, R> {
   state: ActorState = 'ACTIVATING';
   readonly mailbox: Envelope<C, R>[] = [];
+  /** Messages of a failed batch to run one per turn (before the mailbox). */
+  readonly alone: Envelope<C, R>[] = [];
   behavior: ActorBehavior<C, R>;
   running = false;
   idleTimer: NodeJS.Timeout | undefined;
@@ -113,24 +123,27 @@ class ActorCell<C, R> {
 
   private async loop(): Promise<void> {
     try {
-      while (this.mailbox.length > 0 && this.state !== 'STOPPED') {
+      while ((this.alone.length > 0 || this.mailbox.length > 0) && this.state !== 'STOPPED') {
         try {
           await this.ensureActive();
         } catch (err) {
           this.log.warn({ err, actor: this.key }, 'actor activation failed');
-          for (const e of this.mailbox.splice(0)) e.reject(err);
+          for (const e of this.waiting()) e.reject(err);
           this.transition('STOPPED');
           this.onStopped(this);
           return;
         }
-        const batch = this.mailbox.splice(0);
+        const next = this.alone.shift();
+        const batch = next ? [next] : this.mailbox.splice(0);
         try {
           const replies = await this.behavior.turn(batch.map((e) => e.command));
           batch.forEach((e, i) => e.resolve(replies[i] as R));
         } catch (err) {
-          for (const e of batch) e.reject(err);
+          const isolate = batch.length > 1 && this.behavior.isolates?.(err) === true;
+          if (isolate) this.alone.push(...batch);
+          else for (const e of batch) e.reject(err);
           // Whatever the behavior held in memory may be ahead of storage: reload.
-          this.log.warn({ err, actor: this.key, batch: batch.length }, 'actor turn failed; reloading');
+          this.log.warn({ err, actor: this.key, batch: batch.length, isolate }, 'actor turn failed; reloading');
           this.behavior = this.factory(this.key);
           this.transition('ACTIVATING');
         }
@@ -139,6 +152,11 @@ class ActorCell<C, R> {
       this.running = false;
     }
     if (this.state === 'ACTIVE') this.armIdle();
+  }
+
+  /** Take every message still waiting (to run alone first, then the mailbox). */
+  waiting(): Envelope<C, R>[] {
+    return [...this.alone.splice(0), ...this.mailbox.splice(0)];
   }
 
   /**
@@ -155,7 +173,7 @@ class ActorCell<C, R> {
   private onIdleTimer(): void {
     this.idleTimer = undefined;
     // Busy now: the end of the running turn arms the timer again.
-    if (this.state !== 'ACTIVE' || this.running || this.mailbox.length > 0) return;
+    if (this.state !== 'ACTIVE' || this.running || this.mailbox.length > 0 || this.alone.length > 0) return;
     const idleFor = performance.now() - this.lastActiveAt;
     if (idleFor < this.options.idleMs) {
       this.idleTimer = setTimeout(() => this.onIdleTimer(), this.options.idleMs - idleFor);
@@ -172,7 +190,7 @@ class ActorCell<C, R> {
       const wasActive = this.state === 'ACTIVE';
       this.transition('PASSIVATING');
       while (this.running) await new Promise((r) => setTimeout(r, 1));
-      for (const e of this.mailbox.splice(0)) e.reject(new ActorStoppedError(this.key));
+      for (const e of this.waiting()) e.reject(new ActorStoppedError(this.key));
       try {
         if (wasActive) await this.behavior.passivate();
       } catch (err) {
@@ -224,7 +242,7 @@ export class ActorRegistry<C, R> {
     this.cells.delete(key);
     cell.state = 'STOPPED';
     clearTimeout(cell.idleTimer);
-    for (const e of cell.mailbox.splice(0)) e.reject(new ActorStoppedError(key));
+    for (const e of cell.waiting()) e.reject(new ActorStoppedError(key));
   }
 
   activeKeys(): string[] {

@@ -37,5 +37,17 @@ export async function listenForInventoryChanges(
   await subscriber.connect();
   await subscriber.listenTo(INVENTORY_CHANGED_CHANNEL);
   for (const channel of Object.keys(also)) await subscriber.listenTo(channel);
-  return { close: () => subscriber.close() };
+  let closed = false;
+  // pg-listen's reconnection, once started (e.g. after Postgres restarted), does not stop
+  // when the listener is closed: the connection it makes afterwards (and its periodic
+  // check) would hold the process open. Close that one too.
+  subscriber.events.on('connected', () => {
+    if (closed) subscriber.close().catch(() => undefined);
+  });
+  return {
+    close: () => {
+      closed = true;
+      return subscriber.close();
+    },
+  };
 }

@@ -14,6 +14,7 @@ import type {
 } from '../../actors/inventory/model.js';
 import { canonicalUuid, parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
 import { AppError, DependencyError, ValidationError } from '../errors.js';
+import { toAppError } from '../errorNormalize.js';
 import type { Caller } from '../shards/router.js';
 import type { TicketSigner } from '../tickets/signingPool.js';
 import type { KeyRing, TicketKeyInfo } from '../tickets/keyRing.js';
@@ -103,7 +104,12 @@ export class InventoryService {
   }
 
   private async ask(eventId: string, cmd: InventoryCommand): Promise<Success> {
-    const reply = await this.route(requireUuid(eventId, 'event_id'), parsed(cmd), this.caller);
+    const id = requireUuid(eventId, 'event_id');
+    const command = parsed(cmd);
+    // Failures leave as AppErrors (a lost database is DEPENDENCY), whoever calls the facade.
+    const reply = await this.route(id, command, this.caller).catch((err: unknown) => {
+      throw toAppError(err) ?? err;
+    });
     if (!reply.ok) throw new AppError(reply.code, reply.message, reply.details);
     return reply;
   }

@@ -9,11 +9,12 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ActorRegistry } from '../../actors/runtime/actorRegistry.js';
 import { FencedError } from '../../actors/inventory/store.js';
-import { createCommitBatcher } from '../../actors/inventory/commitBatcher.js';
+import { createCommitBatcher, type CommitBatcher } from '../../actors/inventory/commitBatcher.js';
 import { InventoryActor } from '../../actors/inventory/inventoryActor.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
+import { isRowFault } from '../db/sqlstate.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createForwarder, forwardingService } from '../shards/forwarding.js';
 import { createPodTokens } from '../shards/podAuth.js';
@@ -32,6 +33,8 @@ import { createProjector, type ViewListener } from './projector.js';
 export interface InventoryModule {
   readonly service: InventoryService;
   readonly registry: ActorRegistry<InventoryCommand, InventoryReply>;
+  /** This pod's group commit (diagnostics, tests). */
+  readonly committer: CommitBatcher;
   readonly shards: ShardManager;
   /** The ticket signing keys (reload on a key change notification). */
   readonly keys: KeyRing;
@@ -94,7 +97,10 @@ export async function createInventory(
     { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs },
     log,
   );
-  const committer = createCommitBatcher(pool);
+  const committer = createCommitBatcher(pool, {
+    isTurnFault: isRowFault,
+    onRefused: (eventId, err) => log.warn({ err, eventId }, 'postgres refused one turn’s write; it failed alone'),
+  });
   const registry: ActorRegistry<InventoryCommand, InventoryReply> = new ActorRegistry(
     (eventId) =>
       new InventoryActor(eventId, {
@@ -129,6 +135,7 @@ export async function createInventory(
   return {
     service,
     registry,
+    committer,
     shards,
     keys,
     forwarding: forwardingService(router.serveLocally, { mutualTls: config.internal.mutualTls, podTokens }),

@@ -30,15 +30,20 @@ export interface TestService {
 
 /**
  * `shareWith`: run a second pod on the same database and Redis key prefix (closing it
- * leaves the shared database to its owner).
+ * leaves the shared database to its owner). `databaseServerUrl`: clone the database on
+ * that Postgres server (e.g. one a test stops and starts) instead of the run's.
  */
-export async function startTestService(env: Record<string, string> = {}, shareWith?: TestService): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  shareWith?: TestService,
+  options: { databaseServerUrl?: string } = {},
+): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
-  let serverUrl = process.env.TEST_DATABASE_URL;
+  let serverUrl = options.databaseServerUrl ?? process.env.TEST_DATABASE_URL;
   let redisUrl = shareWith?.redisUrl ?? process.env.TEST_REDIS_URL;
   if (!shareWith && (!serverUrl || !redisUrl)) {
     ownServers = await startTestServers();
-    serverUrl = ownServers.databaseUrl;
+    serverUrl = options.databaseServerUrl ?? ownServers.databaseUrl;
     redisUrl = ownServers.redisUrl;
   }
   const database: TestDatabase = shareWith

@@ -55,3 +55,31 @@ test('a busy actor outlives idleMs many times over; a quiet one is passivated ab
   await registry.stop();
   t.is(stats.passivations, 2);
 });
+
+test('a turn that fails because of one of its commands is run again one command per turn on a fresh actor; only that command fails', async (t) => {
+  class Refused extends Error {}
+  const turns: number[][] = [];
+  let activations = 0;
+  const factory = (): ActorBehavior<number, number> => ({
+    async activate() {
+      activations += 1;
+    },
+    async turn(batch) {
+      turns.push([...batch]);
+      if (batch.includes(-1)) throw new Refused('refused');
+      if (batch.includes(-2)) throw new Error('connection lost');
+      return batch.map((n) => n * 2);
+    },
+    async passivate() {},
+    isolates: (err) => err instanceof Refused,
+  });
+  const registry = new ActorRegistry(factory, pino({ level: 'silent' }), { mailboxCapacity: 100, idleMs: 60_000 });
+  const results = await Promise.allSettled([1, -1, 3].map((n) => registry.send('k', n)));
+  t.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : 'refused')), [2, 'refused', 6]);
+  t.deepEqual(turns, [[1, -1, 3], [1], [-1], [3]]);
+  t.is(activations, 3, 'reloaded after each failed turn');
+  // Any other failure still fails the whole turn.
+  const other = await Promise.allSettled([5, -2].map((n) => registry.send('k', n)));
+  t.true(other.every((r) => r.status === 'rejected'));
+  await registry.stop();
+});

@@ -1,0 +1,47 @@
+/**
+ * What the EventInventory actor needs from the service around it (ports): ticket code
+ * signing, the projections after a commit, its settings, and its dependencies.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ShardOwnership } from '../../src/shards/shardManager.js';
+import type { CommitBatcher } from './commitBatcher.js';
+import type { CatalogInfo, InventoryCommand, InventoryState } from './model.js';
+
+export interface TicketCodeSigner {
+  signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
+}
+
+/**
+ * Projects the committed state (read-only use). `committed` is false when nothing changed
+ * (activation, a read refreshing an expired read model): then only the live view is
+ * refreshed, and no counters are written or NOTIFYed.
+ */
+export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean) => void;
+
+export interface InventorySettings {
+  /** Journal rows between snapshots. */
+  readonly snapshotEveryEvents: number;
+  readonly defaultHoldSeconds: number;
+  readonly maxHoldSeconds: number;
+  readonly discountsEnabled: boolean;
+  readonly shardCount: number;
+}
+
+export interface InventoryActorDeps {
+  readonly pool: pg.Pool;
+  readonly log: Logger;
+  readonly clock: () => number;
+  readonly ownership: ShardOwnership;
+  readonly signer: TicketCodeSigner;
+  readonly afterCommit: AfterCommit;
+  /** Group commit across this pod's actors (one transaction for the turns ready together). */
+  readonly committer: CommitBatcher;
+  /** This pod's name, recorded with every activation (shard, pod, epoch). */
+  readonly podName: string;
+  /** Observe a commit the fencing epoch rejected (metrics). */
+  readonly onFenced?: () => void;
+  readonly settings: InventorySettings;
+  /** Deliver a command to this event's actor later (the hold-expiry timer). */
+  readonly schedule: (eventId: string, cmd: InventoryCommand) => Promise<unknown>;
+}

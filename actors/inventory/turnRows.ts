@@ -1,0 +1,54 @@
+/**
+ * The rows a turn writes besides its journal entries, derived from those entries and the
+ * state after them: every reservation they touched (as it is now), the tickets a confirm
+ * issued (codes are signed afterwards), and check-ins; and the ids of issued tickets.
+ */
+import { createHash } from 'node:crypto';
+import type { InventoryState, JournalEntry, Reservation } from './model.js';
+import type { CheckInRow, IssuedTicketRow } from './turnCommit.js';
+
+export interface TurnRows {
+  readonly reservations: Reservation[];
+  readonly issued: Omit<IssuedTicketRow, 'code'>[];
+  readonly checkIns: CheckInRow[];
+}
+
+export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<InventoryState>): TurnRows {
+  const touched = new Map<string, Reservation>();
+  const issued: Omit<IssuedTicketRow, 'code'>[] = [];
+  const checkIns: CheckInRow[] = [];
+  for (const { event } of entries) {
+    switch (event.type) {
+      case 'HoldPlaced':
+      case 'DiscountApplied':
+      case 'HoldReleased':
+      case 'HoldExpired':
+      case 'ReservationConfirmed': {
+        const id = event.type === 'HoldPlaced' ? event.reservation.id : event.reservationId;
+        const r = state.reservations[id];
+        if (r) touched.set(id, r);
+        if (event.type === 'ReservationConfirmed' && r) {
+          for (const t of event.tickets) {
+            issued.push({ id: t.id, ticketTypeId: t.ticketTypeId, reservationId: r.id, priceMinor: t.priceMinor, currency: r.currency });
+          }
+        }
+        break;
+      }
+      case 'TicketCheckedIn':
+        checkIns.push({ ticketId: event.ticketId, at: event.at, gate: event.gate });
+        break;
+      default:
+        break;
+    }
+  }
+  return { reservations: [...touched.values()], issued, checkIns };
+}
+
+/** Deterministic ticket id: replaying a confirm always mints the same ids. */
+export function mintTicketId(reservationId: string, index: number): string {
+  const h = createHash('sha256').update(`${reservationId}:${index}`).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x80; // version 8 (custom)
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

@@ -136,9 +136,10 @@ export function createForwarder(options: { tls: PeerTls; podTokens: PodTokens; m
   };
   return {
     async forward(address, eventId, cmd, caller) {
-      if (caller?.signal?.aborted) throw new AppError('CANCELLED', 'the caller cancelled');
       const metadata = new grpc.Metadata();
       metadata.set(POD_TOKEN_METADATA, await options.podTokens.mint());
+      // Checked after the last await: an abort before the listener below exists fires no event.
+      if (caller?.signal?.aborted) throw new AppError('CANCELLED', 'the caller cancelled');
       if (caller?.authorization) metadata.set('authorization', caller.authorization);
       const deadline = Math.min(Date.now() + maxMs, caller?.deadline ?? Infinity);
       return new Promise((resolve, reject) => {

@@ -116,12 +116,14 @@ async function adminToken(config: Config): Promise<BannerInfo['token']> {
 
 /**
  * The service config for dev: explicit environment wins over dev defaults, except NODE_ENV.
- * REST and gRPC on ports the kernel picks (the banner prints them) unless PORT/GRPC_PORT say.
+ * REST, gRPC and the internal port on ports the kernel picks (the banner prints REST and gRPC)
+ * unless PORT/GRPC_PORT/INTERNAL_GRPC_PORT say.
  */
 function devConfig(env: NodeJS.ProcessEnv, databaseUrl: string, redisUrl: string, jwtSecret: string, signingKey: string): Config {
   return loadConfig({
     PORT: '0',
     GRPC_PORT: '0',
+    INTERNAL_GRPC_PORT: '0',
     TICKET_SIGNING_KEY: signingKey,
     DATABASE_SSL: 'false',
     REDIS_DATABASE: '0',

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import fc from 'fast-check';
 import { hostileCursor, hostileId, hostileString, poisoned } from './hostile.js';
-import type { Credential } from './world.js';
+import { retryMoving, type Credential } from './world.js';
 
 interface FieldDescriptor {
   readonly name: string;
@@ -143,15 +143,24 @@ export function grpcCall(definitions: Definitions, rpc: Rpc, known: Known, crede
 export interface GrpcOutcome {
   readonly code: grpc.status;
   readonly details: string;
+  /** The `x-error-code` trailer of a refusal. */
+  readonly reason?: string;
 }
 
-/** Call any unary or server-streaming method generically; a stream is cancelled after its first message. */
+/** Call any unary or server-streaming method generically (again while the shard moves); a stream is cancelled after its first message. */
 export function invoke(client: grpc.Client, rpc: Rpc, call: GrpcCall, metadata: grpc.Metadata = new grpc.Metadata()): Promise<GrpcOutcome> {
+  return retryMoving(() => invokeOnce(client, rpc, call, metadata.clone()), (o) => (o as GrpcOutcome | undefined)?.reason === 'SHARD_MOVING');
+}
+
+function invokeOnce(client: grpc.Client, rpc: Rpc, call: GrpcCall, metadata: grpc.Metadata): Promise<GrpcOutcome> {
   if (call.credential.authorization !== undefined) metadata.set('authorization', call.credential.authorization);
   const def = rpc.definition;
   const deadline = Date.now() + 15_000;
   return new Promise((resolve) => {
-    const done = (err: grpc.ServiceError | null) => resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: '' });
+    const done = (err: grpc.ServiceError | null) => {
+      const reason = err?.metadata?.get('x-error-code')[0];
+      resolve(err ? { code: err.code, details: err.details, reason: typeof reason === 'string' ? reason : undefined } : { code: grpc.status.OK, details: '' });
+    };
     if (def.responseStream) {
       const stream = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, call.request, metadata, { deadline });
       let settled = false;

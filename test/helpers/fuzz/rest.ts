@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { hostileCursor, hostileId, hostileJson, notJsonBody, poisoned } from './hostile.js';
 import { objectOf, plausible, type JsonSchema } from './schemaValues.js';
-import type { Credential } from './world.js';
+import { retryMoving, type Credential } from './world.js';
 
 type Json = JsonSchema;
 
@@ -147,8 +147,12 @@ export interface RestOutcome {
   readonly body: string;
 }
 
-/** Send the request; an event stream is cut after its headers. */
-export async function send(req: RestRequest): Promise<RestOutcome> {
+/** Send the request (again while the shard moves); an event stream is cut after its headers. */
+export function send(req: RestRequest): Promise<RestOutcome> {
+  return retryMoving(() => sendOnce(req), (o) => (o as RestOutcome | undefined)?.status === 503 && (o as RestOutcome).body.includes('"SHARD_MOVING"'));
+}
+
+async function sendOnce(req: RestRequest): Promise<RestOutcome> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`no answer within 20 s: ${req.method} ${req.url.slice(0, 200)}`)), 20_000);
   try {

@@ -6,7 +6,7 @@
  * events) to prove that hostile input wrote nothing.
  */
 import { randomUUID } from 'node:crypto';
-import fc from 'fast-check';
+import type fc from 'fast-check';
 import { AppError } from '../../../src/errors.js';
 import { createEvent, createTicketType, createVenue, MISSING_ID, recordSale } from '../fixtures.js';
 import { startTestService, type TestService } from '../service.js';
@@ -135,11 +135,6 @@ export function fuzzSettings(defaultRuns: number): FuzzSettings {
 /** fast-check parameters for one target: the same seed for every target, so one FUZZ_SEED replays the whole suite. */
 export function assertParams(settings: FuzzSettings): fc.Parameters<unknown> {
   return { seed: settings.seed, numRuns: settings.runs, ...(settings.path ? { path: settings.path } : {}), endOnFailure: false };
-}
-
-/** A credential chosen among `all`, the ones that can write (per door) weighted like the others. */
-export function credentialOf(all: readonly Credential[]): fc.Arbitrary<Credential> {
-  return fc.constantFrom(...all);
 }
 
 /** The failure's own message (what the property threw), for the report. */

@@ -9,7 +9,7 @@ import type { Venue as CatalogVenue } from '../catalog/venues.js';
 import type { LevelView } from '../../actors/inventory/model.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
 import type { IssuedTicket, ReservationResult } from '../inventory/inventoryService.js';
-import type { Timestamp, Timestamp__Output } from './generated/google/protobuf/Timestamp.js';
+import type { Timestamp } from './generated/google/protobuf/Timestamp.js';
 import type { AvailableTicketType } from './generated/ticket/AvailableTicketType.js';
 import type { Event } from './generated/ticket/Event.js';
 import type { InventoryLevel } from './generated/ticket/InventoryLevel.js';
@@ -25,11 +25,6 @@ export function timestamp(value: Date | number | null | undefined): Timestamp | 
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
-/** A Timestamp from a request, or undefined when unset (proto3 gives null). */
-export function fromTimestamp(ts: Timestamp__Output | null | undefined): Date | undefined {
-  if (!ts || (ts.seconds === 0 && ts.nanos === 0)) return undefined;
-  return new Date(ts.seconds * 1000 + Math.floor(ts.nanos / 1_000_000));
-}
 
 export const money = (amountMinor: number, currency: string): Money => ({ currency, amount_minor: amountMinor });
 

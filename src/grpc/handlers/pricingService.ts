@@ -11,7 +11,7 @@ import { unary } from '../call.js';
 import { money, reservationMessage, timestamp } from '../convert.js';
 import type { PricingServiceHandlers } from '../generated/ticket/PricingService.js';
 import type { HandlerDeps } from './deps.js';
-import { optional, required } from './validate.js';
+import { optionalText, required, requiredId } from './validate.js';
 
 /** Enough of a code to recognise it, never enough to use it. */
 export function maskCode(code: string): string {
@@ -33,9 +33,9 @@ export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps)
   return {
     CalculatePrice: unary('public', async (req, ctx) => {
       const quote = await inventory.as(ctx.caller).quote(
-        required(req.event_id, 'event_id'),
-        req.items.map((i) => ({ ticketTypeId: i.ticket_type_id, quantity: i.quantity })),
-        optional(req.promo_code) ?? null,
+        requiredId(req.event_id, 'event_id'),
+        req.items.map((i, n) => ({ ticketTypeId: requiredId(i.ticket_type_id, `items[${n}].ticket_type_id`), quantity: i.quantity })),
+        optionalText(req.promo_code, 'promo_code', 64) ?? null,
       );
       const totals = quote.items.map((i) => i.quantity * i.unitPriceMinor);
       const discounts = spread(quote.discountMinor, totals);
@@ -54,7 +54,7 @@ export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps)
     }),
 
     GetPricingRules: unary('public', async (req) => {
-      const eventId = required(req.event_id, 'event_id');
+      const eventId = requiredId(req.event_id, 'event_id');
       const [rules, codes] = await Promise.all([
         listPricingRules(pool, eventId, { limit: 100 }),
         listPromoCodes(pool, eventId, { limit: 100 }),
@@ -83,13 +83,13 @@ export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps)
 
     ApplyDiscount: unary('write', async (req, ctx) => ({
       reservation: reservationMessage(
-        await inventory.as(ctx.caller).applyDiscount(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), required(req.promo_code, 'promo_code', 64)),
+        await inventory.as(ctx.caller).applyDiscount(requiredId(req.event_id, 'event_id'), requiredId(req.reservation_id, 'reservation_id'), required(req.promo_code, 'promo_code', 64)),
       ),
     })),
 
     GetDynamicPricing: unary('public', async (req) => {
-      const eventId = required(req.event_id, 'event_id');
-      const type = await getTicketType(pool, required(req.ticket_type_id, 'ticket_type_id'));
+      const eventId = requiredId(req.event_id, 'event_id');
+      const type = await getTicketType(pool, requiredId(req.ticket_type_id, 'ticket_type_id'));
       if (type.eventId !== eventId) throw new NotFoundError('ticket type', type.id);
       const price = money(type.priceMinor, type.currency);
       return {

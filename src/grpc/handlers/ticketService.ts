@@ -4,12 +4,12 @@ import { listEventTicketTypes } from '../../catalog/ticketTypes.js';
 import { getVenue } from '../../catalog/venues.js';
 import { searchEvents } from '../../search/postgresSearch.js';
 import { serverStream, unary } from '../call.js';
-import { availableTypes, eventMessage, fromTimestamp, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
+import { availableTypes, eventMessage, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
 import type { AvailabilitySnapshot } from '../generated/ticket/AvailabilitySnapshot.js';
 import type { AvailabilityJson } from '../../inventory/availabilityView.js';
 import type { HandlerDeps } from './deps.js';
-import { optional, pageSize, required } from './validate.js';
+import { optionalText, optionalTimestamp, pageSize, required, requiredId } from './validate.js';
 
 const snapshot = (a: AvailabilityJson): AvailabilitySnapshot => ({
   event_id: a.event_id,
@@ -22,21 +22,21 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
   return {
     GetEvents: unary('public', async (req) => {
       const filter = {
-        category: optional(req.category),
-        city: optional(req.city),
-        from: fromTimestamp(req.starts_after)?.toISOString(),
-        to: fromTimestamp(req.starts_before)?.toISOString(),
+        category: optionalText(req.category, 'category', 100),
+        city: optionalText(req.city, 'city', 100),
+        from: optionalTimestamp(req.starts_after, 'starts_after')?.toISOString(),
+        to: optionalTimestamp(req.starts_before, 'starts_before')?.toISOString(),
         featured: req.featured_only ? true : undefined,
       };
       const [page, total] = await Promise.all([
-        listEvents(pool, { ...filter, limit: pageSize(req.page_size, 20, 100), cursor: optional(req.page_token) }),
+        listEvents(pool, { ...filter, limit: pageSize(req.page_size, 20, 100), cursor: optionalText(req.page_token, 'page_token', 1000) }),
         countEvents(pool, filter),
       ]);
       return { events: page.items.map((e) => eventMessage(e)), next_page_token: page.next_cursor ?? '', total };
     }),
 
     GetEventById: unary('public', async (req) => {
-      const event = await getEvent(pool, required(req.event_id, 'event_id'));
+      const event = await getEvent(pool, requiredId(req.event_id, 'event_id'));
       const [venue, types, live] = await Promise.all([
         event.venueId ? getVenue(pool, event.venueId) : Promise.resolve(null),
         listEventTicketTypes(pool, event.id),
@@ -52,7 +52,7 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
     }),
 
     GetAvailableTickets: unary('public', async (req) => {
-      const a = await inventory.availability(required(req.event_id, 'event_id'));
+      const a = await inventory.availability(requiredId(req.event_id, 'event_id'));
       return { event_id: a.event_id, ticket_types: availableTypes(a), version: a.version };
     }),
 
@@ -61,10 +61,10 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
         pool,
         {
           q: required(req.query, 'query', 200),
-          category: optional(req.category),
-          city: optional(req.city),
+          category: optionalText(req.category, 'category', 100),
+          city: optionalText(req.city, 'city', 100),
           limit: pageSize(req.page_size, 20, config.search.maxResults),
-          cursor: optional(req.page_token),
+          cursor: optionalText(req.page_token, 'page_token', 1000),
         },
         { fuzzy: config.search.fuzzyMatch, suggestionLimit: config.search.suggestionLimit, maxResults: config.search.maxResults },
       );
@@ -85,33 +85,33 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
     })),
 
     ReserveTickets: unary('write', async (req, ctx) => {
-      const result = await inventory.as(ctx.caller).reserve(required(req.event_id, 'event_id'), {
-        reservationId: required(req.reservation_id, 'reservation_id'),
-        items: req.items.map((i) => ({ ticketTypeId: i.ticket_type_id, quantity: i.quantity })),
+      const result = await inventory.as(ctx.caller).reserve(requiredId(req.event_id, 'event_id'), {
+        reservationId: requiredId(req.reservation_id, 'reservation_id'),
+        items: req.items.map((i, n) => ({ ticketTypeId: requiredId(i.ticket_type_id, `items[${n}].ticket_type_id`), quantity: i.quantity })),
         holdSeconds: req.hold_seconds,
-        promoCode: optional(req.promo_code) ?? null,
-        customerId: optional(req.customer_id) ?? null,
+        promoCode: optionalText(req.promo_code, 'promo_code', 64) ?? null,
+        customerId: optionalText(req.customer_id, 'customer_id', 200) ?? null,
       });
       return { reservation: reservationMessage(result) };
     }),
 
     ReleaseTickets: unary('write', async (req, ctx) => ({
-      reservation: reservationMessage(await inventory.as(ctx.caller).release(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
+      reservation: reservationMessage(await inventory.as(ctx.caller).release(requiredId(req.event_id, 'event_id'), requiredId(req.reservation_id, 'reservation_id'))),
     })),
 
     ConfirmReservation: unary('write', async (req, ctx) =>
       reservationWithTickets(
-        await inventory.as(ctx.caller).confirm(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'), optional(req.payment_reference) ?? null),
+        await inventory.as(ctx.caller).confirm(requiredId(req.event_id, 'event_id'), requiredId(req.reservation_id, 'reservation_id'), optionalText(req.payment_reference, 'payment_reference', 200) ?? null),
       ),
     ),
 
     // Ticket codes, customer id and payment reference: personal data, for service/admin tokens only.
     GetReservation: unary('write', async (req, ctx) =>
-      reservationWithTickets(await inventory.as(ctx.caller).getReservation(required(req.event_id, 'event_id'), required(req.reservation_id, 'reservation_id'))),
+      reservationWithTickets(await inventory.as(ctx.caller).getReservation(requiredId(req.event_id, 'event_id'), requiredId(req.reservation_id, 'reservation_id'))),
     ),
 
     WatchAvailability: serverStream('public', async (req, call) => {
-      const eventId = required(req.event_id, 'event_id');
+      const eventId = requiredId(req.event_id, 'event_id');
       let lastVersion = -1;
       const send = (a: AvailabilityJson) => {
         if (a.version < lastVersion || call.cancelled) return;

@@ -13,6 +13,7 @@
  * REST read models on this pod take it in at once).
  */
 import type { Redis } from 'ioredis';
+import { failIfDown } from '../cache/redis.js';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
 import type { CatalogInfo, InventoryState } from '../../actors/inventory/model.js';
@@ -83,6 +84,7 @@ export function createProjector(
     },
     async read(eventId) {
       await availability.settled(eventId);
+      failIfDown(redis, 'availability projection');
       const json = await redis.hget(availabilityKey(eventId), 'json');
       return json === null ? undefined : (JSON.parse(json) as AvailabilityJson);
     },

@@ -83,8 +83,8 @@ export function createProjector(
       return () => void listeners.delete(listener);
     },
     async read(eventId) {
+      failIfDown(redis, 'availability projection'); // not worth waiting for a flush that cannot land
       await availability.settled(eventId);
-      failIfDown(redis, 'availability projection');
       const json = await redis.hget(availabilityKey(eventId), 'json');
       return json === null ? undefined : (JSON.parse(json) as AvailabilityJson);
     },

@@ -154,10 +154,8 @@ export class ShardManager implements RoutingView {
       this.registry.overrides(),
     ]);
     const { pods, graceStarted } = this.view.update(live, registeredAnew && this.timer !== undefined);
-    if (graceStarted) {
-      const missing = pods.filter((p) => !live.some((l) => l.name === p.name)).map((p) => p.name);
-      this.log.info({ missing, grace_ms: this.options.leaseMs }, 'registry incomplete after a Redis outage: waiting for pods to reappear');
-    }
+    const missing = graceStarted ? pods.filter((p) => !live.some((l) => l.name === p.name)).map((p) => p.name) : [];
+    if (missing.length > 0) this.log.info({ missing, grace_ms: this.options.leaseMs }, 'registry incomplete after a Redis outage: waiting for pods to reappear');
     this.pods = new Map(pods.map((p) => [p.name, p]));
     const eligible = pods.filter((p) => !p.draining && !drained.has(p.name)).map((p) => p.name);
     const desired = desiredOwners(this.options.shardCount, eligible, overrides);

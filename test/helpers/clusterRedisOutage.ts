@@ -21,6 +21,8 @@ export function shardMoves(before: ReadonlyMap<number, ShardEpochRow>, after: Re
   return { bumps, changed };
 }
 
+const percentile = (values: readonly number[], q: number) => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] ?? 0;
+
 interface ProbeRound {
   readonly at: number;
   /** /ready status per pod (0 = no answer). */
@@ -31,7 +33,7 @@ interface OutageProbe {
   readonly rounds: ProbeRound[];
   /** Catalog reads that did not answer 200. */
   readonly readFailures: string[];
-  readonly reads: { count: number; slowestMs: number; slowest: string };
+  readonly reads: { durations: number[]; slowestMs: number; slowest: string };
   stop(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ async function get(url: string): Promise<{ status: number; ms: number }> {
 function probeOutage(cluster: Cluster, event: TestEvent, startedAt: number): OutageProbe {
   const rounds: ProbeRound[] = [];
   const readFailures: string[] = [];
-  const reads = { count: 0, slowestMs: 0, slowest: '' };
+  const reads = { durations: [] as number[], slowestMs: 0, slowest: '' };
   const paths = [`/events/${event.eventId}`, '/events?limit=5', `/events/search?q=${encodeURIComponent('cluster event')}`];
   const inFlight = new Set<Promise<void>>();
   const round = async () => {
@@ -62,7 +64,7 @@ function probeOutage(cluster: Cluster, event: TestEvent, startedAt: number): Out
         const [readiness, ...answers] = await Promise.all([get(`${base}/ready`), ...paths.map((p) => get(`${base}${p}`))]);
         ready.set(pod.name, readiness.status);
         answers.forEach((a, i) => {
-          reads.count += 1;
+          reads.durations.push(a.ms);
           if (a.ms > reads.slowestMs) Object.assign(reads, { slowestMs: a.ms, slowest: `${pod.name} GET ${paths[i]}` });
           if (a.status !== 200) readFailures.push(`${pod.name} GET ${paths[i]} → ${a.status} at ${at} ms`);
         });
@@ -112,7 +114,8 @@ export async function redisOutageScenario(t: ClusterContext): Promise<void> {
   const notReady = probe.rounds.reduce((n, r) => n + [...r.ready.values()].filter((s) => s !== 200).length, 0);
   t.log(
     `redis down 0–${backAt} ms: ${probe.rounds.length} probe rounds, ${notReady} non-200 /ready answers, ${blackouts.length} rounds with every pod 503; ` +
-      `${probe.reads.count} catalog reads, ${probe.readFailures.length} failed, slowest ${probe.reads.slowestMs} ms (${probe.reads.slowest}); ` +
+      `${probe.reads.durations.length} catalog reads, ${probe.readFailures.length} failed, median ${percentile(probe.reads.durations, 0.5)} ms, ` +
+      `p95 ${percentile(probe.reads.durations, 0.95)} ms, slowest ${probe.reads.slowestMs} ms (${probe.reads.slowest}); ` +
       `after: ${bumps} epoch bumps, ${changed.length} shards changed owner (${changed.join(', ') || 'none'})`,
   );
   t.true(probe.rounds.length >= REDIS_OUTAGE_MS / PROBE_INTERVAL_MS / 2, 'the probe polled through the outage');

@@ -31,8 +31,6 @@ export interface HealthMonitor {
   /** Stop polling. */
   stop(): void;
   status(): ServingStatus;
-  /** True while the last poll found Redis unreachable (the pod still serves). */
-  redisDegraded(): boolean;
 }
 
 async function withTimeout(name: string, check: () => Promise<unknown>, ms: number): Promise<void> {
@@ -111,6 +109,5 @@ export function createHealthMonitor(
       clearTimeout(timer);
     },
     status: () => current,
-    redisDegraded: () => redisDegraded,
   };
 }

@@ -42,9 +42,12 @@ export function createRedis(options: RedisOptions, log: Logger): Redis {
   return client;
 }
 
-/** True once a connection was lost and not yet re-established (not while first connecting). */
+/**
+ * True while the client is not connected: reconnecting, or between two attempts (a command
+ * sent then would wait in the offline queue for up to the command timeout).
+ */
 export function redisDown(redis: Pick<Redis, 'status'>): boolean {
-  return redis.status === 'reconnecting' || redis.status === 'close' || redis.status === 'end';
+  return redis.status !== 'ready';
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createJsonCache, type CacheBus, type JsonCache } from './jsonCache.js';
+import { createRedisCircuit, type RedisCircuit } from './redisCircuit.js';
 
 const CATALOG_VERSION_KEY = 'catalog-version';
 
@@ -26,16 +27,29 @@ export interface Caches {
   flushMetrics(): void;
 }
 
-export function createCaches(redis: Redis, bus: CacheBus, config: Config, metrics: Metrics, log: Logger): Caches {
+export function createCaches(
+  redis: Redis,
+  bus: CacheBus,
+  config: Config,
+  metrics: Metrics,
+  log: Logger,
+  circuit: RedisCircuit = createRedisCircuit(redis),
+): Caches {
   const make = (namespace: string, ttlSeconds: number) =>
-    createJsonCache<object>(redis, bus, { namespace, ttlSeconds, localMaxEntries: config.cache.maxEntries }, metrics, log);
+    createJsonCache<object>(redis, bus, { namespace, ttlSeconds, localMaxEntries: config.cache.maxEntries, circuit }, metrics, log);
   const event = make('event', config.cache.eventsTtlSeconds);
   const search = make('search', config.cache.searchTtlSeconds);
   return {
     event,
     search,
     async searchKey(query) {
-      const version = await redis.get(CATALOG_VERSION_KEY).catch(() => null);
+      // Without Redis the version is unknown: '0' keys only this pod's short-lived copies.
+      const version = circuit.usable()
+        ? await redis.get(CATALOG_VERSION_KEY).catch(() => {
+            circuit.failed();
+            return null;
+          })
+        : null;
       const normalized = JSON.stringify(Object.entries(query).filter(([, v]) => v !== undefined).sort());
       return `${version ?? '0'}:${createHash('sha256').update(normalized.toLowerCase()).digest('base64url')}`;
     },

@@ -1,9 +1,11 @@
 /**
  * grpc.health.v1.Health for the gRPC server: the overall status ("") and each ticket
- * service are SERVING while the Postgres and Redis checks pass, NOT_SERVING while either
- * fails or times out, and NOT_SERVING for good once the pod drains. Checks are polled
- * (one at a time, never overlapping); status changes are logged and pushed to Watch
- * streams.
+ * service are SERVING while the Postgres check passes, NOT_SERVING while it fails or times
+ * out, and NOT_SERVING for good once the pod drains. Redis down only degrades the pod
+ * (reads answer from Postgres, writes get a retryable UNAVAILABLE once leases run out), so
+ * it stays SERVING and logs the degradation: every pod going NOT_SERVING at once for Redis
+ * would leave callers nothing. Checks are polled (one at a time, never overlapping);
+ * status changes are logged and pushed to Watch streams.
  */
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
@@ -55,6 +57,7 @@ export function createHealthMonitor(
   const implementation = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])));
   let current: ServingStatus = 'UNKNOWN'; // (reported as NOT_SERVING until the first poll)
   let draining = false;
+  let redisDegraded = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -67,13 +70,18 @@ export function createHealthMonitor(
   }
 
   async function poll(): Promise<void> {
-    const results = await Promise.allSettled([
+    const [postgres, redis] = await Promise.allSettled([
       withTimeout('postgres', () => checks.postgres(), timeoutMs),
       withTimeout('redis', () => checks.redis(), timeoutMs),
     ]);
-    const failures = results.flatMap((r) =>
-      r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
-    );
+    const reason = (r: PromiseRejectedResult) => (r.reason instanceof Error ? r.reason.message : String(r.reason));
+    const failures = postgres.status === 'rejected' ? [reason(postgres)] : [];
+    const degraded = redis.status === 'rejected';
+    if (degraded !== redisDegraded) {
+      redisDegraded = degraded;
+      if (redis.status === 'rejected') log.warn({ reason: reason(redis) }, 'gRPC health: redis unreachable, serving degraded');
+      else log.info('gRPC health: redis reachable again');
+    }
     if (draining) set('NOT_SERVING', ['draining']);
     else set(failures.length === 0 ? 'SERVING' : 'NOT_SERVING', failures);
   }

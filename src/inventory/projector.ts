@@ -13,6 +13,7 @@
  * REST read models on this pod take it in at once).
  */
 import type { Redis } from 'ioredis';
+import { failIfDown } from '../cache/redis.js';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
 import type { CatalogInfo, InventoryState } from '../../actors/inventory/model.js';
@@ -82,6 +83,7 @@ export function createProjector(
       return () => void listeners.delete(listener);
     },
     async read(eventId) {
+      failIfDown(redis, 'availability projection'); // not worth waiting for a flush that cannot land
       await availability.settled(eventId);
       const json = await redis.hget(availabilityKey(eventId), 'json');
       return json === null ? undefined : (JSON.parse(json) as AvailabilityJson);

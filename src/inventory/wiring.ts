@@ -12,6 +12,7 @@ import { FencedError } from '../../actors/inventory/store.js';
 import { createCommitBatcher, type CommitBatcher } from '../../actors/inventory/commitBatcher.js';
 import { InventoryActor } from '../../actors/inventory/inventoryActor.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
+import { redisDown } from '../cache/redis.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { isRowFault } from '../db/sqlstate.js';
@@ -94,7 +95,7 @@ export async function createInventory(
       renewFailed: () => metrics.leaseRenewFailures.inc(),
       handedOff: (_shard, seconds) => metrics.handoffSeconds.observe(seconds),
     },
-    { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs },
+    { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs, redisUp: () => !redisDown(redis) },
     log,
   );
   const committer = createCommitBatcher(pool, {
@@ -143,6 +144,10 @@ export async function createInventory(
     async startSharding(address) {
       shards.setAddress(address);
       await shards.start();
+      // Back from an outage: heartbeat and renew at once rather than at the next tick.
+      redis.on('ready', () => {
+        if (shards.status() === 'ok') void shards.tick();
+      });
     },
     flushProjections: () => projector.flush(),
     onView: (listener) => projector.onView(listener),

@@ -5,12 +5,21 @@
 import type { Redis } from 'ioredis';
 
 /**
- * Renew: extend the lease only if we still hold it.
- * KEYS[1] lease key. ARGV[1] pod name, ARGV[2] TTL in ms. Returns 1 if renewed, else 0.
+ * Renew: extend the lease only if we still hold it; with ARGV[3] = '1', also take it back
+ * when nobody holds it (Redis lost it: restarted without persistence, or the lease ran out
+ * while Redis was unreachable). The Postgres epoch still decides who may commit.
+ * KEYS[1] lease key. ARGV[1] pod name, ARGV[2] TTL in ms, ARGV[3] '1' to re-take.
+ * Returns 1 if renewed, 2 if re-taken, else 0.
  */
 const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder and ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
 end
 return 0`;
 
@@ -24,11 +33,17 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+export type RenewResult = 'renewed' | 'retaken' | 'lost';
+
 export interface LeaseStore {
   /** SET NX PX: true when we now hold the lease. */
   acquire(shardId: number, pod: string, ttlMs: number): Promise<boolean>;
-  /** Compare-and-extend: true when the lease was ours and is extended. */
-  renew(shardId: number, pod: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Compare-and-extend: 'renewed' when the lease was ours and is extended; with `retake`,
+   * 'retaken' when nobody held it and now we do; otherwise 'lost' (someone else holds it,
+   * or it is gone and `retake` is off).
+   */
+  renew(shardId: number, pod: string, ttlMs: number, retake?: boolean): Promise<RenewResult>;
   /** Compare-and-delete: true when the lease was ours and is gone. */
   release(shardId: number, pod: string): Promise<boolean>;
   /** Current holder of every shard's lease (null = free). */
@@ -36,7 +51,7 @@ export interface LeaseStore {
 }
 
 type Scripted = Redis & {
-  ticketLeaseRenew(key: string, pod: string, ttlMs: number): Promise<number>;
+  ticketLeaseRenew(key: string, pod: string, ttlMs: number, retake: string): Promise<number>;
   ticketLeaseRelease(key: string, pod: string): Promise<number>;
 };
 
@@ -50,8 +65,9 @@ export function createLeaseStore(redis: Redis): LeaseStore {
     async acquire(shardId, pod, ttlMs) {
       return (await redis.set(leaseKey(shardId), pod, 'PX', ttlMs, 'NX')) === 'OK';
     },
-    async renew(shardId, pod, ttlMs) {
-      return (await r.ticketLeaseRenew(leaseKey(shardId), pod, ttlMs)) === 1;
+    async renew(shardId, pod, ttlMs, retake = false) {
+      const result = await r.ticketLeaseRenew(leaseKey(shardId), pod, ttlMs, retake ? '1' : '0');
+      return result === 1 ? 'renewed' : result === 2 ? 'retaken' : 'lost';
     },
     async release(shardId, pod) {
       return (await r.ticketLeaseRelease(leaseKey(shardId), pod)) === 1;

@@ -25,7 +25,8 @@ const OVERRIDES = 'shard-overrides';
 const DRAINED = 'pods-draining';
 
 export interface PodRegistry {
-  heartbeat(pod: Omit<PodInfo, 'heartbeatAt'>): Promise<void>;
+  /** Record the pod as live now; true when it had no entry (first heartbeat, or Redis forgot it). */
+  heartbeat(pod: Omit<PodInfo, 'heartbeatAt'>): Promise<boolean>;
   /** Pods heard from within `ttlMs`; dead entries are removed. */
   live(ttlMs: number): Promise<PodInfo[]>;
   remove(name: string): Promise<void>;
@@ -39,7 +40,8 @@ export interface PodRegistry {
 export function createPodRegistry(redis: Redis, clock: () => number = Date.now): PodRegistry {
   return {
     async heartbeat(pod) {
-      await redis.hset(PODS, pod.name, JSON.stringify({ address: pod.address, heartbeatAt: clock(), draining: pod.draining }));
+      const added = await redis.hset(PODS, pod.name, JSON.stringify({ address: pod.address, heartbeatAt: clock(), draining: pod.draining }));
+      return added === 1;
     },
     async live(ttlMs) {
       const all = await redis.hgetall(PODS);

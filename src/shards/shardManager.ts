@@ -1,14 +1,21 @@
 /**
  * This pod's shards. Every tick (SHARD_LEASE_MS / 3) it heartbeats into the pod registry,
  * computes the desired owner of every shard (rendezvous over live, non-draining pods plus
- * operator overrides), renews the leases it holds, hands off shards desired elsewhere and
- * takes free shards desired here.
+ * operator overrides; right after a Redis outage the pods of the last view before it count
+ * as live for a grace period, podView.ts), renews the leases it holds, hands off shards
+ * desired elsewhere and takes free shards desired here.
  *
  * A shard's lifecycle (every transition is logged):
  *   ACQUIRING ──lease + epoch bump──▶ OWNED ──desired elsewhere / SIGTERM──▶ DRAINING ──▶ RELEASED
- *        └──lease taken by another──▶ RELEASED        OWNED ──renewal failed / deadline──▶ RELEASED
+ *        └──lease taken by another──▶ RELEASED        OWNED ──lease held by another / fenced──▶ RELEASED
+ *   OWNED ──deadline passed (Redis unreachable)──▶ SUSPENDED ──lease re-taken, epoch still ours──▶ OWNED
+ *                                                  SUSPENDED ──lease or epoch someone else's──▶ RELEASED
  * OWNED shards are served; DRAINING shards refuse new calls (SHARD_MOVING) but let the
  * in-flight commit finish, snapshot and stop their actors, then release the lease.
+ * SUSPENDED shards refuse new calls too but keep their actors: when Redis answers again
+ * the pod re-takes the lease (Redis may have lost it) and, if Postgres still names it owner
+ * under the same epoch, serves again without a move. Nobody else can have committed
+ * meanwhile: a new owner must bump the epoch first.
  * The lease is timed with a monotonic clock: a shard stops being served at
  * `renewedAt + leaseMs − safetyMs` even if no renewal result ever comes back.
  * Voluntary hand-offs are rate-limited per tick so pods joining or leaving do not start a
@@ -18,65 +25,20 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Queryable } from '../db/pool.js';
 import { desiredOwners } from './assignment.js';
+import { currentEpochs, takeEpoch } from './epochs.js';
 import type { LeaseStore } from './leases.js';
 import type { PodInfo, PodRegistry } from './podRegistry.js';
+import { PodView } from './podView.js';
+import type { RoutingView, ShardHooks, ShardManagerOptions, ShardState } from './shardTypes.js';
 
-export type ShardState = 'ACQUIRING' | 'OWNED' | 'DRAINING' | 'RELEASED';
+export type { RoutingView, ShardHooks, ShardManagerOptions, ShardOwnership, ShardState } from './shardTypes.js';
+export { takeEpoch } from './epochs.js';
 
 interface Held {
   state: ShardState;
   epoch: number;
   /** performance.now() after which the shard must not be served. */
   deadline: number;
-}
-
-export interface ShardManagerOptions {
-  readonly pod: { readonly name: string; address: string };
-  readonly shardCount: number;
-  readonly leaseMs: number;
-  /** Voluntary hand-offs started per tick at most. */
-  readonly maxHandoffsPerTick?: number;
-}
-
-export interface ShardHooks {
-  /** Finish in-flight work, snapshot and stop the shard's actors (hand-off). */
-  drain(shardId: number): Promise<void>;
-  /** Drop the shard's actors without persisting anything (ownership lost). */
-  lost(shardId: number): void;
-  /** Observe transitions, renewal failures and hand-off times (metrics). */
-  transition?(shardId: number, from: ShardState | 'NONE', to: ShardState): void;
-  renewFailed?(shardId: number): void;
-  handedOff?(shardId: number, seconds: number): void;
-}
-
-/** What an actor's commit needs: the fencing epoch this pod holds for a shard. */
-export interface ShardOwnership {
-  /** The epoch this pod holds for `shardId`, or undefined when it does not own it. */
-  epochFor(shardId: number): number | undefined;
-  /** A commit or fence check found a newer epoch: the shard is someone else's now. */
-  fenced?(shardId: number): void;
-}
-
-export interface RoutingView extends ShardOwnership {
-  /** True when this pod serves new calls for the shard now. */
-  serves(shardId: number): boolean;
-  /** The pod holding the shard's lease (last seen), and its address. */
-  ownerOf(shardId: number): { readonly pod: string; readonly address: string } | undefined;
-  /** Re-read leases and pods now (after a SHARD_MOVING answer). */
-  refresh(): Promise<void>;
-  ownedShards(): number[];
-}
-
-/** Bump the fencing epoch of a shard and name us its owner; returns the new epoch. */
-export async function takeEpoch(db: Queryable, shardId: number, pod: string): Promise<number> {
-  const { rows } = await db.query<{ epoch: string }>(
-    `INSERT INTO shard_owners (shard_id, owner_pod, epoch, acquired_at) VALUES ($1, $2, 1, now())
-     ON CONFLICT (shard_id) DO UPDATE
-       SET epoch = shard_owners.epoch + 1, owner_pod = EXCLUDED.owner_pod, acquired_at = now(), updated_at = now()
-     RETURNING epoch`,
-    [shardId, pod],
-  );
-  return Number(rows[0]?.epoch);
 }
 
 export class ShardManager implements RoutingView {
@@ -87,6 +49,7 @@ export class ShardManager implements RoutingView {
   private ticking: Promise<void> | undefined;
   private stopping = false;
   private readonly safetyMs: number;
+  private readonly view: PodView;
 
   constructor(
     private readonly db: Queryable,
@@ -97,6 +60,7 @@ export class ShardManager implements RoutingView {
     private readonly log: Logger,
   ) {
     this.safetyMs = Math.max(200, Math.floor(options.leaseMs / 10));
+    this.view = new PodView(options.leaseMs);
   }
 
   private set(shardId: number, next: ShardState, held?: Held): void {
@@ -146,6 +110,7 @@ export class ShardManager implements RoutingView {
   }
 
   async refresh(): Promise<void> {
+    if (this.options.redisUp?.() === false) throw new Error('redis is unreachable: shard map not refreshed');
     const [owners, pods] = await Promise.all([this.leases.owners(this.options.shardCount), this.registry.live(this.options.leaseMs)]);
     this.owners = owners;
     this.pods = new Map(pods.map((p) => [p.name, p]));
@@ -168,17 +133,29 @@ export class ShardManager implements RoutingView {
   }
 
   private async runTick(): Promise<void> {
-    const { name, address } = this.options.pod;
-    // Past its local deadline a shard is already unserved; make that official.
-    for (const [shard, h] of this.held) {
-      if (h.state === 'OWNED' && performance.now() >= h.deadline) this.lose(shard, 'lease deadline passed');
+    try {
+      await this.runTickOnce();
+    } catch (err) {
+      this.view.markUnreachable();
+      throw err;
     }
-    await this.registry.heartbeat({ name, address, draining: this.stopping });
-    const [pods, drained, overrides] = await Promise.all([
+  }
+
+  private async runTickOnce(): Promise<void> {
+    const { name, address } = this.options.pod;
+    // Past its local deadline a shard is already unserved: suspend it until the lease is back.
+    for (const [shard, h] of this.held) {
+      if (h.state === 'OWNED' && performance.now() >= h.deadline) this.suspend(shard);
+    }
+    const registeredAnew = await this.registry.heartbeat({ name, address, draining: this.stopping });
+    const [live, drained, overrides] = await Promise.all([
       this.registry.live(this.options.leaseMs),
       this.registry.drained(),
       this.registry.overrides(),
     ]);
+    const { pods, graceStarted } = this.view.update(live, registeredAnew && this.timer !== undefined);
+    const missing = graceStarted ? pods.filter((p) => !live.some((l) => l.name === p.name)).map((p) => p.name) : [];
+    if (missing.length > 0) this.log.info({ missing, grace_ms: this.options.leaseMs }, 'registry incomplete after a Redis outage: waiting for pods to reappear');
     this.pods = new Map(pods.map((p) => [p.name, p]));
     const eligible = pods.filter((p) => !p.draining && !drained.has(p.name)).map((p) => p.name);
     const desired = desiredOwners(this.options.shardCount, eligible, overrides);
@@ -203,17 +180,30 @@ export class ShardManager implements RoutingView {
     if (!this.timer) await Promise.all(acquisitions);
   }
 
+  /**
+   * Renew every lease held; a lease Redis lost is re-taken (except while draining, whose
+   * release must stick). A SUSPENDED shard whose lease is back is served again if Postgres
+   * still names this pod owner under its epoch.
+   */
   private async renewAll(): Promise<void> {
+    const resumable: Array<[number, Held, number]> = [];
     await Promise.all(
       [...this.held].map(async ([shard, h]) => {
-        if (h.state !== 'OWNED' && h.state !== 'DRAINING') return;
+        if (h.state === 'ACQUIRING') return;
         const started = performance.now();
         try {
-          if (await this.leases.renew(shard, this.options.pod.name, this.options.leaseMs)) {
-            h.deadline = started + this.options.leaseMs - this.safetyMs;
-          } else {
+          const result = await this.leases.renew(shard, this.options.pod.name, this.options.leaseMs, h.state !== 'DRAINING');
+          if (this.held.get(shard) !== h) {
+            // Released or lost meanwhile: a lease re-taken now is not wanted.
+            if (result === 'retaken') await this.leases.release(shard, this.options.pod.name);
+          } else if (result === 'lost') {
             this.hooks.renewFailed?.(shard);
             this.lose(shard, 'lease held by another pod');
+          } else if (h.state === 'SUSPENDED') {
+            resumable.push([shard, h, started]);
+          } else {
+            if (result === 'retaken') this.log.info({ shard }, 'shard lease re-taken (Redis had lost it)');
+            h.deadline = started + this.options.leaseMs - this.safetyMs;
           }
         } catch (err) {
           this.hooks.renewFailed?.(shard);
@@ -221,6 +211,27 @@ export class ShardManager implements RoutingView {
         }
       }),
     );
+    // Postgres unreachable: the shards stay suspended and the next tick tries again.
+    if (resumable.length > 0) await this.resume(resumable).catch((err: unknown) => this.log.warn({ err }, 'shard resume failed'));
+  }
+
+  private async resume(shards: ReadonlyArray<[number, Held, number]>): Promise<void> {
+    const epochs = await currentEpochs(this.db, shards.map(([shard]) => shard));
+    for (const [shard, h, renewedAt] of shards) {
+      if (this.held.get(shard) !== h || h.state !== 'SUSPENDED') continue;
+      const now = epochs.get(shard);
+      if (now?.pod !== this.options.pod.name || now.epoch !== h.epoch) {
+        this.lose(shard, 'epoch moved on while suspended');
+        continue;
+      }
+      h.deadline = renewedAt + this.options.leaseMs - this.safetyMs;
+      this.set(shard, 'OWNED');
+    }
+  }
+
+  private suspend(shard: number): void {
+    this.log.warn({ shard }, 'lease deadline passed: shard suspended until its lease is renewed');
+    this.set(shard, 'SUSPENDED');
   }
 
   private lose(shard: number, reason: string): void {
@@ -277,6 +288,7 @@ export class ShardManager implements RoutingView {
     clearInterval(this.timer);
     await this.ticking;
     await this.registry.heartbeat({ name: this.options.pod.name, address: this.options.pod.address, draining: true }).catch(() => undefined);
+    for (const [shard, h] of [...this.held]) if (h.state === 'SUSPENDED') this.lose(shard, 'shutting down while suspended');
     await Promise.all([...this.held.keys()].map((shard) => this.handoff(shard)));
     await this.registry.remove(this.options.pod.name).catch(() => undefined);
   }

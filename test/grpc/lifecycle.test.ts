@@ -17,12 +17,17 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Prom
   return false;
 }
 
-test('health is SERVING, NOT_SERVING while Redis fails, then SERVING again', async (t) => {
+test('health stays SERVING while Redis fails (degraded), is NOT_SERVING while Postgres fails, then SERVING again', async (t) => {
   let redisUp = true;
+  let postgresUp = true;
+  let redisChecks = 0;
   const g = await startTestGrpc({
     checks: {
-      postgres: async () => undefined,
+      postgres: async () => {
+        if (!postgresUp) throw new Error('postgres down');
+      },
       redis: async () => {
+        redisChecks += 1;
         if (!redisUp) throw new Error('redis down');
       },
     },
@@ -32,9 +37,16 @@ test('health is SERVING, NOT_SERVING while Redis fails, then SERVING again', asy
   const unknown = await grpcError(healthStatus(g.clients, 'no.such.Service'));
   t.is(unknown.code, grpc.status.NOT_FOUND);
 
+  // Redis down: polls keep running and every status stays SERVING.
   redisUp = false;
+  const checksAtOutage = redisChecks;
+  t.true(await eventually(async () => redisChecks >= checksAtOutage + 3), 'health polled Redis while it was down');
+  for (const name of ['', ...SERVICES]) t.is(await healthStatus(g.clients, name), 'SERVING', name);
+
+  postgresUp = false;
   t.true(await eventually(async () => (await healthStatus(g.clients)) === 'NOT_SERVING'));
   t.is(await healthStatus(g.clients, 'ticket.TicketService'), 'NOT_SERVING');
+  postgresUp = true;
   redisUp = true;
   t.true(await eventually(async () => (await healthStatus(g.clients)) === 'SERVING'));
 });

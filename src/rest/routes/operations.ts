@@ -22,6 +22,14 @@ async function probe(name: string, check: () => Promise<unknown>): Promise<[stri
   }
 }
 
+/**
+ * Readiness answers "can this pod serve anything?". Postgres down (catalog, search and
+ * every commit need it) or shard ownership not running (starting, draining) is 503. Redis
+ * down is `checks.redis: "degraded"` and still 200: catalog and search reads answer from
+ * Postgres and process memory, owned shards serve until their lease deadline and writes
+ * then answer a retryable UNAVAILABLE; taking every pod out of the Service at once for it
+ * would turn a degraded service into none.
+ */
 const readyJson = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.string()) });
 
 /** `beforeScrape` brings metrics counted in process up to date before they are rendered. */
@@ -41,13 +49,13 @@ export function operationsRoutes(deps: RestDeps, openApi: () => unknown, beforeS
     route({
       method: 'get',
       path: '/ready',
-      summary: 'Readiness: Postgres (also the search backend) and Redis reachable, shard ownership running',
+      summary: 'Readiness: Postgres (also the search backend) reachable and shard ownership running; Redis down is reported as degraded',
       tag: 'operations',
       auth: 'public',
       rateLimited: false,
       responses: {
-        200: { description: 'Ready', schema: readyJson },
-        503: { description: 'A dependency is unreachable', schema: readyJson },
+        200: { description: 'Ready (checks.redis may be "degraded")', schema: readyJson },
+        503: { description: 'Postgres is unreachable, or shards are starting or draining', schema: readyJson },
       },
       handler: async () => {
         const checks = Object.fromEntries(
@@ -58,7 +66,12 @@ export function operationsRoutes(deps: RestDeps, openApi: () => unknown, beforeS
         );
         if (deps.config.search.backend === 'postgres') checks.search = checks.postgres ?? 'unknown';
         checks.shards = deps.shardStatus();
-        const ok = Object.values(checks).every((v) => v === 'ok');
+        const redisError = checks.redis;
+        if (redisError !== 'ok') {
+          checks.redis = 'degraded';
+          deps.log.debug({ err: redisError }, 'readiness: redis degraded');
+        }
+        const ok = Object.entries(checks).every(([name, v]) => v === 'ok' || (name === 'redis' && v === 'degraded'));
         return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not_ready', checks } };
       },
     }),

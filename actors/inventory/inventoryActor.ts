@@ -154,7 +154,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   }
 
   private async commit(entries: readonly JournalEntry[]): Promise<void> {
-    const { reservations, issued, checkIns } = rowsOfTurn(entries, this.state);
+    const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, this.state);
     const codes =
       issued.length === 0
         ? []
@@ -168,6 +168,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         reservations,
         tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
         checkIns,
+        voids,
       }),
     );
   }

@@ -45,6 +45,8 @@ export interface PromoInfo {
 
 export interface CatalogInfo {
   readonly eventStatus: string;
+  /** Why the catalog says the event is cancelled (status `cancelled`). */
+  readonly cancelReason?: string | null;
   readonly ticketTypes: readonly TicketTypeInfo[];
   readonly promos: readonly PromoInfo[];
 }

@@ -5,9 +5,9 @@ import {
   listCategories,
   listEvents,
   listFeatured,
-  removeEvent,
   updateEvent,
 } from '../../catalog/events.js';
+import { DELETED_WITH_SALES, markCancelled, removeEvent } from '../../catalog/eventCancel.js';
 import { withTransaction } from '../../db/pool.js';
 import { searchEvents } from '../../search/postgresSearch.js';
 import type { Principal } from '../../auth/verifier.js';
@@ -54,6 +54,8 @@ const updateBody = z
   .refine((p) => Object.keys(p).length > 0, { message: 'no fields to update' })
   .refine(endAfterStart, endMsg);
 
+const cancelBody = z.strictObject({ reason: text(500) });
+
 const searchJson = z.object({
   items: z.array(eventJson),
   total: z.number().int(),
@@ -72,6 +74,17 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
   async function syncInventory(eventId: string): Promise<void> {
     await inventory.syncCatalog(eventId).catch((err: unknown) => deps.log.warn({ err, eventId }, 'inventory catalog sync failed'));
     reads.live().invalidate(eventId); // this pod's next read sees what the actor just projected
+  }
+
+  /**
+   * The catalog says cancelled (final, committed first); then the actor releases every hold
+   * and voids every ticket. Only once it has is the cancel acknowledged: a failure here is
+   * the caller's to retry (idempotent), and an actor that loads the event applies it anyway.
+   */
+  async function cancelInventory(eventId: string, reason: string): Promise<void> {
+    await caches.eventChanged(eventId);
+    await inventory.cancelEvent(eventId, reason);
+    reads.live().invalidate(eventId);
   }
 
   /** Cached detail with the live availability (in-process, fed over pub/sub) laid over its ticket types. */
@@ -202,9 +215,27 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       },
       handler: async ({ params }) => {
         const outcome = await withTransaction(pool, (client) => removeEvent(client, params.id));
-        await caches.eventChanged(params.id);
-        if (outcome.kind === 'cancelled') await syncInventory(params.id);
-        return outcome.kind === 'cancelled' ? { status: 200, body: eventView(outcome.event) } : { status: 204 };
+        if (outcome.kind === 'deleted') {
+          await caches.eventChanged(params.id);
+          return { status: 204 };
+        }
+        await cancelInventory(params.id, outcome.event.cancelReason ?? DELETED_WITH_SALES);
+        return { status: 200, body: eventView(outcome.event) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/events/:id/cancel',
+      summary: 'Cancel an event (final): open holds released, tickets void, no more sales or check-ins',
+      tag: 'events',
+      auth: 'admin',
+      params: idParams,
+      body: cancelBody,
+      responses: { 200: { description: 'Cancelled (again: the first cancellation stands)', schema: eventJson } },
+      handler: async ({ params, body }) => {
+        const event = await markCancelled(pool, params.id, body.reason);
+        await cancelInventory(params.id, event.cancelReason ?? body.reason);
+        return { body: eventView(event) };
       },
     }),
   ];

@@ -69,6 +69,8 @@ export interface EventFilter {
   q?: string;
   /** Public listing shows active events only; admins may ask for others. */
   statuses?: readonly EventStatus[];
+  /** Events that have ended too (by default only those whose end is still ahead). */
+  includePast?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -122,6 +124,7 @@ function filterSql(f: Omit<EventFilter, 'limit' | 'cursor'>): { where: string[];
   const where: string[] = [];
   const arg = (v: unknown) => `$${args.push(v)}`;
   where.push(`e.status = ANY(${arg(f.statuses ?? ['active'])}::text[])`);
+  if (!f.includePast) where.push('e.end_date > now()');
   if (f.category) where.push(`lower(e.category) = lower(${arg(f.category)})`);
   if (f.city) where.push(`EXISTS (SELECT 1 FROM venues v WHERE v.id = e.venue_id AND lower(v.city) = lower(${arg(f.city)}))`);
   if (f.from) where.push(`e.start_date >= ${arg(f.from)}::timestamptz`);
@@ -156,12 +159,12 @@ export async function countEvents(db: Queryable, f: Omit<EventFilter, 'limit' | 
   return Number(rows[0]?.n ?? 0);
 }
 
-export async function listFeatured(db: Queryable, limit: number): Promise<CatalogEvent[]> {
+export async function listFeatured(db: Queryable, limit: number, includePast = false): Promise<CatalogEvent[]> {
   const { rows } = await db.query<DbEvent>(
     `SELECT ${EVENT_COLUMNS} FROM events e
-     WHERE e.featured AND e.status = 'active' AND e.end_date > now()
+     WHERE e.featured AND e.status = 'active' AND ($2 OR e.end_date > now())
      ORDER BY e.start_date, e.id LIMIT $1`,
-    [limit],
+    [limit, includePast],
   );
   return rows.map(toEvent);
 }

@@ -7,6 +7,7 @@ import {
   listFeatured,
   updateEvent,
 } from '../../catalog/events.js';
+import { requireReadable } from '../../catalog/visibility.js';
 import { DELETED_WITH_SALES, markCancelled, removeEvent } from '../../catalog/eventCancel.js';
 import { withTransaction } from '../../db/pool.js';
 import { searchEvents } from '../../search/postgresSearch.js';
@@ -26,6 +27,7 @@ const listQuery = z.object({
   to: isoDate.optional(),
   featured: queryBool.optional(),
   q: text(200).optional(),
+  include_past: queryBool.optional(),
   limit: limitSchema,
   cursor: cursor.optional(),
 });
@@ -88,8 +90,9 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
   }
 
   /** Cached detail with the live availability (in-process, fed over pub/sub) laid over its ticket types. */
-  async function eventDetail(eventId: string): Promise<JsonBody> {
+  async function eventDetail(eventId: string, isAdmin: () => Promise<boolean>): Promise<JsonBody> {
     const detail = (await caches.event.getOrLoad(eventId, () => loadEventDetail(pool, eventId))) as EventDetailJson;
+    if (detail.status !== 'active' && detail.status !== 'completed') requireReadable(detail, await isAdmin());
     const live = reads.live();
     const snapshot = live.peek(eventId) ?? (await live.get(eventId).catch(() => undefined));
     return reads.detailBody(detail, snapshot);
@@ -98,13 +101,14 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
     route({
       method: 'get',
       path: '/events',
-      summary: 'List active events (filters, cursor pagination by start date)',
+      summary: 'List active events that have not ended (include_past=true: ended ones too; filters, cursor pagination by start date)',
       tag: 'events',
       auth: 'public',
       query: listQuery,
       responses: { 200: { description: 'A page of events', schema: pageOf(eventJson) } },
       handler: async ({ query }) => {
-        const page = await listEvents(pool, query);
+        const { include_past, ...filter } = query;
+        const page = await listEvents(pool, { ...filter, includePast: include_past });
         return { body: { items: page.items.map(eventView), next_cursor: page.next_cursor } };
       },
     }),
@@ -118,6 +122,7 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         q: text(200),
         category: text(100).optional(),
         city: text(100).optional(),
+        include_past: queryBool.optional(),
         limit: limitSchema,
         cursor: cursor.optional(),
       }),
@@ -125,7 +130,7 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       handler: async ({ query }) => {
         const key = await caches.searchKey(query);
         const body = await caches.search.getOrLoad(key, async () => {
-          const result = await searchEvents(pool, query, {
+          const result = await searchEvents(pool, { ...query, includePast: query.include_past }, {
             fuzzy: config.search.fuzzyMatch,
             suggestionLimit: config.search.suggestionLimit,
             maxResults: config.search.maxResults,
@@ -157,19 +162,19 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       summary: 'Featured upcoming events',
       tag: 'events',
       auth: 'public',
-      query: z.object({ limit: limitSchema }),
+      query: z.object({ limit: limitSchema, include_past: queryBool.optional() }),
       responses: { 200: { description: 'Featured events', schema: z.object({ items: z.array(eventJson) }) } },
-      handler: async ({ query }) => ({ body: { items: (await listFeatured(pool, query.limit)).map(eventView) } }),
+      handler: async ({ query }) => ({ body: { items: (await listFeatured(pool, query.limit, query.include_past)).map(eventView) } }),
     }),
     route({
       method: 'get',
       path: '/events/:id',
-      summary: 'Event detail with venue and ticket types (cached)',
+      summary: 'Event detail with venue and ticket types (cached); drafts and cancelled events for admins only',
       tag: 'events',
       auth: 'public',
       params: idParams,
       responses: { 200: { description: 'The event', schema: eventDetailJson } },
-      handler: async ({ params }) => ({ body: await eventDetail(params.id) }),
+      handler: async ({ params, isAdmin }) => ({ body: await eventDetail(params.id, isAdmin) }),
     }),
     route({
       method: 'post',

@@ -23,6 +23,7 @@ import { grpcServices } from './grpc/handlers/index.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startInternalServer } from './grpc/internalServer.js';
 import { TICKET_KEYS_CHANNEL } from './tickets/keyStore.js';
+import { EVENT_CANCELLED_CHANNEL } from './catalog/eventCancel.js';
 
 /** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
 const GRPC_DRAIN_MS = 5000;
@@ -100,6 +101,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     {
       // A key was created, rotated or removed: sign and verify with the new set.
       [TICKET_KEYS_CHANNEL]: () => void inventory.keys.reload().catch((err: unknown) => log.warn({ err }, 'ticket keys reload failed')),
+      // An event cancelled outside the pods (ticketctl): its actor reloads the catalog and applies it.
+      [EVENT_CANCELLED_CHANNEL]: (eventId) => {
+        if (eventId === undefined) return;
+        void caches.eventChanged(eventId).catch((err: unknown) => log.warn({ err, eventId }, 'cache invalidation failed'));
+        void inventory.service.deliver(eventId, { type: 'SyncCatalog' }).catch((err: unknown) => log.warn({ err, eventId }, 'event cancellation delivery failed'));
+      },
     },
   );
   const { app, stop: stopRest } = createRestApp({

@@ -16,6 +16,19 @@ export async function hasSales(db: Queryable, id: string): Promise<boolean> {
 
 export type RemoveOutcome = { readonly kind: 'deleted' } | { readonly kind: 'cancelled'; readonly event: CatalogEvent };
 
+/** NOTIFY channel of a cancel written outside the pods (ticketctl); the payload is the event id. */
+export const EVENT_CANCELLED_CHANNEL = 'event_cancelled';
+
+/** Has the event's inventory journaled its cancellation (or never journaled anything, so it has nothing to undo)? */
+export async function inventoryCancelled(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query<{ done: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM inventory_journal WHERE event_id = $1 AND kind = 'EventCancelled')
+         OR NOT EXISTS (SELECT 1 FROM inventory_journal WHERE event_id = $1) AS done`,
+    [id],
+  );
+  return rows[0]?.done === true;
+}
+
 /** The reason recorded when an event with sales is deleted (and so cancelled). */
 export const DELETED_WITH_SALES = 'the event was deleted';
 

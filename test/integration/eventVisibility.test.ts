@@ -5,20 +5,12 @@
  */
 import anyTest, { type TestFn } from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, createTicketType, recordSale } from '../helpers/fixtures.js';
-import { grpcClients, grpcError, unaryCall, type TestClients } from '../helpers/grpc.js';
+import { grpcError, serviceWithClients, unaryCall, type ServiceWithClients } from '../helpers/grpc.js';
 import { signToken } from '../helpers/tokens.js';
 
-const test = anyTest as TestFn<{ svc: TestService; clients: TestClients }>;
-test.before(async (t) => {
-  t.context.svc = await startTestService();
-  t.context.clients = grpcClients(`127.0.0.1:${t.context.svc.service.grpcPort}`);
-});
-test.after.always(async (t) => {
-  t.context.clients?.close();
-  await t.context.svc?.close();
-});
+const test = anyTest as TestFn<ServiceWithClients>;
+serviceWithClients(test);
 
 const ids = (items: readonly { id: string }[]) => items.map((e) => e.id);
 

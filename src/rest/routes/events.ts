@@ -83,9 +83,10 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
    * and voids every ticket. Only once it has is the cancel acknowledged: a failure here is
    * the caller's to retry (idempotent), and an actor that loads the event applies it anyway.
    */
-  async function cancelInventory(eventId: string, reason: string): Promise<void> {
+  async function cancelInventory(eventId: string, reason: string, authorization: string | undefined): Promise<void> {
     await caches.eventChanged(eventId);
-    await inventory.cancelEvent(eventId, reason);
+    // Forwarded to the owning pod with the admin's token (the owner checks it again).
+    await inventory.as({ authorization }).cancelEvent(eventId, reason);
     reads.live().invalidate(eventId);
   }
 
@@ -218,13 +219,13 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         200: { description: 'Cancelled (the event had sales)', schema: eventJson },
         204: { description: 'Deleted (no sales)' },
       },
-      handler: async ({ params }) => {
+      handler: async ({ params, authorization }) => {
         const outcome = await withTransaction(pool, (client) => removeEvent(client, params.id));
         if (outcome.kind === 'deleted') {
           await caches.eventChanged(params.id);
           return { status: 204 };
         }
-        await cancelInventory(params.id, outcome.event.cancelReason ?? DELETED_WITH_SALES);
+        await cancelInventory(params.id, outcome.event.cancelReason ?? DELETED_WITH_SALES, authorization);
         return { status: 200, body: eventView(outcome.event) };
       },
     }),
@@ -237,9 +238,9 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       params: idParams,
       body: cancelBody,
       responses: { 200: { description: 'Cancelled (again: the first cancellation stands)', schema: eventJson } },
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, authorization }) => {
         const event = await markCancelled(pool, params.id, body.reason);
-        await cancelInventory(params.id, event.cancelReason ?? body.reason);
+        await cancelInventory(params.id, event.cancelReason ?? body.reason, authorization);
         return { body: eventView(event) };
       },
     }),

@@ -29,6 +29,13 @@ export async function inventoryCancelled(db: Queryable, id: string): Promise<boo
   return rows[0]?.done === true;
 }
 
+/** Those of `ids` the catalog says are cancelled. */
+export async function cancelledAmong(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM events WHERE id = ANY($1::uuid[]) AND status = 'cancelled'`, [ids]);
+  return rows.map((r) => r.id);
+}
+
 /** The reason recorded when an event with sales is deleted (and so cancelled). */
 export const DELETED_WITH_SALES = 'the event was deleted';
 

@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import { textField, uuidField } from '../../../actors/inventory/commandSchema.js';
 import { EVENT_CANCELLED_CHANNEL, inventoryCancelled, markCancelled } from '../../catalog/eventCancel.js';
+import { NotFoundError } from '../../errors.js';
 import { CliError, loadDatabaseConfig, withClient } from '../db.js';
 import { printJson, printLines } from '../output.js';
 
@@ -31,22 +32,23 @@ async function cancelAction(rawId: string, options: CancelOptions): Promise<void
   const eventId = id.data;
   const { event, applied } = await withClient(loadDatabaseConfig(), async (client) => {
     await client.query('BEGIN');
+    let cancelled;
     try {
-      const cancelled = await markCancelled(client, eventId, reason.data);
+      cancelled = await markCancelled(client, eventId, reason.data);
       await client.query('SELECT pg_notify($1, $2)', [EVENT_CANCELLED_CHANNEL, eventId]);
       await client.query('COMMIT');
-      const deadline = Date.now() + waitSeconds * 1000;
-      let done = await inventoryCancelled(client, eventId);
-      while (!done && Date.now() < deadline) {
-        await sleep(200);
-        done = await inventoryCancelled(client, eventId);
-      }
-      return { event: cancelled, applied: done };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if (err instanceof Error && 'code' in err && err.code === 'NOT_FOUND') throw new CliError(`no event ${eventId}`);
+      if (err instanceof NotFoundError) throw new CliError(`no event ${eventId}`);
       throw err;
     }
+    const deadline = Date.now() + waitSeconds * 1000;
+    let done = await inventoryCancelled(client, eventId);
+    while (!done && Date.now() < deadline) {
+      await sleep(200);
+      done = await inventoryCancelled(client, eventId);
+    }
+    return { event: cancelled, applied: done };
   });
   if (!applied) {
     throw new CliError(

@@ -23,6 +23,7 @@ import { grpcServices } from './grpc/handlers/index.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startInternalServer } from './grpc/internalServer.js';
 import { TICKET_KEYS_CHANNEL } from './tickets/keyStore.js';
+import { cancelledAmong, EVENT_CANCELLED_CHANNEL } from './catalog/eventCancel.js';
 
 /** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
 const GRPC_DRAIN_MS = 5000;
@@ -100,6 +101,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
     {
       // A key was created, rotated or removed: sign and verify with the new set.
       [TICKET_KEYS_CHANNEL]: () => void inventory.keys.reload().catch((err: unknown) => log.warn({ err }, 'ticket keys reload failed')),
+      // An event cancelled outside the pods (ticketctl): its actor re-reads the catalog and
+      // applies it. After a reconnect (notifications sent meanwhile are lost) every actor
+      // active here whose event the catalog says is cancelled does the same.
+      [EVENT_CANCELLED_CHANNEL]: (eventId) => {
+        const ids = eventId !== undefined ? Promise.resolve([eventId]) : cancelledAmong(pool, inventory.registry.activeKeys());
+        const apply = async (id: string) => {
+          await caches.eventChanged(id);
+          await inventory.service.deliver(id, { type: 'SyncCatalog' });
+        };
+        void ids
+          .then((list) => Promise.all(list.map(apply)))
+          .catch((err: unknown) => log.warn({ err, eventId }, 'event cancellation delivery failed'));
+      },
     },
   );
   const { app, stop: stopRest } = createRestApp({

@@ -77,6 +77,8 @@ export const inventoryCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('UpdateCapacity'), ticketTypeId: uuidField, capacity: intField(0, LIMITS.capacity) }).strict(),
   z.object({ type: z.literal('Lock'), ticketTypeId: uuidField.nullable(), locked: z.boolean(), reason: optionalText(LIMITS.reason) }).strict(),
   z.object({ type: z.literal('CheckIn'), ticketId: uuidField, gate: textField(LIMITS.gate) }).strict(),
+  z.object({ type: z.literal('CancelEvent'), reason: textField(LIMITS.reason) }).strict(),
+  z.object({ type: z.literal('VoidTicket'), ticketId: uuidField, reason: textField(LIMITS.reason) }).strict(),
   z.object({ type: z.literal('SyncCatalog') }).strict(),
   z.object({ type: z.literal('RemoveTicketType'), ticketTypeId: uuidField }).strict(),
   z.object({ type: z.literal('GetLevels') }).strict(),

@@ -7,7 +7,7 @@
  *   (none) ──Reserve──▶ HELD ──Confirm──▶ CONFIRMED   (tickets issued, VALID)
  *                        │  ──Release──▶ RELEASED
  *                        └─ expiresAt ≤ now (Expire, or a late Confirm) ──▶ EXPIRED
- * Ticket lifecycle: VALID ──CheckIn──▶ USED (first scan wins; repeats learn when and where).
+ * Tickets and cancellation: decideTickets.ts. A cancelled event refuses reserve and confirm.
  * Invariant kept by every branch: for each ticket type, sold + held ≤ capacity.
  */
 import type {
@@ -25,6 +25,8 @@ import type {
   Ticket,
 } from './model.js';
 import { evolve } from './evolve.js';
+import { decideCancelEvent, decideCheckIn, decideVoidTicket } from './decideTickets.js';
+import { decideApplyDiscount, promoDiscount } from './decidePromo.js';
 
 const refuse = (code: RefusalCode, message: string, details?: Record<string, unknown>): Decision => ({
   events: [],
@@ -32,6 +34,10 @@ const refuse = (code: RefusalCode, message: string, details?: Record<string, unk
 });
 
 const done: Decision = { events: [], reply: { ok: true, kind: 'done' } };
+
+/** Once the event is cancelled, nothing is sold or confirmed. */
+const cancelledRefusal = (state: InventoryState): Decision | undefined =>
+  state.cancelled ? refuse('NOT_ON_SALE', 'the event is cancelled', { event_status: 'cancelled', reason: state.cancelled.reason }) : undefined;
 
 export function levelViews(state: InventoryState, catalog?: CatalogInfo): LevelView[] {
   const order = catalog ? catalog.ticketTypes.map((t) => t.id).filter((id) => state.levels[id]) : [];
@@ -65,6 +71,8 @@ export function requestFingerprint(cmd: ReserveCommand): string {
 }
 
 function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideContext): Decision {
+  const cancelled = cancelledRefusal(state);
+  if (cancelled) return cancelled;
   const fingerprint = requestFingerprint(cmd);
   const existing = state.reservations[cmd.reservationId];
   if (existing) {
@@ -145,49 +153,9 @@ function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideCo
   return { events: [{ type: 'HoldPlaced', reservation }], reply: { ok: true, kind: 'reservation', reservation, tickets: [] } };
 }
 
-/**
- * The discount a promo code gives on `subtotal`, or the refusal. `ownCode` is the code the
- * reservation already holds a use of (re-applying it needs no extra use).
- */
-function promoDiscount(
-  state: InventoryState,
-  ctx: DecideContext,
-  requested: string,
-  subtotal: number,
-  currency: string,
-  ownCode: string | null,
-): { discount: number; code: string } | Refusal {
-  const code = requested.toUpperCase();
-  const promo = ctx.catalog.promos.find((p) => p.code === code);
-  const inWindow = promo && (promo.validFrom === null || ctx.now >= promo.validFrom) && (promo.validUntil === null || ctx.now < promo.validUntil);
-  if (!promo || !promo.active || !inWindow || (promo.amountOffMinor !== null && promo.currency !== currency)) {
-    return { ok: false, code: 'PROMO_UNAVAILABLE', message: 'promo code is not valid for this purchase', details: { promo_code: requested } };
-  }
-  const used = promo.usedBefore + (state.promoUses[code] ?? 0) - (ownCode === code ? 1 : 0);
-  if (promo.maxUses !== null && used >= promo.maxUses) {
-    return { ok: false, code: 'PROMO_UNAVAILABLE', message: 'promo code has no uses left', details: { promo_code: requested } };
-  }
-  const discount =
-    promo.percentOffBps !== null ? Math.floor((subtotal * promo.percentOffBps) / 10_000) : Math.min(promo.amountOffMinor ?? 0, subtotal);
-  return { discount, code };
-}
-
-function decideApplyDiscount(state: InventoryState, id: string, requested: string, ctx: DecideContext): Decision {
-  const r = state.reservations[id];
-  if (!r) return refuse('NOT_FOUND', `reservation ${id} not found`, { reservation_id: id });
-  if (r.status !== 'HELD' || r.expiresAt <= ctx.now) {
-    return refuse('HOLD_EXPIRED', `reservation ${id} is not an open hold`, { status: r.status });
-  }
-  const promo = promoDiscount(state, ctx, requested, r.subtotalMinor, r.currency, r.promoCode);
-  if ('ok' in promo) return { events: [], reply: promo };
-  const repriced: Reservation = { ...r, promoCode: promo.code, discountMinor: promo.discount, totalMinor: r.subtotalMinor - promo.discount };
-  return {
-    events: [{ type: 'DiscountApplied', reservationId: id, promoCode: promo.code, discountMinor: promo.discount }],
-    reply: { ok: true, kind: 'reservation', reservation: repriced, tickets: [] },
-  };
-}
-
 function decideConfirm(state: InventoryState, id: string, paymentReference: string | null, ctx: DecideContext): Decision {
+  const cancelled = cancelledRefusal(state);
+  if (cancelled) return cancelled;
   const r = state.reservations[id];
   if (!r) return refuse('NOT_FOUND', `reservation ${id} not found`, { reservation_id: id });
   if (r.status === 'CONFIRMED') return reservationReply(state, r);
@@ -264,19 +232,12 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
       const events = current === cmd.locked ? [] : [{ type: 'SalesLocked' as const, ticketTypeId: cmd.ticketTypeId, locked: cmd.locked, reason: cmd.reason }];
       return { events, reply: levelsAfter(state, events, ctx) };
     }
-    case 'CheckIn': {
-      const t = state.tickets[cmd.ticketId];
-      if (!t) return { events: [], reply: { ok: true, kind: 'checkin', result: 'INVALID', ticket: null, firstCheckedInAt: null, firstGate: null } };
-      if (t.status === 'VOID') return { events: [], reply: { ok: true, kind: 'checkin', result: 'VOID', ticket: t, firstCheckedInAt: null, firstGate: null } };
-      if (t.status === 'USED') {
-        return { events: [], reply: { ok: true, kind: 'checkin', result: 'ALREADY_USED', ticket: t, firstCheckedInAt: t.checkedInAt, firstGate: t.gate } };
-      }
-      const used: Ticket = { ...t, status: 'USED', checkedInAt: ctx.now, gate: cmd.gate };
-      return {
-        events: [{ type: 'TicketCheckedIn', ticketId: t.id, at: ctx.now, gate: cmd.gate }],
-        reply: { ok: true, kind: 'checkin', result: 'CHECKED_IN', ticket: used, firstCheckedInAt: ctx.now, firstGate: cmd.gate },
-      };
-    }
+    case 'CheckIn':
+      return decideCheckIn(state, cmd, ctx);
+    case 'CancelEvent':
+      return decideCancelEvent(state, cmd.reason, ctx);
+    case 'VoidTicket':
+      return decideVoidTicket(state, cmd.ticketId, cmd.reason, ctx);
     case 'SyncCatalog': {
       const events = ctx.catalog.ticketTypes
         .filter((t) => !state.levels[t.id])

@@ -94,6 +94,22 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
       };
       break;
     }
+    case 'EventCancelled': {
+      if (state.cancelled) break;
+      for (const r of Object.values(state.reservations)) {
+        if (r.status !== 'HELD') continue;
+        releaseHold(state, r);
+        state.reservations[r.id] = { ...r, status: 'RELEASED' };
+      }
+      for (const t of Object.values(state.tickets)) if (t.status !== 'VOID') state.tickets[t.id] = { ...t, status: 'VOID' };
+      state.cancelled = { reason: event.reason, at: event.at };
+      break;
+    }
+    case 'TicketVoided': {
+      const t = state.tickets[event.ticketId];
+      if (t && t.status !== 'VOID') state.tickets[t.id] = { ...t, status: 'VOID' };
+      break;
+    }
     case 'TicketCheckedIn': {
       const t = state.tickets[event.ticketId];
       if (t?.status === 'VALID') state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };

@@ -2,7 +2,8 @@
  * The EventInventory actor's behavior: the I/O shell around the pure decide/evolve core.
  *
  *   activate  = load catalog facts, latest snapshot + later journal rows; register ticket
- *               types it has not seen (journaled in the first commit); arm the expiry timer.
+ *               types it has not seen and apply a cancellation the catalog holds (both
+ *               journaled in the first turn, before it decides anything); arm the expiry timer.
  *   turn      = decide each command of the batch in order against in-memory state, apply
  *               the events, then ONE fenced commit for the whole batch; only then return
  *               the replies (the output gate). A throw here fails the batch and the
@@ -112,7 +113,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
 
   async turn(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
     const { pool, settings } = this.deps;
-    if (batch.some((c) => c.type === 'SyncCatalog')) {
+    if (batch.some((c) => c.type === 'SyncCatalog' || c.type === 'CancelEvent')) {
       const fresh = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
       if (fresh) this.catalog = fresh;
     }
@@ -122,6 +123,11 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     // read against a hold that has run out.
     const ctx = this.context();
     const prefix: InventoryCommand[] = [];
+    // The catalog's cancellation is final and written first: an actor that learns of it
+    // (activation, a sync) applies it before deciding anything, so it is never lost.
+    if (this.catalog.eventStatus === 'cancelled' && !this.state.cancelled) {
+      prefix.push({ type: 'CancelEvent', reason: this.catalog.cancelReason ?? 'the event was cancelled' });
+    }
     if (this.catalog.ticketTypes.some((t) => !this.state.levels[t.id])) prefix.push({ type: 'SyncCatalog' });
     if ((this.expiries.next(this.isOpen) ?? Infinity) <= ctx.now) {
       prefix.push({ type: 'Expire', reservationIds: this.expiries.due(ctx.now, this.isOpen) });
@@ -154,7 +160,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   }
 
   private async commit(entries: readonly JournalEntry[]): Promise<void> {
-    const { reservations, issued, checkIns } = rowsOfTurn(entries, this.state);
+    const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, this.state);
     const codes =
       issued.length === 0
         ? []
@@ -168,6 +174,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         reservations,
         tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
         checkIns,
+        voids,
       }),
     );
   }

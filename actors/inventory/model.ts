@@ -45,6 +45,8 @@ export interface PromoInfo {
 
 export interface CatalogInfo {
   readonly eventStatus: string;
+  /** Why the catalog says the event is cancelled (status `cancelled`). */
+  readonly cancelReason?: string | null;
   readonly ticketTypes: readonly TicketTypeInfo[];
   readonly promos: readonly PromoInfo[];
 }
@@ -105,10 +107,17 @@ export interface InventoryState {
   tickets: Record<string, Ticket>;
   /** Promo uses by upper-cased code: held + confirmed (released/expired holds give theirs back). */
   promoUses: Record<string, number>;
+  /** Set once the event is cancelled (final): nothing is sold, confirmed or admitted after it. */
+  cancelled: EventCancellation | null;
+}
+
+export interface EventCancellation {
+  readonly reason: string;
+  readonly at: number;
 }
 
 export function emptyState(eventId: string): InventoryState {
-  return { eventId, seq: 0, eventLocked: false, levels: {}, reservations: {}, tickets: {}, promoUses: {} };
+  return { eventId, seq: 0, eventLocked: false, levels: {}, reservations: {}, tickets: {}, promoUses: {}, cancelled: null };
 }
 
 // ── Commands ────────────────────────────────────────────────────────────────────────
@@ -146,6 +155,10 @@ export interface LockCommand {
   readonly reason: string | null;
 }
 export interface CheckInCommand { readonly type: 'CheckIn'; readonly ticketId: string; readonly gate: string }
+/** Cancel the event (final): release every open hold, void every ticket, refuse sales and entry from then on. */
+export interface CancelEventCommand { readonly type: 'CancelEvent'; readonly reason: string }
+/** Void one issued ticket: it no longer admits anyone. */
+export interface VoidTicketCommand { readonly type: 'VoidTicket'; readonly ticketId: string; readonly reason: string }
 export interface SyncCatalogCommand { readonly type: 'SyncCatalog' }
 export interface RemoveTicketTypeCommand { readonly type: 'RemoveTicketType'; readonly ticketTypeId: string }
 export interface GetLevelsQuery { readonly type: 'GetLevels' }
@@ -162,6 +175,8 @@ export type InventoryCommand =
   | UpdateCapacityCommand
   | LockCommand
   | CheckInCommand
+  | CancelEventCommand
+  | VoidTicketCommand
   | SyncCatalogCommand
   | RemoveTicketTypeCommand
   | GetLevelsQuery
@@ -185,7 +200,9 @@ export type InventoryEvent =
   | { readonly type: 'CapacityChanged'; readonly ticketTypeId: string; readonly capacity: number }
   | { readonly type: 'SalesLocked'; readonly ticketTypeId: string | null; readonly locked: boolean; readonly reason: string | null }
   | { readonly type: 'TicketCheckedIn'; readonly ticketId: string; readonly at: number; readonly gate: string }
-  | { readonly type: 'DiscountApplied'; readonly reservationId: string; readonly promoCode: string; readonly discountMinor: number };
+  | { readonly type: 'DiscountApplied'; readonly reservationId: string; readonly promoCode: string; readonly discountMinor: number }
+  | { readonly type: 'EventCancelled'; readonly reason: string; readonly at: number }
+  | { readonly type: 'TicketVoided'; readonly ticketId: string; readonly reason: string; readonly at: number };
 
 /** A journal event with its position, as stored. */
 export interface JournalEntry {
@@ -235,6 +252,7 @@ export type Success =
       readonly firstCheckedInAt: number | null;
       readonly firstGate: string | null;
     }
+  | { readonly ok: true; readonly kind: 'cancelled'; readonly cancellation: EventCancellation }
   | { readonly ok: true; readonly kind: 'done' };
 
 export type InventoryReply = Success | Refusal;

@@ -3,7 +3,8 @@
  * stored compactly: reservations and tickets as tuples instead of keyed objects, ticket
  * type ids as indexes into a dictionary, and each reservation's ticket ids rebuilt from the
  * tickets (which are kept in issue order). Version 2; gzip around it. The state's own JSON
- * (version 1: `{eventId, seq, ...}`) is still read, so older snapshots recover.
+ * (version 1: `{eventId, seq, ...}`) is still read, so older snapshots recover. The
+ * cancellation is an optional field: snapshots written before it existed load as not cancelled.
  */
 import type { InventoryState, LineItem, Reservation, ReservationStatus, Ticket, TicketStatus } from './model.js';
 
@@ -33,6 +34,8 @@ interface CompactState {
   readonly eventLocked: boolean;
   readonly levels: InventoryState['levels'];
   readonly promoUses: InventoryState['promoUses'];
+  /** Absent in snapshots older than event cancellation (= not cancelled). */
+  readonly cancelled?: InventoryState['cancelled'];
   readonly types: string[];
   readonly reservations: ReservationTuple[];
   readonly tickets: TicketTuple[];
@@ -83,6 +86,7 @@ export function toCompact(state: InventoryState): CompactState {
     eventLocked: state.eventLocked,
     levels: state.levels,
     promoUses: state.promoUses,
+    cancelled: state.cancelled,
     types,
     reservations: Object.values(state.reservations).map((r) => reservationTuple(r, type)),
     tickets: Object.values(state.tickets).map((t) => ticketTuple(t, type)),
@@ -107,7 +111,7 @@ export async function snapshotJsonInSlices(
   pause: () => Promise<void>,
   sliceRows = SNAPSHOT_SLICE_ROWS,
 ): Promise<string> {
-  const head = JSON.stringify({ v: 2, eventId: state.eventId, seq: state.seq, eventLocked: state.eventLocked, levels: state.levels, promoUses: state.promoUses });
+  const head = JSON.stringify({ v: 2, eventId: state.eventId, seq: state.seq, eventLocked: state.eventLocked, levels: state.levels, promoUses: state.promoUses, cancelled: state.cancelled });
   const reservations = Object.values(state.reservations);
   const tickets = Object.values(state.tickets);
   const { types, type } = typeDictionary();
@@ -153,11 +157,22 @@ export function fromCompact(c: CompactState): InventoryState {
       ticketIds: ticketIds.get(id) ?? [],
     };
   }
-  return { eventId: c.eventId, seq: c.seq, eventLocked: c.eventLocked, levels: c.levels, promoUses: c.promoUses, reservations, tickets };
+  return {
+    eventId: c.eventId,
+    seq: c.seq,
+    eventLocked: c.eventLocked,
+    levels: c.levels,
+    promoUses: c.promoUses,
+    reservations,
+    tickets,
+    cancelled: c.cancelled ?? null,
+  };
 }
 
 /** Parse a snapshot's JSON, compact (v2) or the state itself (v1). */
 export function parseSnapshotJson(json: string): InventoryState {
-  const value = JSON.parse(json) as CompactState | InventoryState;
-  return 'v' in value && value.v === 2 ? fromCompact(value) : (value as InventoryState);
+  const value = JSON.parse(json) as CompactState | (Omit<InventoryState, 'cancelled'> & Partial<Pick<InventoryState, 'cancelled'>>);
+  if ('v' in value && value.v === 2) return fromCompact(value);
+  const v1 = value as Omit<InventoryState, 'cancelled'> & Partial<Pick<InventoryState, 'cancelled'>>;
+  return { ...v1, cancelled: v1.cancelled ?? null };
 }

@@ -27,7 +27,7 @@ export class FencedError extends AppError {
 // ── Catalog facts ───────────────────────────────────────────────────────────────────
 
 export async function loadCatalogInfo(db: Queryable, eventId: string, discountsEnabled: boolean): Promise<CatalogInfo | undefined> {
-  const event = await db.query<{ status: string }>('SELECT status FROM events WHERE id = $1', [eventId]);
+  const event = await db.query<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM events WHERE id = $1', [eventId]);
   const status = event.rows[0]?.status;
   if (status === undefined) return undefined;
   const [types, promos] = await Promise.all([
@@ -53,6 +53,7 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
   ]);
   return {
     eventStatus: status,
+    cancelReason: event.rows[0]?.cancel_reason ?? null,
     ticketTypes: types.rows.map((t) => ({
       id: t.id,
       name: t.name,

@@ -27,12 +27,21 @@ export interface IssuedTicketRow {
   readonly code: string;
   readonly priceMinor: number;
   readonly currency: string;
+  /** VOID when voided (one ticket, or the event cancelled) in the turn that issued it; VALID when omitted. */
+  readonly status?: 'VALID' | 'VOID';
 }
 
 export interface CheckInRow {
   readonly ticketId: string;
   readonly at: number;
   readonly gate: string;
+  /** Voided later in the same turn: written as VOID (with its check-in time). */
+  readonly voided?: boolean;
+}
+
+/** A ticket voided, or (ticketId null) the event cancelled: its open holds RELEASED, its tickets VOID. */
+export interface VoidRow {
+  readonly ticketId: string | null;
 }
 
 export interface TurnWrite {
@@ -43,6 +52,7 @@ export interface TurnWrite {
   readonly reservations: readonly Reservation[];
   readonly tickets: readonly IssuedTicketRow[];
   readonly checkIns: readonly CheckInRow[];
+  readonly voids?: readonly VoidRow[];
 }
 
 /** Every row carries `t`, the index of its turn; only turns that pass the fence are written. */
@@ -74,14 +84,29 @@ WITH fence AS (
   INSERT INTO tickets (id, event_id, ticket_type_id, reservation_id, code, price_minor, currency, status,
                        checked_in_at, checked_in_gate)
   SELECT x.id, ok.event_id, x.ticket_type_id, x.reservation_id, x.code, x.price_minor, x.currency,
-         CASE WHEN x.checked_in_at IS NULL THEN 'VALID' ELSE 'USED' END, x.checked_in_at, x.checked_in_gate
+         CASE WHEN x.status = 'VOID' THEN 'VOID' WHEN x.checked_in_at IS NULL THEN 'VALID' ELSE 'USED' END,
+         x.checked_in_at, x.checked_in_gate
   FROM jsonb_to_recordset($5::jsonb) AS x(t int, id uuid, ticket_type_id uuid, reservation_id uuid, code text,
-       price_minor bigint, currency text, checked_in_at timestamptz, checked_in_gate text)
+       price_minor bigint, currency text, status text, checked_in_at timestamptz, checked_in_gate text)
   JOIN ok ON ok.t = x.t
 ), check_ins AS (
-  UPDATE tickets k SET status = 'USED', checked_in_at = c.at, checked_in_gate = c.gate, updated_at = now()
-  FROM jsonb_to_recordset($6::jsonb) AS c(t int, id uuid, at timestamptz, gate text) JOIN ok ON ok.t = c.t
+  UPDATE tickets k SET status = CASE WHEN c.voided THEN 'VOID' ELSE 'USED' END, checked_in_at = c.at,
+         checked_in_gate = c.gate, updated_at = now()
+  FROM jsonb_to_recordset($6::jsonb) AS c(t int, id uuid, at timestamptz, gate text, voided boolean) JOIN ok ON ok.t = c.t
   WHERE k.id = c.id
+), voids AS (
+  SELECT v.t, ok.event_id, v.ticket_id FROM jsonb_to_recordset($7::jsonb) AS v(t int, ticket_id uuid) JOIN ok ON ok.t = v.t
+), released AS (
+  -- the event cancelled: its open holds; those this turn writes itself already carry their final status
+  UPDATE reservations r SET status = 'RELEASED', updated_at = now()
+  FROM voids v
+  WHERE v.ticket_id IS NULL AND r.event_id = v.event_id AND r.status = 'HELD'
+    AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($4::jsonb) AS x(t int, id uuid) WHERE x.t = v.t AND x.id = r.id)
+), voided AS (
+  UPDATE tickets k SET status = 'VOID', updated_at = now()
+  FROM voids v
+  WHERE k.event_id = v.event_id AND (v.ticket_id IS NULL OR k.id = v.ticket_id) AND k.status <> 'VOID'
+    AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($6::jsonb) AS c(t int, id uuid) WHERE c.t = v.t AND c.id = k.id)
 )
 SELECT shard_id, epoch FROM fence`;
 
@@ -92,7 +117,7 @@ SELECT shard_id, epoch FROM fence`;
 export const JOURNAL_PRIMARY_KEY = 'inventory_journal_pkey';
 
 /** Name of the prepared statement (pg prepares it once per connection). */
-const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v2';
+const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v3';
 
 function reservationRow(t: number, r: Reservation) {
   return {
@@ -111,13 +136,14 @@ function reservationRow(t: number, r: Reservation) {
 }
 
 /** The statement's parameters: shard ids, then one JSON array per table (rows tagged with their turn). */
-function commitParameters(writes: readonly TurnWrite[]): [number[], string, string, string, string, string] {
+function commitParameters(writes: readonly TurnWrite[]): [number[], string, string, string, string, string, string] {
   const shards = [...new Set(writes.map((w) => w.shardId))];
   const turns = writes.map((w, t) => ({ t, event_id: w.eventId, shard_id: w.shardId, epoch: w.epoch }));
   const journal: { t: number; seq: number; kind: string; payload: unknown }[] = [];
   const reservations: ReturnType<typeof reservationRow>[] = [];
   const tickets: Record<string, unknown>[] = [];
-  const checkIns: { t: number; id: string; at: string; gate: string }[] = [];
+  const checkIns: { t: number; id: string; at: string; gate: string; voided: boolean }[] = [];
+  const voids: { t: number; ticket_id: string | null }[] = [];
   writes.forEach((w, t) => {
     for (const e of w.entries) journal.push({ t, seq: e.seq, kind: e.event.type, payload: e.event });
     for (const r of w.reservations) reservations.push(reservationRow(t, r));
@@ -131,6 +157,7 @@ function commitParameters(writes: readonly TurnWrite[]): [number[], string, stri
         code: k.code,
         price_minor: k.priceMinor,
         currency: k.currency,
+        status: k.status ?? 'VALID',
         checked_in_at: null,
         checked_in_gate: null,
       };
@@ -145,12 +172,23 @@ function commitParameters(writes: readonly TurnWrite[]): [number[], string, stri
         // so an UPDATE would not find it; insert it checked in instead.
         row.checked_in_at = at;
         row.checked_in_gate = c.gate;
+        if (c.voided === true) row.status = 'VOID';
       } else {
-        checkIns.push({ t, id: c.ticketId, at, gate: c.gate });
+        checkIns.push({ t, id: c.ticketId, at, gate: c.gate, voided: c.voided === true });
       }
     }
+    // Tickets this commit inserts carry their final status already; the UPDATE would not see them.
+    for (const v of w.voids ?? []) if (v.ticketId === null || !issued.has(v.ticketId)) voids.push({ t, ticket_id: v.ticketId });
   });
-  return [shards, JSON.stringify(turns), JSON.stringify(journal), JSON.stringify(reservations), JSON.stringify(tickets), JSON.stringify(checkIns)];
+  return [
+    shards,
+    JSON.stringify(turns),
+    JSON.stringify(journal),
+    JSON.stringify(reservations),
+    JSON.stringify(tickets),
+    JSON.stringify(checkIns),
+    JSON.stringify(voids),
+  ];
 }
 
 /**

@@ -1,22 +1,29 @@
 /**
  * The rows a turn writes besides its journal entries, derived from those entries and the
  * state after them: every reservation they touched (as it is now), the tickets a confirm
- * issued (codes are signed afterwards), and check-ins; and the ids of issued tickets.
+ * issued (codes are signed afterwards), check-ins, and voids (one ticket, or the whole event
+ * when it is cancelled: its open holds and tickets); and the ids of issued tickets.
+ *
+ * One statement writes them all and every part of it sees the same snapshot, so a row
+ * carries its final status in this turn (a ticket issued, checked in or voided in the same
+ * turn is written once, as it ends up).
  */
 import { createHash } from 'node:crypto';
 import type { InventoryState, JournalEntry, Reservation } from './model.js';
-import type { CheckInRow, IssuedTicketRow } from './turnCommit.js';
+import type { CheckInRow, IssuedTicketRow, VoidRow } from './turnCommit.js';
 
 export interface TurnRows {
   readonly reservations: Reservation[];
   readonly issued: Omit<IssuedTicketRow, 'code'>[];
   readonly checkIns: CheckInRow[];
+  readonly voids: VoidRow[];
 }
 
 export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<InventoryState>): TurnRows {
   const touched = new Map<string, Reservation>();
   const issued: Omit<IssuedTicketRow, 'code'>[] = [];
   const checkIns: CheckInRow[] = [];
+  const voids: VoidRow[] = [];
   for (const { event } of entries) {
     switch (event.type) {
       case 'HoldPlaced':
@@ -29,19 +36,26 @@ export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<Inv
         if (r) touched.set(id, r);
         if (event.type === 'ReservationConfirmed' && r) {
           for (const t of event.tickets) {
-            issued.push({ id: t.id, ticketTypeId: t.ticketTypeId, reservationId: r.id, priceMinor: t.priceMinor, currency: r.currency });
+            const status = state.tickets[t.id]?.status === 'VOID' ? 'VOID' : 'VALID';
+            issued.push({ id: t.id, ticketTypeId: t.ticketTypeId, reservationId: r.id, priceMinor: t.priceMinor, currency: r.currency, status });
           }
         }
         break;
       }
       case 'TicketCheckedIn':
-        checkIns.push({ ticketId: event.ticketId, at: event.at, gate: event.gate });
+        checkIns.push({ ticketId: event.ticketId, at: event.at, gate: event.gate, voided: state.tickets[event.ticketId]?.status === 'VOID' });
+        break;
+      case 'TicketVoided':
+        voids.push({ ticketId: event.ticketId });
+        break;
+      case 'EventCancelled':
+        voids.push({ ticketId: null });
         break;
       default:
         break;
     }
   }
-  return { reservations: [...touched.values()], issued, checkIns };
+  return { reservations: [...touched.values()], issued, checkIns, voids };
 }
 
 /** Deterministic ticket id: replaying a confirm always mints the same ids. */

@@ -1,5 +1,5 @@
 /** Events: row type, domain type, and one function per database operation. */
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queryable } from '../db/pool.js';
 import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import { buildUpdate } from '../db/update.js';
@@ -22,6 +22,7 @@ export interface DbEvent {
   current_capacity: number;
   created_by: string | null;
   cancelled_at: Date | null;
+  cancel_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -41,6 +42,7 @@ export interface CatalogEvent {
   readonly currentCapacity: number;
   readonly createdBy: string | null;
   readonly cancelledAt: Date | null;
+  readonly cancelReason: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -67,12 +69,14 @@ export interface EventFilter {
   q?: string;
   /** Public listing shows active events only; admins may ask for others. */
   statuses?: readonly EventStatus[];
+  /** Events that have ended too (by default only those whose end is still ahead). */
+  includePast?: boolean;
   limit: number;
   cursor?: string;
 }
 
 export const EVENT_COLUMNS =
-  'e.id, e.title, e.description, e.category, e.venue_id, e.start_date, e.end_date, e.status, e.featured, e.image_url, e.max_capacity, e.current_capacity, e.created_by, e.cancelled_at, e.created_at, e.updated_at';
+  'e.id, e.title, e.description, e.category, e.venue_id, e.start_date, e.end_date, e.status, e.featured, e.image_url, e.max_capacity, e.current_capacity, e.created_by, e.cancelled_at, e.cancel_reason, e.created_at, e.updated_at';
 
 export function toEvent(r: DbEvent): CatalogEvent {
   return {
@@ -90,6 +94,7 @@ export function toEvent(r: DbEvent): CatalogEvent {
     currentCapacity: r.current_capacity,
     createdBy: r.created_by,
     cancelledAt: r.cancelled_at,
+    cancelReason: r.cancel_reason,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -119,6 +124,7 @@ function filterSql(f: Omit<EventFilter, 'limit' | 'cursor'>): { where: string[];
   const where: string[] = [];
   const arg = (v: unknown) => `$${args.push(v)}`;
   where.push(`e.status = ANY(${arg(f.statuses ?? ['active'])}::text[])`);
+  if (!f.includePast) where.push('e.end_date > now()');
   if (f.category) where.push(`lower(e.category) = lower(${arg(f.category)})`);
   if (f.city) where.push(`EXISTS (SELECT 1 FROM venues v WHERE v.id = e.venue_id AND lower(v.city) = lower(${arg(f.city)}))`);
   if (f.from) where.push(`e.start_date >= ${arg(f.from)}::timestamptz`);
@@ -153,12 +159,12 @@ export async function countEvents(db: Queryable, f: Omit<EventFilter, 'limit' | 
   return Number(rows[0]?.n ?? 0);
 }
 
-export async function listFeatured(db: Queryable, limit: number): Promise<CatalogEvent[]> {
+export async function listFeatured(db: Queryable, limit: number, includePast = false): Promise<CatalogEvent[]> {
   const { rows } = await db.query<DbEvent>(
     `SELECT ${EVENT_COLUMNS} FROM events e
-     WHERE e.featured AND e.status = 'active' AND e.end_date > now()
+     WHERE e.featured AND e.status = 'active' AND ($2 OR e.end_date > now())
      ORDER BY e.start_date, e.id LIMIT $1`,
-    [limit],
+    [limit, includePast],
   );
   return rows.map(toEvent);
 }
@@ -229,13 +235,19 @@ export async function updateEvent(
 ): Promise<CatalogEvent> {
   const { sets, args } = buildUpdate(patch, EVENT_UPDATE);
   args.push(id);
+  // Cancelled is final: a status write never revives the event (checked in the UPDATE itself,
+  // so a cancel committed meanwhile wins).
+  const final = patch.status === undefined ? '' : ` AND e.status <> 'cancelled'`;
   try {
     const { rows } = await db.query<DbEvent>(
-      `UPDATE events AS e SET ${sets.join(', ')} WHERE e.id = $${args.length} RETURNING ${EVENT_COLUMNS}`,
+      `UPDATE events AS e SET ${sets.join(', ')} WHERE e.id = $${args.length}${final} RETURNING ${EVENT_COLUMNS}`,
       args,
     );
     const row = rows[0];
-    if (!row) throw new NotFoundError('event', id);
+    if (!row) {
+      await requireEvent(db, id);
+      throw new ConflictError('a cancelled event stays cancelled', { status: 'cancelled' });
+    }
     return toEvent(row);
   } catch (err) {
     if (sqlstateOf(err) === SQLSTATE.CHECK_VIOLATION) {
@@ -243,37 +255,4 @@ export async function updateEvent(
     }
     rethrowVenueFk(err, patch.venue_id);
   }
-}
-
-/** Has anything been sold or held for this event? Such an event is never erased. */
-export async function hasSales(db: Queryable, id: string): Promise<boolean> {
-  const { rows } = await db.query<{ sold: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM tickets WHERE event_id = $1)
-         OR EXISTS (SELECT 1 FROM reservations WHERE event_id = $1 AND status IN ('HELD', 'CONFIRMED'))
-         OR EXISTS (SELECT 1 FROM ticket_types WHERE event_id = $1 AND sold_quantity > 0) AS sold`,
-    [id],
-  );
-  return rows[0]?.sold === true;
-}
-
-export type RemoveOutcome = { readonly kind: 'deleted' } | { readonly kind: 'cancelled'; readonly event: CatalogEvent };
-
-/**
- * DELETE semantics: an event with sales is cancelled (status, cancelled_at) and nothing is
- * erased; an event without sales is deleted with its ticket types. Runs in the caller's
- * transaction; the event row is locked so a concurrent sale cannot slip between check and delete.
- */
-export async function removeEvent(db: Queryable, id: string): Promise<RemoveOutcome> {
-  const { rowCount } = await db.query('SELECT 1 FROM events WHERE id = $1 FOR UPDATE', [id]);
-  if (rowCount === 0) throw new NotFoundError('event', id);
-  if (await hasSales(db, id)) {
-    const { rows } = await db.query<DbEvent>(
-      `UPDATE events AS e SET status = 'cancelled', cancelled_at = coalesce(cancelled_at, now()), updated_at = now()
-       WHERE e.id = $1 RETURNING ${EVENT_COLUMNS}`,
-      [id],
-    );
-    return { kind: 'cancelled', event: toEvent(rows[0] as DbEvent) };
-  }
-  await db.query('DELETE FROM events WHERE id = $1', [id]);
-  return { kind: 'deleted' };
 }

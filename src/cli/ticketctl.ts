@@ -5,6 +5,7 @@
  * stderr and exit code 1.
  */
 import { Command, CommanderError } from 'commander';
+import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSeed } from './commands/seed.js';
@@ -13,7 +14,7 @@ import { CliError, describeError } from './db.js';
 
 function buildProgram(): Command {
   const program = new Command('ticketctl')
-    .description('Ticket Service operations: migrations, demo data, shard ownership, ticket signing keys')
+    .description('Ticket Service operations: migrations, demo data, shard ownership, ticket signing keys, event cancellation')
     .showHelpAfterError('(run ticketctl --help for usage)')
     .configureOutput({ outputError: (str, write) => write(`ticketctl: ${str.replace(/^error: /, '')}`) })
     .exitOverride();
@@ -21,6 +22,7 @@ function buildProgram(): Command {
   registerSeed(program);
   registerShards(program);
   registerKeys(program);
+  registerEvents(program);
   return program;
 }
 

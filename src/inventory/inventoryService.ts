@@ -5,6 +5,7 @@
  * touching any actor, so forged codes cost nothing.
  */
 import type {
+  EventCancellation,
   InventoryCommand,
   InventoryReply,
   LevelView,
@@ -195,6 +196,26 @@ export class InventoryService {
   /** Tell the actor the catalog changed (new ticket type, price, window, promo, event status). */
   async syncCatalog(eventId: string): Promise<void> {
     await this.ask(eventId, { type: 'SyncCatalog' });
+  }
+
+  /**
+   * Cancel the event in its actor (final, idempotent): every open hold released, every
+   * ticket VOID, reserve and confirm refused from then on. The catalog row says cancelled
+   * first; this call returns once the actor journaled it.
+   */
+  async cancelEvent(eventId: string, reason: string): Promise<EventCancellation> {
+    const reply = await this.ask(eventId, { type: 'CancelEvent', reason });
+    if (reply.kind !== 'cancelled') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    return reply.cancellation;
+  }
+
+  /** Void one ticket (idempotent); NOT_FOUND when the event issued no such ticket. */
+  async voidTicket(rawEventId: string, ticketId: string, reason: string): Promise<IssuedTicket> {
+    const eventId = requireUuid(rawEventId, 'event_id');
+    const reply = await this.ask(eventId, { type: 'VoidTicket', ticketId, reason });
+    if (reply.kind !== 'ticket' || !reply.ticket) throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    const [issued] = await this.withCodes(eventId, [reply.ticket]);
+    return issued as IssuedTicket;
   }
 
   /** Refused with CONFLICT once anything is sold or held. */

@@ -16,6 +16,8 @@ export interface RouteInput<P, Q, B> {
   readonly ctx: Context;
   /** The request's `Authorization` header: pass it on (`inventory.as(…)`) to commands forwarded to another pod. */
   readonly authorization: string | undefined;
+  /** Does the request carry a valid admin token? (A public route may show admins more; a bad token counts as none.) */
+  readonly isAdmin: () => Promise<boolean>;
 }
 
 export interface RouteResult {

@@ -70,7 +70,9 @@ export function buildRouter(routes: readonly RouteSpec[], deps: RouterDeps): Rou
       const query = parsePart(spec.query, ctx.query, 'query') ?? {};
       const body = parsePart(spec.body, (ctx.request as { body?: unknown }).body, 'body');
       const authorization = ctx.get('authorization') || undefined;
-      const result = await spec.handler({ params, query, body, ctx, authorization });
+      const isAdmin = async () =>
+        authorization !== undefined && (await deps.verifier.verify(authorization).then((p) => p.roles.has('admin'), () => false));
+      const result = await spec.handler({ params, query, body, ctx, authorization, isAdmin });
       if (spec.raw) return;
       ctx.status = result?.status ?? 200;
       if (result?.headers) for (const [name, value] of Object.entries(result.headers)) ctx.set(name, value);

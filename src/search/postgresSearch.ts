@@ -14,6 +14,8 @@ export interface SearchQuery {
   readonly city?: string;
   readonly limit: number;
   readonly cursor?: string;
+  /** Events that have ended too (by default only those whose end is still ahead). */
+  readonly includePast?: boolean;
 }
 
 export interface SearchOptions {
@@ -42,6 +44,7 @@ export async function searchEvents(db: Queryable, query: SearchQuery, options: S
   const filters: string[] = [];
   if (query.category) filters.push(`lower(e.category) = lower($${args.push(query.category)})`);
   if (query.city) filters.push(`lower(v.city) = lower($${args.push(query.city)})`);
+  if (!query.includePast) filters.push('e.end_date > now()');
   const matched = `
     SELECT e.id, v.city,
            ts_rank(e.search_vector, websearch_to_tsquery('simple', $1)) + similarity(e.title, $1) AS score

@@ -17,6 +17,8 @@ import type { InventoryServiceClient } from '../../src/grpc/generated/ticket/Inv
 import type { PricingServiceClient } from '../../src/grpc/generated/ticket/PricingService.js';
 import type { CheckinServiceClient } from '../../src/grpc/generated/ticket/CheckinService.js';
 import { TEST_JWT_SECRET } from './tokens.js';
+import type { TestFn } from 'ava';
+import { startTestService, type TestService } from './service.js';
 
 export function grpcTestConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
@@ -178,5 +180,21 @@ export function reflectionServices(clients: TestClients): Promise<string[]> {
     });
     stream.on('error', reject);
     stream.write({ host: '', list_services: '*' });
+  });
+}
+
+/** A test file's service with gRPC clients on it: started before its tests, closed after them. */
+export interface ServiceWithClients {
+  svc: TestService;
+  clients: TestClients;
+}
+export function serviceWithClients(test: TestFn<ServiceWithClients>): void {
+  test.before(async (t) => {
+    t.context.svc = await startTestService();
+    t.context.clients = grpcClients(`127.0.0.1:${t.context.svc.service.grpcPort}`);
+  });
+  test.after.always(async (t) => {
+    t.context.clients?.close();
+    await t.context.svc?.close();
   });
 }

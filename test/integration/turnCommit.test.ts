@@ -3,14 +3,18 @@
  * progress when the commit arrives fences it (the FOR SHARE waits, then sees the new
  * epoch) and nothing of the fenced turn is written while the other shard's turn commits;
  * every table's rows are written for the turns that pass; a ticket checked in by the
- * commit that issues it is stored as used; a failing statement writes nothing of any turn.
+ * commit that issues it is stored as used; a failing statement writes nothing of any turn;
+ * voids and a cancellation in the same commit leave every row as the actor's state ends up.
  */
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import pg from 'pg';
 import { commitTurns, type TurnWrite } from '../../actors/inventory/turnCommit.js';
 import { FencedError } from '../../actors/inventory/store.js';
-import type { Reservation } from '../../actors/inventory/model.js';
+import { emptyState, type CatalogInfo, type DecideContext, type InventoryCommand, type JournalEntry, type Reservation } from '../../actors/inventory/model.js';
+import { decide } from '../../actors/inventory/decide.js';
+import { evolve } from '../../actors/inventory/evolve.js';
+import { mintTicketId, rowsOfTurn } from '../../actors/inventory/turnRows.js';
 import { createTestDatabase, startTestServers, type TestDatabase } from '../helpers/testDatabase.js';
 
 interface Ctx {
@@ -214,4 +218,52 @@ test('a reservation id another event already uses never overwrites that event’
     [reused.id],
   );
   t.deepEqual(rows, [{ event_id: a.eventId, status: 'HELD', total_minor: '2000' }]);
+});
+
+test('a turn that confirms, checks in, voids and cancels writes every row as the state ends up', async (t) => {
+  const { pool } = t.context;
+  const e = await newEvent(pool);
+  await setEpoch(pool, 4001, 1);
+  const state = emptyState(e.eventId);
+  const catalog: CatalogInfo = {
+    eventStatus: 'active',
+    ticketTypes: [{ id: e.typeId, name: 'GA', priceMinor: 1000, currency: 'USD', minPerPurchase: 1, maxPerPurchase: 10, validFrom: null, validUntil: null, quantity: 100, soldQuantity: 0, locked: false, hidden: false }],
+    promos: [],
+  };
+  const ctx: DecideContext = { now: Date.now(), catalog, ticketId: mintTicketId, defaultHoldSeconds: 600, maxHoldSeconds: 3600 };
+  /** What the actor does with a batch: decide and evolve each command, then the turn's rows. */
+  const turn = (cmds: InventoryCommand[]): TurnWrite => {
+    const entries: JournalEntry[] = [];
+    for (const cmd of cmds) {
+      for (const event of decide(state, cmd, ctx).events) {
+        state.seq += 1;
+        evolve(state, event);
+        entries.push({ seq: state.seq, event });
+      }
+    }
+    const rows = rowsOfTurn(entries, state);
+    const tickets = rows.issued.map((k) => ({ ...k, code: `code-${k.id}` }));
+    return { eventId: e.eventId, shardId: 4001, epoch: 1, entries, reservations: rows.reservations, tickets, checkIns: rows.checkIns, voids: rows.voids };
+  };
+  const [a, b, c, d, f] = Array.from({ length: 5 }, () => randomUUID()) as [string, string, string, string, string];
+  const reserve = (reservationId: string): InventoryCommand => ({ type: 'Reserve', reservationId, items: [{ ticketTypeId: e.typeId, quantity: 2 }], holdSeconds: 0, promoCode: null, customerId: null });
+  t.deepEqual(await commitTurns(pool, [turn([{ type: 'SyncCatalog' }, reserve(a), reserve(b), reserve(c), { type: 'Confirm', reservationId: c, paymentReference: 'p' }, reserve(d)])]), [null]);
+  const [c1, c2] = state.reservations[c]!.ticketIds as [string, string];
+  // One commit: b confirmed (its tickets issued here), c1 checked in, f held, c2 voided, then the event cancelled.
+  const last = turn([
+    { type: 'Confirm', reservationId: b, paymentReference: 'p' },
+    { type: 'CheckIn', ticketId: c1, gate: 'north' },
+    reserve(f),
+    { type: 'VoidTicket', ticketId: c2, reason: 'refund' },
+    { type: 'CancelEvent', reason: 'storm' },
+  ]);
+  t.deepEqual(await commitTurns(pool, [last]), [null]);
+
+  const { rows: reservations } = await pool.query<{ id: string; status: string }>('SELECT id, status FROM reservations WHERE event_id = $1', [e.eventId]);
+  t.deepEqual(Object.fromEntries(reservations.map((r) => [r.id, r.status])), Object.fromEntries(Object.values(state.reservations).map((r) => [r.id, r.status])));
+  t.deepEqual(Object.fromEntries(reservations.map((r) => [r.id, r.status])), { [a]: 'RELEASED', [b]: 'CONFIRMED', [c]: 'CONFIRMED', [d]: 'RELEASED', [f]: 'RELEASED' });
+  const { rows: tickets } = await pool.query<{ id: string; status: string; checked_in_gate: string | null }>('SELECT id, status, checked_in_gate FROM tickets WHERE event_id = $1', [e.eventId]);
+  t.is(tickets.length, 4);
+  t.true(tickets.every((k) => k.status === 'VOID' && state.tickets[k.id]?.status === 'VOID'));
+  t.is(tickets.find((k) => k.id === c1)?.checked_in_gate, 'north');
 });

@@ -66,6 +66,8 @@ import type { UpdateInventoryResponse as _ticket_UpdateInventoryResponse, Update
 import type { ValidateTicketRequest as _ticket_ValidateTicketRequest, ValidateTicketRequest__Output as _ticket_ValidateTicketRequest__Output } from './ticket/ValidateTicketRequest.js';
 import type { ValidateTicketResponse as _ticket_ValidateTicketResponse, ValidateTicketResponse__Output as _ticket_ValidateTicketResponse__Output } from './ticket/ValidateTicketResponse.js';
 import type { Venue as _ticket_Venue, Venue__Output as _ticket_Venue__Output } from './ticket/Venue.js';
+import type { VoidTicketRequest as _ticket_VoidTicketRequest, VoidTicketRequest__Output as _ticket_VoidTicketRequest__Output } from './ticket/VoidTicketRequest.js';
+import type { VoidTicketResponse as _ticket_VoidTicketResponse, VoidTicketResponse__Output as _ticket_VoidTicketResponse__Output } from './ticket/VoidTicketResponse.js';
 import type { WatchAvailabilityRequest as _ticket_WatchAvailabilityRequest, WatchAvailabilityRequest__Output as _ticket_WatchAvailabilityRequest__Output } from './ticket/WatchAvailabilityRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -144,6 +146,8 @@ export interface ProtoGrpcType {
     ValidateTicketRequest: MessageTypeDefinition<_ticket_ValidateTicketRequest, _ticket_ValidateTicketRequest__Output>
     ValidateTicketResponse: MessageTypeDefinition<_ticket_ValidateTicketResponse, _ticket_ValidateTicketResponse__Output>
     Venue: MessageTypeDefinition<_ticket_Venue, _ticket_Venue__Output>
+    VoidTicketRequest: MessageTypeDefinition<_ticket_VoidTicketRequest, _ticket_VoidTicketRequest__Output>
+    VoidTicketResponse: MessageTypeDefinition<_ticket_VoidTicketResponse, _ticket_VoidTicketResponse__Output>
     WatchAvailabilityRequest: MessageTypeDefinition<_ticket_WatchAvailabilityRequest, _ticket_WatchAvailabilityRequest__Output>
   }
 }

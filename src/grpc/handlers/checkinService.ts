@@ -1,6 +1,7 @@
 /**
  * ticket.CheckinService: codes are verified by signature first; the event's actor decides
- * the scan. GetTicketKeys hands scanners the public keys to verify codes offline.
+ * the scan. GetTicketKeys hands scanners the public keys to verify codes offline; VoidTicket
+ * (service or admin) voids one ticket through its event's actor.
  */
 import { unary } from '../call.js';
 import { ticketMessage, timestamp } from '../convert.js';
@@ -38,6 +39,11 @@ export function checkinServiceHandlers(deps: HandlerDeps): CheckinServiceHandler
         retired_at: timestamp(k.retiredAt),
       })),
     })),
+
+    VoidTicket: unary('write', async (req, ctx) => {
+      const ticket = await inventory.as(ctx.caller).voidTicket(required(req.event_id, 'event_id'), required(req.ticket_id, 'ticket_id'), required(req.reason, 'reason'));
+      return { ticket: ticketMessage(ticket, await currencyOf(deps, ticket)) };
+    }),
 
     CheckInTicket: unary('write', async (req, ctx) => {
       const outcome = await inventory.as(ctx.caller).checkIn(required(req.code, 'code', 1000), required(req.gate, 'gate', 100));

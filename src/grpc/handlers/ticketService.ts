@@ -3,6 +3,7 @@ import { countEvents, getEvent, listCategories, listEvents, listFeatured } from 
 import { listEventTicketTypes } from '../../catalog/ticketTypes.js';
 import { getVenue } from '../../catalog/venues.js';
 import { searchEvents } from '../../search/postgresSearch.js';
+import { requireReadable } from '../../catalog/visibility.js';
 import { serverStream, unary } from '../call.js';
 import { availableTypes, eventMessage, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
@@ -27,6 +28,7 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
         from: optionalTimestamp(req.starts_after, 'starts_after')?.toISOString(),
         to: optionalTimestamp(req.starts_before, 'starts_before')?.toISOString(),
         featured: req.featured_only ? true : undefined,
+        includePast: req.include_past,
       };
       const [page, total] = await Promise.all([
         listEvents(pool, { ...filter, limit: pageSize(req.page_size, 20, 100), cursor: optionalText(req.page_token, 'page_token', 1000) }),
@@ -35,8 +37,9 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
       return { events: page.items.map((e) => eventMessage(e)), next_page_token: page.next_cursor ?? '', total };
     }),
 
-    GetEventById: unary('public', async (req) => {
+    GetEventById: unary('public', async (req, ctx) => {
       const event = await getEvent(pool, requiredId(req.event_id, 'event_id'));
+      requireReadable(event, ctx.principal?.roles.has('admin') === true);
       const [venue, types, live] = await Promise.all([
         event.venueId ? getVenue(pool, event.venueId) : Promise.resolve(null),
         listEventTicketTypes(pool, event.id),
@@ -65,6 +68,7 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
           city: optionalText(req.city, 'city', 100),
           limit: pageSize(req.page_size, 20, config.search.maxResults),
           cursor: optionalText(req.page_token, 'page_token', 1000),
+          includePast: req.include_past,
         },
         { fuzzy: config.search.fuzzyMatch, suggestionLimit: config.search.suggestionLimit, maxResults: config.search.maxResults },
       );
@@ -81,7 +85,7 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
     })),
 
     GetFeaturedEvents: unary('public', async (req) => ({
-      events: (await listFeatured(pool, pageSize(req.limit, 10, 100, 'limit'))).map((e) => eventMessage(e)),
+      events: (await listFeatured(pool, pageSize(req.limit, 10, 100, 'limit'), req.include_past)).map((e) => eventMessage(e)),
     })),
 
     ReserveTickets: unary('write', async (req, ctx) => {

@@ -5,9 +5,10 @@ import {
   listCategories,
   listEvents,
   listFeatured,
-  removeEvent,
   updateEvent,
 } from '../../catalog/events.js';
+import { requireReadable } from '../../catalog/visibility.js';
+import { DELETED_WITH_SALES, markCancelled, removeEvent } from '../../catalog/eventCancel.js';
 import { withTransaction } from '../../db/pool.js';
 import { searchEvents } from '../../search/postgresSearch.js';
 import type { Principal } from '../../auth/verifier.js';
@@ -26,6 +27,7 @@ const listQuery = z.object({
   to: isoDate.optional(),
   featured: queryBool.optional(),
   q: text(200).optional(),
+  include_past: queryBool.optional(),
   limit: limitSchema,
   cursor: cursor.optional(),
 });
@@ -54,6 +56,8 @@ const updateBody = z
   .refine((p) => Object.keys(p).length > 0, { message: 'no fields to update' })
   .refine(endAfterStart, endMsg);
 
+const cancelBody = z.strictObject({ reason: text(500) });
+
 const searchJson = z.object({
   items: z.array(eventJson),
   total: z.number().int(),
@@ -74,9 +78,22 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
     reads.live().invalidate(eventId); // this pod's next read sees what the actor just projected
   }
 
+  /**
+   * The catalog says cancelled (final, committed first); then the actor releases every hold
+   * and voids every ticket. Only once it has is the cancel acknowledged: a failure here is
+   * the caller's to retry (idempotent), and an actor that loads the event applies it anyway.
+   */
+  async function cancelInventory(eventId: string, reason: string, authorization: string | undefined): Promise<void> {
+    await caches.eventChanged(eventId);
+    // Forwarded to the owning pod with the admin's token (the owner checks it again).
+    await inventory.as({ authorization }).cancelEvent(eventId, reason);
+    reads.live().invalidate(eventId);
+  }
+
   /** Cached detail with the live availability (in-process, fed over pub/sub) laid over its ticket types. */
-  async function eventDetail(eventId: string): Promise<JsonBody> {
+  async function eventDetail(eventId: string, isAdmin: () => Promise<boolean>): Promise<JsonBody> {
     const detail = (await caches.event.getOrLoad(eventId, () => loadEventDetail(pool, eventId))) as EventDetailJson;
+    if (detail.status !== 'active' && detail.status !== 'completed') requireReadable(detail, await isAdmin());
     const live = reads.live();
     const snapshot = live.peek(eventId) ?? (await live.get(eventId).catch(() => undefined));
     return reads.detailBody(detail, snapshot);
@@ -85,13 +102,14 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
     route({
       method: 'get',
       path: '/events',
-      summary: 'List active events (filters, cursor pagination by start date)',
+      summary: 'List active events that have not ended (include_past=true: ended ones too; filters, cursor pagination by start date)',
       tag: 'events',
       auth: 'public',
       query: listQuery,
       responses: { 200: { description: 'A page of events', schema: pageOf(eventJson) } },
       handler: async ({ query }) => {
-        const page = await listEvents(pool, query);
+        const { include_past, ...filter } = query;
+        const page = await listEvents(pool, { ...filter, includePast: include_past });
         return { body: { items: page.items.map(eventView), next_cursor: page.next_cursor } };
       },
     }),
@@ -105,6 +123,7 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         q: text(200),
         category: text(100).optional(),
         city: text(100).optional(),
+        include_past: queryBool.optional(),
         limit: limitSchema,
         cursor: cursor.optional(),
       }),
@@ -112,7 +131,7 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       handler: async ({ query }) => {
         const key = await caches.searchKey(query);
         const body = await caches.search.getOrLoad(key, async () => {
-          const result = await searchEvents(pool, query, {
+          const result = await searchEvents(pool, { ...query, includePast: query.include_past }, {
             fuzzy: config.search.fuzzyMatch,
             suggestionLimit: config.search.suggestionLimit,
             maxResults: config.search.maxResults,
@@ -144,19 +163,19 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       summary: 'Featured upcoming events',
       tag: 'events',
       auth: 'public',
-      query: z.object({ limit: limitSchema }),
+      query: z.object({ limit: limitSchema, include_past: queryBool.optional() }),
       responses: { 200: { description: 'Featured events', schema: z.object({ items: z.array(eventJson) }) } },
-      handler: async ({ query }) => ({ body: { items: (await listFeatured(pool, query.limit)).map(eventView) } }),
+      handler: async ({ query }) => ({ body: { items: (await listFeatured(pool, query.limit, query.include_past)).map(eventView) } }),
     }),
     route({
       method: 'get',
       path: '/events/:id',
-      summary: 'Event detail with venue and ticket types (cached)',
+      summary: 'Event detail with venue and ticket types (cached); drafts and cancelled events for admins only',
       tag: 'events',
       auth: 'public',
       params: idParams,
       responses: { 200: { description: 'The event', schema: eventDetailJson } },
-      handler: async ({ params }) => ({ body: await eventDetail(params.id) }),
+      handler: async ({ params, isAdmin }) => ({ body: await eventDetail(params.id, isAdmin) }),
     }),
     route({
       method: 'post',
@@ -200,11 +219,29 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         200: { description: 'Cancelled (the event had sales)', schema: eventJson },
         204: { description: 'Deleted (no sales)' },
       },
-      handler: async ({ params }) => {
+      handler: async ({ params, authorization }) => {
         const outcome = await withTransaction(pool, (client) => removeEvent(client, params.id));
-        await caches.eventChanged(params.id);
-        if (outcome.kind === 'cancelled') await syncInventory(params.id);
-        return outcome.kind === 'cancelled' ? { status: 200, body: eventView(outcome.event) } : { status: 204 };
+        if (outcome.kind === 'deleted') {
+          await caches.eventChanged(params.id);
+          return { status: 204 };
+        }
+        await cancelInventory(params.id, outcome.event.cancelReason ?? DELETED_WITH_SALES, authorization);
+        return { status: 200, body: eventView(outcome.event) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/events/:id/cancel',
+      summary: 'Cancel an event (final): open holds released, tickets void, no more sales or check-ins',
+      tag: 'events',
+      auth: 'admin',
+      params: idParams,
+      body: cancelBody,
+      responses: { 200: { description: 'Cancelled (again: the first cancellation stands)', schema: eventJson } },
+      handler: async ({ params, body, authorization }) => {
+        const event = await markCancelled(pool, params.id, body.reason);
+        await cancelInventory(params.id, event.cancelReason ?? body.reason, authorization);
+        return { body: eventView(event) };
       },
     }),
   ];

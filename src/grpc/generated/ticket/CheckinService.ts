@@ -9,6 +9,8 @@ import type { GetTicketKeysRequest as _ticket_GetTicketKeysRequest, GetTicketKey
 import type { GetTicketKeysResponse as _ticket_GetTicketKeysResponse, GetTicketKeysResponse__Output as _ticket_GetTicketKeysResponse__Output } from '../ticket/GetTicketKeysResponse.js';
 import type { ValidateTicketRequest as _ticket_ValidateTicketRequest, ValidateTicketRequest__Output as _ticket_ValidateTicketRequest__Output } from '../ticket/ValidateTicketRequest.js';
 import type { ValidateTicketResponse as _ticket_ValidateTicketResponse, ValidateTicketResponse__Output as _ticket_ValidateTicketResponse__Output } from '../ticket/ValidateTicketResponse.js';
+import type { VoidTicketRequest as _ticket_VoidTicketRequest, VoidTicketRequest__Output as _ticket_VoidTicketRequest__Output } from '../ticket/VoidTicketRequest.js';
+import type { VoidTicketResponse as _ticket_VoidTicketResponse, VoidTicketResponse__Output as _ticket_VoidTicketResponse__Output } from '../ticket/VoidTicketResponse.js';
 
 export interface CheckinServiceClient extends grpc.Client {
   CheckInTicket(argument: _ticket_CheckInTicketRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_CheckInTicketResponse__Output>): grpc.ClientUnaryCall;
@@ -38,6 +40,15 @@ export interface CheckinServiceClient extends grpc.Client {
   validateTicket(argument: _ticket_ValidateTicketRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_ValidateTicketResponse__Output>): grpc.ClientUnaryCall;
   validateTicket(argument: _ticket_ValidateTicketRequest, callback: grpc.requestCallback<_ticket_ValidateTicketResponse__Output>): grpc.ClientUnaryCall;
   
+  VoidTicket(argument: _ticket_VoidTicketRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  VoidTicket(argument: _ticket_VoidTicketRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  VoidTicket(argument: _ticket_VoidTicketRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  VoidTicket(argument: _ticket_VoidTicketRequest, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  voidTicket(argument: _ticket_VoidTicketRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  voidTicket(argument: _ticket_VoidTicketRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  voidTicket(argument: _ticket_VoidTicketRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  voidTicket(argument: _ticket_VoidTicketRequest, callback: grpc.requestCallback<_ticket_VoidTicketResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface CheckinServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -47,10 +58,13 @@ export interface CheckinServiceHandlers extends grpc.UntypedServiceImplementatio
   
   ValidateTicket: grpc.handleUnaryCall<_ticket_ValidateTicketRequest__Output, _ticket_ValidateTicketResponse>;
   
+  VoidTicket: grpc.handleUnaryCall<_ticket_VoidTicketRequest__Output, _ticket_VoidTicketResponse>;
+  
 }
 
 export interface CheckinServiceDefinition extends grpc.ServiceDefinition {
   CheckInTicket: MethodDefinition<_ticket_CheckInTicketRequest, _ticket_CheckInTicketResponse, _ticket_CheckInTicketRequest__Output, _ticket_CheckInTicketResponse__Output>
   GetTicketKeys: MethodDefinition<_ticket_GetTicketKeysRequest, _ticket_GetTicketKeysResponse, _ticket_GetTicketKeysRequest__Output, _ticket_GetTicketKeysResponse__Output>
   ValidateTicket: MethodDefinition<_ticket_ValidateTicketRequest, _ticket_ValidateTicketResponse, _ticket_ValidateTicketRequest__Output, _ticket_ValidateTicketResponse__Output>
+  VoidTicket: MethodDefinition<_ticket_VoidTicketRequest, _ticket_VoidTicketResponse, _ticket_VoidTicketRequest__Output, _ticket_VoidTicketResponse__Output>
 }

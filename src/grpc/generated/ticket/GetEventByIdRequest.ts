@@ -2,10 +2,16 @@
 // Original file: protos/ticket.proto
 
 
+/**
+ * Drafts and cancelled events: admin token only (anyone else gets NOT_FOUND).
+ */
 export interface GetEventByIdRequest {
   'event_id'?: (string);
 }
 
+/**
+ * Drafts and cancelled events: admin token only (anyone else gets NOT_FOUND).
+ */
 export interface GetEventByIdRequest__Output {
   'event_id': (string);
 }

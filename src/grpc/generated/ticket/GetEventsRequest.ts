@@ -14,6 +14,10 @@ export interface GetEventsRequest {
    */
   'page_size'?: (number);
   'page_token'?: (string);
+  /**
+   * events that have ended too (default: only those not ended)
+   */
+  'include_past'?: (boolean);
 }
 
 export interface GetEventsRequest__Output {
@@ -27,4 +31,8 @@ export interface GetEventsRequest__Output {
    */
   'page_size': (number);
   'page_token': (string);
+  /**
+   * events that have ended too (default: only those not ended)
+   */
+  'include_past': (boolean);
 }

@@ -4,8 +4,16 @@
 
 export interface GetFeaturedEventsRequest {
   'limit'?: (number);
+  /**
+   * events that have ended too (default: only those not ended)
+   */
+  'include_past'?: (boolean);
 }
 
 export interface GetFeaturedEventsRequest__Output {
   'limit': (number);
+  /**
+   * events that have ended too (default: only those not ended)
+   */
+  'include_past': (boolean);
 }

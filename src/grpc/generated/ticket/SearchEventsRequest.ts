@@ -8,6 +8,10 @@ export interface SearchEventsRequest {
   'city'?: (string);
   'page_size'?: (number);
   'page_token'?: (string);
+  /**
+   * events that have ended too (default: only those not ended)
+   */
+  'include_past'?: (boolean);
 }
 
 export interface SearchEventsRequest__Output {
@@ -16,4 +20,8 @@ export interface SearchEventsRequest__Output {
   'city': (string);
   'page_size': (number);
   'page_token': (string);
+  /**
+   * events that have ended too (default: only those not ended)
+   */
+  'include_past': (boolean);
 }

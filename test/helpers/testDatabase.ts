@@ -16,6 +16,17 @@ export interface TestServers {
   stop(): Promise<void>;
 }
 
+/**
+ * The Postgres server a test file creates its databases on: the run's (TEST_DATABASE_URL),
+ * or throwaway servers of its own when the file runs alone (stop them afterwards).
+ */
+export async function testDatabaseServer(): Promise<{ readonly serverUrl: string; readonly servers?: TestServers }> {
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) return { serverUrl: url };
+  const servers = await startTestServers();
+  return { serverUrl: servers.databaseUrl, servers };
+}
+
 /** Start throwaway servers (fsync off: these clusters are discarded). */
 export async function startTestServers(): Promise<TestServers> {
   const bins = await ensureBinaries((line) => process.stderr.write(`${line}\n`));

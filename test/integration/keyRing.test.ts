@@ -11,7 +11,7 @@ import { createKeyRing, type KeyRing, type KeyRingOptions } from '../../src/tick
 import { rotateDatabaseKey } from '../../src/tickets/keyStore.js';
 import { generateSigningKeyPair } from '../../src/tickets/signingKeys.js';
 import { signTicketCode, type TicketCodePayload } from '../../src/tickets/ticketCodes.js';
-import { createTestDatabase, startTestServers, type TestDatabase, type TestServers } from '../helpers/testDatabase.js';
+import { createTestDatabase, testDatabaseServer, type TestDatabase, type TestServers } from '../helpers/testDatabase.js';
 import { stderrLines, ticketctl } from '../helpers/ticketctl.js';
 
 interface Context {
@@ -22,12 +22,7 @@ interface Context {
 const test = anyTest as TestFn<Context>;
 
 test.before(async (t) => {
-  let serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) {
-    t.context.servers = await startTestServers();
-    serverUrl = t.context.servers.databaseUrl;
-  }
-  t.context.serverUrl = serverUrl;
+  Object.assign(t.context, await testDatabaseServer());
   t.context.cleanup = [];
 });
 

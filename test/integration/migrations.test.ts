@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
 import pg from 'pg';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
-import { createTestDatabase, startTestServers, type TestDatabase, type TestServers } from '../helpers/testDatabase.js';
+import { createTestDatabase, testDatabaseServer, type TestDatabase, type TestServers } from '../helpers/testDatabase.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -20,12 +20,7 @@ interface Context {
 const test = anyTest as TestFn<Context>;
 
 test.before(async (t) => {
-  let serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) {
-    t.context.servers = await startTestServers();
-    serverUrl = t.context.servers.databaseUrl;
-  }
-  t.context.serverUrl = serverUrl;
+  Object.assign(t.context, await testDatabaseServer());
   t.context.databases = [];
   t.context.migrationNames = (await loadMigrations()).map((m) => m.name);
 });

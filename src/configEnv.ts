@@ -1,7 +1,7 @@
 /**
  * The environment the service reads: every variable with its rule and default (zod),
  * parsed once by loadConfig (./config.ts). Units are in the names; defaults are the ones
- * the README's Configuration table lists (a test keeps the two in step).
+ * docs/configuration.md lists (a test keeps the two in step).
  */
 import { z } from 'zod';
 

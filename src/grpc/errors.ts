@@ -1,5 +1,5 @@
 /**
- * The one place gRPC maps error codes to gRPC statuses (the README's error table). Every error
+ * The one place gRPC maps error codes to gRPC statuses (the error table in docs/api.md). Every error
  * carries its reason twice: the `x-error-code` trailer, and a `google.rpc.Status` in
  * `grpc-status-details-bin` whose single detail is a `google.rpc.ErrorInfo { reason,
  * domain: "ticket-service", metadata }`. Unknown errors become INTERNAL with a generic

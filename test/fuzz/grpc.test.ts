@@ -4,7 +4,7 @@
  * of the command schema), fed hostile requests (fast-check): each answer is a result or a
  * refusal (never INTERNAL, UNKNOWN, UNAVAILABLE, a timeout), and the database and the
  * actors are exactly as before. Replay: FUZZ_SEED (printed), FUZZ_RUNS, FUZZ_PATH,
- * FUZZ_TARGET (e.g. "ReserveTickets" or "Forward Reserve"); see README, Development.
+ * FUZZ_TARGET (e.g. "ReserveTickets" or "Forward Reserve"); see docs/development.md.
  */
 import * as grpc from '@grpc/grpc-js';
 import anyTest, { type TestFn } from 'ava';

@@ -2,7 +2,7 @@
  * Every REST route, enumerated from the service's own OpenAPI document, fed hostile
  * requests (fast-check): no answer is a 5xx, every write is refused, and the database and
  * the actors are exactly as before. Replay: FUZZ_SEED (printed), FUZZ_RUNS, FUZZ_PATH,
- * FUZZ_TARGET (e.g. "PUT /events/{id}"); see README, Development.
+ * FUZZ_TARGET (e.g. "PUT /events/{id}"); see docs/development.md.
  */
 import anyTest, { type TestFn } from 'ava';
 import fc from 'fast-check';

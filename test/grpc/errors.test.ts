@@ -1,4 +1,4 @@
-/** The gRPC status table (README), code by code, and the ErrorInfo round trip. */
+/** The gRPC status table (docs/api.md), code by code, and the ErrorInfo round trip. */
 import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
 import { pino } from 'pino';

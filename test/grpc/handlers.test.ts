@@ -1,6 +1,6 @@
 /**
  * Every RPC against the real service (Postgres, Redis, the inventory actor) through a
- * grpc-js client: success paths and each error row of the README's table.
+ * grpc-js client: success paths and each error row of the table in docs/api.md.
  */
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';

@@ -1,19 +1,23 @@
-/** The README stays true: every configuration variable and error code is documented. */
-import { readFileSync } from 'node:fs';
+/** The documentation stays true: every configuration variable and error code is documented, every document is reachable. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import { CONFIG_VARIABLES } from '../../src/config.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { HTTP_STATUS } from '../../src/rest/errors.js';
 
 const readme = readFileSync('README.md', 'utf8');
+const docs = readdirSync('docs').filter((f) => f.endsWith('.md'));
+const configuration = readFileSync('docs/configuration.md', 'utf8');
+const api = readFileSync('docs/api.md', 'utf8');
 
-test('every configuration variable is in the README', (t) => {
-  for (const v of CONFIG_VARIABLES) t.true(readme.includes(`\`${v}\``), v);
+test('every configuration variable is in docs/configuration.md', (t) => {
+  for (const v of CONFIG_VARIABLES) t.true(configuration.includes(`\`${v}\``), v);
 });
 
-test('every error code is in the README with its HTTP status', (t) => {
+test('every error code is in docs/api.md with its HTTP status', (t) => {
   for (const code of Object.keys(ERROR_CODES) as Array<keyof typeof ERROR_CODES>) {
-    const row = readme.split('\n').find((l) => l.startsWith('|') && l.includes(`\`${code}\``));
+    const row = api.split('\n').find((l) => l.startsWith('|') && l.includes(`\`${code}\``));
     t.truthy(row, code);
     t.true(row?.includes(`| ${HTTP_STATUS[code]} |`), `${code} → ${HTTP_STATUS[code]}`);
   }
@@ -26,4 +30,20 @@ test('the quick start is exactly two commands', (t) => {
   t.is(commands.length, 2);
   t.regex(commands[0] ?? '', /npm run dev/);
   t.regex(commands[1] ?? '', /^npm test\b/);
+});
+
+test('the README links every document in docs/', (t) => {
+  for (const f of docs) t.true(readme.includes(`(docs/${f})`), f);
+});
+
+test('every relative link in the README and docs/ points at a file that exists', (t) => {
+  const files = ['README.md', ...docs.map((f) => join('docs', f))];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+      const target = m[1] ?? '';
+      if (/^[a-z]+:/.test(target)) continue;
+      t.true(existsSync(join(dirname(file), target)), `${file} → ${target}`);
+    }
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * `ticketctl keys list|rotate|remove`: the keys that sign and verify ticket codes
- * (README "Ticket codes and keys"). Works on Postgres only; the pods hear of every change
+ * (docs/ticket-codes.md). Works on Postgres only; the pods hear of every change
  * at once (NOTIFY) and reload their keys.
  *
  * `rotate` makes a new key the database manages the active one. Pods configured with

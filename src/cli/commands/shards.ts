@@ -1,6 +1,6 @@
 /**
  * `ticketctl shards list|move|drain|undrain|rebalance`: operator control of shard
- * ownership (README "Shards and pods").
+ * ownership (docs/shards.md).
  *
  * The CLI only writes intent to Redis (overrides, the drained set); the running pods
  * converge on it: the current owner drains the shard and releases its lease, the desired

@@ -5,7 +5,7 @@
 /**
  * The public keys ticket codes verify with, for offline scanners. A code names its key:
  * T2.<kid>.<payload>.<signature>, Ed25519 over ASCII "T2.<kid>." followed by the 48 payload
- * bytes (see the README, "Ticket codes and keys"). Public, no token.
+ * bytes (see docs/ticket-codes.md). Public, no token.
  */
 export interface GetTicketKeysRequest {
 }
@@ -13,7 +13,7 @@ export interface GetTicketKeysRequest {
 /**
  * The public keys ticket codes verify with, for offline scanners. A code names its key:
  * T2.<kid>.<payload>.<signature>, Ed25519 over ASCII "T2.<kid>." followed by the 48 payload
- * bytes (see the README, "Ticket codes and keys"). Public, no token.
+ * bytes (see docs/ticket-codes.md). Public, no token.
  */
 export interface GetTicketKeysRequest__Output {
 }

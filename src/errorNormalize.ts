@@ -9,6 +9,8 @@
  *  - one inventory turn's write that Postgres refused (TurnRefusedError) → by its cause:
  *    a journal row another writer took first → SHARD_MOVING (retryable: the reloaded actor
  *    decides again); a value refused → VALIDATION; otherwise as below, or INTERNAL;
+ *  - a statement Postgres gave up on for a reason that may not recur (serialization failure
+ *    40001, deadlock 40P01, statement or lock timeout 57014/55P03) → DEPENDENCY, retryable;
  *  - constraint violations → VALIDATION or CONFLICT.
  * Anything else is not ours to name: the transports answer INTERNAL (a bug) and log it.
  */
@@ -16,7 +18,7 @@ import { ReplyError } from 'ioredis';
 import { z } from 'zod';
 import { TurnRefusedError } from '../actors/inventory/commitBatcher.js';
 import { JOURNAL_PRIMARY_KEY } from '../actors/inventory/turnCommit.js';
-import { SQLSTATE, SQLSTATE_CLASS, isUnavailableState, sqlstateOf } from './db/sqlstate.js';
+import { SQLSTATE, SQLSTATE_CLASS, isTransientState, isUnavailableState, sqlstateOf } from './db/sqlstate.js';
 import { AppError, ConflictError, DependencyError, ValidationError } from './errors.js';
 
 /** The AppError for `err`, or undefined when it is not one we know. */
@@ -26,7 +28,13 @@ export function toAppError(err: unknown): AppError | undefined {
   if (err instanceof TurnRefusedError) return refusedTurn(err);
   const dependency = unavailableDependency(err);
   if (dependency !== undefined) return new DependencyError(dependency, err);
+  if (isTransientState(err)) return transientError(err);
   return constraintError(err);
+}
+
+function transientError(err: unknown): AppError {
+  const details = { dependency: 'postgres', sqlstate: sqlstateOf(err) };
+  return new AppError('DEPENDENCY', 'postgres could not finish this statement now; retry', details, { cause: err });
 }
 
 function constraintError(err: unknown): AppError | undefined {

@@ -9,6 +9,10 @@ export const SQLSTATE = {
   UNTRANSLATABLE_CHARACTER: '22P05',
   SERIALIZATION_FAILURE: '40001',
   DEADLOCK_DETECTED: '40P01',
+  /** A statement timeout or a cancel request ended the statement. */
+  QUERY_CANCELED: '57014',
+  /** `NOWAIT` or `lock_timeout`: the row or table lock was not available. */
+  LOCK_NOT_AVAILABLE: '55P03',
   /** e.g. a value too large for an index row. */
   PROGRAM_LIMIT_EXCEEDED: '54000',
   TOO_MANY_CONNECTIONS: '53300',
@@ -30,6 +34,16 @@ export const SQLSTATE_CLASS = {
 export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set([
   SQLSTATE.SERIALIZATION_FAILURE,
   SQLSTATE.DEADLOCK_DETECTED,
+]);
+
+/**
+ * The statement lost a race or ran out of time, not the data's fault: the same request may
+ * succeed when tried again (serialization failure, deadlock, statement timeout, lock timeout).
+ */
+const TRANSIENT_SQLSTATES: ReadonlySet<string> = new Set([
+  ...RETRYABLE_SQLSTATES,
+  SQLSTATE.QUERY_CANCELED,
+  SQLSTATE.LOCK_NOT_AVAILABLE,
 ]);
 
 /** The server is unreachable, refusing connections, or ended the session: retry later. */
@@ -58,6 +72,12 @@ export function isUnavailableState(err: unknown): boolean {
   const state = postgresState(err);
   if (state === undefined) return false;
   return state.startsWith(SQLSTATE_CLASS.CONNECTION_EXCEPTION) || UNAVAILABLE_SQLSTATES.has(state);
+}
+
+/** Postgres gave up on the statement for a reason that may not recur (see TRANSIENT_SQLSTATES). */
+export function isTransientState(err: unknown): boolean {
+  const state = postgresState(err);
+  return state !== undefined && TRANSIENT_SQLSTATES.has(state);
 }
 
 /**

@@ -68,6 +68,14 @@ test('Postgres connection exceptions, shutdown, start-up and a full server are D
   t.is(toRendered(databaseError('42703')).status, 500);
 });
 
+test('a serialization failure, a deadlock and a statement or lock timeout are DEPENDENCY (retryable), not INTERNAL', (t) => {
+  for (const code of ['40001', '40P01', '57014', '55P03']) {
+    assertDependency(t, databaseError(code), code);
+    t.false(isUnavailableState(databaseError(code)), `${code} does not mean the server is down`);
+    t.deepEqual(toAppError(databaseError(code))?.details, { dependency: 'postgres', sqlstate: code }, code);
+  }
+});
+
 test('Node network errors are DEPENDENCY, also inside an AggregateError or as a cause; a TypeError is INTERNAL', (t) => {
   for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']) assertDependency(t, systemError(code), code);
   assertDependency(t, new AggregateError([systemError('ECONNREFUSED'), systemError('ECONNREFUSED')], 'connect failed'), 'aggregate');

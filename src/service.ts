@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { writePortsFile, type BoundPorts } from './boundPorts.js';
 import { createPool } from './db/pool.js';
+import { checkDatabaseAtStartup, describeSchema, expectedSchema, schemaStatus } from './db/schemaCheck.js';
 import { createRedis } from './cache/redis.js';
 import { createCaches } from './cache/caches.js';
 import { createCacheBus } from './cache/cacheBus.js';
@@ -85,6 +86,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     { url: config.database.url, ssl: config.database.ssl, max: config.database.poolMax },
     log,
   );
+  const expectedMigration = await expectedSchema();
+  await checkDatabaseAtStartup(pool, config.database.url, expectedMigration).catch(async (err: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw err;
+  });
   if (config.search.backend === 'elasticsearch') {
     log.warn('SEARCH_BACKEND=elasticsearch is not built yet: searching with Postgres');
   }
@@ -127,6 +133,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     inventory: inventory.service,
     projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
+    schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
   });
 
   const server: Server = await new Promise((resolve, reject) => {

@@ -22,4 +22,6 @@ export interface RestDeps {
   readonly inventory: InventoryService;
   /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
   readonly shardStatus: () => string;
+  /** 'ok' while the database schema is the one this build needs, else why not (for /ready). */
+  readonly schemaStatus: () => Promise<string>;
 }

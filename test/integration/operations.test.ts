@@ -23,7 +23,7 @@ test('health and readiness', async (t) => {
   t.deepEqual(health.body, { status: 'ok' });
   const ready = await svc.api('GET', '/ready', { token: null });
   t.is(ready.status, 200);
-  t.deepEqual(ready.body, { status: 'ready', checks: { postgres: 'ok', redis: 'ok', search: 'ok', shards: 'ok' } });
+  t.deepEqual(ready.body, { status: 'ready', checks: { postgres: 'ok', redis: 'ok', schema: 'ok', search: 'ok', shards: 'ok' } });
 });
 
 test('readiness stays 200 with redis "degraded" while Redis is down; catalog reads answer from Postgres', async (t) => {
@@ -41,7 +41,7 @@ test('readiness stays 200 with redis "degraded" while Redis is down; catalog rea
 
   const down = await svc.api('GET', '/ready');
   t.is(down.status, 200);
-  t.deepEqual(down.body, { status: 'ready', checks: { postgres: 'ok', redis: 'degraded', search: 'ok', shards: 'ok' } });
+  t.deepEqual(down.body, { status: 'ready', checks: { postgres: 'ok', redis: 'degraded', schema: 'ok', search: 'ok', shards: 'ok' } });
   // Catalog and search reads fall through to Postgres at once instead of waiting on Redis
   // (which would cost a command timeout per read).
   for (const path of [`/events/${event.id}`, '/events', `/events/search?q=${encodeURIComponent('harbour')}`]) {
@@ -61,7 +61,7 @@ test('readiness stays 200 with redis "degraded" while Redis is down; catalog rea
   t.is(checks.redis, 'ok');
 });
 
-test('readiness is 503 when Postgres is unreachable, whatever Redis says', async (t) => {
+test('readiness is 503 when Postgres is unreachable, whatever Redis says, with short reasons of its own', async (t) => {
   const deps = {
     config: { search: { backend: 'postgres' } },
     log: pino({ level: 'silent' }),
@@ -72,7 +72,7 @@ test('readiness is 503 when Postgres is unreachable, whatever Redis says', async
   const ready = operationsRoutes(deps, () => ({})).find((r) => r.path === '/ready');
   const result = await ready?.handler({} as never);
   t.is(result?.status, 503);
-  t.like(result?.body, { status: 'not_ready', checks: { postgres: 'connect ECONNREFUSED', redis: 'degraded', search: 'connect ECONNREFUSED' } });
+  t.deepEqual(result?.body, { status: 'not_ready', checks: { postgres: 'unreachable', redis: 'degraded', search: 'unreachable', shards: 'ok' } });
 });
 
 test('metrics expose request counts by route template, latency and process metrics', async (t) => {

@@ -10,8 +10,10 @@ import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 
 type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string> };
 
+/** A template for the operator to fill in; parsed by its own test, never applied. */
+const TEMPLATE = 'secrets.example.yaml';
 const docs: Doc[] = readdirSync('k8s')
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && f !== TEMPLATE)
   .flatMap((f) =>
     parseAllDocuments(readFileSync(`k8s/${f}`, 'utf8')).map((d) => {
       if (d.errors.length) throw new Error(`k8s/${f}: ${d.errors[0]?.message}`);
@@ -24,6 +26,8 @@ const one = (kind: string) => {
   if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
   return found[0] as Doc;
 };
+
+const podSpec = () => one('Deployment').spec.template.spec;
 
 test('every manifest has apiVersion, kind and a DNS-1123 name', (t) => {
   t.true(docs.length >= 7);
@@ -109,8 +113,48 @@ test('pods reach each other over mutual TLS on an internal port that only they m
     for (const from of rule.from ?? []) t.deepEqual(from.podSelector.matchLabels, dep.spec.selector.matchLabels);
   }
   t.true(rules.some((r) => r.ports.some((p) => p.port === 'internal')));
-  const kustomization = one('Kustomization') as unknown as { resources: string[] };
-  for (const file of readdirSync('k8s').filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+});
+
+test('kustomization applies every manifest but the Secret template, and pins the image to the release', (t) => {
+  const kustomization = one('Kustomization') as unknown as { resources: string[]; images: Array<{ name: string; newTag: string }> };
+  for (const file of readdirSync('k8s').filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml' && f !== TEMPLATE)) {
     t.true(kustomization.resources.includes(file), `kustomization lists ${file}`);
   }
+  t.false(kustomization.resources.includes(TEMPLATE), 'the Secret template is never applied');
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  const images = podSpec().initContainers.concat(podSpec().containers).map((c: { image: string }) => c.image);
+  for (const image of new Set(images)) {
+    const pin = kustomization.images.find((i) => i.name === image);
+    t.is(pin?.newTag, version, `${image} pinned to ${version}`);
+  }
+});
+
+test('the Secret template holds every key the pods and the migration read; only optional ones may be left empty', (t) => {
+  const template = parseAllDocuments(readFileSync(`k8s/${TEMPLATE}`, 'utf8'))[0]?.toJS() as { kind: string; metadata: { name: string }; stringData: Record<string, string> };
+  t.is(template.kind, 'Secret');
+  const refs = podSpec()
+    .initContainers.concat(podSpec().containers)
+    .flatMap((c: { env?: Array<{ valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }> }) => c.env ?? [])
+    .map((e: { valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }) => e.valueFrom?.secretKeyRef)
+    .filter((r: unknown): r is { name: string; key: string; optional?: boolean } => r !== undefined);
+  t.true(refs.length >= 5);
+  for (const ref of refs) {
+    t.is(ref.name, template.metadata.name, ref.key);
+    t.true(ref.key in template.stringData, `the template has ${ref.key}`);
+    if (!ref.optional) t.not(template.stringData[ref.key], '', `${ref.key} is required and filled in`);
+  }
+  // The service needs a JWT_SECRET or a JWT_JWKS_URL: at least one of the optional pair is filled in.
+  t.true(template.stringData['jwt-secret'] !== '' || template.stringData['jwt-jwks-url'] !== '');
+});
+
+test('the schema is migrated before the service starts, with ticketctl from the image PATH', (t) => {
+  const [migrate] = podSpec().initContainers as Array<{ image: string; command: string[]; env: Array<{ name: string }> }>;
+  t.deepEqual(migrate?.command, ['ticketctl', 'migrate']);
+  t.is(migrate?.image, podSpec().containers[0].image);
+  t.true(migrate?.env.some((e) => e.name === 'DATABASE_URL'));
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  t.regex(dockerfile, /ln -s \/app\/dist\/src\/cli\/ticketctl\.js \/usr\/local\/bin\/ticketctl/);
+  t.regex(readFileSync('src/cli/ticketctl.ts', 'utf8'), /^#!\/usr\/bin\/env node\n/, 'the compiled script runs by itself');
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string> };
+  t.is(pkg.bin.ticketctl, 'dist/src/cli/ticketctl.js');
 });

@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { redactUrl } from '../observability/logger.js';
 import { startService } from '../service.js';
-import { formatBanner, type BannerInfo } from './banner.js';
+import { devEnvFile, formatBanner, type BannerInfo } from './banner.js';
 import { dataDir, devJwtSecret, devSigningKey, ensureDatabase, onStablePort, stopStalePostgres, stopStaleRedis } from './devStack.js';
 import { ensureBinaries, startPostgres, startRedis, writePrivate, type Binaries } from './localStack.js';
 
@@ -81,7 +81,8 @@ async function localRedis(bins: Binaries): Promise<string> {
   const pidFile = path.join(dataDir(), 'redis.pid');
   await stopStaleRedis(pidFile);
   say('starting redis…');
-  const redis = await onStablePort('redis', (port) => startRedis(bins, { dir, port }));
+  // Its own process group: Ctrl-C reaches us, and we stop it after the service has drained.
+  const redis = await onStablePort('redis', (port) => startRedis(bins, { dir, port, ownProcessGroup: true }));
   say(`redis on 127.0.0.1:${redis.port}`);
   running.push({ name: 'redis', stop: () => redis.stop() });
   if (redis.process.pid !== undefined) await writePrivate(pidFile, `${redis.process.pid}\n`);
@@ -98,6 +99,13 @@ async function prepareDatabase(url: string, ssl: boolean): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** `.data/dev.env`: what `ticketctl` needs to reach this stack, to `source` in another shell. */
+async function writeDevEnv(config: Config): Promise<string> {
+  const file = path.join(dataDir(), 'dev.env');
+  await writePrivate(file, devEnvFile(config));
+  return path.relative(process.cwd(), file) || file;
 }
 
 async function adminToken(config: Config): Promise<BannerInfo['token']> {
@@ -163,8 +171,11 @@ async function startUp(): Promise<void> {
   if (stopRequested) return shutdown(0);
 
   const token = await adminToken(config);
+  const envFile = await writeDevEnv(config);
   if (stopRequested) return;
-  process.stdout.write(formatBanner({ httpUrl: service.httpUrl, grpcAddress: `127.0.0.1:${service.ports.grpc}`, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token }));
+  process.stdout.write(
+    formatBanner({ httpUrl: service.httpUrl, grpcAddress: `127.0.0.1:${service.ports.grpc}`, databaseUrl: redactUrl(databaseUrl), redisUrl: redactUrl(redisUrl), token, envFile }),
+  );
 }
 
 process.on('SIGINT', onSignal);

@@ -154,12 +154,18 @@ export interface RedisOptions {
   /** Exactly this port (a PortInUseError if taken), e.g. to restart where clients expect it. */
   readonly port?: number;
   readonly dir?: string;
+  /**
+   * Run redis-server in a process group of its own, so a terminal's Ctrl-C (sent to the
+   * whole foreground group) does not stop it before the service has drained.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 export async function startRedis(bins: Binaries, opts: RedisOptions = {}): Promise<RunningRedis> {
   const dir = opts.dir ?? os.tmpdir();
   await mkdir(dir, { recursive: true });
-  const { child, port } = await startOnPort(async (p) => ({ child: await launchRedis(bins, p, dir), port: p }), { port: opts.port });
+  const detached = opts.ownProcessGroup ?? false;
+  const { child, port } = await startOnPort(async (p) => ({ child: await launchRedis(bins, p, dir, detached), port: p }), { port: opts.port });
   let stopped = false;
   return {
     port,
@@ -184,11 +190,11 @@ const REDIS_START_TIMEOUT_MS = 15_000;
  * connect that another process on the port could answer). Exiting first because the port
  * is taken is a PortInUseError.
  */
-function launchRedis(bins: Binaries, port: number, dir: string): Promise<ChildProcess> {
+function launchRedis(bins: Binaries, port: number, dir: string, detached: boolean): Promise<ChildProcess> {
   const child = spawn(
     bins.redisServer,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], detached },
   );
   let output = '';
   return new Promise<ChildProcess>((resolve, reject) => {

@@ -3,7 +3,9 @@
  * port taken by another process (PortInUseError, the cue to try another one), and Redis
  * starts again on the port it had.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import path from 'node:path';
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { ensureBinaries, startPostgres, startRedis } from '../../src/dev/localStack.js';
@@ -61,5 +63,27 @@ test('postgres: a random port outside the ephemeral range; a taken port is a Por
     t.false(inEphemeralRange(postgres.port), `port ${postgres.port}`);
   } finally {
     await postgres.stop();
+  }
+});
+
+/** The process group of `pid` (field 5 of /proc/<pid>/stat, after the parenthesised name). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+test("dev's Redis and Postgres run outside the terminal's process group, so Ctrl-C reaches only the service, which stops them after draining", async (t) => {
+  const bins = await ensureBinaries();
+  const ours = processGroup(process.pid);
+  const plain = await startRedis(bins);
+  const own = await startRedis(bins, { ownProcessGroup: true });
+  const pg = await startPostgres(bins, { unsafeFast: true });
+  try {
+    t.is(processGroup(plain.process.pid ?? 0), ours, 'test servers stay in our group (they die with the run)');
+    t.is(processGroup(own.process.pid ?? 0), own.process.pid, 'a group of its own');
+    const postmaster = Number(readFileSync(path.join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    t.not(processGroup(postmaster), ours, 'pg_ctl starts the server in a session of its own');
+  } finally {
+    await Promise.all([plain.stop(), own.stop(), pg.stop()]);
   }
 });

@@ -167,8 +167,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await internal.stop(0);
     return abortServing(err);
   };
-  await inventory.startSharding(advertiseAddress(config, internal.port)).catch(abortBoth);
   const ports: BoundPorts = { http: (server.address() as AddressInfo).port, grpc: grpc.port, internal: internal.port };
+  const advertised = advertiseAddress(config, internal.port);
+  const advertisedHttp = `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${ports.http}`;
+  await inventory.startSharding(advertised, advertisedHttp).catch(abortBoth);
   const httpUrl = `http://${options.host ?? '127.0.0.1'}:${ports.http}`;
   if (config.portsFile !== undefined) {
     const portsFile = config.portsFile;

@@ -5,14 +5,15 @@
  * fencing epochs from Postgres. Pure view-building is separate from the reads so the
  * formatting can be checked without servers.
  */
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { sqlstateOf } from '../db/sqlstate.js';
 import { desiredOwners } from '../shards/assignment.js';
-import type { LeaseStore } from '../shards/leases.js';
-import type { PodInfo, PodRegistry } from '../shards/podRegistry.js';
+import { createLeaseStore, type LeaseStore } from '../shards/leases.js';
+import { createPodRegistry, type PodInfo, type PodRegistry } from '../shards/podRegistry.js';
 import { CliError, describeError } from './db.js';
 import { table } from './output.js';
-import { redisCall } from './redis.js';
+import { loadShardConfig, redisCall, withRedis, type CliShardConfig } from './redis.js';
 
 export type ShardState = 'ok' | 'moving' | 'free';
 
@@ -33,6 +34,8 @@ export interface PodView {
   /** False for a pod that still holds a lease but no longer heartbeats. */
   readonly live: boolean;
   readonly address: string | null;
+  /** The pod's REST base URL, when it announced one. */
+  readonly http: string | null;
   readonly heartbeatAt: number | null;
   readonly heartbeatAgeMs: number | null;
   /** The pod announced it is shutting down (its own heartbeat flag). */
@@ -80,6 +83,7 @@ export function buildClusterView(input: ClusterInput): ClusterView {
     name: p.name,
     live: true,
     address: p.address,
+    http: p.http ?? null,
     heartbeatAt: p.heartbeatAt,
     heartbeatAgeMs: Math.max(0, input.now - p.heartbeatAt),
     shuttingDown: p.draining,
@@ -95,6 +99,7 @@ export function buildClusterView(input: ClusterInput): ClusterView {
       name,
       live: false,
       address: null,
+      http: null,
       heartbeatAt: null,
       heartbeatAgeMs: null,
       shuttingDown: false,
@@ -117,6 +122,18 @@ export interface ClusterSources {
   readonly registry: PodRegistry;
   readonly shardCount: number;
   readonly leaseMs: number;
+}
+
+/** Connect to Redis as the service does and hand `fn` the shard stores. */
+export async function withShards<T>(fn: (src: ClusterSources, redis: Redis, config: CliShardConfig) => Promise<T>): Promise<T> {
+  const config = loadShardConfig();
+  return withRedis(config.redis, (redis) =>
+    fn(
+      { leases: createLeaseStore(redis), registry: createPodRegistry(redis), shardCount: config.shardCount, leaseMs: config.leaseMs },
+      redis,
+      config,
+    ),
+  );
 }
 
 export async function readCluster(src: ClusterSources): Promise<ClusterView> {

@@ -1,8 +1,8 @@
 /**
  * Builds the inventory side of one pod: ticket signing, projections, the actor registry,
  * shard ownership (Redis leases + Postgres epochs), routing to the owning pod and the
- * InventoryService facade. `startSharding` runs once the gRPC server is bound (other pods
- * forward to its address). `stop()` hands every shard off (drain, snapshot, release),
+ * InventoryService facade. `startSharding` runs once the servers are bound (other pods
+ * forward to the internal gRPC address; operators' tools read the REST URL). `stop()` hands every shard off (drain, snapshot, release),
  * flushes projections and stops the signing workers, each step on its own.
  */
 import type { Redis } from 'ioredis';
@@ -21,7 +21,7 @@ import { createForwarder, forwardingService } from '../shards/forwarding.js';
 import { createPodTokens } from '../shards/podAuth.js';
 import { loadPeerTls, type PeerTls } from '../shards/peerTls.js';
 import { createLeaseStore } from '../shards/leases.js';
-import { createPodRegistry } from '../shards/podRegistry.js';
+import { createPodRegistry, type PodRegistry } from '../shards/podRegistry.js';
 import { createRouter } from '../shards/router.js';
 import { ShardManager } from '../shards/shardManager.js';
 import { shardOf } from '../shards/shardOf.js';
@@ -44,7 +44,7 @@ export interface InventoryModule {
   /** TLS between pods (the internal server's credentials among them). */
   readonly peerTls: PeerTls;
   /** Join the cluster: heartbeat at `address` (the internal server's) and take this pod's shards. */
-  startSharding(address: string): Promise<void>;
+  startSharding(address: string, httpUrl: string): Promise<void>;
   /** Write the lagging Postgres counters now (tests, operations). */
   flushProjections(): Promise<void>;
   /** Every availability view this pod projects, as it is made (before the write is answered). */
@@ -80,7 +80,10 @@ export async function createInventory(
     shardCount,
   };
   const leases = createLeaseStore(redis);
-  const pods = createPodRegistry(redis);
+  const registryOfPods = createPodRegistry(redis);
+  let httpUrl: string | undefined;
+  // Every heartbeat also says where the pod's REST port is (for `ticketctl status`).
+  const pods: PodRegistry = { ...registryOfPods, heartbeat: (pod) => registryOfPods.heartbeat({ ...pod, http: httpUrl }) };
   // The hooks reach the registry below; they only run once shards are taken.
   const shards: ShardManager = new ShardManager(
     pool,
@@ -141,8 +144,9 @@ export async function createInventory(
     keys,
     forwarding: forwardingService(router.serveLocally, { mutualTls: config.internal.mutualTls, podTokens }),
     peerTls,
-    async startSharding(address) {
+    async startSharding(address, http) {
       shards.setAddress(address);
+      httpUrl = http;
       await shards.start();
       // Back from an outage: heartbeat and renew at once rather than at the next tick.
       redis.on('ready', () => {

@@ -8,12 +8,9 @@
  * move is visible, or fails with exit 1 saying where things are.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Redis } from 'ioredis';
-import { createLeaseStore } from '../../shards/leases.js';
-import { createPodRegistry } from '../../shards/podRegistry.js';
 import { CliError, loadDatabaseConfig, withClient } from '../db.js';
 import { printJson, printLines, type OutputOptions } from '../output.js';
-import { loadShardConfig, redisCall, withRedis, type CliShardConfig } from '../redis.js';
+import { redisCall } from '../redis.js';
 import {
   describeMisplaced,
   formatAge,
@@ -22,7 +19,7 @@ import {
   readEpochs,
   shardsJson,
   waitUntil,
-  type ClusterSources,
+  withShards,
   type ClusterView,
 } from '../shardState.js';
 
@@ -52,18 +49,6 @@ function integer(min: number, max: number) {
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const seconds = (ms: number): string => formatAge(ms);
-
-/** Connect to Redis as the service does and hand `fn` the shard stores. */
-async function withShards<T>(fn: (src: ClusterSources, redis: Redis, config: CliShardConfig) => Promise<T>): Promise<T> {
-  const config = loadShardConfig();
-  return withRedis(config.redis, (redis) =>
-    fn(
-      { leases: createLeaseStore(redis), registry: createPodRegistry(redis), shardCount: config.shardCount, leaseMs: config.leaseMs },
-      redis,
-      config,
-    ),
-  );
-}
 
 function withWaitOptions(command: Command): Command {
   return command

@@ -95,8 +95,17 @@ export interface Config {
     readonly holdDefaultSeconds: number;
     readonly holdMaxSeconds: number;
   };
+  /** REST public routes: requests per client IP per window. */
   readonly rateLimit: { readonly points: number; readonly windowSeconds: number };
+  /** gRPC: public reads per caller and writes per service identity, per window (src/grpc/limits.ts). */
+  readonly grpcRateLimit: { readonly readPoints: number; readonly writePoints: number; readonly windowSeconds: number };
   readonly trustProxy: boolean;
+  /** Proxies in front of the REST port: the client address is this many entries from the right of X-Forwarded-For. */
+  readonly trustProxyHops: number;
+  /** Open SSE + WatchAvailability streams, and how many updates a stream may hold unsent before it is dropped. */
+  readonly streams: { readonly perClient: number; readonly perPod: number; readonly bufferMax: number };
+  /** Event loop delay above which this pod sheds load (public reads first). */
+  readonly overloadLagMs: number;
   /** The longest a client may take to send a whole request (headers and body) on the REST port. */
   readonly requestTimeoutMs: number;
 }
@@ -137,6 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.INTERNAL_GRPC_PORT !== 0 && (e.INTERNAL_GRPC_PORT === e.GRPC_PORT || e.INTERNAL_GRPC_PORT === e.PORT)) {
     throw new ConfigError('INTERNAL_GRPC_PORT', 'must differ from GRPC_PORT and PORT');
+  }
+  if (e.STREAMS_PER_CLIENT > e.STREAMS_PER_POD) {
+    throw new ConfigError('STREAMS_PER_CLIENT', 'must not exceed STREAMS_PER_POD');
   }
   if (e.HOLD_DEFAULT_SECONDS > e.HOLD_MAX_SECONDS) {
     throw new ConfigError('HOLD_DEFAULT_SECONDS', 'must not exceed HOLD_MAX_SECONDS');
@@ -226,7 +238,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       holdMaxSeconds: e.HOLD_MAX_SECONDS,
     },
     rateLimit: { points: e.RATE_LIMIT_POINTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    grpcRateLimit: {
+      readPoints: e.GRPC_RATE_LIMIT_READ_POINTS,
+      writePoints: e.GRPC_RATE_LIMIT_WRITE_POINTS,
+      windowSeconds: e.GRPC_RATE_LIMIT_WINDOW_SECONDS,
+    },
     trustProxy: e.TRUST_PROXY,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    streams: { perClient: e.STREAMS_PER_CLIENT, perPod: e.STREAMS_PER_POD, bufferMax: e.STREAM_BUFFER_MAX },
+    overloadLagMs: e.OVERLOAD_LAG_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };
   return deepFreeze(config);

@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'Too many requests; retry after the Retry-After interval.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   SHARD_MOVING: 'The inventory shard is moving to another pod; retry.',
-  BUSY: 'The event is overloaded (mailbox full); retry.',
+  BUSY: 'The event is overloaded (mailbox full), or the pod is shedding load; retry after the Retry-After interval.',
   DEPENDENCY: 'A dependency (database, cache, search) is unavailable; retry.',
   DEADLINE_EXCEEDED: "The caller's deadline passed before the owning pod answered.",
   CANCELLED: 'The caller cancelled the call.',
@@ -72,8 +72,19 @@ export class AuthError extends AppError {
 
 export class RateLimitedError extends AppError {
   override readonly name = 'RateLimitedError';
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'too many requests',
+  ) {
+    super('RATE_LIMITED', message, { retry_after_seconds: retryAfterSeconds });
+  }
+}
+
+/** Refused before any work because this pod is overloaded (load shedding); retry shortly, ideally elsewhere. */
+export class OverloadedError extends AppError {
+  override readonly name = 'OverloadedError';
   constructor(readonly retryAfterSeconds: number) {
-    super('RATE_LIMITED', 'too many requests', { retry_after_seconds: retryAfterSeconds });
+    super('BUSY', 'the service is overloaded; retry shortly', { retry_after_seconds: retryAfterSeconds });
   }
 }
 

@@ -23,6 +23,9 @@ import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startInternalServer } from './grpc/internalServer.js';
+import { createGrpcLimits } from './grpc/limits.js';
+import { createOverloadDetector, type LagSampler, type OverloadDetector } from './limits/overload.js';
+import { createStreamSlots } from './limits/streams.js';
 import { TICKET_KEYS_CHANNEL } from './tickets/keyStore.js';
 import { cancelledAmong, EVENT_CANCELLED_CHANNEL } from './catalog/eventCancel.js';
 
@@ -65,6 +68,8 @@ export interface RunningService {
   readonly log: Logger;
   readonly state: () => ServiceState;
   readonly inventory: InventoryModule;
+  /** Load shedding (tests drive it with an injected sampler). */
+  readonly overload: OverloadDetector;
   stop(): Promise<void>;
 }
 
@@ -73,6 +78,8 @@ export interface ServiceOptions {
   readonly log?: Logger;
   /** Interface to bind the HTTP server to; all interfaces by default. */
   readonly host?: string;
+  /** Event loop delay samples for load shedding; when given, nothing samples on a timer (tests call `overload.check()`). */
+  readonly lagSampler?: LagSampler;
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -99,6 +106,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const pubsub = createPubSub(redis, config.redis.keyPrefix, log);
   const caches = createCaches(redis, createCacheBus(pubsub, log), config, metrics, log);
   const availability = createAvailabilityFeed(pubsub);
+  const overload = createOverloadDetector({
+    lagThresholdMs: config.overloadLagMs,
+    log,
+    metrics: { level: metrics.loadSheddingLevel, shed: metrics.loadShed },
+    ...(options.lagSampler ? { sampler: options.lagSampler, autoStart: false } : {}),
+  });
+  const streams = createStreamSlots(config.streams, metrics);
+  const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
   const inventory = await createInventory(config, { pool, redis, log, metrics });
   const notifications = await listenForInventoryChanges(
     config.database,
@@ -134,6 +149,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
     schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
+    streams,
+    overload,
   });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -146,16 +163,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const abort = async (err: unknown): Promise<never> => {
     server.close();
     stopRest();
+    grpcLimits.stop();
+    overload.stop();
     await Promise.allSettled([inventory.stop(), notifications.close(), pubsub.close()]);
     redis.disconnect();
     await pool.end().catch(() => undefined);
     throw err;
   };
   const verifier = createVerifier(config.auth);
-  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability }), {
+  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability, streams }), {
     log,
     metrics,
     verifier,
+    guard: grpcLimits,
     checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
   }).catch(abort);
   const abortServing = async (err: unknown): Promise<never> => {
@@ -196,6 +216,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
           // Streams (SSE) hold connections open; give in-flight requests a moment, then cut.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         }).finally(stopRest)],
+        ['limits', async () => {
+          grpcLimits.stop();
+          overload.stop();
+        }],
         ['inventory', () => inventory.stop()],
         ['notifications', () => notifications.close()],
         ['pubsub', () => pubsub.close()],
@@ -214,5 +238,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, stop };
+  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, overload, stop };
 }

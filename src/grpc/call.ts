@@ -1,7 +1,8 @@
 /**
  * What every RPC handler is built with. `unary` / `serverStream` wrap an async
- * implementation with: Bearer-token auth (write RPCs need role service or admin; reads
- * are public and ignore a bad token), a request id (`x-request-id` metadata or a new
+ * implementation with: load shedding and rate limits when the server has a guard
+ * (./limits.ts; the public door does, the pod-to-pod door does not), Bearer-token auth
+ * (write RPCs need role service or admin; reads are public and ignore a bad token), a request id (`x-request-id` metadata or a new
  * one, echoed in the response headers), one log line per call, Prometheus metrics per
  * method, and errors mapped through ./errors.ts.
  *
@@ -16,9 +17,9 @@ import type { Metrics } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/requestId.js';
 import type { Caller } from '../shards/router.js';
 import { toServiceError } from './errors.js';
+import { clientKey, type Access, type CallGuard } from './limits.js';
 
-/** `public`: no token needed; `write`: a token with role service or admin. */
-export type Access = 'public' | 'write';
+export type { Access } from './limits.js';
 
 export interface CallContext {
   /** The verified caller; null on a public RPC called without a (valid) token. */
@@ -32,6 +33,8 @@ export interface CallContext {
   readonly authorization: string | undefined;
   /** The caller as a forwarded command carries it: token, deadline, cancellation (built on first use). */
   readonly caller: Caller;
+  /** The key the caller's budget and streams count under (`sub:<subject>`, or `ip:<peer address>` when anonymous). */
+  readonly client: string;
 }
 
 export type UnaryImpl<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
@@ -46,6 +49,8 @@ export interface CallDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
+  /** Load shedding and rate limits (the public door only). */
+  readonly guard?: CallGuard;
 }
 
 const WRITE_ROLES: readonly Role[] = ['service', 'admin'];
@@ -154,10 +159,14 @@ function begin(
     },
     context(principal) {
       let caller: Caller | undefined;
+      let client: string | undefined;
       return {
         principal,
         get caller() {
           return (caller ??= callerOf(call));
+        },
+        get client() {
+          return (client ??= clientKey(principal, call.getPeer()));
         },
         get log() {
           return log();
@@ -200,8 +209,11 @@ export function unary<Req, Res>(access: Access, impl: UnaryImpl<Req, Res>): grpc
         let principal: Principal | null = null;
         let outcome: { error: grpc.ServerErrorResponse } | { response: Res };
         try {
+          deps.guard?.shed(access);
           principal = await authenticate(access, call.metadata, deps.verifier);
-          outcome = { response: await impl(call.request, started.context(principal)) };
+          const context = started.context(principal);
+          deps.guard?.charge(access, context.client);
+          outcome = { response: await impl(call.request, context) };
         } catch (err) {
           outcome = { error: failure(err, call.cancelled, started.log) };
         }
@@ -232,9 +244,12 @@ export function serverStream<Req, Res>(
         let principal: Principal | null = null;
         let code: grpc.status = grpc.status.OK;
         try {
+          deps.guard?.shed(access);
           principal = await authenticate(access, call.metadata, deps.verifier);
+          const context = started.context(principal);
+          deps.guard?.charge(access, context.client);
           if (!call.cancelled) {
-            await impl(call.request, call, started.context(principal));
+            await impl(call.request, call, context);
           }
           if (!call.cancelled && !call.writableEnded) call.end();
         } catch (err) {

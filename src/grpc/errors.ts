@@ -1,9 +1,10 @@
 /**
  * The one place gRPC maps error codes to gRPC statuses (the error table in docs/api.md). Every error
  * carries its reason twice: the `x-error-code` trailer, and a `google.rpc.Status` in
- * `grpc-status-details-bin` whose single detail is a `google.rpc.ErrorInfo { reason,
- * domain: "ticket-service", metadata }`. Unknown errors become INTERNAL with a generic
- * message; the real error is logged, never sent.
+ * `grpc-status-details-bin` whose first detail is a `google.rpc.ErrorInfo { reason,
+ * domain: "ticket-service", metadata }`. An error that tells the caller when to retry
+ * (`retry_after_seconds`: rate limits, load shedding) adds a `google.rpc.RetryInfo`.
+ * Unknown errors become INTERNAL with a generic message; the real error is logged, never sent.
  */
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -39,6 +40,7 @@ export const ERROR_DOMAIN = 'ticket-service';
 export const ERROR_CODE_TRAILER = 'x-error-code';
 export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
 const ERROR_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
+const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
 
 export interface ErrorInfo {
   readonly reason: string;
@@ -49,6 +51,7 @@ export interface ErrorInfo {
 interface RpcTypes {
   readonly status: protobuf.Type;
   readonly errorInfo: protobuf.Type;
+  readonly retryInfo: protobuf.Type;
 }
 
 let rpcTypes: RpcTypes | undefined;
@@ -60,7 +63,11 @@ function types(): RpcTypes {
     // google/protobuf/any.proto is bundled with protobufjs; ours live in protos/.
     root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(dir, target));
     root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], { keepCase: true });
-    rpcTypes = { status: root.lookupType('google.rpc.Status'), errorInfo: root.lookupType('google.rpc.ErrorInfo') };
+    rpcTypes = {
+      status: root.lookupType('google.rpc.Status'),
+      errorInfo: root.lookupType('google.rpc.ErrorInfo'),
+      retryInfo: root.lookupType('google.rpc.RetryInfo'),
+    };
   }
   return rpcTypes;
 }
@@ -74,12 +81,21 @@ function stringMap(details: Readonly<Record<string, unknown>> | undefined): Reco
   return out;
 }
 
-/** Encoded google.rpc.Status with one ErrorInfo detail. */
-export function encodeStatusDetails(code: grpc.status, message: string, info: ErrorInfo): Buffer {
-  const { status, errorInfo } = types();
-  const detail = errorInfo.encode(errorInfo.fromObject(info)).finish();
-  const body = status.fromObject({ code, message, details: [{ type_url: ERROR_INFO_TYPE_URL, value: detail }] });
-  return Buffer.from(status.encode(body).finish());
+/** Encoded google.rpc.Status with an ErrorInfo detail, and a RetryInfo one when a retry delay is given. */
+export function encodeStatusDetails(code: grpc.status, message: string, info: ErrorInfo, retryDelayMs?: number): Buffer {
+  const { status, errorInfo, retryInfo } = types();
+  const details = [{ type_url: ERROR_INFO_TYPE_URL, value: errorInfo.encode(errorInfo.fromObject(info)).finish() }];
+  if (retryDelayMs !== undefined) {
+    const delay = { seconds: Math.floor(retryDelayMs / 1000), nanos: (retryDelayMs % 1000) * 1e6 };
+    details.push({ type_url: RETRY_INFO_TYPE_URL, value: retryInfo.encode(retryInfo.fromObject({ retry_delay: delay })).finish() });
+  }
+  return Buffer.from(status.encode(status.fromObject({ code, message, details })).finish());
+}
+
+/** The retry delay an error asks for (ms), if any. */
+function retryDelayOf(app: AppError): number | undefined {
+  const seconds = app.details?.retry_after_seconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
 }
 
 /** The status a handler's error becomes; unknown errors are logged and hidden. */
@@ -94,20 +110,34 @@ export function toServiceError(err: unknown, log: Logger): grpc.ServerErrorRespo
   metadata.set(ERROR_CODE_TRAILER, app.code);
   metadata.set(
     STATUS_DETAILS_TRAILER,
-    encodeStatusDetails(code, app.message, { reason: app.code, domain: ERROR_DOMAIN, metadata: stringMap(app.details) }),
+    encodeStatusDetails(code, app.message, { reason: app.code, domain: ERROR_DOMAIN, metadata: stringMap(app.details) }, retryDelayOf(app)),
   );
   return Object.assign(new Error(app.message), { code, details: app.message, metadata });
 }
 
+/** The details of a client-side error's `grpc-status-details-bin` trailer. */
+function statusDetails(error: grpc.ServiceError): Array<{ type_url: string; value: Uint8Array }> {
+  const raw = error.metadata?.get(STATUS_DETAILS_TRAILER)[0];
+  if (!Buffer.isBuffer(raw)) return [];
+  const { status } = types();
+  return (status.toObject(status.decode(raw), { defaults: true }) as { details: Array<{ type_url: string; value: Uint8Array }> }).details;
+}
+
+/** The RetryInfo delay (ms) in a client-side error's status details, if any (for tests and clients). */
+export function decodeRetryDelayMs(error: grpc.ServiceError): number | undefined {
+  const detail = statusDetails(error).find((d) => d.type_url === RETRY_INFO_TYPE_URL);
+  if (!detail) return undefined;
+  const { retryInfo } = types();
+  const info = retryInfo.toObject(retryInfo.decode(detail.value), { defaults: true, longs: Number }) as {
+    retry_delay?: { seconds: number; nanos: number };
+  };
+  return info.retry_delay ? info.retry_delay.seconds * 1000 + Math.round(info.retry_delay.nanos / 1e6) : undefined;
+}
+
 /** The ErrorInfo in a client-side error's `grpc-status-details-bin` trailer (for tests and clients). */
 export function decodeErrorInfo(error: grpc.ServiceError): ErrorInfo | undefined {
-  const raw = error.metadata?.get(STATUS_DETAILS_TRAILER)[0];
-  if (!Buffer.isBuffer(raw)) return undefined;
-  const { status, errorInfo } = types();
-  const decoded = status.toObject(status.decode(raw), { defaults: true }) as {
-    details: Array<{ type_url: string; value: Uint8Array }>;
-  };
-  const detail = decoded.details.find((d) => d.type_url === ERROR_INFO_TYPE_URL);
+  const { errorInfo } = types();
+  const detail = statusDetails(error).find((d) => d.type_url === ERROR_INFO_TYPE_URL);
   if (!detail) return undefined;
   const info = errorInfo.toObject(errorInfo.decode(detail.value), { defaults: true }) as {
     reason: string;

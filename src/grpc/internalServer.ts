@@ -4,6 +4,8 @@
  * without a certificate signed by the pods' CA; callers of the public services never need
  * one because they use the public port. In Kubernetes the port is exposed only on the
  * headless Service and a NetworkPolicy admits only the service's own pods.
+ * Calls here are neither rate limited nor shed: the pod that forwarded them did both for
+ * the caller it served, so a forwarded call is never charged twice.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -25,7 +27,8 @@ export async function startInternalServer(
 ): Promise<RunningInternalGrpc> {
   const log: Logger = deps.log.child({ component: 'grpc-internal' });
   const server = new grpc.Server(serverOptions(config));
-  server.addService(service.definition, bindHandlers(service.handlers, { ...deps, log }));
+  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier }; // no guard, by design
+  server.addService(service.definition, bindHandlers(service.handlers, callDeps));
   const port = await bind(server, `0.0.0.0:${config.internal.port}`, credentials).catch((err: unknown) => {
     server.forceShutdown();
     throw err;

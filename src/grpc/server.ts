@@ -15,6 +15,7 @@ import { ConfigError, type Config } from '../config.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import { bindHandlers, type CallDeps } from './call.js';
+import type { CallGuard } from './limits.js';
 import { readTlsFile } from './tlsFiles.js';
 import { createHealthMonitor, type DependencyChecks, type HealthOptions } from './health.js';
 import { reflectionPackageDefinition, ticketProto, TICKET_SERVICE_NAMES } from './proto.js';
@@ -43,6 +44,8 @@ export interface GrpcServerDeps {
   readonly checks: DependencyChecks;
   /** Health polling (defaults: every 1000 ms, 1000 ms timeout per check). */
   readonly health?: HealthOptions;
+  /** Load shedding and rate limits for every call (./limits.ts). */
+  readonly guard?: CallGuard;
 }
 
 export interface RunningGrpc {
@@ -72,6 +75,8 @@ export function serverOptions(config: Config): grpc.ServerOptions {
   return {
     'grpc.max_receive_message_length': config.grpc.maxReceiveMessageLengthBytes,
     'grpc.max_send_message_length': config.grpc.maxSendMessageLengthBytes,
+    // The server pings every connection this often (HTTP/2 PING): an idle WatchAvailability
+    // stream keeps its connection alive through proxies, and a dead peer is noticed.
     'grpc.keepalive_time_ms': config.grpc.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': config.grpc.keepaliveTimeoutMs,
     // channelz keeps per-call statistics nobody reads here; it costs on every call
@@ -92,7 +97,7 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   const log = deps.log.child({ component: 'grpc' });
   const credentials = await serverCredentials(config.grpc.tls);
   const server = new grpc.Server(serverOptions(config));
-  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier };
+  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier, guard: deps.guard };
   const { ticket } = ticketProto;
   server.addService(ticket.TicketService.service, bindHandlers(services.ticket, callDeps));
   server.addService(ticket.InventoryService.service, bindHandlers(services.inventory, callDeps));

@@ -20,6 +20,13 @@ export interface Metrics {
   readonly handoffSeconds: Histogram;
   /** Actor commits rejected by the fencing epoch. */
   readonly fencedCommits: Counter;
+  /** 0 normal, 1 shedding public reads, 2 shedding writes too (src/limits/overload.ts). */
+  readonly loadSheddingLevel: Gauge;
+  readonly loadShed: Counter<'door' | 'kind'>;
+  /** gRPC calls refused by a rate limit, by budget (`read`, `write`). */
+  readonly rateLimited: Counter<'budget'>;
+  readonly streamsOpen: Gauge;
+  readonly streamsDropped: Counter<'door'>;
 }
 
 export function createMetrics(): Metrics {
@@ -65,5 +72,10 @@ export function createMetrics(): Metrics {
     forwards: new Counter({ name: 'ticket_shard_forwards_total', help: 'Inventory calls forwarded to the owning pod, by outcome', labelNames: ['outcome'], registers: [registry] }),
     handoffSeconds: new Histogram({ name: 'ticket_shard_handoff_seconds', help: 'Time to drain and release a shard', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     fencedCommits: new Counter({ name: 'ticket_fenced_commits_total', help: 'Actor commits rejected because the shard epoch moved on', registers: [registry] }),
+    loadSheddingLevel: new Gauge({ name: 'ticket_load_shedding_level', help: 'Load shedding: 0 none, 1 public reads refused, 2 writes refused too', registers: [registry] }),
+    loadShed: new Counter({ name: 'ticket_load_shed_total', help: 'Requests refused by load shedding, by door and kind', labelNames: ['door', 'kind'], registers: [registry] }),
+    rateLimited: new Counter({ name: 'ticket_rate_limited_total', help: 'gRPC calls refused by a rate limit, by budget', labelNames: ['budget'], registers: [registry] }),
+    streamsOpen: new Gauge({ name: 'ticket_availability_streams_open', help: 'Open SSE and WatchAvailability streams on this pod', registers: [registry] }),
+    streamsDropped: new Counter({ name: 'ticket_availability_streams_dropped_total', help: 'Availability streams dropped because their consumer stopped reading, by door', labelNames: ['door'], registers: [registry] }),
   };
 }

@@ -10,7 +10,7 @@ import { cachedReads } from './cachedReads.js';
 import { errorMiddleware } from './errors.js';
 import { createObserver } from './observe.js';
 import { buildOpenApi } from './openapi.js';
-import { createRateLimiter } from './rateLimit.js';
+import { createRateLimiter } from '../limits/rateLimiter.js';
 import { createReadModels } from './readModels.js';
 import { buildRouter } from './router.js';
 import { securityHeaders } from './securityHeaders.js';
@@ -36,16 +36,19 @@ export function createRestApp(deps: RestDeps): RestApp {
   const reads = createReadModels(deps);
   const observer = createObserver(log, metrics);
   routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...catalogRoutes(deps, reads));
-  const rateLimiter = createRateLimiter(redis, config.rateLimit, log);
+  const rateLimiter = createRateLimiter(redis, { keyPrefix: 'rl:public', ...config.rateLimit }, log);
 
-  const app = new Koa({ proxy: config.trustProxy });
+  // Behind TRUST_PROXY_HOPS proxies the client address is that many entries from the right
+  // of X-Forwarded-For (Koa's maxIpsCount): what the client wrote itself, further left, is ignored.
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.trustProxyHops });
   app.on('error', () => undefined); // errors are rendered and logged by errorMiddleware
   const router = buildRouter(routes, {
     verifier: createVerifier(config.auth),
     rateLimiter,
     authFailures: createAuthFailureBudget(redis, { points: config.auth.failuresPerMinute }),
+    overload: deps.overload,
   });
-  app.use(cachedReads({ reads, caches: deps.caches, rateLimiter, observer, log }));
+  app.use(cachedReads({ reads, caches: deps.caches, rateLimiter, overload: deps.overload, observer, log }));
   app.use(securityHeaders());
   app.use(observer.middleware());
   app.use(errorMiddleware(log));

@@ -2,7 +2,7 @@
  * Fast path for the two hottest public reads, GET /events/:id and GET /events/:id/tickets.
  * When this pod's in-process read models hold a fresh body for exactly this id (an id the
  * regular route validated when it loaded it), the request is answered here, first in the
- * middleware chain and synchronously: request id, security headers, the local rate limit, the cached bytes
+ * middleware chain and synchronously: request id, security headers, load shedding, the local rate limit, the cached bytes
  * (written straight to the response), metrics and access log, with no router, schema
  * parsing, body parsing, promise or I/O.
  * Anything else (another route or method, a miss, a stale entry) goes on down the regular
@@ -17,7 +17,8 @@ import type { EventDetailJson } from './eventDetail.js';
 import { renderError } from './errors.js';
 import { JSON_CONTENT_TYPE } from './jsonBody.js';
 import type { Observer } from './observe.js';
-import type { RateLimiter } from './rateLimit.js';
+import type { OverloadDetector } from '../limits/overload.js';
+import type { RateLimiter } from '../limits/rateLimiter.js';
 import type { ReadModels } from './readModels.js';
 import { setSecurityHeaders } from './securityHeaders.js';
 
@@ -27,11 +28,12 @@ export interface CachedReadDeps {
   readonly reads: ReadModels;
   readonly caches: Caches;
   readonly rateLimiter: RateLimiter;
+  readonly overload: OverloadDetector;
   readonly observer: Observer;
   readonly log: Logger;
 }
 
-export function cachedReads({ reads, caches, rateLimiter, observer, log }: CachedReadDeps) {
+export function cachedReads({ reads, caches, rateLimiter, overload, observer, log }: CachedReadDeps) {
   function cachedBody(eventId: string, tickets: boolean): Buffer | undefined {
     if (tickets) return reads.live().peek(eventId)?.body;
     const detail = caches.event.peek(eventId) as EventDetailJson | undefined;
@@ -57,6 +59,7 @@ export function cachedReads({ reads, caches, rateLimiter, observer, log }: Cache
     const started = observer.begin(ctx);
     setSecurityHeaders(ctx.res);
     try {
+      overload.admit('rest', 'read');
       const retryAfter = rateLimiter.tryConsume(ctx.ip);
       if (retryAfter !== undefined) throw new RateLimitedError(retryAfter);
       // Written here rather than through ctx.body and Koa's respond (the same status, headers

@@ -7,6 +7,8 @@ import type { Caches } from '../cache/caches.js';
 import type { InventoryService } from '../inventory/inventoryService.js';
 import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
+import type { OverloadDetector } from '../limits/overload.js';
+import type { StreamSlots } from '../limits/streams.js';
 
 /** Everything route handlers need, built once in the composition root (src/main.ts). */
 export interface RestDeps {
@@ -24,4 +26,8 @@ export interface RestDeps {
   readonly shardStatus: () => string;
   /** 'ok' while the database schema is the one this build needs, else why not (for /ready). */
   readonly schemaStatus: () => Promise<string>;
+  /** The pod's availability stream slots (shared with gRPC WatchAvailability). */
+  readonly streams: StreamSlots;
+  /** Load shedding: public reads first, admin writes last; operations routes never. */
+  readonly overload: OverloadDetector;
 }

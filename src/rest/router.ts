@@ -1,5 +1,6 @@
 /**
- * Builds the Koa router from RouteSpecs: rate limit (public) or auth (admin) → body →
+ * Builds the Koa router from RouteSpecs: load shedding (public reads first, admin writes
+ * last, operations never) → rate limit (public) or auth (admin) → body →
  * zod validation → handler. An admin request's token is checked before its body is read,
  * and failed authentications spend the client's budget (authFailures.ts). A body is read
  * only for routes that take one: JSON, at most 1 MB, with no Content-Encoding.
@@ -14,13 +15,15 @@ import { fromZodError } from '../errorNormalize.js';
 import { ValidationError } from '../errors.js';
 import type { AuthFailureBudget } from './authFailures.js';
 import { JSON_CONTENT_TYPE, JsonBody } from './jsonBody.js';
-import type { RateLimiter } from './rateLimit.js';
+import type { OverloadDetector } from '../limits/overload.js';
+import type { RateLimiter } from '../limits/rateLimiter.js';
 import type { RouteSpec } from './route.js';
 
 export interface RouterDeps {
   readonly verifier: TokenVerifier;
   readonly rateLimiter: RateLimiter;
   readonly authFailures: AuthFailureBudget;
+  readonly overload: OverloadDetector;
 }
 
 type Middleware = (ctx: Context, next: Next) => Promise<void>;
@@ -52,12 +55,14 @@ export function buildRouter(routes: readonly RouteSpec[], deps: RouterDeps): Rou
     const chain: Middleware[] = [];
     if (spec.auth === 'public' && spec.rateLimited !== false) {
       chain.push(async (ctx, next) => {
+        deps.overload.admit('rest', 'read');
         await deps.rateLimiter.consume(ctx.ip);
         await next();
       });
     }
     if (spec.auth === 'admin') {
       chain.push(async (ctx, next) => {
+        deps.overload.admit('rest', 'write');
         ctx.set('Cache-Control', 'no-store');
         const authorization = ctx.get('authorization') || undefined;
         ctx.state.principal = await deps.authFailures.guard(ctx.ip, () => deps.verifier.require(authorization, ['admin']));

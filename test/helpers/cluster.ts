@@ -149,6 +149,10 @@ export class Cluster {
       SHARD_LEASE_MS: String(this.leaseMs),
       ...(this.signingKeyPem ? { TICKET_SIGNING_KEY: this.signingKeyPem } : {}),
       RATE_LIMIT_POINTS: '1000000',
+      GRPC_RATE_LIMIT_READ_POINTS: '1000000',
+      // A busy CI machine starves processes for longer than the 200 ms default: tests of load
+      // shedding inject their own lag.
+      OVERLOAD_LAG_MS: '60000',
       // Snapshots every 50 journal rows: failover recovers from snapshot + journal.
       INVENTORY_SNAPSHOT_EVERY_EVENTS: '50',
       LOG_LEVEL: 'info',

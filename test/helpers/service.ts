@@ -32,11 +32,12 @@ export interface TestService {
  * `shareWith`: run a second pod on the same database and Redis key prefix (closing it
  * leaves the shared database to its owner). `databaseServerUrl`: clone the database on
  * that Postgres server (e.g. one a test stops and starts) instead of the run's.
+ * `lagSampler`: the event loop delay load shedding sees (the test calls `service.overload.check()`).
  */
 export async function startTestService(
   env: Record<string, string> = {},
   shareWith?: TestService,
-  options: { databaseServerUrl?: string } = {},
+  options: { databaseServerUrl?: string; lagSampler?: () => number } = {},
 ): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
   let serverUrl = options.databaseServerUrl ?? process.env.TEST_DATABASE_URL;
@@ -66,11 +67,16 @@ export async function startTestService(
     JWT_SECRET: TEST_JWT_SECRET,
     GRPC_TLS_ENABLED: 'false',
     RATE_LIMIT_POINTS: '100000',
+    // Every test client reads from 127.0.0.1 anonymously: one caller to the gRPC read budget.
+    GRPC_RATE_LIMIT_READ_POINTS: '100000',
+    // A busy CI machine starves processes for longer than the 200 ms default: tests of load
+    // shedding inject their own lag.
+    OVERLOAD_LAG_MS: '60000',
     AUTH_FAILURE_LIMIT: '100000',
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1' }).catch(async (err: unknown) => {
+  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler }).catch(async (err: unknown) => {
     await database.drop().catch(() => undefined);
     await ownServers?.stop();
     throw err;

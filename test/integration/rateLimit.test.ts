@@ -1,6 +1,6 @@
 /**
  * The public rate limit: decided in process per pod, shared through Redis in the
- * background (src/rest/rateLimit.ts). 429 + Retry-After + RATE_LIMITED on every public
+ * background (src/limits/rateLimiter.ts). 429 + Retry-After + RATE_LIMITED on every public
  * route (the cached-read fast path included), a budget shared by pods on one Redis with a
  * bounded overshoot, and local limiting while Redis is down.
  */
@@ -9,7 +9,7 @@ import anyTest, { type TestFn } from 'ava';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ensureBinaries, startRedis } from '../../src/dev/localStack.js';
-import { createRateLimiter, SYNC_INTERVAL_MS } from '../../src/rest/rateLimit.js';
+import { createRateLimiter, SYNC_INTERVAL_MS } from '../../src/limits/rateLimiter.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { startTestServers } from '../helpers/testDatabase.js';
@@ -58,8 +58,8 @@ async function statusCounts(svc: TestService, path: string, n: number, ip: strin
 test('the local window answers without Redis and adopts the global count after a sync', async (t) => {
   const redis = redisClient(t.context.redisUrl);
   const redisB = sameRedis(redis);
-  const podA = createRateLimiter(redis, { points: 10, windowSeconds: 60, syncIntervalMs: 60_000 }, silent);
-  const podB = createRateLimiter(redisB, { points: 10, windowSeconds: 60, syncIntervalMs: 60_000 }, silent);
+  const podA = createRateLimiter(redis, { keyPrefix: 'rl:public', points: 10, windowSeconds: 60, syncIntervalMs: 60_000 }, silent);
+  const podB = createRateLimiter(redisB, { keyPrefix: 'rl:public', points: 10, windowSeconds: 60, syncIntervalMs: 60_000 }, silent);
   try {
     for (let i = 0; i < 10; i++) t.is(podA.tryConsume('1.2.3.4'), undefined);
     const retryAfter = podA.tryConsume('1.2.3.4');
@@ -89,7 +89,7 @@ test('the local window answers without Redis and adopts the global count after a
 test('two pods hammering one key admit at least the budget and never more than pods × budget', async (t) => {
   const redis = redisClient(t.context.redisUrl);
   const clients = [redis, sameRedis(redis), sameRedis(redis)];
-  const pods = clients.map((r) => createRateLimiter(r, { points: 50, windowSeconds: 60, syncIntervalMs: 5 }, silent));
+  const pods = clients.map((r) => createRateLimiter(r, { keyPrefix: 'rl:public', points: 50, windowSeconds: 60, syncIntervalMs: 5 }, silent));
   try {
     let admitted = 0;
     for (let round = 0; round < 40; round++) {
@@ -111,7 +111,7 @@ test('two pods hammering one key admit at least the budget and never more than p
 test('while Redis is down requests are still limited locally', async (t) => {
   const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
   redis.on('error', () => undefined);
-  const limiter = createRateLimiter(redis, { points: 3, windowSeconds: 60, syncIntervalMs: 10 }, silent);
+  const limiter = createRateLimiter(redis, { keyPrefix: 'rl:public', points: 3, windowSeconds: 60, syncIntervalMs: 10 }, silent);
   try {
     for (let i = 0; i < 3; i++) t.is(limiter.tryConsume('k'), undefined);
     await limiter.sync(); // fails quietly

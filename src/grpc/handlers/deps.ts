@@ -3,6 +3,7 @@ import type { AvailabilityFeed } from '../../cache/availabilityFeed.js';
 import type { Config } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
 import type { InventoryService } from '../../inventory/inventoryService.js';
+import type { StreamSlots } from '../../limits/streams.js';
 
 /** What the RPC handlers need, built once in the composition root. */
 export interface HandlerDeps {
@@ -11,4 +12,6 @@ export interface HandlerDeps {
   readonly log: Logger;
   readonly inventory: InventoryService;
   readonly availability: AvailabilityFeed;
+  /** The pod's availability stream slots (shared with SSE). */
+  readonly streams: StreamSlots;
 }

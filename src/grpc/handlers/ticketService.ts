@@ -1,25 +1,18 @@
-/** ticket.TicketService: catalog reads, the reservation lifecycle, and the availability stream. */
+/** ticket.TicketService: catalog reads, the reservation lifecycle, and the availability stream (./watchAvailability.ts). */
 import { countEvents, getEvent, listCategories, listEvents, listFeatured } from '../../catalog/events.js';
 import { listEventTicketTypes } from '../../catalog/ticketTypes.js';
 import { getVenue } from '../../catalog/venues.js';
 import { searchEvents } from '../../search/postgresSearch.js';
 import { requireReadable } from '../../catalog/visibility.js';
-import { serverStream, unary } from '../call.js';
+import { unary } from '../call.js';
 import { availableTypes, eventMessage, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
-import type { AvailabilitySnapshot } from '../generated/ticket/AvailabilitySnapshot.js';
-import type { AvailabilityJson } from '../../inventory/availabilityView.js';
 import type { HandlerDeps } from './deps.js';
 import { optionalText, optionalTimestamp, pageSize, required, requiredId } from './validate.js';
+import { watchAvailability } from './watchAvailability.js';
 
-const snapshot = (a: AvailabilityJson): AvailabilitySnapshot => ({
-  event_id: a.event_id,
-  version: a.version,
-  ticket_types: availableTypes(a),
-  event_locked: a.event_locked,
-});
-
-export function ticketServiceHandlers({ pool, config, inventory, availability }: HandlerDeps): TicketServiceHandlers {
+export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers {
+  const { pool, config, inventory } = deps;
   return {
     GetEvents: unary('public', async (req) => {
       const filter = {
@@ -114,34 +107,6 @@ export function ticketServiceHandlers({ pool, config, inventory, availability }:
       reservationWithTickets(await inventory.as(ctx.caller).getReservation(requiredId(req.event_id, 'event_id'), requiredId(req.reservation_id, 'reservation_id'))),
     ),
 
-    WatchAvailability: serverStream('public', async (req, call) => {
-      const eventId = requiredId(req.event_id, 'event_id');
-      let lastVersion = -1;
-      const send = (a: AvailabilityJson) => {
-        if (a.version < lastVersion || call.cancelled) return;
-        lastVersion = a.version;
-        call.write(snapshot(a));
-      };
-      // Subscribe first, so no change between the first snapshot and the subscription is missed.
-      const pending: AvailabilityJson[] = [];
-      let ready = false;
-      const unsubscribe = await availability.subscribe(eventId, (json) => {
-        const a = JSON.parse(json) as AvailabilityJson;
-        if (ready) send(a);
-        else pending.push(a);
-      });
-      try {
-        send(await inventory.availability(eventId));
-        ready = true;
-        for (const a of pending) send(a);
-        await new Promise<void>((resolve) => {
-          if (call.cancelled) return resolve();
-          call.once('cancelled', () => resolve());
-          call.once('close', () => resolve());
-        });
-      } finally {
-        await unsubscribe();
-      }
-    }),
+    WatchAvailability: watchAvailability(deps),
   };
 }

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { limitSchema } from '../../catalog/cursor.js';
 import { moneyInputSchema } from '../../catalog/money.js';
@@ -13,16 +12,15 @@ import {
 import { withTransaction } from '../../db/pool.js';
 import { AppError } from '../../errors.js';
 import type { LevelsResult } from '../../inventory/inventoryService.js';
+import { addressKey } from '../../limits/streams.js';
 import { loadAvailability } from '../availability.js';
+import { sseFrames, streamAvailability } from '../availabilityStream.js';
 import { JsonBody } from '../jsonBody.js';
 import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
 import { cursor, freeText, idParams, isoDate, text, uuid } from '../schemas.js';
 import { availabilityJson, pageOf, ticketTypeJson, ticketTypeView } from '../views.js';
-
-/** SSE keep-alive comment interval; below common 60 s proxy idle timeouts. */
-const SSE_HEARTBEAT_MS = 15_000;
 
 const ticketTypeFields = {
   name: text(100),
@@ -51,7 +49,8 @@ const updateBody = z
 const typeParams = z.object({ id: uuid, type: uuid });
 
 export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
-  const { pool, caches, availability, inventory } = deps;
+  const { pool, caches, availability, inventory, streams } = deps;
+  const frames = sseFrames();
 
   /** After a catalog write: drop cached details, and let the actor re-read the catalog (it re-projects). */
   async function changed(eventId: string): Promise<void> {
@@ -102,24 +101,33 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       raw: true,
       responses: { 200: { description: 'text/event-stream of `availability` events' } },
       handler: async ({ params, ctx }) => {
-        const first = await liveAvailability(params.id);
-        const stream = new PassThrough();
-        const send = (json: string) => stream.write(`event: availability\ndata: ${json}\n\n`);
-        ctx.req.socket.setTimeout(0);
-        ctx.req.socket.setNoDelay(true);
-        ctx.status = 200;
-        ctx.type = 'text/event-stream';
-        ctx.set({ 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-        ctx.body = stream;
-        const unsubscribe = await availability.subscribe(params.id, send);
-        send(first.bytes.toString());
-        const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-        heartbeat.unref();
-        ctx.req.once('close', () => {
-          clearInterval(heartbeat);
-          stream.end();
-          unsubscribe().catch(() => undefined);
-        });
+        // One of the pod's stream slots (429 RATE_LIMITED when the client or the pod holds its share).
+        const release = streams.open(addressKey(ctx.ip));
+        try {
+          const first = await liveAvailability(params.id);
+          ctx.req.socket.setTimeout(0);
+          ctx.req.socket.setNoDelay(true);
+          ctx.status = 200;
+          ctx.type = 'text/event-stream';
+          ctx.set({ 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+          ctx.respond = false; // the stream writes the response itself, until the client goes
+          await streamAvailability(ctx.res, {
+            feed: availability,
+            eventId: params.id,
+            first: first.bytes,
+            bufferMax: streams.bufferMax,
+            frames,
+            onEnd: (how) => {
+              release();
+              if (how === 'stalled') streams.dropped('sse');
+            },
+          });
+        } catch (err) {
+          release();
+          if (ctx.res.headersSent) return;
+          ctx.respond = true; // nothing was written: the error is rendered as usual
+          throw err;
+        }
       },
     }),
     route({

@@ -1,22 +1,23 @@
 /**
- * Rate limiting of public routes per client IP, decided in process and shared across pods
- * through Redis in the background, so a request never waits on Redis.
+ * A rate limit per client key, decided in process and shared across pods through Redis in
+ * the background, so a request never waits on Redis. Every door's budget is one of these
+ * (REST public routes per client IP: `rl:public`; gRPC public reads per caller:
+ * `rl:grpc-read`; gRPC writes per service identity: `rl:grpc-write`).
  *
- * Each pod keeps a fixed window per key (RATE_LIMIT_POINTS per RATE_LIMIT_WINDOW_SECONDS)
- * and decides from it alone, synchronously. Points it admits are also added to a per-key
- * pending count; every SYNC_INTERVAL_MS the pending counts are added to the shared window
- * in Redis with rate-limiter-flexible (RateLimiterRedis.penalty: INCRBY, the window's TTL
- * set on first use; key `rl:public:<ip>`, the key the all-Redis limiter used), and the
- * pod adopts the global count and the window's remaining time back into its local window
- * (global count + what it admitted since the sync began).
+ * Each pod keeps a fixed window per key (`points` per `windowSeconds`) and decides from it
+ * alone, synchronously. Points it admits are also added to a per-key pending count; every
+ * SYNC_INTERVAL_MS the pending counts are added to the shared window in Redis with
+ * rate-limiter-flexible (RateLimiterRedis.penalty: INCRBY, the window's TTL set on first
+ * use; key `<keyPrefix>:<key>`), and the pod adopts the global count and the window's
+ * remaining time back into its local window (global count + what it admitted since the
+ * sync began).
  *
- * Overshoot bound: a pod never admits more than RATE_LIMIT_POINTS per window by itself,
- * and learns what the other pods admitted at most one sync interval plus a Redis round
- * trip late. So across P pods a key gets at most RATE_LIMIT_POINTS plus what the other
- * P−1 pods admit for it within about SYNC_INTERVAL_MS + one round trip (~100 ms), and
- * never more than P × RATE_LIMIT_POINTS per window. While Redis is unreachable each pod
- * limits on its own (the pending counts of a failed sync are dropped, not replayed into a
- * later window).
+ * Overshoot bound: a pod never admits more than `points` per window by itself, and learns
+ * what the other pods admitted at most one sync interval plus a Redis round trip late. So
+ * across P pods a key gets at most `points` plus what the other P−1 pods admit for it
+ * within about SYNC_INTERVAL_MS + one round trip (~100 ms), and never more than
+ * P × `points` per window. While Redis is unreachable each pod limits on its own (the
+ * pending counts of a failed sync are dropped, not replayed into a later window).
  *
  * The local window is a small counter rather than rate-limiter-flexible's
  * RateLimiterMemory because that API is promise-only (a promise and a result object per
@@ -46,6 +47,8 @@ export interface RateLimiter {
 }
 
 export interface RateLimiterOptions {
+  /** The Redis key prefix of this budget's shared windows, e.g. `rl:public`. */
+  readonly keyPrefix: string;
   readonly points: number;
   readonly windowSeconds: number;
   readonly syncIntervalMs?: number;
@@ -65,7 +68,7 @@ export function createRateLimiter(redis: Redis, options: RateLimiterOptions, log
   const { points, windowSeconds } = options;
   const now = options.now ?? Date.now;
   const windowMs = windowSeconds * 1000;
-  const shared = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'rl:public', points, duration: windowSeconds });
+  const shared = new RateLimiterRedis({ storeClient: redis, keyPrefix: options.keyPrefix, points, duration: windowSeconds });
   const windows = new LRUCache<string, Window>({ max: MAX_LOCAL_KEYS });
   /** Keys with pending points, for the next sync. */
   let dirty: string[] = [];

@@ -2,12 +2,15 @@
  * The public rate limit: decided in process per pod, shared through Redis in the
  * background (src/limits/rateLimiter.ts). 429 + Retry-After + RATE_LIMITED on every public
  * route (the cached-read fast path included), a budget shared by pods on one Redis with a
- * bounded overshoot, and local limiting while Redis is down.
+ * bounded overshoot, local limiting while Redis is down, and the client address taken
+ * TRUST_PROXY_HOPS from the right of X-Forwarded-For (a spoofed entry buys nothing).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import anyTest, { type TestFn } from 'ava';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { parseAllDocuments } from 'yaml';
 import { ensureBinaries, startRedis } from '../../src/dev/localStack.js';
 import { createRateLimiter, SYNC_INTERVAL_MS } from '../../src/limits/rateLimiter.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
@@ -191,5 +194,50 @@ test('a service whose Redis is down still limits', async (t) => {
   } finally {
     await svc.close();
     await again?.stop();
+  }
+});
+
+/** The ConfigMap's proxy settings (TRUST_PROXY=true and no TRUST_PROXY_HOPS: its default of one hop). */
+function shippedProxyEnv(): Record<string, string> {
+  const configMap = parseAllDocuments(readFileSync('k8s/configmap.yaml', 'utf8'))
+    .map((d) => d.toJS() as { kind: string; data?: Record<string, string> })
+    .find((d) => d.kind === 'ConfigMap');
+  const data = configMap?.data ?? {};
+  return Object.fromEntries(Object.entries(data).filter(([name]) => name.startsWith('TRUST_PROXY')));
+}
+
+test('behind the shipped proxy settings a spoofed X-Forwarded-For does not buy a new budget', async (t) => {
+  const proxy = shippedProxyEnv();
+  t.is(proxy.TRUST_PROXY, 'true');
+  const svc = await startTestService({ ...proxy, RATE_LIMIT_POINTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60' });
+  try {
+    t.is(svc.config.trustProxyHops, 1);
+    // The client writes whatever it likes on the left; the ingress appends the address it saw.
+    const asSeenByIngress = (client: string, spoofed: string) => ({ 'x-forwarded-for': `${spoofed}, ${client}` });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await svc.api('GET', '/events', { token: null, headers: asSeenByIngress('198.51.100.20', `10.9.${i}.${i}`) });
+      statuses.push(res.status);
+    }
+    t.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+    // Another client behind the same ingress has its own budget.
+    t.is((await svc.api('GET', '/events', { token: null, headers: asSeenByIngress('198.51.100.21', '10.9.0.0') })).status, 200);
+  } finally {
+    await svc.close();
+  }
+});
+
+test('with TRUST_PROXY_HOPS=2 the client is the second address from the right', async (t) => {
+  const svc = await startTestService({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2', RATE_LIMIT_POINTS: '2', RATE_LIMIT_WINDOW_SECONDS: '60' });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      // spoofed, client (as the edge proxy saw it), edge proxy (as the ingress saw it)
+      const xff = `192.0.2.${i}, 203.0.113.60, 10.0.0.${i + 1}`;
+      statuses.push((await svc.api('GET', '/events', { token: null, headers: { 'x-forwarded-for': xff } })).status);
+    }
+    t.deepEqual(statuses, [200, 200, 429, 429]);
+  } finally {
+    await svc.close();
   }
 });

@@ -158,3 +158,9 @@ test('the schema is migrated before the service starts, with ticketctl from the 
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string> };
   t.is(pkg.bin.ticketctl, 'dist/src/cli/ticketctl.js');
 });
+
+test('behind the ingress the client address is one hop from the right of X-Forwarded-For', (t) => {
+  const config = loadConfig({ ...one('ConfigMap').data, JWT_SECRET: 'x'.repeat(32) });
+  t.true(config.trustProxy);
+  t.is(config.trustProxyHops, 1);
+});

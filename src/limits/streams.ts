@@ -53,12 +53,14 @@ export function createStreamSlots(limits: StreamLimits, metrics?: StreamMetrics)
         throw new RateLimitedError(STREAM_RETRY_AFTER_SECONDS, 'this pod holds as many availability streams as it may');
       }
       byClient.set(client, held + 1);
-      metrics?.streamsOpen.set(++total);
+      total++;
+      metrics?.streamsOpen.set(total);
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        metrics?.streamsOpen.set(--total);
+        total--;
+        metrics?.streamsOpen.set(total);
         const left = (byClient.get(client) ?? 1) - 1;
         if (left > 0) byClient.set(client, left);
         else byClient.delete(client);

@@ -10,35 +10,19 @@ import anyTest, { type TestFn } from 'ava';
 import { decodeErrorInfo, decodeRetryDelayMs } from '../../src/grpc/errors.js';
 import { InventoryForwardingClient } from '../../src/shards/forwarding.js';
 import { createPodTokens, POD_TOKEN_METADATA } from '../../src/shards/podAuth.js';
-import { createEvent, createTicketType } from '../helpers/fixtures.js';
-import { grpcClients, grpcError, unaryCall, type TestClients } from '../helpers/grpc.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { grpcError, serviceWithEvent, unaryCall, type ServiceWithEvent } from '../helpers/grpc.js';
 import { signToken } from '../helpers/tokens.js';
 
 const READ_POINTS = 5;
 const WRITE_POINTS = 8;
 const WINDOW_SECONDS = 60;
 
-interface Context {
-  svc: TestService;
-  clients: TestClients;
-  eventId: string;
-}
+type Context = ServiceWithEvent;
 const test = anyTest as TestFn<Context>;
-
-test.before(async (t) => {
-  const svc = await startTestService({
-    GRPC_RATE_LIMIT_READ_POINTS: String(READ_POINTS),
-    GRPC_RATE_LIMIT_WRITE_POINTS: String(WRITE_POINTS),
-    GRPC_RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS),
-  });
-  const event = await createEvent(svc);
-  await createTicketType(svc, event.id, { quantity: 10 });
-  t.context = { svc, clients: grpcClients(`127.0.0.1:${svc.service.grpcPort}`), eventId: event.id };
-});
-test.after.always(async (t) => {
-  t.context.clients?.close();
-  await t.context.svc?.close();
+serviceWithEvent(test, {
+  GRPC_RATE_LIMIT_READ_POINTS: String(READ_POINTS),
+  GRPC_RATE_LIMIT_WRITE_POINTS: String(WRITE_POINTS),
+  GRPC_RATE_LIMIT_WINDOW_SECONDS: String(WINDOW_SECONDS),
 });
 
 type Outcome = 'OK' | 'RATE_LIMITED' | string;

@@ -18,6 +18,7 @@ import type { PricingServiceClient } from '../../src/grpc/generated/ticket/Prici
 import type { CheckinServiceClient } from '../../src/grpc/generated/ticket/CheckinService.js';
 import { TEST_JWT_SECRET } from './tokens.js';
 import type { TestFn } from 'ava';
+import { createEvent, createTicketType } from './fixtures.js';
 import { startTestService, type TestService } from './service.js';
 
 export function grpcTestConfig(env: Record<string, string> = {}): Config {
@@ -192,6 +193,23 @@ export function serviceWithClients(test: TestFn<ServiceWithClients>): void {
   test.before(async (t) => {
     t.context.svc = await startTestService();
     t.context.clients = grpcClients(`127.0.0.1:${t.context.svc.service.grpcPort}`);
+  });
+  test.after.always(async (t) => {
+    t.context.clients?.close();
+    await t.context.svc?.close();
+  });
+}
+
+/** A test file's service (with `env`), gRPC clients on it, and one event with a ticket type. */
+export interface ServiceWithEvent extends ServiceWithClients {
+  eventId: string;
+}
+export function serviceWithEvent(test: TestFn<ServiceWithEvent>, env: Record<string, string> = {}): void {
+  test.before(async (t) => {
+    const svc = await startTestService(env);
+    const event = await createEvent(svc);
+    await createTicketType(svc, event.id, { quantity: 10 });
+    t.context = { svc, clients: grpcClients(`127.0.0.1:${svc.service.grpcPort}`), eventId: event.id };
   });
   test.after.always(async (t) => {
     t.context.clients?.close();

@@ -17,30 +17,17 @@ import { createPubSub } from '../../src/cache/pubsub.js';
 import { decodeErrorInfo } from '../../src/grpc/errors.js';
 import { createStreamSlots } from '../../src/limits/streams.js';
 import { sseFrames, streamAvailability } from '../../src/rest/availabilityStream.js';
-import { createEvent, createTicketType } from '../helpers/fixtures.js';
-import { callMetadata, grpcClients, type TestClients } from '../helpers/grpc.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { callMetadata, serviceWithEvent, type ServiceWithEvent } from '../helpers/grpc.js';
 import { signToken } from '../helpers/tokens.js';
 
 const PER_CLIENT = 20; // the default
 
-interface Context {
-  svc: TestService;
-  clients: TestClients;
-  eventId: string;
-}
+type Context = ServiceWithEvent;
 const test = anyTest as TestFn<Context>;
+serviceWithEvent(test);
 
-test.before(async (t) => {
-  const svc = await startTestService();
-  t.is(svc.config.streams.perClient, PER_CLIENT);
-  const event = await createEvent(svc);
-  await createTicketType(svc, event.id, { quantity: 10 });
-  t.context = { svc, clients: grpcClients(`127.0.0.1:${svc.service.grpcPort}`), eventId: event.id };
-});
-test.after.always(async (t) => {
-  t.context.clients?.close();
-  await t.context.svc?.close();
+test.before((t) => {
+  t.is(t.context.svc.config.streams.perClient, PER_CLIENT);
 });
 
 interface Sse {

@@ -26,10 +26,6 @@ type Context = ServiceWithEvent;
 const test = anyTest as TestFn<Context>;
 serviceWithEvent(test);
 
-test.before((t) => {
-  t.is(t.context.svc.config.streams.perClient, PER_CLIENT);
-});
-
 interface Sse {
   readonly status: number;
   readonly body: string;
@@ -79,6 +75,7 @@ async function openEventually<T extends { close(): void }>(open: () => Promise<T
 }
 
 test.serial('SSE: the 21st stream of one client is refused with 429 RATE_LIMITED; a closed one frees its slot', async (t) => {
+  t.is(t.context.svc.config.streams.perClient, PER_CLIENT);
   const open: Sse[] = [];
   t.teardown(() => open.forEach((s) => s.close()));
   for (let i = 0; i < PER_CLIENT; i++) open.push(await openSse(t.context));

@@ -2,14 +2,16 @@
  * Availability streams are bounded: STREAMS_PER_CLIENT (20 by default) SSE and
  * WatchAvailability streams per client together, one more refused (429 / RESOURCE_EXHAUSTED,
  * RATE_LIMITED); a closed stream frees its slot. A consumer that stops reading is dropped
- * once STREAM_BUFFER_MAX frames wait, and nothing of its stream stays in memory.
+ * once STREAM_BUFFER_MAX frames wait, nothing of its stream stays in memory, and it
+ * starts from the newest snapshot when it comes back.
  */
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createAvailabilityFeed } from '../../src/cache/availabilityFeed.js';
@@ -17,7 +19,7 @@ import { createPubSub } from '../../src/cache/pubsub.js';
 import { decodeErrorInfo } from '../../src/grpc/errors.js';
 import { createStreamSlots } from '../../src/limits/streams.js';
 import { sseFrames, streamAvailability } from '../../src/rest/availabilityStream.js';
-import { callMetadata, serviceWithEvent, type ServiceWithEvent } from '../helpers/grpc.js';
+import { callMetadata, serviceWithEvent, unaryCall, type ServiceWithEvent } from '../helpers/grpc.js';
 import { signToken } from '../helpers/tokens.js';
 
 const PER_CLIENT = 20; // the default
@@ -186,3 +188,77 @@ test.serial('1,000 stalled readers are dropped after STREAM_BUFFER_MAX frames an
   t.is(alive, 0, 'no dropped stream is still referenced');
   t.true(after - before < 2e6, `heap grew by ${((after - before) / 1e6).toFixed(2)} MB`);
 });
+
+test.serial('over a real socket, a reader that stops reading is dropped, and a reconnect starts from the newest snapshot', async (t) => {
+  const { svc, eventId } = t.context;
+  const url = new URL(svc.service.httpUrl);
+  // A client that sends its request, reads the headers and first frame, then stops reading.
+  const socket = connect(Number(url.port), url.hostname);
+  t.teardown(() => socket.destroy());
+  let received = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      if (received.includes('event: availability')) {
+        socket.pause();
+        resolve();
+      }
+    });
+    socket.write(`GET /events/${eventId}/availability/stream HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+  });
+  t.regex(received, /^HTTP\/1\.1 200/);
+
+  // Large snapshots on the event's feed, as a busy event publishes them, until the server
+  // drops the reader: the kernel's socket buffers (a few MB) fill first, then STREAM_BUFFER_MAX frames.
+  const published = await publishUntilDropped(t, 'sse');
+  t.log(`dropped after ${published.count} snapshots of ${published.kb} KB`);
+
+  // Reconnecting starts from the newest snapshot.
+  const again = await openSse(t.context);
+  t.teardown(() => again.close());
+  t.is(again.status, 200);
+  const first = JSON.parse(/data: (.*)\n/.exec(again.body)![1]!) as { version: number };
+  t.is(first.version, published.lastVersion);
+});
+
+test.serial('a watcher that stops reading is dropped', async (t) => {
+  const stream = t.context.clients.ticket.WatchAvailability({ event_id: t.context.eventId }, callMetadata({ token: await signToken({ roles: [], subject: 'slow-watcher' }) }));
+  t.teardown(() => stream.cancel());
+  const ended = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
+  await new Promise((resolve) => stream.once('data', resolve));
+  stream.pause(); // HTTP/2 flow control holds the server's writes once the stream's window is full
+  const published = await publishUntilDropped(t, 'grpc');
+  t.log(`dropped after ${published.count} snapshots of ${published.kb} KB`);
+  stream.resume(); // reading again, it gets what was sent, then the status
+  const err = await ended;
+  t.is(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.is(decodeErrorInfo(err)?.reason, 'RATE_LIMITED');
+});
+
+let nextVersion = 1_000_000;
+
+/** Publish large snapshots of the test event (versions above any real one) until a stream of `door` is dropped. */
+async function publishUntilDropped(t: ExecutionContext<Context>, door: 'sse' | 'grpc'): Promise<{ count: number; kb: number; lastVersion: number }> {
+  const { svc, eventId } = t.context;
+  const publisher = new Redis(svc.redisUrl, { db: 0 });
+  publisher.on('error', () => undefined);
+  t.teardown(() => publisher.disconnect());
+  const { response: current } = await unaryCall<{ ticket_types: Array<{ ticket_type_id: string; name: string }> }>(
+    t.context.clients.ticket,
+    'GetAvailableTickets',
+    { event_id: eventId },
+  );
+  const real = current.ticket_types[0]!;
+  const padding = Array.from({ length: 400 }, (_, i) => ({ ticket_type_id: randomUUID(), name: `Padding ${i}`, available: 0, capacity: 0 }));
+  const snapshot = (version: number) =>
+    JSON.stringify({ event_id: eventId, version, event_locked: false, ticket_types: [{ ticket_type_id: real.ticket_type_id, name: real.name, available: 1, capacity: 1 }, ...padding] });
+  const droppedMetric = new RegExp(`ticket_availability_streams_dropped_total\\{[^}]*door="${door}"[^}]*\\} 1\n`);
+  const dropped = async () => droppedMetric.test((await svc.api('GET', '/metrics')).body as string);
+  const first = nextVersion;
+  while (!(await dropped()) && nextVersion < first + 600) {
+    for (let i = 0; i < 20; i++) await publisher.publish(`${svc.config.redis.keyPrefix}availability:${eventId}`, snapshot(++nextVersion));
+  }
+  t.true(await dropped(), `not dropped after ${nextVersion - first} snapshots`);
+  return { count: nextVersion - first, kb: Math.round(snapshot(nextVersion).length / 1024), lastVersion: nextVersion };
+}

@@ -21,6 +21,7 @@ import { createRestApp } from './rest/app.js';
 import { createInventory, type InventoryModule } from './inventory/wiring.js';
 import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
+import { requireReadableEvent } from './rest/eventDetail.js';
 import { startGrpcServer } from './grpc/server.js';
 import { startInternalServer } from './grpc/internalServer.js';
 import { createGrpcLimits } from './grpc/limits.js';
@@ -171,7 +172,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     throw err;
   };
   const verifier = createVerifier(config.auth);
-  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability, streams }), {
+  const requireReadable = async (eventId: string, admin: boolean) => {
+    await requireReadableEvent(pool, caches, eventId, async () => admin);
+  };
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, requireReadableEvent: requireReadable });
+  const grpc = await startGrpcServer(config, handlers, {
     log,
     metrics,
     verifier,

@@ -28,6 +28,10 @@ export const LIMITS = {
   promoCode: 64,
   gate: 100,
   reason: 500,
+  /** Scans in one offline upload. */
+  offlineScans: 1_000,
+  /** Latest instant a scan time may name (9999-12-31T23:59:59.999Z), in epoch ms. */
+  scannedAt: 253_402_300_799_999,
 } as const;
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -79,6 +83,14 @@ export const inventoryCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('CheckIn'), ticketId: uuidField, gate: textField(LIMITS.gate) }).strict(),
   z.object({ type: z.literal('CancelEvent'), reason: textField(LIMITS.reason) }).strict(),
   z.object({ type: z.literal('VoidTicket'), ticketId: uuidField, reason: textField(LIMITS.reason) }).strict(),
+  z.object({
+    type: z.literal('SyncCheckins'),
+    scans: z
+      .array(z.object({ ticketId: uuidField, gate: textField(LIMITS.gate), scannedAt: intField(0, LIMITS.scannedAt) }).strict())
+      .min(1, { message: 'must list at least one scan' })
+      .max(LIMITS.offlineScans, { message: `must list at most ${LIMITS.offlineScans} scans` }),
+  }).strict(),
+  z.object({ type: z.literal('GetCheckinFacts') }).strict(),
   z.object({ type: z.literal('SyncCatalog') }).strict(),
   z.object({ type: z.literal('RemoveTicketType'), ticketTypeId: uuidField }).strict(),
   z.object({ type: z.literal('GetLevels') }).strict(),

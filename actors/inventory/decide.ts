@@ -7,7 +7,7 @@
  *   (none) ──Reserve──▶ HELD ──Confirm──▶ CONFIRMED   (tickets issued, VALID)
  *                        │  ──Release──▶ RELEASED
  *                        └─ expiresAt ≤ now (Expire, or a late Confirm) ──▶ EXPIRED
- * Tickets and cancellation: decideTickets.ts. A cancelled event refuses reserve and confirm.
+ * Check-ins: decideCheckin.ts; voids and cancellation: decideTickets.ts. A cancelled event refuses reserve and confirm.
  * Invariant kept by every branch: for each ticket type, sold + held ≤ capacity.
  */
 import type {
@@ -25,7 +25,8 @@ import type {
   Ticket,
 } from './model.js';
 import { evolve } from './evolve.js';
-import { decideCancelEvent, decideCheckIn, decideVoidTicket } from './decideTickets.js';
+import { decideCancelEvent, decideVoidTicket } from './decideTickets.js';
+import { checkinFacts, decideCheckIn, decideSyncCheckins } from './decideCheckin.js';
 import { decideApplyDiscount, promoDiscount } from './decidePromo.js';
 
 const refuse = (code: RefusalCode, message: string, details?: Record<string, unknown>): Decision => ({
@@ -238,6 +239,10 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
       return decideCancelEvent(state, cmd.reason, ctx);
     case 'VoidTicket':
       return decideVoidTicket(state, cmd.ticketId, cmd.reason, ctx);
+    case 'SyncCheckins':
+      return decideSyncCheckins(state, cmd.scans, ctx);
+    case 'GetCheckinFacts':
+      return checkinFacts(state, ctx.catalog);
     case 'SyncCatalog': {
       const events = ctx.catalog.ticketTypes
         .filter((t) => !state.levels[t.id])

@@ -115,6 +115,14 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
       if (t?.status === 'VALID') state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };
       break;
     }
+    case 'OfflineCheckInApplied': {
+      // The first scan by scan time stands: a VALID ticket is used as of it, a USED one moves to the earlier scan.
+      const t = state.tickets[event.ticketId];
+      if (t?.status === 'VALID' || (t?.status === 'USED' && (t.checkedInAt ?? Infinity) > event.at)) {
+        state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };
+      }
+      break;
+    }
   }
   return state;
 }

@@ -27,6 +27,8 @@ export interface TicketTypeInfo {
   /** Catalog lock status, used once when the type is first registered. */
   readonly locked: boolean;
   readonly hidden: boolean;
+  /** Gates this type admits at; empty = any gate. */
+  readonly gates: readonly string[];
 }
 
 export interface PromoInfo {
@@ -155,6 +157,12 @@ export interface LockCommand {
   readonly reason: string | null;
 }
 export interface CheckInCommand { readonly type: 'CheckIn'; readonly ticketId: string; readonly gate: string }
+/** One scan a scanner made offline (its code already verified by the service). */
+export interface OfflineScan { readonly ticketId: string; readonly gate: string; readonly scannedAt: number }
+/** Apply an offline scanner's upload: the first scan of a ticket by `scannedAt` wins (decideCheckin.ts). */
+export interface SyncCheckinsCommand { readonly type: 'SyncCheckins'; readonly scans: readonly OfflineScan[] }
+/** What an offline check-in bundle holds from the actor: voided tickets, gates, the journal position. */
+export interface GetCheckinFactsQuery { readonly type: 'GetCheckinFacts' }
 /** Cancel the event (final): release every open hold, void every ticket, refuse sales and entry from then on. */
 export interface CancelEventCommand { readonly type: 'CancelEvent'; readonly reason: string }
 /** Void one issued ticket: it no longer admits anyone. */
@@ -177,6 +185,8 @@ export type InventoryCommand =
   | CheckInCommand
   | CancelEventCommand
   | VoidTicketCommand
+  | SyncCheckinsCommand
+  | GetCheckinFactsQuery
   | SyncCatalogCommand
   | RemoveTicketTypeCommand
   | GetLevelsQuery
@@ -200,6 +210,8 @@ export type InventoryEvent =
   | { readonly type: 'CapacityChanged'; readonly ticketTypeId: string; readonly capacity: number }
   | { readonly type: 'SalesLocked'; readonly ticketTypeId: string | null; readonly locked: boolean; readonly reason: string | null }
   | { readonly type: 'TicketCheckedIn'; readonly ticketId: string; readonly at: number; readonly gate: string }
+  /** An offline scan that is the ticket's first by scan time: the ticket is USED as of it (also over a later online scan). */
+  | { readonly type: 'OfflineCheckInApplied'; readonly ticketId: string; readonly at: number; readonly gate: string }
   | { readonly type: 'DiscountApplied'; readonly reservationId: string; readonly promoCode: string; readonly discountMinor: number }
   | { readonly type: 'EventCancelled'; readonly reason: string; readonly at: number }
   | { readonly type: 'TicketVoided'; readonly ticketId: string; readonly reason: string; readonly at: number };
@@ -238,7 +250,25 @@ export interface LevelView {
   readonly locked: boolean;
 }
 
-export type CheckInResult = 'CHECKED_IN' | 'ALREADY_USED' | 'INVALID' | 'VOID';
+export type CheckInResult = 'CHECKED_IN' | 'ALREADY_USED' | 'INVALID' | 'VOID' | 'WRONG_GATE';
+
+/** The outcome of one offline scan, in upload order. */
+export interface OfflineScanResult {
+  readonly result: CheckInResult;
+  /** Another scan of the same ticket competed with this one (this one lost, or it displaced a later one). */
+  readonly conflict: boolean;
+  /** The ticket's check-in that stands after the upload (for a conflict: the winner's time and gate). */
+  readonly checkedInAt: number | null;
+  readonly gate: string | null;
+}
+
+export interface CheckinFacts {
+  readonly seq: number;
+  readonly cancelled: boolean;
+  readonly voidedTicketIds: readonly string[];
+  /** Gates per ticket type, in catalog order (empty = any gate). */
+  readonly gates: readonly { readonly ticketTypeId: string; readonly gates: readonly string[] }[];
+}
 
 export type Success =
   | { readonly ok: true; readonly kind: 'reservation'; readonly reservation: Reservation; readonly tickets: readonly Ticket[] }
@@ -253,6 +283,8 @@ export type Success =
       readonly firstGate: string | null;
     }
   | { readonly ok: true; readonly kind: 'cancelled'; readonly cancellation: EventCancellation }
+  | { readonly ok: true; readonly kind: 'offlineScans'; readonly results: readonly OfflineScanResult[] }
+  | { readonly ok: true; readonly kind: 'checkinFacts'; readonly facts: CheckinFacts }
   | { readonly ok: true; readonly kind: 'done' };
 
 export type InventoryReply = Success | Refusal;

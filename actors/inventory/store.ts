@@ -34,9 +34,10 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
     db.query<{
       id: string; name: string; price_minor: string; currency: string; min_per_purchase: number; max_per_purchase: number;
       valid_from: Date | null; valid_until: Date | null; quantity: number; sold_quantity: number; status: string;
+      gates: string[];
     }>(
       `SELECT id, name, price_minor, currency, min_per_purchase, max_per_purchase, valid_from, valid_until,
-              quantity, sold_quantity, status
+              quantity, sold_quantity, status, gates
        FROM ticket_types WHERE event_id = $1 AND status <> 'deleted' ORDER BY price_minor, id`,
       [eventId],
     ),
@@ -67,6 +68,7 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
       soldQuantity: t.sold_quantity,
       locked: t.status === 'locked',
       hidden: t.status === 'hidden',
+      gates: t.gates,
     })),
     promos: promos.rows.map((p) => ({
       code: p.code,

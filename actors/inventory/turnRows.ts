@@ -1,7 +1,7 @@
 /**
  * The rows a turn writes besides its journal entries, derived from those entries and the
  * state after them: every reservation they touched (as it is now), the tickets a confirm
- * issued (codes are signed afterwards), check-ins, and voids (one ticket, or the whole event
+ * issued (codes are signed afterwards), check-ins (online or offline), and voids (one ticket, or the whole event
  * when it is cancelled: its open holds and tickets); and the ids of issued tickets.
  *
  * One statement writes them all and every part of it sees the same snapshot, so a row
@@ -22,7 +22,8 @@ export interface TurnRows {
 export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<InventoryState>): TurnRows {
   const touched = new Map<string, Reservation>();
   const issued: Omit<IssuedTicketRow, 'code'>[] = [];
-  const checkIns: CheckInRow[] = [];
+  // One row per ticket (its last check-in in the turn wins): one statement may not update a row twice.
+  const checkIns = new Map<string, CheckInRow>();
   const voids: VoidRow[] = [];
   for (const { event } of entries) {
     switch (event.type) {
@@ -43,7 +44,8 @@ export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<Inv
         break;
       }
       case 'TicketCheckedIn':
-        checkIns.push({ ticketId: event.ticketId, at: event.at, gate: event.gate, voided: state.tickets[event.ticketId]?.status === 'VOID' });
+      case 'OfflineCheckInApplied':
+        checkIns.set(event.ticketId, { ticketId: event.ticketId, at: event.at, gate: event.gate, voided: state.tickets[event.ticketId]?.status === 'VOID' });
         break;
       case 'TicketVoided':
         voids.push({ ticketId: event.ticketId });
@@ -55,7 +57,7 @@ export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<Inv
         break;
     }
   }
-  return { reservations: [...touched.values()], issued, checkIns, voids };
+  return { reservations: [...touched.values()], issued, checkIns: [...checkIns.values()], voids };
 }
 
 /** Deterministic ticket id: replaying a confirm always mints the same ids. */

@@ -9,6 +9,7 @@ import { buildUpdate } from '../db/update.js';
 import { requireEvent } from './events.js';
 import { pageByCreatedAt, type Page } from './cursor.js';
 import { int8 } from './money.js';
+import { publicEventCondition } from './visibility.js';
 
 export type TicketTypeStatus = 'active' | 'locked' | 'hidden' | 'deleted';
 
@@ -27,6 +28,7 @@ export interface DbTicketType {
   valid_from: Date | null;
   valid_until: Date | null;
   status: TicketTypeStatus;
+  gates: string[];
   created_at: Date;
   updated_at: Date;
 }
@@ -46,6 +48,8 @@ export interface TicketType {
   readonly validFrom: Date | null;
   readonly validUntil: Date | null;
   readonly status: TicketTypeStatus;
+  /** Gates its tickets may enter at; empty = any. */
+  readonly gates: readonly string[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -60,10 +64,11 @@ export interface TicketTypeInput {
   valid_from?: string | null;
   valid_until?: string | null;
   status?: 'active' | 'locked' | 'hidden';
+  gates?: string[];
 }
 
 const COLUMNS =
-  'id, event_id, name, description, price_minor, currency, quantity, available_quantity, sold_quantity, max_per_purchase, min_per_purchase, valid_from, valid_until, status, created_at, updated_at';
+  'id, event_id, name, description, price_minor, currency, quantity, available_quantity, sold_quantity, max_per_purchase, min_per_purchase, valid_from, valid_until, status, gates, created_at, updated_at';
 
 export function toTicketType(r: DbTicketType): TicketType {
   return {
@@ -81,6 +86,7 @@ export function toTicketType(r: DbTicketType): TicketType {
     validFrom: r.valid_from,
     validUntil: r.valid_until,
     status: r.status,
+    gates: r.gates,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -116,11 +122,16 @@ export async function listEventTicketTypes(db: Queryable, eventId: string, inclu
   return rows.map(toTicketType);
 }
 
+/** A page of visible ticket types; `publicOnly`: only those of events anyone may read. */
 export async function listTicketTypes(
   db: Queryable,
-  f: { eventId?: string; limit: number; cursor?: string },
+  f: { eventId?: string; limit: number; cursor?: string; publicOnly?: boolean },
 ): Promise<Page<TicketType>> {
-  const where = ["status NOT IN ('deleted', 'hidden')", ...(f.eventId ? ['event_id = $1'] : [])];
+  const where = [
+    "status NOT IN ('deleted', 'hidden')",
+    ...(f.eventId ? ['event_id = $1'] : []),
+    ...(f.publicOnly ? [publicEventCondition('event_id')] : []),
+  ];
   const args = f.eventId ? [f.eventId] : [];
   return pageByCreatedAt(db, { table: 'ticket_types', columns: COLUMNS, where, args, limit: f.limit, cursor: f.cursor }, toTicketType);
 }
@@ -139,8 +150,8 @@ export async function createTicketType(db: Queryable, eventId: string, input: Ti
   try {
     const { rows } = await db.query<DbTicketType>(
       `INSERT INTO ticket_types (event_id, name, description, price_minor, currency, quantity, available_quantity,
-                                 max_per_purchase, min_per_purchase, valid_from, valid_until, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+                                 max_per_purchase, min_per_purchase, valid_from, valid_until, status, gates)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
       [
         eventId,
         input.name,
@@ -153,6 +164,7 @@ export async function createTicketType(db: Queryable, eventId: string, input: Ti
         input.valid_from ?? null,
         input.valid_until ?? null,
         input.status ?? 'active',
+        input.gates ?? [],
       ],
     );
     return toTicketType(rows[0] as DbTicketType);
@@ -171,6 +183,7 @@ const TICKET_TYPE_UPDATE = {
   valid_from: { column: 'valid_from', cast: 'timestamptz' },
   valid_until: { column: 'valid_until', cast: 'timestamptz' },
   status: { column: 'status' },
+  gates: { column: 'gates', cast: 'text[]' },
 } as const;
 
 /**

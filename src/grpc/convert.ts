@@ -59,6 +59,7 @@ export function ticketTypeMessage(t: CatalogTicketType, now = new Date()): Ticke
     valid_from: timestamp(t.validFrom),
     valid_until: timestamp(t.validUntil),
     status: saleStatus(t, now),
+    gates: [...t.gates],
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The lagging reporting copy of inventory in Postgres: `ticket_types` counters and lock
- * status, coalesced per event (the latest levels win) and written every `intervalMs` for
+ * status, and each event's `current_capacity` (its sold tickets), coalesced per event (the latest levels win) and written every `intervalMs` for
  * ALL changed events in one statement, which also NOTIFYs `inventory_changed` once per
  * event whose visible counters or status changed (delivered at its commit, after the
  * counters are visible) so caches drop their copy. One statement per interval, not two per event: with 1,000 warm events the old
@@ -33,6 +33,12 @@ WITH x AS (
          status = n.status, inventory_seq = n.seq,
          updated_at = CASE WHEN n.counters_changed OR n.status IS DISTINCT FROM n.old_status THEN now() ELSE t.updated_at END
   FROM next n WHERE t.id = n.id AND t.event_id = n.event_id
+), current_capacity AS (
+  -- the event's sold tickets, from an event's complete level set only (no row of it was older than stored)
+  UPDATE events e SET current_capacity = s.sold
+  FROM (SELECT x.event_id, sum(x.sold)::int AS sold FROM x GROUP BY x.event_id
+        HAVING count(*) = (SELECT count(*) FROM next n WHERE n.event_id = x.event_id)) s
+  WHERE e.id = s.event_id AND e.current_capacity IS DISTINCT FROM s.sold
 )
 SELECT count(pg_notify($2, e.event_id::text))::int AS notified
 FROM (SELECT DISTINCT event_id FROM next WHERE counters_changed OR status IS DISTINCT FROM old_status) e`;

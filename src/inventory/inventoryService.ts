@@ -5,6 +5,7 @@
  * touching any actor, so forged codes cost nothing.
  */
 import type {
+  CheckInResult,
   EventCancellation,
   InventoryCommand,
   InventoryReply,
@@ -19,6 +20,9 @@ import { toAppError } from '../errorNormalize.js';
 import type { Caller } from '../shards/router.js';
 import type { TicketSigner } from '../tickets/signingPool.js';
 import type { KeyRing, TicketKeyInfo } from '../tickets/keyRing.js';
+import type { SignedCheckinBundle } from '../tickets/checkinBundle.js';
+import { buildCheckinBundle, syncOfflineScans, type OfflineScanInput, type OfflineScanOutcome } from './offlineCheckin.js';
+export type { OfflineScanInput, OfflineScanOutcome } from './offlineCheckin.js';
 import type { AvailabilityJson } from './availabilityView.js';
 import type { Projector } from './projector.js';
 
@@ -49,7 +53,7 @@ export interface LevelsResult {
 }
 
 export interface CheckInOutcome {
-  readonly result: 'CHECKED_IN' | 'ALREADY_USED' | 'INVALID' | 'VOID';
+  readonly result: CheckInResult;
   readonly ticket: IssuedTicket | null;
   readonly firstCheckedInAt: Date | null;
   readonly firstGate: string | null;
@@ -82,7 +86,7 @@ export class InventoryService {
     private readonly projector: Projector,
     private readonly signer: TicketSigner,
     /** Verifies codes (by their kid) and lists the public keys. */
-    private readonly keys: Pick<KeyRing, 'verify' | 'keys'>,
+    private readonly keys: Pick<KeyRing, 'verify' | 'keys' | 'signingKey'>,
   ) {}
 
   /** The caller: its `authorization`, deadline and cancellation, passed on with commands forwarded to the owning pod. */
@@ -239,6 +243,16 @@ export class InventoryService {
       firstCheckedInAt: reply.firstCheckedInAt === null ? null : new Date(reply.firstCheckedInAt),
       firstGate: reply.firstGate,
     };
+  }
+
+  /** Apply an offline scanner's upload for one event (see offlineCheckin.ts). */
+  async syncCheckins(eventId: string, scans: readonly OfflineScanInput[]): Promise<OfflineScanOutcome[]> {
+    return syncOfflineScans((id, cmd) => this.ask(id, cmd), this.keys, requireUuid(eventId, 'event_id'), scans);
+  }
+
+  /** The signed offline check-in bundle of an event (see tickets/checkinBundle.ts). */
+  async checkinBundle(eventId: string, now = new Date()): Promise<SignedCheckinBundle> {
+    return buildCheckinBundle((id, cmd) => this.ask(id, cmd), this.keys, requireUuid(eventId, 'event_id'), now);
   }
 
   async validate(code: string): Promise<ValidateOutcome> {

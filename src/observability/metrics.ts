@@ -27,6 +27,8 @@ export interface Metrics {
   readonly rateLimited: Counter<'budget'>;
   readonly streamsOpen: Gauge;
   readonly streamsDropped: Counter<'door'>;
+  /** Offline scans whose ticket another scan competed for (SyncCheckins). */
+  readonly offlineCheckinConflicts: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -77,5 +79,10 @@ export function createMetrics(): Metrics {
     rateLimited: new Counter({ name: 'ticket_rate_limited_total', help: 'gRPC calls refused by a rate limit, by budget', labelNames: ['budget'], registers: [registry] }),
     streamsOpen: new Gauge({ name: 'ticket_availability_streams_open', help: 'Open SSE and WatchAvailability streams on this pod', registers: [registry] }),
     streamsDropped: new Counter({ name: 'ticket_availability_streams_dropped_total', help: 'Availability streams dropped because their consumer stopped reading, by door', labelNames: ['door'], registers: [registry] }),
+    offlineCheckinConflicts: new Counter({
+      name: 'ticket_offline_checkin_conflicts_total',
+      help: 'Uploaded offline scans of a ticket another scan competed for (the same ticket scanned twice, or already checked in)',
+      registers: [registry],
+    }),
   };
 }

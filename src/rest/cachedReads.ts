@@ -1,7 +1,8 @@
 /**
  * Fast path for the two hottest public reads, GET /events/:id and GET /events/:id/tickets.
  * When this pod's in-process read models hold a fresh body for exactly this id (an id the
- * regular route validated when it loaded it), the request is answered here, first in the
+ * regular route validated when it loaded it) of an event anyone may read (its cached detail
+ * says active or completed), the request is answered here, first in the
  * middleware chain and synchronously: request id, security headers, load shedding, the local rate limit, the cached bytes
  * (written straight to the response), metrics and access log, with no router, schema
  * parsing, body parsing, promise or I/O.
@@ -12,6 +13,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Caches } from '../cache/caches.js';
+import { isPublicStatus } from '../catalog/visibility.js';
 import { RateLimitedError } from '../errors.js';
 import type { EventDetailJson } from './eventDetail.js';
 import { renderError } from './errors.js';
@@ -35,11 +37,12 @@ export interface CachedReadDeps {
 
 export function cachedReads({ reads, caches, rateLimiter, overload, observer, log }: CachedReadDeps) {
   function cachedBody(eventId: string, tickets: boolean): Buffer | undefined {
-    if (tickets) return reads.live().peek(eventId)?.body;
+    // Only events anyone may read: a draft or cancelled one goes the regular way (admins only).
     const detail = caches.event.peek(eventId) as EventDetailJson | undefined;
-    if (detail === undefined) return undefined;
+    if (detail === undefined || !isPublicStatus(detail.status)) return undefined;
     const live = reads.live().peek(eventId);
-    return live === undefined ? undefined : reads.detailBody(detail, live).bytes;
+    if (live === undefined) return undefined;
+    return tickets ? live.body : reads.detailBody(detail, live).bytes;
   }
 
   return function serveCachedRead(ctx: Context, next: Next): Promise<void> | undefined {

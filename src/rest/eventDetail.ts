@@ -11,6 +11,8 @@ import { listEventTicketTypes } from '../catalog/ticketTypes.js';
 import { getVenue } from '../catalog/venues.js';
 import type { AvailabilitySnapshot } from '../cache/liveAvailability.js';
 import { JsonBody } from './jsonBody.js';
+import type { Caches } from '../cache/caches.js';
+import { isPublicStatus, requireReadable } from '../catalog/visibility.js';
 
 export type EventDetailJson = z.infer<typeof eventDetailJson>;
 
@@ -25,6 +27,27 @@ export async function loadEventDetail(db: Queryable, id: string): Promise<EventD
     venue: venue ? venueView(venue) : null,
     ticket_types: types.map((t) => ticketTypeView(t)),
   };
+}
+
+/** The event detail through the event cache (in process, then Redis, then Postgres): a hit costs no I/O. */
+export async function cachedEventDetail(db: Queryable, caches: Pick<Caches, 'event'>, id: string): Promise<EventDetailJson> {
+  return (await caches.event.getOrLoad(id, () => loadEventDetail(db, id))) as EventDetailJson;
+}
+
+/**
+ * The event's cached detail if the caller may read it, else NOT_FOUND: drafts and cancelled
+ * events (and what belongs to them: availability, levels, prices) are for admins only.
+ * `isAdmin` is asked only for such an event, so public reads never verify a token.
+ */
+export async function requireReadableEvent(
+  db: Queryable,
+  caches: Pick<Caches, 'event'>,
+  id: string,
+  isAdmin: () => Promise<boolean>,
+): Promise<EventDetailJson> {
+  const detail = await cachedEventDetail(db, caches, id);
+  if (!isPublicStatus(detail.status)) requireReadable(detail, await isAdmin());
+  return detail;
 }
 
 /** The catalog detail with counters and sale status taken from the live availability. */

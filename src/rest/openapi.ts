@@ -54,7 +54,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): Jso
       tags: [spec.tag],
       parameters: parameters(spec),
       responses,
-      ...(spec.auth === 'admin' ? { security: [{ bearerAuth: [] }] } : {}),
+      ...(spec.auth !== 'public' ? { security: [{ bearerAuth: [] }] } : {}),
     };
     if (spec.body) {
       op.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } };

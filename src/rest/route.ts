@@ -7,7 +7,8 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
-export type RouteAuth = 'public' | 'admin';
+/** `public`: anyone; `admin`: a token with role admin; `service`: a token with role service or admin. */
+export type RouteAuth = 'public' | 'admin' | 'service';
 
 export interface RouteInput<P, Q, B> {
   readonly params: P;

@@ -10,7 +10,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { z } from 'zod';
-import type { TokenVerifier } from '../auth/verifier.js';
+import type { Role, TokenVerifier } from '../auth/verifier.js';
 import { fromZodError } from '../errorNormalize.js';
 import { ValidationError } from '../errors.js';
 import type { AuthFailureBudget } from './authFailures.js';
@@ -60,12 +60,13 @@ export function buildRouter(routes: readonly RouteSpec[], deps: RouterDeps): Rou
         await next();
       });
     }
-    if (spec.auth === 'admin') {
+    if (spec.auth !== 'public') {
+      const roles: readonly Role[] = spec.auth === 'admin' ? ['admin'] : ['service', 'admin'];
       chain.push(async (ctx, next) => {
         deps.overload.admit('rest', 'write');
         ctx.set('Cache-Control', 'no-store');
         const authorization = ctx.get('authorization') || undefined;
-        ctx.state.principal = await deps.authFailures.guard(ctx.ip, () => deps.verifier.require(authorization, ['admin']));
+        ctx.state.principal = await deps.authFailures.guard(ctx.ip, () => deps.verifier.require(authorization, roles));
         await next();
       });
     }

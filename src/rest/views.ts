@@ -57,6 +57,7 @@ export const ticketTypeJson = z.object({
   valid_until: z.string().nullable(),
   status: z.string(),
   sale_status: z.string(),
+  gates: z.array(z.string()),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -78,6 +79,7 @@ export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson 
     valid_until: t.validUntil?.toISOString() ?? null,
     status: t.status,
     sale_status: saleStatus(t, now),
+    gates: [...t.gates],
     created_at: t.createdAt.toISOString(),
     updated_at: t.updatedAt.toISOString(),
   };

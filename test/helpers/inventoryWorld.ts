@@ -66,6 +66,7 @@ export function catalogOf(setup: Setup, prices: readonly number[]): CatalogInfo 
       soldQuantity: setup.types[i]?.sold ?? 0,
       locked: setup.types[i]?.locked ?? false,
       hidden: false,
+      gates: [],
     })),
     promos: [
       { code: CAPPED, percentOffBps: 1000, amountOffMinor: null, currency: null, maxUses: CAP, usedBefore: setup.usedBefore, validFrom: null, validUntil: null, active: true },

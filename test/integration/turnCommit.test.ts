@@ -227,7 +227,7 @@ test('a turn that confirms, checks in, voids and cancels writes every row as the
   const state = emptyState(e.eventId);
   const catalog: CatalogInfo = {
     eventStatus: 'active',
-    ticketTypes: [{ id: e.typeId, name: 'GA', priceMinor: 1000, currency: 'USD', minPerPurchase: 1, maxPerPurchase: 10, validFrom: null, validUntil: null, quantity: 100, soldQuantity: 0, locked: false, hidden: false }],
+    ticketTypes: [{ id: e.typeId, name: 'GA', priceMinor: 1000, currency: 'USD', minPerPurchase: 1, maxPerPurchase: 10, validFrom: null, validUntil: null, quantity: 100, soldQuantity: 0, locked: false, hidden: false, gates: [] }],
     promos: [],
   };
   const ctx: DecideContext = { now: Date.now(), catalog, ticketId: mintTicketId, defaultHoldSeconds: 600, maxHoldSeconds: 3600 };

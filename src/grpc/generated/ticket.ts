@@ -20,6 +20,8 @@ import type { ConfirmReservationResponse as _ticket_ConfirmReservationResponse, 
 import type { Event as _ticket_Event, Event__Output as _ticket_Event__Output } from './ticket/Event.js';
 import type { GetAvailableTicketsRequest as _ticket_GetAvailableTicketsRequest, GetAvailableTicketsRequest__Output as _ticket_GetAvailableTicketsRequest__Output } from './ticket/GetAvailableTicketsRequest.js';
 import type { GetAvailableTicketsResponse as _ticket_GetAvailableTicketsResponse, GetAvailableTicketsResponse__Output as _ticket_GetAvailableTicketsResponse__Output } from './ticket/GetAvailableTicketsResponse.js';
+import type { GetCheckinBundleRequest as _ticket_GetCheckinBundleRequest, GetCheckinBundleRequest__Output as _ticket_GetCheckinBundleRequest__Output } from './ticket/GetCheckinBundleRequest.js';
+import type { GetCheckinBundleResponse as _ticket_GetCheckinBundleResponse, GetCheckinBundleResponse__Output as _ticket_GetCheckinBundleResponse__Output } from './ticket/GetCheckinBundleResponse.js';
 import type { GetDynamicPricingRequest as _ticket_GetDynamicPricingRequest, GetDynamicPricingRequest__Output as _ticket_GetDynamicPricingRequest__Output } from './ticket/GetDynamicPricingRequest.js';
 import type { GetDynamicPricingResponse as _ticket_GetDynamicPricingResponse, GetDynamicPricingResponse__Output as _ticket_GetDynamicPricingResponse__Output } from './ticket/GetDynamicPricingResponse.js';
 import type { GetEventByIdRequest as _ticket_GetEventByIdRequest, GetEventByIdRequest__Output as _ticket_GetEventByIdRequest__Output } from './ticket/GetEventByIdRequest.js';
@@ -44,6 +46,8 @@ import type { LineItem as _ticket_LineItem, LineItem__Output as _ticket_LineItem
 import type { LockInventoryRequest as _ticket_LockInventoryRequest, LockInventoryRequest__Output as _ticket_LockInventoryRequest__Output } from './ticket/LockInventoryRequest.js';
 import type { LockInventoryResponse as _ticket_LockInventoryResponse, LockInventoryResponse__Output as _ticket_LockInventoryResponse__Output } from './ticket/LockInventoryResponse.js';
 import type { Money as _ticket_Money, Money__Output as _ticket_Money__Output } from './ticket/Money.js';
+import type { OfflineScan as _ticket_OfflineScan, OfflineScan__Output as _ticket_OfflineScan__Output } from './ticket/OfflineScan.js';
+import type { OfflineScanResult as _ticket_OfflineScanResult, OfflineScanResult__Output as _ticket_OfflineScanResult__Output } from './ticket/OfflineScanResult.js';
 import type { PriceFactor as _ticket_PriceFactor, PriceFactor__Output as _ticket_PriceFactor__Output } from './ticket/PriceFactor.js';
 import type { PriceLine as _ticket_PriceLine, PriceLine__Output as _ticket_PriceLine__Output } from './ticket/PriceLine.js';
 import type { PricingRule as _ticket_PricingRule, PricingRule__Output as _ticket_PricingRule__Output } from './ticket/PricingRule.js';
@@ -57,6 +61,8 @@ import type { ReserveTicketsRequest as _ticket_ReserveTicketsRequest, ReserveTic
 import type { ReserveTicketsResponse as _ticket_ReserveTicketsResponse, ReserveTicketsResponse__Output as _ticket_ReserveTicketsResponse__Output } from './ticket/ReserveTicketsResponse.js';
 import type { SearchEventsRequest as _ticket_SearchEventsRequest, SearchEventsRequest__Output as _ticket_SearchEventsRequest__Output } from './ticket/SearchEventsRequest.js';
 import type { SearchEventsResponse as _ticket_SearchEventsResponse, SearchEventsResponse__Output as _ticket_SearchEventsResponse__Output } from './ticket/SearchEventsResponse.js';
+import type { SyncCheckinsRequest as _ticket_SyncCheckinsRequest, SyncCheckinsRequest__Output as _ticket_SyncCheckinsRequest__Output } from './ticket/SyncCheckinsRequest.js';
+import type { SyncCheckinsResponse as _ticket_SyncCheckinsResponse, SyncCheckinsResponse__Output as _ticket_SyncCheckinsResponse__Output } from './ticket/SyncCheckinsResponse.js';
 import type { Ticket as _ticket_Ticket, Ticket__Output as _ticket_Ticket__Output } from './ticket/Ticket.js';
 import type { TicketKey as _ticket_TicketKey, TicketKey__Output as _ticket_TicketKey__Output } from './ticket/TicketKey.js';
 import type { TicketServiceClient as _ticket_TicketServiceClient, TicketServiceDefinition as _ticket_TicketServiceDefinition } from './ticket/TicketService.js';
@@ -98,6 +104,8 @@ export interface ProtoGrpcType {
     Event: MessageTypeDefinition<_ticket_Event, _ticket_Event__Output>
     GetAvailableTicketsRequest: MessageTypeDefinition<_ticket_GetAvailableTicketsRequest, _ticket_GetAvailableTicketsRequest__Output>
     GetAvailableTicketsResponse: MessageTypeDefinition<_ticket_GetAvailableTicketsResponse, _ticket_GetAvailableTicketsResponse__Output>
+    GetCheckinBundleRequest: MessageTypeDefinition<_ticket_GetCheckinBundleRequest, _ticket_GetCheckinBundleRequest__Output>
+    GetCheckinBundleResponse: MessageTypeDefinition<_ticket_GetCheckinBundleResponse, _ticket_GetCheckinBundleResponse__Output>
     GetDynamicPricingRequest: MessageTypeDefinition<_ticket_GetDynamicPricingRequest, _ticket_GetDynamicPricingRequest__Output>
     GetDynamicPricingResponse: MessageTypeDefinition<_ticket_GetDynamicPricingResponse, _ticket_GetDynamicPricingResponse__Output>
     GetEventByIdRequest: MessageTypeDefinition<_ticket_GetEventByIdRequest, _ticket_GetEventByIdRequest__Output>
@@ -122,6 +130,8 @@ export interface ProtoGrpcType {
     LockInventoryRequest: MessageTypeDefinition<_ticket_LockInventoryRequest, _ticket_LockInventoryRequest__Output>
     LockInventoryResponse: MessageTypeDefinition<_ticket_LockInventoryResponse, _ticket_LockInventoryResponse__Output>
     Money: MessageTypeDefinition<_ticket_Money, _ticket_Money__Output>
+    OfflineScan: MessageTypeDefinition<_ticket_OfflineScan, _ticket_OfflineScan__Output>
+    OfflineScanResult: MessageTypeDefinition<_ticket_OfflineScanResult, _ticket_OfflineScanResult__Output>
     PriceFactor: MessageTypeDefinition<_ticket_PriceFactor, _ticket_PriceFactor__Output>
     PriceLine: MessageTypeDefinition<_ticket_PriceLine, _ticket_PriceLine__Output>
     PricingRule: MessageTypeDefinition<_ticket_PricingRule, _ticket_PricingRule__Output>
@@ -136,6 +146,8 @@ export interface ProtoGrpcType {
     ReserveTicketsResponse: MessageTypeDefinition<_ticket_ReserveTicketsResponse, _ticket_ReserveTicketsResponse__Output>
     SearchEventsRequest: MessageTypeDefinition<_ticket_SearchEventsRequest, _ticket_SearchEventsRequest__Output>
     SearchEventsResponse: MessageTypeDefinition<_ticket_SearchEventsResponse, _ticket_SearchEventsResponse__Output>
+    SyncCheckinsRequest: MessageTypeDefinition<_ticket_SyncCheckinsRequest, _ticket_SyncCheckinsRequest__Output>
+    SyncCheckinsResponse: MessageTypeDefinition<_ticket_SyncCheckinsResponse, _ticket_SyncCheckinsResponse__Output>
     Ticket: MessageTypeDefinition<_ticket_Ticket, _ticket_Ticket__Output>
     TicketKey: MessageTypeDefinition<_ticket_TicketKey, _ticket_TicketKey__Output>
     TicketService: SubtypeConstructor<typeof grpc.Client, _ticket_TicketServiceClient> & { service: _ticket_TicketServiceDefinition }

@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
 import type { InventoryService } from '../../inventory/inventoryService.js';
 import type { StreamSlots } from '../../limits/streams.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 /** What the RPC handlers need, built once in the composition root. */
 export interface HandlerDeps {
@@ -14,4 +15,10 @@ export interface HandlerDeps {
   readonly availability: AvailabilityFeed;
   /** The pod's availability stream slots (shared with SSE). */
   readonly streams: StreamSlots;
+  readonly metrics: Pick<Metrics, 'offlineCheckinConflicts'>;
+  /**
+   * NOT_FOUND unless the caller may read the event (drafts and cancelled: admins only),
+   * from the cached event detail: the hot reads check it without a query.
+   */
+  readonly requireReadableEvent: (eventId: string, admin: boolean) => Promise<void>;
 }

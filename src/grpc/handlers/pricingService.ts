@@ -2,6 +2,7 @@
  * ticket.PricingService. Until the dynamic pricing engine lands, prices are the ticket
  * types' base prices and promo codes apply as the inventory actor applies them on reserve
  * (CalculatePrice is a dry-run reserve: same checks, same arithmetic, nothing held).
+ * Prices of a draft or cancelled event are for admins only (NOT_FOUND for anyone else).
  */
 import { getTicketType } from '../../catalog/ticketTypes.js';
 import { listPricingRules } from '../../catalog/pricingRules.js';
@@ -11,7 +12,7 @@ import { unary } from '../call.js';
 import { money, reservationMessage, timestamp } from '../convert.js';
 import type { PricingServiceHandlers } from '../generated/ticket/PricingService.js';
 import type { HandlerDeps } from './deps.js';
-import { optionalText, required, requiredId } from './validate.js';
+import { isAdmin, optionalText, required, requiredId } from './validate.js';
 
 /** Enough of a code to recognise it, never enough to use it. */
 export function maskCode(code: string): string {
@@ -29,14 +30,14 @@ function spread(discount: number, lineTotals: readonly number[]): number[] {
   return shares;
 }
 
-export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps): PricingServiceHandlers {
+export function pricingServiceHandlers({ pool, config, inventory, requireReadableEvent }: HandlerDeps): PricingServiceHandlers {
   return {
     CalculatePrice: unary('public', async (req, ctx) => {
-      const quote = await inventory.as(ctx.caller).quote(
-        requiredId(req.event_id, 'event_id'),
-        req.items.map((i, n) => ({ ticketTypeId: requiredId(i.ticket_type_id, `items[${n}].ticket_type_id`), quantity: i.quantity })),
-        optionalText(req.promo_code, 'promo_code', 64) ?? null,
-      );
+      const eventId = requiredId(req.event_id, 'event_id');
+      const items = req.items.map((i, n) => ({ ticketTypeId: requiredId(i.ticket_type_id, `items[${n}].ticket_type_id`), quantity: i.quantity }));
+      const promoCode = optionalText(req.promo_code, 'promo_code', 64) ?? null;
+      await requireReadableEvent(eventId, isAdmin(ctx));
+      const quote = await inventory.as(ctx.caller).quote(eventId, items, promoCode);
       const totals = quote.items.map((i) => i.quantity * i.unitPriceMinor);
       const discounts = spread(quote.discountMinor, totals);
       return {
@@ -53,8 +54,9 @@ export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps)
       };
     }),
 
-    GetPricingRules: unary('public', async (req) => {
+    GetPricingRules: unary('public', async (req, ctx) => {
       const eventId = requiredId(req.event_id, 'event_id');
+      await requireReadableEvent(eventId, isAdmin(ctx));
       const [rules, codes] = await Promise.all([
         listPricingRules(pool, eventId, { limit: 100 }),
         listPromoCodes(pool, eventId, { limit: 100 }),
@@ -87,9 +89,11 @@ export function pricingServiceHandlers({ pool, config, inventory }: HandlerDeps)
       ),
     })),
 
-    GetDynamicPricing: unary('public', async (req) => {
+    GetDynamicPricing: unary('public', async (req, ctx) => {
       const eventId = requiredId(req.event_id, 'event_id');
-      const type = await getTicketType(pool, requiredId(req.ticket_type_id, 'ticket_type_id'));
+      const ticketTypeId = requiredId(req.ticket_type_id, 'ticket_type_id');
+      await requireReadableEvent(eventId, isAdmin(ctx));
+      const type = await getTicketType(pool, ticketTypeId);
       if (type.eventId !== eventId) throw new NotFoundError('ticket type', type.id);
       const price = money(type.priceMinor, type.currency);
       return {

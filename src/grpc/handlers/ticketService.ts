@@ -8,11 +8,11 @@ import { unary } from '../call.js';
 import { availableTypes, eventMessage, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
 import type { HandlerDeps } from './deps.js';
-import { optionalText, optionalTimestamp, pageSize, required, requiredId } from './validate.js';
+import { isAdmin, optionalText, optionalTimestamp, pageSize, required, requiredId } from './validate.js';
 import { watchAvailability } from './watchAvailability.js';
 
 export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers {
-  const { pool, config, inventory } = deps;
+  const { pool, config, inventory, requireReadableEvent } = deps;
   return {
     GetEvents: unary('public', async (req) => {
       const filter = {
@@ -32,7 +32,7 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
 
     GetEventById: unary('public', async (req, ctx) => {
       const event = await getEvent(pool, requiredId(req.event_id, 'event_id'));
-      requireReadable(event, ctx.principal?.roles.has('admin') === true);
+      requireReadable(event, isAdmin(ctx));
       const [venue, types, live] = await Promise.all([
         event.venueId ? getVenue(pool, event.venueId) : Promise.resolve(null),
         listEventTicketTypes(pool, event.id),
@@ -47,8 +47,10 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
       return { event: eventMessage(event, { venue: venue ? venueMessage(venue) : null, ticket_types }) };
     }),
 
-    GetAvailableTickets: unary('public', async (req) => {
-      const a = await inventory.availability(requiredId(req.event_id, 'event_id'));
+    GetAvailableTickets: unary('public', async (req, ctx) => {
+      const eventId = requiredId(req.event_id, 'event_id');
+      await requireReadableEvent(eventId, isAdmin(ctx));
+      const a = await inventory.availability(eventId);
       return { event_id: a.event_id, ticket_types: availableTypes(a), version: a.version };
     }),
 

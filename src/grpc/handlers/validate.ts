@@ -9,6 +9,10 @@ import type { z } from 'zod';
 import { textField, TIMESTAMP_MAX_MS, TIMESTAMP_MIN_MS, uuidField } from '../../catalog/fields.js';
 import { ValidationError } from '../../errors.js';
 import type { Timestamp__Output } from '../generated/google/protobuf/Timestamp.js';
+import type { CallContext } from '../call.js';
+
+/** Whether the caller's token (verified) carries the admin role: admins also read drafts and cancelled events. */
+export const isAdmin = (ctx: Pick<CallContext, 'principal'>): boolean => ctx.principal?.roles.has('admin') === true;
 
 export function pageSize(value: number, fallback: number, max: number, field = 'page_size'): number {
   if (value === 0) return fallback;

@@ -15,7 +15,7 @@ import { availableTypes } from '../convert.js';
 import type { AvailabilitySnapshot } from '../generated/ticket/AvailabilitySnapshot.js';
 import type { WatchAvailabilityRequest__Output as WatchAvailabilityRequest } from '../generated/ticket/WatchAvailabilityRequest.js';
 import type { HandlerDeps } from './deps.js';
-import { requiredId } from './validate.js';
+import { isAdmin, requiredId } from './validate.js';
 
 const snapshot = (a: AvailabilityJson): AvailabilitySnapshot => ({
   event_id: a.event_id,
@@ -24,9 +24,10 @@ const snapshot = (a: AvailabilityJson): AvailabilitySnapshot => ({
   event_locked: a.event_locked,
 });
 
-export function watchAvailability({ inventory, availability, streams }: HandlerDeps) {
+export function watchAvailability({ inventory, availability, streams, requireReadableEvent }: HandlerDeps) {
   return serverStream<WatchAvailabilityRequest, AvailabilitySnapshot>('public', async (req, call, ctx) => {
     const eventId = requiredId(req.event_id, 'event_id');
+    await requireReadableEvent(eventId, isAdmin(ctx)); // drafts and cancelled events: admins only
     const release = streams.open(ctx.client);
     let stalled = false;
     let wake: () => void = () => undefined;

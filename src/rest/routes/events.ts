@@ -7,12 +7,12 @@ import {
   listFeatured,
   updateEvent,
 } from '../../catalog/events.js';
-import { requireReadable } from '../../catalog/visibility.js';
 import { DELETED_WITH_SALES, markCancelled, removeEvent } from '../../catalog/eventCancel.js';
+import { checkCapacityChange } from '../../catalog/capacity.js';
 import { withTransaction } from '../../db/pool.js';
 import { searchEvents } from '../../search/postgresSearch.js';
 import type { Principal } from '../../auth/verifier.js';
-import { loadEventDetail, type EventDetailJson } from '../eventDetail.js';
+import { requireReadableEvent } from '../eventDetail.js';
 import type { JsonBody } from '../jsonBody.js';
 import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
@@ -92,8 +92,7 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
 
   /** Cached detail with the live availability (in-process, fed over pub/sub) laid over its ticket types. */
   async function eventDetail(eventId: string, isAdmin: () => Promise<boolean>): Promise<JsonBody> {
-    const detail = (await caches.event.getOrLoad(eventId, () => loadEventDetail(pool, eventId))) as EventDetailJson;
-    if (detail.status !== 'active' && detail.status !== 'completed') requireReadable(detail, await isAdmin());
+    const detail = await requireReadableEvent(pool, caches, eventId, isAdmin);
     const live = reads.live();
     const snapshot = live.peek(eventId) ?? (await live.get(eventId).catch(() => undefined));
     return reads.detailBody(detail, snapshot);
@@ -195,14 +194,19 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
     route({
       method: 'put',
       path: '/events/:id',
-      summary: 'Update an event (partial)',
+      summary: "Update an event (partial); a max_capacity or venue that its ticket types would exceed is refused (409)",
       tag: 'events',
       auth: 'admin',
       params: idParams,
       body: updateBody,
       responses: { 200: { description: 'Updated', schema: eventJson } },
-      handler: async ({ params, body }) => {
-        const event = await updateEvent(pool, params.id, body);
+      handler: async ({ params, body, authorization }) => {
+        const event = await withTransaction(pool, async (c) => {
+          if (body.max_capacity !== undefined || body.venue_id !== undefined) {
+            await checkCapacityChange(c, inventory.as({ authorization }), params.id, undefined, { maxCapacity: body.max_capacity, venueId: body.venue_id });
+          }
+          return updateEvent(c, params.id, body);
+        });
         await caches.eventChanged(params.id);
         await syncInventory(params.id);
         return { body: eventView(event) };

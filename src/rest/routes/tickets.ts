@@ -9,18 +9,24 @@ import {
   updateTicketTypeFields,
   type TicketType,
 } from '../../catalog/ticketTypes.js';
+import { LIMITS } from '../../../actors/inventory/commandSchema.js';
+import { checkCapacityChange } from '../../catalog/capacity.js';
 import { withTransaction } from '../../db/pool.js';
-import { AppError } from '../../errors.js';
+import { AppError, NotFoundError } from '../../errors.js';
 import type { LevelsResult } from '../../inventory/inventoryService.js';
 import { addressKey } from '../../limits/streams.js';
 import { loadAvailability } from '../availability.js';
 import { sseFrames, streamAvailability } from '../availabilityStream.js';
+import { requireReadableEvent } from '../eventDetail.js';
 import { JsonBody } from '../jsonBody.js';
 import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
 import { cursor, freeText, idParams, isoDate, text, uuid } from '../schemas.js';
 import { availabilityJson, pageOf, ticketTypeJson, ticketTypeView } from '../views.js';
+
+/** Gates one ticket type may list. */
+const MAX_GATES = 50;
 
 const ticketTypeFields = {
   name: text(100),
@@ -32,6 +38,12 @@ const ticketTypeFields = {
   valid_from: isoDate.nullable().optional(),
   valid_until: isoDate.nullable().optional(),
   status: z.enum(['active', 'locked', 'hidden']).optional(),
+  /** Gates its tickets may enter at (empty = any); names are compared exactly as given, trimmed. */
+  gates: z
+    .array(text(LIMITS.gate))
+    .max(MAX_GATES, { message: `must list at most ${MAX_GATES} gates` })
+    .refine((g) => new Set(g).size === g.length, { message: 'must not repeat a gate' })
+    .optional(),
 };
 
 type Limits = { min_per_purchase?: number; max_per_purchase?: number; valid_from?: string | null; valid_until?: string | null };
@@ -89,7 +101,10 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       auth: 'public',
       params: idParams,
       responses: { 200: { description: 'Availability', schema: availabilityJson } },
-      handler: async ({ params }) => ({ body: await liveAvailability(params.id) }),
+      handler: async ({ params, isAdmin }) => {
+        await requireReadableEvent(pool, caches, params.id, isAdmin);
+        return { body: await liveAvailability(params.id) };
+      },
     }),
     route({
       method: 'get',
@@ -100,7 +115,8 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       params: idParams,
       raw: true,
       responses: { 200: { description: 'text/event-stream of `availability` events' } },
-      handler: async ({ params, ctx }) => {
+      handler: async ({ params, ctx, isAdmin }) => {
+        await requireReadableEvent(pool, caches, params.id, isAdmin);
         // One of the pod's stream slots (429 RATE_LIMITED when the client or the pod holds its share).
         const release = streams.open(addressKey(ctx.ip));
         try {
@@ -138,8 +154,9 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       auth: 'public',
       query: z.object({ event_id: uuid.optional(), limit: limitSchema, cursor: cursor.optional() }),
       responses: { 200: { description: 'A page of ticket types', schema: pageOf(ticketTypeJson) } },
-      handler: async ({ query }) => {
-        const page = await listTicketTypes(pool, { eventId: query.event_id, limit: query.limit, cursor: query.cursor });
+      handler: async ({ query, isAdmin }) => {
+        const publicOnly = !(await isAdmin());
+        const page = await listTicketTypes(pool, { eventId: query.event_id, limit: query.limit, cursor: query.cursor, publicOnly });
         return { body: { items: page.items.map((t) => ticketTypeView(t)), next_cursor: page.next_cursor } };
       },
     }),
@@ -151,19 +168,28 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       auth: 'public',
       params: idParams,
       responses: { 200: { description: 'The ticket type', schema: ticketTypeJson } },
-      handler: async ({ params }) => ({ body: ticketTypeView(await getTicketType(pool, params.id)) }),
+      handler: async ({ params, isAdmin }) => {
+        const type = await getTicketType(pool, params.id);
+        await requireReadableEvent(pool, caches, type.eventId, isAdmin).catch((err: unknown) => {
+          throw err instanceof AppError && err.code === 'NOT_FOUND' ? new NotFoundError('ticket type', params.id) : err;
+        });
+        return { body: ticketTypeView(type) };
+      },
     }),
     route({
       method: 'post',
       path: '/events/:id/tickets',
-      summary: 'Add a ticket type to an event',
+      summary: "Add a ticket type to an event; refused (409) when the types would add up to more than the event's max_capacity or the venue's capacity",
       tag: 'tickets',
       auth: 'admin',
       params: idParams,
       body: createBody,
       responses: { 201: { description: 'Created', schema: ticketTypeJson } },
-      handler: async ({ params, body }) => {
-        const created = await createTicketType(pool, params.id, body);
+      handler: async ({ params, body, authorization }) => {
+        const created = await withTransaction(pool, async (c) => {
+          await checkCapacityChange(c, inventory.as({ authorization }), params.id, { ticketTypeId: null, capacity: body.quantity });
+          return createTicketType(c, params.id, body);
+        });
         await changed(params.id);
         return { status: 201, body: ticketTypeView(created) };
       },
@@ -171,7 +197,7 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
     route({
       method: 'put',
       path: '/events/:id/tickets/:type',
-      summary: 'Update a ticket type (partial); quantity is refused below sold + held',
+      summary: "Update a ticket type (partial); quantity is refused below sold + held, and above what the event's max_capacity and the venue's capacity leave",
       tag: 'tickets',
       auth: 'admin',
       params: typeParams,
@@ -183,6 +209,8 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         // the quantity and lock changes, so a refused change leaves everything as it was.
         let levels: LevelsResult | undefined;
         const updated = await withTransaction(pool, async (c) => {
+          // The event's row first (the capacity check's lock), then the ticket type's.
+          if (quantity !== undefined) await checkCapacityChange(c, inventory.as({ authorization }), params.id, { ticketTypeId: params.type, capacity: quantity });
           const row = await updateTicketTypeFields(c, params.id, params.type, {
             ...fields,
             ...(status && status !== 'locked' ? { status } : {}),

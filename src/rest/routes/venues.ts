@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { createVenue, deleteVenue, getVenue, listVenues, updateVenue } from '../../catalog/venues.js';
 import { limitSchema } from '../../catalog/cursor.js';
+import { checkVenueCapacity } from '../../catalog/capacity.js';
+import { withTransaction } from '../../db/pool.js';
 import type { RestDeps } from '../deps.js';
 import { route, type RouteSpec } from '../route.js';
 import { cursor, idParams, text } from '../schemas.js';
@@ -20,7 +22,7 @@ const venueBody = z.strictObject({
 });
 const venuePatch = venueBody.partial().refine((p) => Object.keys(p).length > 0, { message: 'no fields to update' });
 
-export function venueRoutes({ pool, caches }: RestDeps): RouteSpec[] {
+export function venueRoutes({ pool, caches, inventory }: RestDeps): RouteSpec[] {
   /** Event detail embeds its venue: drop the cached details of events held there. */
   async function invalidateEventsAt(venueId: string): Promise<void> {
     const { rows } = await pool.query<{ id: string }>('SELECT id FROM events WHERE venue_id = $1', [venueId]);
@@ -64,14 +66,17 @@ export function venueRoutes({ pool, caches }: RestDeps): RouteSpec[] {
     route({
       method: 'put',
       path: '/venues/:id',
-      summary: 'Update a venue (partial)',
+      summary: "Update a venue (partial); a capacity below the ticket types of an event held there is refused (409)",
       tag: 'venues',
       auth: 'admin',
       params: idParams,
       body: venuePatch,
       responses: { 200: { description: 'Updated', schema: venueJson } },
-      handler: async ({ params, body }) => {
-        const venue = await updateVenue(pool, params.id, body);
+      handler: async ({ params, body, authorization }) => {
+        const venue = await withTransaction(pool, async (c) => {
+          if (body.capacity !== undefined) await checkVenueCapacity(c, inventory.as({ authorization }), params.id, body.capacity);
+          return updateVenue(c, params.id, body);
+        });
         await invalidateEventsAt(venue.id);
         return { body: venueView(venue) };
       },

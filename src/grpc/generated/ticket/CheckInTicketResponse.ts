@@ -15,6 +15,10 @@ export const _ticket_CheckInTicketResponse_Result = {
   ALREADY_USED: 'ALREADY_USED',
   INVALID: 'INVALID',
   VOID: 'VOID',
+  /**
+   * the ticket type lists gates and this is not one of them; the ticket stays unused
+   */
+  WRONG_GATE: 'WRONG_GATE',
 } as const;
 
 export type _ticket_CheckInTicketResponse_Result =
@@ -31,6 +35,11 @@ export type _ticket_CheckInTicketResponse_Result =
   | 3
   | 'VOID'
   | 4
+  /**
+   * the ticket type lists gates and this is not one of them; the ticket stays unused
+   */
+  | 'WRONG_GATE'
+  | 5
 
 export type _ticket_CheckInTicketResponse_Result__Output = typeof _ticket_CheckInTicketResponse_Result[keyof typeof _ticket_CheckInTicketResponse_Result]
 

@@ -5,8 +5,12 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CheckInTicketRequest as _ticket_CheckInTicketRequest, CheckInTicketRequest__Output as _ticket_CheckInTicketRequest__Output } from '../ticket/CheckInTicketRequest.js';
 import type { CheckInTicketResponse as _ticket_CheckInTicketResponse, CheckInTicketResponse__Output as _ticket_CheckInTicketResponse__Output } from '../ticket/CheckInTicketResponse.js';
+import type { GetCheckinBundleRequest as _ticket_GetCheckinBundleRequest, GetCheckinBundleRequest__Output as _ticket_GetCheckinBundleRequest__Output } from '../ticket/GetCheckinBundleRequest.js';
+import type { GetCheckinBundleResponse as _ticket_GetCheckinBundleResponse, GetCheckinBundleResponse__Output as _ticket_GetCheckinBundleResponse__Output } from '../ticket/GetCheckinBundleResponse.js';
 import type { GetTicketKeysRequest as _ticket_GetTicketKeysRequest, GetTicketKeysRequest__Output as _ticket_GetTicketKeysRequest__Output } from '../ticket/GetTicketKeysRequest.js';
 import type { GetTicketKeysResponse as _ticket_GetTicketKeysResponse, GetTicketKeysResponse__Output as _ticket_GetTicketKeysResponse__Output } from '../ticket/GetTicketKeysResponse.js';
+import type { SyncCheckinsRequest as _ticket_SyncCheckinsRequest, SyncCheckinsRequest__Output as _ticket_SyncCheckinsRequest__Output } from '../ticket/SyncCheckinsRequest.js';
+import type { SyncCheckinsResponse as _ticket_SyncCheckinsResponse, SyncCheckinsResponse__Output as _ticket_SyncCheckinsResponse__Output } from '../ticket/SyncCheckinsResponse.js';
 import type { ValidateTicketRequest as _ticket_ValidateTicketRequest, ValidateTicketRequest__Output as _ticket_ValidateTicketRequest__Output } from '../ticket/ValidateTicketRequest.js';
 import type { ValidateTicketResponse as _ticket_ValidateTicketResponse, ValidateTicketResponse__Output as _ticket_ValidateTicketResponse__Output } from '../ticket/ValidateTicketResponse.js';
 import type { VoidTicketRequest as _ticket_VoidTicketRequest, VoidTicketRequest__Output as _ticket_VoidTicketRequest__Output } from '../ticket/VoidTicketRequest.js';
@@ -22,6 +26,15 @@ export interface CheckinServiceClient extends grpc.Client {
   checkInTicket(argument: _ticket_CheckInTicketRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_CheckInTicketResponse__Output>): grpc.ClientUnaryCall;
   checkInTicket(argument: _ticket_CheckInTicketRequest, callback: grpc.requestCallback<_ticket_CheckInTicketResponse__Output>): grpc.ClientUnaryCall;
   
+  GetCheckinBundle(argument: _ticket_GetCheckinBundleRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  GetCheckinBundle(argument: _ticket_GetCheckinBundleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  GetCheckinBundle(argument: _ticket_GetCheckinBundleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  GetCheckinBundle(argument: _ticket_GetCheckinBundleRequest, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  getCheckinBundle(argument: _ticket_GetCheckinBundleRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  getCheckinBundle(argument: _ticket_GetCheckinBundleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  getCheckinBundle(argument: _ticket_GetCheckinBundleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  getCheckinBundle(argument: _ticket_GetCheckinBundleRequest, callback: grpc.requestCallback<_ticket_GetCheckinBundleResponse__Output>): grpc.ClientUnaryCall;
+  
   GetTicketKeys(argument: _ticket_GetTicketKeysRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
   GetTicketKeys(argument: _ticket_GetTicketKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
   GetTicketKeys(argument: _ticket_GetTicketKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
@@ -30,6 +43,15 @@ export interface CheckinServiceClient extends grpc.Client {
   getTicketKeys(argument: _ticket_GetTicketKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
   getTicketKeys(argument: _ticket_GetTicketKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
   getTicketKeys(argument: _ticket_GetTicketKeysRequest, callback: grpc.requestCallback<_ticket_GetTicketKeysResponse__Output>): grpc.ClientUnaryCall;
+  
+  SyncCheckins(argument: _ticket_SyncCheckinsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
+  SyncCheckins(argument: _ticket_SyncCheckinsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
+  SyncCheckins(argument: _ticket_SyncCheckinsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
+  SyncCheckins(argument: _ticket_SyncCheckinsRequest, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
+  syncCheckins(argument: _ticket_SyncCheckinsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
+  syncCheckins(argument: _ticket_SyncCheckinsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
+  syncCheckins(argument: _ticket_SyncCheckinsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
+  syncCheckins(argument: _ticket_SyncCheckinsRequest, callback: grpc.requestCallback<_ticket_SyncCheckinsResponse__Output>): grpc.ClientUnaryCall;
   
   ValidateTicket(argument: _ticket_ValidateTicketRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_ValidateTicketResponse__Output>): grpc.ClientUnaryCall;
   ValidateTicket(argument: _ticket_ValidateTicketRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_ValidateTicketResponse__Output>): grpc.ClientUnaryCall;
@@ -54,7 +76,11 @@ export interface CheckinServiceClient extends grpc.Client {
 export interface CheckinServiceHandlers extends grpc.UntypedServiceImplementation {
   CheckInTicket: grpc.handleUnaryCall<_ticket_CheckInTicketRequest__Output, _ticket_CheckInTicketResponse>;
   
+  GetCheckinBundle: grpc.handleUnaryCall<_ticket_GetCheckinBundleRequest__Output, _ticket_GetCheckinBundleResponse>;
+  
   GetTicketKeys: grpc.handleUnaryCall<_ticket_GetTicketKeysRequest__Output, _ticket_GetTicketKeysResponse>;
+  
+  SyncCheckins: grpc.handleUnaryCall<_ticket_SyncCheckinsRequest__Output, _ticket_SyncCheckinsResponse>;
   
   ValidateTicket: grpc.handleUnaryCall<_ticket_ValidateTicketRequest__Output, _ticket_ValidateTicketResponse>;
   
@@ -64,7 +90,9 @@ export interface CheckinServiceHandlers extends grpc.UntypedServiceImplementatio
 
 export interface CheckinServiceDefinition extends grpc.ServiceDefinition {
   CheckInTicket: MethodDefinition<_ticket_CheckInTicketRequest, _ticket_CheckInTicketResponse, _ticket_CheckInTicketRequest__Output, _ticket_CheckInTicketResponse__Output>
+  GetCheckinBundle: MethodDefinition<_ticket_GetCheckinBundleRequest, _ticket_GetCheckinBundleResponse, _ticket_GetCheckinBundleRequest__Output, _ticket_GetCheckinBundleResponse__Output>
   GetTicketKeys: MethodDefinition<_ticket_GetTicketKeysRequest, _ticket_GetTicketKeysResponse, _ticket_GetTicketKeysRequest__Output, _ticket_GetTicketKeysResponse__Output>
+  SyncCheckins: MethodDefinition<_ticket_SyncCheckinsRequest, _ticket_SyncCheckinsResponse, _ticket_SyncCheckinsRequest__Output, _ticket_SyncCheckinsResponse__Output>
   ValidateTicket: MethodDefinition<_ticket_ValidateTicketRequest, _ticket_ValidateTicketResponse, _ticket_ValidateTicketRequest__Output, _ticket_ValidateTicketResponse__Output>
   VoidTicket: MethodDefinition<_ticket_VoidTicketRequest, _ticket_VoidTicketResponse, _ticket_VoidTicketRequest__Output, _ticket_VoidTicketResponse__Output>
 }

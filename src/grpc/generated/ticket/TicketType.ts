@@ -21,6 +21,11 @@ export interface TicketType {
    * on_sale, sold_out, locked, not_yet_on_sale, sale_ended
    */
   'status'?: (string);
+  /**
+   * The gates tickets of this type may enter at; empty = any gate. A check-in at another
+   * gate answers WRONG_GATE.
+   */
+  'gates'?: (string)[];
 }
 
 export interface TicketType__Output {
@@ -40,4 +45,9 @@ export interface TicketType__Output {
    * on_sale, sold_out, locked, not_yet_on_sale, sale_ended
    */
   'status': (string);
+  /**
+   * The gates tickets of this type may enter at; empty = any gate. A check-in at another
+   * gate answers WRONG_GATE.
+   */
+  'gates': (string)[];
 }

@@ -4,8 +4,10 @@
  * CONFLICT, with the numbers in its details (`requested_total`, `limit`, `limit_kind`).
  *
  * Race-free: every write that changes an event's total or its limits runs in a transaction
- * that first locks the event's row (`FOR UPDATE`), so two of them (a ticket type created on
- * one pod, a capacity raised on another) take turns, and the second sees the first. A venue
+ * that first locks the event's row (`FOR NO KEY UPDATE`), so two of them (a ticket type
+ * created on one pod, a capacity raised on another) take turns, and the second sees the
+ * first. (Not `FOR UPDATE`: the actor asked for levels meanwhile writes journal rows whose
+ * foreign key share-locks the event's key, which must not wait for this transaction.) A venue
  * write locks the venue, then each of its events. The total counts each ticket type's
  * capacity as its inventory actor holds it (the Postgres `quantity` lags it) and, for a type
  * the actor has not registered yet, the catalog's `quantity`.
@@ -37,7 +39,7 @@ export interface CapacityChange {
 export async function lockEventLimits(db: Queryable, eventId: string): Promise<CapacityLimits> {
   const { rows } = await db.query<{ max_capacity: number | null; venue_id: string | null; capacity: number | null }>(
     `SELECT e.max_capacity, e.venue_id, v.capacity FROM events e LEFT JOIN venues v ON v.id = e.venue_id
-     WHERE e.id = $1 FOR UPDATE OF e`,
+     WHERE e.id = $1 FOR NO KEY UPDATE OF e`,
     [eventId],
   );
   const row = rows[0];
@@ -106,10 +108,10 @@ async function venueCapacity(db: Queryable, venueId: string): Promise<number | n
  * of its events that is not cancelled, and refuse if one of them would be over it.
  */
 export async function checkVenueCapacity(db: Queryable, inventory: CapacityLevels, venueId: string, capacity: number | null): Promise<void> {
-  await db.query('SELECT 1 FROM venues WHERE id = $1 FOR UPDATE', [venueId]);
+  await db.query('SELECT 1 FROM venues WHERE id = $1 FOR NO KEY UPDATE', [venueId]);
   if (capacity === null) return;
   const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM events WHERE venue_id = $1 AND status <> 'cancelled' ORDER BY id FOR UPDATE`,
+    `SELECT id FROM events WHERE venue_id = $1 AND status <> 'cancelled' ORDER BY id FOR NO KEY UPDATE`,
     [venueId],
   );
   for (const e of rows) {

@@ -89,6 +89,29 @@ export class InventoryService {
     private readonly keys: Pick<KeyRing, 'verify' | 'keys' | 'signingKey'>,
   ) {}
 
+  /** Per event, the tail of the writes run one at a time on this pod (see `oneAtATime`). */
+  private readonly queues = new Map<string, Promise<void>>();
+
+  /**
+   * Run `fn` after every earlier `oneAtATime` of the same event on this pod has finished.
+   * For admin writes that hold a transaction (and its pooled connection) while they wait for
+   * the event's actor, which needs a connection too: queued here instead of on a row lock,
+   * they cannot take the whole pool and starve the actor they wait for.
+   */
+  async oneAtATime<T>(eventId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(eventId) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(eventId, tail);
+    void tail.then(() => {
+      if (this.queues.get(eventId) === tail) this.queues.delete(eventId);
+    });
+    return run;
+  }
+
   /** The caller: its `authorization`, deadline and cancellation, passed on with commands forwarded to the owning pod. */
   private readonly caller: Caller | undefined = undefined;
 

@@ -16,7 +16,7 @@ import { decideOffline } from '../../src/tickets/decideOffline.js';
 import type { CheckinBundlePayload } from '../../src/tickets/checkinBundle.js';
 
 const test = anyTest as TestFn<ServiceWithClients & { service: string }>;
-serviceWithClients(test);
+serviceWithClients(test as unknown as TestFn<ServiceWithClients>);
 test.before(async (t) => {
   t.context.service = await signToken({ roles: ['service'] });
 });
@@ -122,7 +122,7 @@ test('the bundle verifies with the public key alone, holds voids and gates, and 
     { code: wrongGate.code, gate: 'South', offline: 'WRONG_GATE', online: 'WRONG_GATE' },
     { code: forged, gate: 'North', offline: 'INVALID', online: 'INVALID' },
     { code: elsewhere.code, gate: 'North', offline: 'INVALID', online: 'VALID-ELSEWHERE' },
-  ];
+  ] as const;
   for (const c of cases) {
     t.is(decideOffline(bundle, c.code, c.gate), c.offline, c.offline);
     if (c.online === 'VALID-ELSEWHERE') continue; // genuine, but of another event: this bundle's scanner must refuse it

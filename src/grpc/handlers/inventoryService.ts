@@ -32,10 +32,12 @@ export function inventoryServiceHandlers({ inventory, pool, requireReadableEvent
       const eventId = requiredId(req.event_id, 'event_id');
       const ticketTypeId = requiredId(req.ticket_type_id, 'ticket_type_id');
       const inv = inventory.as(ctx.caller);
-      const { levels } = await withTransaction(pool, async (c) => {
-        await checkCapacityChange(c, inv, eventId, { ticketTypeId, capacity: req.capacity });
-        return inv.updateCapacity(eventId, ticketTypeId, req.capacity);
-      });
+      const { levels } = await inv.oneAtATime(eventId, () =>
+        withTransaction(pool, async (c) => {
+          await checkCapacityChange(c, inv, eventId, { ticketTypeId, capacity: req.capacity });
+          return inv.updateCapacity(eventId, ticketTypeId, req.capacity);
+        }),
+      );
       const level = levels.find((l) => l.ticketTypeId === ticketTypeId);
       if (!level) throw new NotFoundError('ticket type', ticketTypeId);
       return { level: levelMessage(level) };

@@ -201,12 +201,14 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       body: updateBody,
       responses: { 200: { description: 'Updated', schema: eventJson } },
       handler: async ({ params, body, authorization }) => {
-        const event = await withTransaction(pool, async (c) => {
-          if (body.max_capacity !== undefined || body.venue_id !== undefined) {
-            await checkCapacityChange(c, inventory.as({ authorization }), params.id, undefined, { maxCapacity: body.max_capacity, venueId: body.venue_id });
-          }
-          return updateEvent(c, params.id, body);
-        });
+        const event = await inventory.oneAtATime(params.id, () =>
+          withTransaction(pool, async (c) => {
+            if (body.max_capacity !== undefined || body.venue_id !== undefined) {
+              await checkCapacityChange(c, inventory.as({ authorization }), params.id, undefined, { maxCapacity: body.max_capacity, venueId: body.venue_id });
+            }
+            return updateEvent(c, params.id, body);
+          }),
+        );
         await caches.eventChanged(params.id);
         await syncInventory(params.id);
         return { body: eventView(event) };

@@ -186,10 +186,12 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       body: createBody,
       responses: { 201: { description: 'Created', schema: ticketTypeJson } },
       handler: async ({ params, body, authorization }) => {
-        const created = await withTransaction(pool, async (c) => {
-          await checkCapacityChange(c, inventory.as({ authorization }), params.id, { ticketTypeId: null, capacity: body.quantity });
-          return createTicketType(c, params.id, body);
-        });
+        const created = await inventory.oneAtATime(params.id, () =>
+          withTransaction(pool, async (c) => {
+            await checkCapacityChange(c, inventory.as({ authorization }), params.id, { ticketTypeId: null, capacity: body.quantity });
+            return createTicketType(c, params.id, body);
+          }),
+        );
         await changed(params.id);
         return { status: 201, body: ticketTypeView(created) };
       },
@@ -208,19 +210,21 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         // Catalog fields change in a transaction that commits only if the actor accepts
         // the quantity and lock changes, so a refused change leaves everything as it was.
         let levels: LevelsResult | undefined;
-        const updated = await withTransaction(pool, async (c) => {
-          // The event's row first (the capacity check's lock), then the ticket type's.
-          if (quantity !== undefined) await checkCapacityChange(c, inventory.as({ authorization }), params.id, { ticketTypeId: params.type, capacity: quantity });
-          const row = await updateTicketTypeFields(c, params.id, params.type, {
-            ...fields,
-            ...(status && status !== 'locked' ? { status } : {}),
-          });
-          if (quantity !== undefined) levels = await inventory.as({ authorization }).updateCapacity(params.id, params.type, quantity);
-          if (status !== undefined && status !== 'hidden') {
-            levels = await inventory.as({ authorization }).lock(params.id, params.type, status === 'locked', 'admin');
-          }
-          return row;
-        });
+        const updated = await inventory.oneAtATime(params.id, () =>
+          withTransaction(pool, async (c) => {
+            // The event's row first (the capacity check's lock), then the ticket type's.
+            if (quantity !== undefined) await checkCapacityChange(c, inventory.as({ authorization }), params.id, { ticketTypeId: params.type, capacity: quantity });
+            const row = await updateTicketTypeFields(c, params.id, params.type, {
+              ...fields,
+              ...(status && status !== 'locked' ? { status } : {}),
+            });
+            if (quantity !== undefined) levels = await inventory.as({ authorization }).updateCapacity(params.id, params.type, quantity);
+            if (status !== undefined && status !== 'hidden') {
+              levels = await inventory.as({ authorization }).lock(params.id, params.type, status === 'locked', 'admin');
+            }
+            return row;
+          }),
+        );
         await changed(params.id);
         return { body: ticketTypeView(withLevels(updated, levels)) };
       },

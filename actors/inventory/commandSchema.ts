@@ -80,6 +80,8 @@ export const inventoryCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('CancelEvent'), reason: textField(LIMITS.reason) }).strict(),
   z.object({ type: z.literal('VoidTicket'), ticketId: uuidField, reason: textField(LIMITS.reason) }).strict(),
   z.object({ type: z.literal('SyncCatalog') }).strict(),
+  z.object({ type: z.literal('Reprice') }).strict(),
+  z.object({ type: z.literal('GetPricing') }).strict(),
   z.object({ type: z.literal('RemoveTicketType'), ticketTypeId: uuidField }).strict(),
   z.object({ type: z.literal('GetLevels') }).strict(),
   z.object({ type: z.literal('GetReservation'), reservationId }).strict(),

@@ -1,7 +1,8 @@
 /** JSON shapes of REST responses (snake_case, money with display strings). */
 import { z } from 'zod';
 import type { CatalogEvent } from '../catalog/events.js';
-import { money, moneySchema } from '../catalog/money.js';
+import { money, moneySchema, type MoneyJson } from '../catalog/money.js';
+import { boundsOf } from '../pricing/engine.js';
 import { saleStatus, type TicketType } from '../catalog/ticketTypes.js';
 import type { Venue } from '../catalog/venues.js';
 
@@ -57,10 +58,21 @@ export const ticketTypeJson = z.object({
   valid_until: z.string().nullable(),
   status: z.string(),
   sale_status: z.string(),
+  /** Configured dynamic price bounds (null = the default clamp). */
+  price_floor: moneySchema.nullable(),
+  price_cap: moneySchema.nullable(),
+  /** The bounds in force: how far the price can move. */
+  price_range: z.object({ floor: moneySchema, cap: moneySchema }),
+  opens_after_sold_out: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type TicketTypeJson = z.infer<typeof ticketTypeJson>;
+
+export function priceRangeView(t: TicketType): { floor: MoneyJson; cap: MoneyJson } {
+  const { floorMinor, capMinor } = boundsOf(t.priceMinor, t.priceFloorMinor, t.priceCapMinor);
+  return { floor: money(floorMinor, t.currency), cap: money(capMinor, t.currency) };
+}
 
 export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson {
   return {
@@ -78,6 +90,10 @@ export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson 
     valid_until: t.validUntil?.toISOString() ?? null,
     status: t.status,
     sale_status: saleStatus(t, now),
+    price_floor: t.priceFloorMinor === null ? null : money(t.priceFloorMinor, t.currency),
+    price_cap: t.priceCapMinor === null ? null : money(t.priceCapMinor, t.currency),
+    price_range: priceRangeView(t),
+    opens_after_sold_out: t.opensAfterSoldOut,
     created_at: t.createdAt.toISOString(),
     updated_at: t.updatedAt.toISOString(),
   };
@@ -139,6 +155,7 @@ export const availabilityJson = z.object({
       held: z.number().int(),
       locked: z.boolean(),
       price: moneySchema,
+      price_valid_until: z.string().nullable(),
       status: z.string(),
     }),
   ),

@@ -4,6 +4,8 @@ import { limitSchema } from '../../catalog/cursor.js';
 import { currencySchema } from '../../catalog/money.js';
 import {
   MAX_DEMAND_THRESHOLD_BPS,
+  MAX_WINDOW_SECONDS,
+  MIN_WINDOW_SECONDS,
   createPricingRule,
   deletePricingRule,
   listPricingRules,
@@ -22,21 +24,33 @@ const nonEmpty = (p: object) => Object.keys(p).length > 0;
 
 const ruleShape = {
   name: text(100),
-  kind: z.enum(['demand', 'time']),
+  kind: z.enum(['demand', 'time', 'velocity']),
   threshold: z.number().int().min(0).max(INT4_MAX),
   adjustment_bps: z.number().int().min(-10_000).max(100_000),
+  window_seconds: z.number().int().min(MIN_WINDOW_SECONDS).max(MAX_WINDOW_SECONDS).nullable().optional(),
   ticket_type_id: uuid.nullable().optional(),
   active: z.boolean().optional(),
 };
 const demandThreshold = (r: { kind?: string; threshold?: number }) =>
   r.kind !== 'demand' || r.threshold === undefined || r.threshold <= MAX_DEMAND_THRESHOLD_BPS;
 const demandIssue = { message: 'a demand threshold is a sold share in basis points (0..10000)', path: ['threshold'] };
-const ruleBody = z.strictObject(ruleShape).refine(demandThreshold, demandIssue);
+const velocityWindow = (r: { kind?: string; window_seconds?: number | null }) =>
+  r.kind !== 'velocity' || (r.window_seconds !== undefined && r.window_seconds !== null);
+const windowIssue = { message: `a velocity rule needs window_seconds (${MIN_WINDOW_SECONDS}..${MAX_WINDOW_SECONDS})`, path: ['window_seconds'] };
+const onlyVelocityWindow = (r: { kind?: string; window_seconds?: number | null }) =>
+  r.kind === undefined || r.kind === 'velocity' || r.window_seconds === undefined || r.window_seconds === null;
+const onlyVelocityIssue = { message: 'window_seconds is only for velocity rules', path: ['window_seconds'] };
+const ruleBody = z
+  .strictObject(ruleShape)
+  .refine(demandThreshold, demandIssue)
+  .refine(velocityWindow, windowIssue)
+  .refine(onlyVelocityWindow, onlyVelocityIssue);
 const rulePatch = z
   .strictObject(ruleShape)
   .partial()
   .refine(nonEmpty, { message: 'no fields to update' })
-  .refine(demandThreshold, demandIssue);
+  .refine(demandThreshold, demandIssue)
+  .refine(onlyVelocityWindow, onlyVelocityIssue);
 
 const promoShape = {
   code: text(64).refine((v) => /^[A-Za-z0-9_-]+$/.test(v), { message: 'letters, digits, "-" and "_" only' }),

@@ -32,6 +32,9 @@ const ticketTypeFields = {
   valid_from: isoDate.nullable().optional(),
   valid_until: isoDate.nullable().optional(),
   status: z.enum(['active', 'locked', 'hidden']).optional(),
+  price_floor: moneyInputSchema.nullable().optional(),
+  price_cap: moneyInputSchema.nullable().optional(),
+  opens_after_sold_out: uuid.nullable().optional(),
 };
 
 type Limits = { min_per_purchase?: number; max_per_purchase?: number; valid_from?: string | null; valid_until?: string | null };

@@ -18,6 +18,7 @@ import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRestApp } from './rest/app.js';
+import { createPricingReads } from './pricing/pricingReads.js';
 import { createInventory, type InventoryModule } from './inventory/wiring.js';
 import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
@@ -80,6 +81,8 @@ export interface ServiceOptions {
   readonly host?: string;
   /** Event loop delay samples for load shedding; when given, nothing samples on a timer (tests call `overload.check()`). */
   readonly lagSampler?: LagSampler;
+  /** The inventory's clock (hold expiry, dynamic pricing); tests drive time with their own. */
+  readonly clock?: () => number;
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -114,7 +117,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const streams = createStreamSlots(config.streams, metrics);
   const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
-  const inventory = await createInventory(config, { pool, redis, log, metrics });
+  const inventory = await createInventory(config, { pool, redis, log, metrics, ...(options.clock ? { clock: options.clock } : {}) });
+  const pricing = createPricingReads({
+    inventory: inventory.service,
+    cache: caches.pricing,
+    enabled: config.pricing.dynamicEnabled,
+    intervalSeconds: config.pricing.updateIntervalSeconds,
+    ...(options.clock ? { clock: options.clock } : {}),
+    onDropFailed: (err) => log.warn({ err }, 'pricing cache drop failed'),
+  });
+  inventory.onView((view) => pricing.observe(view));
   const notifications = await listenForInventoryChanges(
     config.database,
     (eventId) => void caches.event.forget(eventId),
@@ -146,6 +158,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     caches,
     availability,
     inventory: inventory.service,
+    pricing,
     projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
     schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
@@ -171,7 +184,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     throw err;
   };
   const verifier = createVerifier(config.auth);
-  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability, streams }), {
+  const grpc = await startGrpcServer(config, grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, pricing }), {
     log,
     metrics,
     verifier,

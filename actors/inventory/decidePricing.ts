@@ -150,6 +150,7 @@ export function pricingViews(state: InventoryState, ctx: DecideContext): TypePri
       factors: current?.factors ?? [],
       history: enabled(ctx) ? (state.pricing.history[info.id] ?? []) : [],
       validUntil: priceValidUntil(info, ctx),
+      saleEndsAt: info.validUntil,
       opensAfterSoldOut: info.opensAfterSoldOut ?? null,
       tierOpen: tierState(state, info, ctx.catalog) === null,
     });

@@ -19,6 +19,7 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
   switch (event.type) {
     case 'TicketTypeRegistered':
       state.levels[event.ticketTypeId] = { capacity: event.capacity, sold: event.sold, held: 0, locked: event.locked };
+      state.pricing.version = state.seq;
       break;
     case 'TicketTypeRemoved':
       delete state.levels[event.ticketTypeId];
@@ -26,6 +27,7 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
       delete state.pricing.history[event.ticketTypeId];
       delete state.pricing.sales[event.ticketTypeId];
       delete state.pricing.tiersOpened[event.ticketTypeId];
+      state.pricing.version = state.seq;
       break;
     case 'HoldPlaced': {
       const r = event.reservation;
@@ -118,9 +120,11 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
     }
     case 'PricesUpdated':
       applyPricesUpdated(state.pricing, event);
+      if (event.changes.length > 0) state.pricing.version = state.seq;
       break;
     case 'TierOpened':
       state.pricing.tiersOpened[event.ticketTypeId] ??= event.at;
+      state.pricing.version = state.seq;
       break;
     case 'TicketCheckedIn': {
       const t = state.tickets[event.ticketId];

@@ -45,6 +45,15 @@ import {
 } from './store.js';
 import { mintTicketId, rowsOfTurn } from './turnRows.js';
 
+/** Put the codes signed for the commit on the tickets the replies carry (the confirm path signs once). */
+function withCodes(replies: InventoryReply[], codes: ReadonlyMap<string, string>): void {
+  replies.forEach((reply, i) => {
+    if (reply.ok && reply.kind === 'reservation' && reply.tickets.some((t) => codes.has(t.id))) {
+      replies[i] = { ...reply, tickets: reply.tickets.map((t) => ({ ...t, code: codes.get(t.id) ?? t.code })) };
+    }
+  });
+}
+
 export class InventoryActor implements ActorBehavior<InventoryCommand, InventoryReply> {
   private state: InventoryState;
   private catalog: CatalogInfo = { eventStatus: 'active', ticketTypes: [], promos: [] };
@@ -173,7 +182,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     }
     if (prefix.length > 0) replies.splice(0, prefix.length);
     if (entries.length > 0) {
-      await this.commit(entries);
+      const codes = await this.commit(entries);
+      if (codes.size > 0) withCodes(replies, codes);
       this.afterCommit();
     } else {
       // Answers that commit nothing (reads, refusals) must not come from a stale owner
@@ -185,7 +195,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     return replies;
   }
 
-  private async commit(entries: readonly JournalEntry[]): Promise<void> {
+  /** Write the turn (fenced); returns the signed code of every ticket it issued, by ticket id. */
+  private async commit(entries: readonly JournalEntry[]): Promise<Map<string, string>> {
     const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, this.state);
     const codes =
       issued.length === 0
@@ -203,6 +214,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
         voids,
       }),
     );
+    return new Map(issued.map((t, i) => [t.id, codes[i] as string]));
   }
 
   /**

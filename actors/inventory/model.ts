@@ -101,6 +101,8 @@ export interface Ticket {
   readonly status: TicketStatus;
   readonly checkedInAt: number | null;
   readonly gate: string | null;
+  /** The signed code, on the reply of the confirm that issued it (never in state or the journal). */
+  readonly code?: string;
 }
 
 /** A ticket type's current dynamic price, as last journaled. */
@@ -117,6 +119,8 @@ export interface TypePrice {
 export interface PricingState {
   /** Start of the pricing interval last computed (0 = never). */
   interval: number;
+  /** Journal position of the last change buyers' price disclosure shows (a price, a tier, a ticket type). */
+  version: number;
   prices: Record<string, TypePrice>;
   /** The last PRICE_HISTORY_MAX price changes per ticket type: [at, priceMinor], oldest first. */
   history: Record<string, [at: number, priceMinor: number][]>;
@@ -130,7 +134,7 @@ export const PRICE_HISTORY_MAX = 20;
 /** Sales older than this are never counted (the longest velocity window). */
 export const SALES_WINDOW_MAX_MS = 86_400_000;
 
-export const emptyPricing = (): PricingState => ({ interval: 0, prices: {}, history: {}, sales: {}, tiersOpened: {} });
+export const emptyPricing = (): PricingState => ({ interval: 0, version: 0, prices: {}, history: {}, sales: {}, tiersOpened: {} });
 
 /**
  * The actor's state. `evolve` updates it in place (deterministic, no I/O): copying maps
@@ -315,6 +319,31 @@ export type Success =
 
 export type InventoryReply = Success | Refusal;
 
+/** The success each command answers with: the typed link between a command and its reply. */
+export const REPLY_KIND = {
+  Reserve: 'reservation',
+  Quote: 'reservation',
+  ApplyDiscount: 'reservation',
+  Release: 'reservation',
+  Confirm: 'reservation',
+  GetReservation: 'reservation',
+  Expire: 'done',
+  UpdateCapacity: 'levels',
+  Lock: 'levels',
+  GetLevels: 'levels',
+  CheckIn: 'checkin',
+  CancelEvent: 'cancelled',
+  VoidTicket: 'ticket',
+  GetTicket: 'ticket',
+  SyncCatalog: 'done',
+  Reprice: 'done',
+  RemoveTicketType: 'done',
+  GetPricing: 'pricing',
+} as const satisfies Record<InventoryCommand['type'], Success['kind']>;
+
+export type CommandOf<K extends InventoryCommand['type']> = Extract<InventoryCommand, { readonly type: K }>;
+export type ReplyOf<K extends InventoryCommand['type']> = Extract<Success, { readonly kind: (typeof REPLY_KIND)[K] }>;
+
 /** One ticket type's price disclosure. */
 export interface TypePricingView {
   readonly ticketTypeId: string;
@@ -328,6 +357,8 @@ export interface TypePricingView {
   readonly history: readonly (readonly [at: number, priceMinor: number])[];
   /** The price holds at least until then (next pricing boundary, or the end of the type's sale window). */
   readonly validUntil: number | null;
+  /** End of the ticket type's sale window (an early-bird type's offer ends with it). */
+  readonly saleEndsAt: number | null;
   /** A release tier waiting for this ticket type to sell out. */
   readonly opensAfterSoldOut: string | null;
   readonly tierOpen: boolean;

@@ -30,6 +30,8 @@ export interface AvailabilityJson {
   readonly event_id: string;
   /** Journal sequence number of the state shown: higher is newer. */
   readonly version: number;
+  /** Journal position of the last change to the event's price disclosure (prices, tiers, ticket types). */
+  readonly pricing_version?: number;
   readonly event_locked: boolean;
   readonly ticket_types: readonly AvailabilityTypeJson[];
 }
@@ -77,5 +79,5 @@ export function availabilityOf(state: InventoryState, catalog: CatalogInfo, now:
       status: saleStatusOf(info, level, state.eventLocked, now, tierState(state, info, catalog)),
     });
   }
-  return { event_id: state.eventId, version: state.seq, event_locked: state.eventLocked, ticket_types: types };
+  return { event_id: state.eventId, version: state.seq, pricing_version: state.pricing.version, event_locked: state.eventLocked, ticket_types: types };
 }

@@ -144,6 +144,7 @@ export const eventDetailJson = eventJson.extend({
 export const availabilityJson = z.object({
   event_id: z.string(),
   version: z.number().int(),
+  pricing_version: z.number().int().optional(),
   event_locked: z.boolean(),
   ticket_types: z.array(
     z.object({

@@ -14,7 +14,7 @@ import {
 import { createPromoCode, deletePromoCode, listPromoCodes, updatePromoCode } from '../../catalog/promoCodes.js';
 import { withTransaction } from '../../db/pool.js';
 import type { RestDeps } from '../deps.js';
-import { pricingRuleJson, pricingRuleView, promoCodeJson, promoCodeView } from '../pricingViews.js';
+import { pricingDisclosureJson, pricingRuleJson, pricingRuleView, promoCodeJson, promoCodeView } from '../pricingViews.js';
 import { route, type RouteSpec } from '../route.js';
 import { cursor, idParams, isoDate, text, uuid } from '../schemas.js';
 import { pageOf } from '../views.js';
@@ -88,11 +88,26 @@ const ruleParams = z.object({ id: uuid, ruleId: uuid });
 const codeParams = z.object({ id: uuid, codeId: uuid });
 const deleted = { 204: { description: 'Deleted' } };
 
-export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
+export function pricingRoutes({ pool, inventory, log, pricing, caches }: RestDeps): RouteSpec[] {
   /** Promo definitions are catalog facts the inventory actor decides with. */
   const sync = (eventId: string) =>
     inventory.syncCatalog(eventId).catch((err: unknown) => log.warn({ err, eventId }, 'inventory catalog sync failed'));
+  /** Rules are catalog facts too: the actor reprices at once, and the disclosure is dropped. */
+  const rulesChanged = async (eventId: string) => {
+    await sync(eventId);
+    await caches.pricing.invalidate(eventId);
+  };
   return [
+    route({
+      method: 'get',
+      path: '/events/:id/pricing',
+      summary: 'Price disclosure: per ticket type the base price, bounds, current price, factors in force and recent history',
+      tag: 'pricing',
+      auth: 'public',
+      params: idParams,
+      responses: { 200: { description: 'The price disclosure', schema: pricingDisclosureJson } },
+      handler: async ({ params }) => ({ body: await pricing.disclosure(params.id) }),
+    }),
     route({
       method: 'get',
       path: '/events/:id/pricing-rules',
@@ -116,10 +131,11 @@ export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
       params: idParams,
       body: ruleBody,
       responses: { 201: { description: 'Created', schema: pricingRuleJson } },
-      handler: async ({ params, body }) => ({
-        status: 201,
-        body: pricingRuleView(await createPricingRule(pool, params.id, body)),
-      }),
+      handler: async ({ params, body }) => {
+        const rule = await createPricingRule(pool, params.id, body);
+        await rulesChanged(params.id);
+        return { status: 201, body: pricingRuleView(rule) };
+      },
     }),
     route({
       method: 'put',
@@ -132,6 +148,7 @@ export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
       responses: { 200: { description: 'Updated', schema: pricingRuleJson } },
       handler: async ({ params, body }) => {
         const rule = await withTransaction(pool, (c) => updatePricingRule(c, params.id, params.ruleId, body));
+        await rulesChanged(params.id);
         return { body: pricingRuleView(rule) };
       },
     }),
@@ -145,6 +162,7 @@ export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
       responses: deleted,
       handler: async ({ params }) => {
         await deletePricingRule(pool, params.id, params.ruleId);
+        await rulesChanged(params.id);
         return { status: 204 };
       },
     }),

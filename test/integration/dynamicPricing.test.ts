@@ -10,6 +10,7 @@ import anyTest, { type TestFn } from 'ava';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall, type TestClients } from '../helpers/grpc.js';
+import { seedDatabase } from '../../src/cli/seedWriter.js';
 
 const INTERVAL_MS = 60_000;
 let now = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS + 1000;
@@ -259,4 +260,26 @@ test('DYNAMIC_PRICING_ENABLED=false gives base prices everywhere; rules are only
   const disclosure = (await plain.api('GET', `/events/${event.id}/pricing`, { token: null })).body;
   t.false(disclosure.dynamic_pricing);
   t.like(disclosure.ticket_types[0], { current_price: { amount_minor: 4000 }, price_floor: { amount_minor: 4000 }, price_cap: { amount_minor: 4000 }, factors: [] });
+});
+
+test('ticketctl seed writes rules that visibly act: far-off events show an early-bird price', async (t) => {
+  const seeded = await startTestService();
+  t.teardown(() => seeded.close());
+  const client = await seeded.db.connect();
+  try {
+    const result = await seedDatabase(client, { events: 12, now: new Date() });
+    t.true(result.seeded);
+  } finally {
+    client.release();
+  }
+  const { rows } = await seeded.db.query<{ id: string }>(
+    `SELECT id FROM events WHERE created_by = 'ticketctl-seed' AND start_date > now() + interval '61 days' ORDER BY start_date LIMIT 1`,
+  );
+  t.truthy(rows[0], 'the seed spreads events over six months');
+  const disclosure = (await seeded.api('GET', `/events/${rows[0]!.id}/pricing`, { token: null })).body;
+  t.true(disclosure.ticket_types.length > 0);
+  for (const type of disclosure.ticket_types) {
+    t.true(type.factors.some((f: any) => f.kind === 'time' && f.adjustment_bps === -1500), JSON.stringify(type.factors));
+    t.true(type.current_price.amount_minor < type.base_price.amount_minor);
+  }
 });

@@ -43,7 +43,8 @@ import {
   writeSnapshot,
   FencedError,
 } from './store.js';
-import { mintTicketId, rowsOfTurn } from './turnRows.js';
+import { mintTicketId } from './turnRows.js';
+import { assembleTurn } from './turnCommit.js';
 
 /** Put the codes signed for the commit on the tickets the replies carry (the confirm path signs once). */
 function withCodes(replies: InventoryReply[], codes: ReadonlyMap<string, string>): void {
@@ -196,25 +197,10 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   }
 
   /** Write the turn (fenced); returns the signed code of every ticket it issued, by ticket id. */
-  private async commit(entries: readonly JournalEntry[]): Promise<Map<string, string>> {
-    const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, this.state);
-    const codes =
-      issued.length === 0
-        ? []
-        : await this.deps.signer.signMany(issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })));
-    await this.fenced(() =>
-      this.deps.committer.commit({
-        eventId: this.eventId,
-        shardId: this.shardId,
-        epoch: this.epoch(),
-        entries,
-        reservations,
-        tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
-        checkIns,
-        voids,
-      }),
-    );
-    return new Map(issued.map((t, i) => [t.id, codes[i] as string]));
+  private async commit(entries: readonly JournalEntry[]): Promise<ReadonlyMap<string, string>> {
+    const { write, codes } = await assembleTurn(this.eventId, this.shardId, entries, this.state, this.deps.signer);
+    await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
+    return codes;
   }
 
   /**

@@ -11,6 +11,7 @@ import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall, type TestClients } from '../helpers/grpc.js';
 import { seedDatabase } from '../../src/cli/seedWriter.js';
+import { shardOf } from '../../src/shards/shardOf.js';
 
 const INTERVAL_MS = 60_000;
 let now = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS + 1000;
@@ -283,3 +284,41 @@ test('ticketctl seed writes rules that visibly act: far-off events show an early
     t.true(type.current_price.amount_minor < type.base_price.amount_minor);
   }
 });
+
+test.serial('prices survive a shard move unchanged: the new owner does not recompute within the interval', async (t) => {
+  const env = { PRICE_UPDATE_INTERVAL: '60' };
+  const podA = await startTestService(env, undefined, { clock });
+  t.teardown(() => podA.close());
+  const priced: { eventId: string; before: unknown }[] = [];
+  for (let i = 0; i < 8; i++) {
+    const event = await createEvent(podA);
+    const type = await createTicketType(podA, event.id, { quantity: 10, max_per_purchase: 10, price: { currency: 'USD', amount_minor: 10_000 } });
+    await addRule(podA, event.id, { kind: 'demand', threshold: 5000, adjustment_bps: 2500 });
+    const before = await inv(podA).pricing(event.id);
+    await sell(podA, event.id, type.id, 6); // past the threshold within the interval: the price holds until the boundary
+    priced.push({ eventId: event.id, before: before.types });
+  }
+  const podB = await startTestService(env, podA, { clock });
+  t.teardown(() => podB.close());
+  const ownedByB = new Set(podB.service.inventory.shards.ownedShards());
+  const moved = priced.filter((p) => ownedByB.has(shardOf(p.eventId, podB.config.shards.count)));
+  t.true(moved.length > 0, 'some event moved to the second pod');
+  for (const p of moved) {
+    const after = await retryMoving(() => inv(podB).pricing(p.eventId));
+    t.deepEqual(after.types, p.before);
+    t.is(after.types[0]?.priceMinor, 10_000);
+  }
+});
+
+/** SHARD_MOVING is the contract's retryable answer while two pods settle who owns a shard: retry it a while. */
+async function retryMoving<T>(call: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SHARD_MOVING' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { retryMoving } from '../helpers/retry.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall, type TestClients } from '../helpers/grpc.js';
 import { seedDatabase } from '../../src/cli/seedWriter.js';
@@ -309,16 +310,3 @@ test.serial('prices survive a shard move unchanged: the new owner does not recom
     t.is(after.types[0]?.priceMinor, 10_000);
   }
 });
-
-/** SHARD_MOVING is the contract's retryable answer while two pods settle who owns a shard: retry it a while. */
-async function retryMoving<T>(call: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SHARD_MOVING' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

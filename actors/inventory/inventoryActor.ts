@@ -110,8 +110,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const state = snapshot ?? emptyState(this.eventId);
     this.lastSnapshotSeq = state.seq;
     for (const entry of await loadJournal(pool, this.eventId, state.seq)) {
+      state.seq = entry.seq; // before evolve, as in a turn: events may record their own position
       evolve(state, entry.event);
-      state.seq = entry.seq;
     }
     this.state = state;
     for (const r of Object.values(state.reservations)) if (r.status === 'HELD') this.expiries.track(r.id, r.expiresAt);

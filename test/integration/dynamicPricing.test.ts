@@ -152,6 +152,20 @@ test.serial('a base-price or rule change reprices at once; a velocity rule switc
   t.deepEqual((await inv(svc).pricing(event.id)).types, before.types);
 });
 
+test.serial('early bird, both readings: a negative time rule far from the start, and an early-bird type whose price holds only until its sale ends', async (t) => {
+  const { svc } = t.context;
+  const event = await createEvent(svc, { start_date: new Date(now + 90 * 86_400_000).toISOString(), end_date: new Date(now + 90 * 86_400_000 + 3_600_000).toISOString() });
+  const saleEnds = Math.floor(now / INTERVAL_MS) * INTERVAL_MS + 30_000; // before the interval's end
+  const earlyType = await createTicketType(svc, event.id, { name: 'Early', price: { currency: 'USD', amount_minor: 8000 }, valid_until: new Date(saleEnds).toISOString() });
+  const rule = await addRule(svc, event.id, { kind: 'time', threshold: 60 * 86_400, adjustment_bps: -2000 });
+  const r = await hold(svc, event.id, earlyType.id, 1);
+  t.is(r.reservation.items[0]?.unitPriceMinor, 6400, '-20% while the event is more than 60 days away');
+  const shown = await shownPrices(t, event.id, earlyType.id);
+  t.like(shown.dynamic.factors[0], { rule_id: rule.id, adjustment_bps: -2000 });
+  t.regex(shown.dynamic.factors[0].reason, /early bird/);
+  t.is(shown.disclosureType.valid_until, new Date(saleEnds).toISOString(), 'the offer ends with the sale window');
+});
+
 test.serial('a release tier opens in the same turn its predecessor sells out, under 64 concurrent reservers, oversold never', async (t) => {
   const { svc } = t.context;
   const event = await createEvent(svc);

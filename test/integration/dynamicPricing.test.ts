@@ -55,6 +55,40 @@ async function sell(svc: TestService, eventId: string, ticketTypeId: string, qua
   return inv(svc).confirm(eventId, r.reservation.id, 'pay');
 }
 
+/** The first snapshot of the SSE stream (what a browser gets at once). */
+async function firstSse(svc: TestService, eventId: string): Promise<any> {
+  const controller = new AbortController();
+  const res = await fetch(`${svc.service.httpUrl}/events/${eventId}/availability/stream`, { signal: controller.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const data = buffer.split('\n').find((l) => l.startsWith('data: '));
+      if (data && buffer.includes('\n\n')) return JSON.parse(data.slice(6));
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
+/** The first snapshot of gRPC WatchAvailability. */
+function firstWatch(clients: TestClients, eventId: string): Promise<any> {
+  const stream = clients.ticket.WatchAvailability({ event_id: eventId });
+  return new Promise((resolve, reject) => {
+    stream.once('data', (m: any) => {
+      resolve(m);
+      stream.cancel();
+    });
+    stream.once('error', (err: { code?: number }) => {
+      if (err.code !== 1) reject(err); // 1 = CANCELLED, ours
+    });
+  });
+}
+
 /** What every reader shows for one ticket type: REST availability, REST disclosure, gRPC reads, CalculatePrice. */
 async function shownPrices(t: { context: { svc: TestService; clients: TestClients } }, eventId: string, typeId: string) {
   const { svc, clients } = t.context;
@@ -64,7 +98,13 @@ async function shownPrices(t: { context: { svc: TestService; clients: TestClient
   const available = (await unaryCall(clients.ticket, 'GetAvailableTickets', { event_id: eventId })).response.ticket_types.find((x: any) => x.ticket_type_id === typeId);
   const dynamic = (await unaryCall(clients.pricing, 'GetDynamicPricing', { event_id: eventId, ticket_type_id: typeId })).response;
   const calc = (await unaryCall(clients.pricing, 'CalculatePrice', { event_id: eventId, items: [{ ticket_type_id: typeId, quantity: 1 }] })).response;
+  const sse = (await firstSse(svc, eventId)).ticket_types.find((x: any) => x.ticket_type_id === typeId);
+  const watched = (await firstWatch(clients, eventId)).ticket_types.find((x: any) => x.ticket_type_id === typeId);
   return {
+    sse: sse.price.amount_minor as number,
+    sseValidUntil: sse.price_valid_until as string | null,
+    watch: Number(watched.price.amount_minor),
+    watchValidUntil: watched.price_valid_until ? Number(watched.price_valid_until.seconds) * 1000 : null,
     rest: rest.price.amount_minor as number,
     disclosure: disclosure.current_price.amount_minor as number,
     grpcAvailable: Number(available.price.amount_minor),
@@ -92,7 +132,13 @@ test.serial('a sale crossing a demand threshold raises later holds at the next b
   const later = await hold(svc, event.id, type.id, 1);
   t.is(later.reservation.items[0]?.unitPriceMinor, 12_500);
   // Everyone shows what the next reserve charged.
-  t.deepEqual([shown.rest, shown.disclosure, shown.grpcAvailable, shown.grpcDynamic, shown.calculate], [12_500, 12_500, 12_500, 12_500, 12_500]);
+  t.deepEqual(
+    [shown.rest, shown.disclosure, shown.grpcAvailable, shown.grpcDynamic, shown.calculate, shown.sse, shown.watch],
+    [12_500, 12_500, 12_500, 12_500, 12_500, 12_500, 12_500],
+  );
+  const boundaryAt = (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS;
+  t.is(shown.sseValidUntil, new Date(boundaryAt).toISOString(), 'price_valid_until is published with the availability');
+  t.is(shown.watchValidUntil, boundaryAt);
   t.is(shown.dynamic.factors.length, 1);
   t.like(shown.dynamic.factors[0], { rule_id: rule.id, kind: 'demand', adjustment_bps: 2500 });
   t.is(Number(shown.dynamic.base_price.amount_minor), 10_000);

@@ -223,6 +223,9 @@ test.serial('a release tier opens in the same turn its predecessor sells out, un
   await svc.service.inventory.flushProjections();
   const first = (await svc.api('GET', `/events/${event.id}/tickets`, { token: null })).body.ticket_types;
   t.is(first.find((x: any) => x.ticket_type_id === regular.id).status, 'not_yet_on_sale');
+  // The disclosure is cached now (in-process and Redis); the tier opening must drop it.
+  const cachedBefore = (await svc.api('GET', `/events/${event.id}/pricing`, { token: null })).body.ticket_types;
+  t.like(cachedBefore.find((x: any) => x.ticket_type_id === regular.id), { tier_open: false });
 
   const outcomes = await Promise.all(
     Array.from({ length: 64 }, async () => {

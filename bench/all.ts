@@ -1,14 +1,14 @@
 /**
  * `npm run bench`: run.ts (in-process actor vs row lock) in a child process, then, on a
- * fresh stack in this process, the gRPC scenarios: flash sale (flashSale.ts) and many
- * events (manyEvents.ts); then recovery (recovery.ts) on a third stack with a snapshot
+ * fresh stack in this process, the gRPC scenarios: flash sale (flashSale.ts), the flash sale
+ * with three pricing rules beside the plain one (pricedFlashSale.ts) and many events (manyEvents.ts); then recovery (recovery.ts) on a third stack with a snapshot
  * interval above the 10,000 tail rows; then cached REST reads vs a bare Koa route
  * (cachedRead.ts, on a stack with RATE_LIMIT_POINTS raised) and failover of a killed owner
  * in a 2-pod process cluster (failover.ts). Prints tables, writes
  * bench/results/<timestamp>-scenarios.json and bench/results/latest.svg.
  *
  * Env: as run.ts (BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SLICE_SECONDS, BENCH_CALLERS,
- *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,many,recovery,cached,failover;
+ *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,priced,many,recovery,cached,failover;
  *      default all), BENCH_EVENTS (many-events count, 1000), BENCH_CONNECTIONS (cached-read
  *      autocannon connections, 32), BENCH_LEASE_MS (failover SHARD_LEASE_MS, 2000) and
  *      BENCH_FAILOVER_REPS (3).
@@ -24,10 +24,11 @@ import { benchChart } from './benchChart.js';
 import { failoverBench, type FailoverResult } from './failover.js';
 import { startLoadChild } from './loadDriver.js';
 import { flashSaleCell, type FlashCell, type ScenarioOptions } from './flashSale.js';
+import { pricedFlashSaleCell, type PricedFlashCell } from './pricedFlashSale.js';
 import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
 import { recoveryBench, type RecoveryResult } from './recovery.js';
 import { startBenchStack } from './stack.js';
-import { extraTables, extraTargets, table, targets } from './report.js';
+import { extraTables, extraTargets, pricedTable, pricedTargets, table, targets } from './report.js';
 
 const num = (name: string, fallback: number) => {
   const n = Number(process.env[name] || fallback);
@@ -38,7 +39,7 @@ const SECONDS = num('BENCH_SECONDS', 5);
 const POOL_MAX = Math.floor(num('BENCH_POOL_MAX', 20));
 const EVENTS = Math.floor(num('BENCH_EVENTS', 1000));
 const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,many,recovery,cached,failover').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,priced,many,recovery,cached,failover').split(',').map((s) => s.trim()));
 const CONNECTIONS = Math.floor(num('BENCH_CONNECTIONS', 32));
 const LEASE_MS = Math.floor(num('BENCH_LEASE_MS', 2000));
 const FAILOVER_REPS = Math.floor(num('BENCH_FAILOVER_REPS', 3));
@@ -74,9 +75,10 @@ async function main(): Promise<number> {
   if (SCENARIOS.has('inproc')) exit = await runChild();
 
   const flash: FlashCell[] = [];
+  let priced: PricedFlashCell | null = null;
   let many: ManyEventsCell | null = null;
   let recovery: RecoveryResult | null = null;
-  if (SCENARIOS.has('flash') || SCENARIOS.has('many')) {
+  if (SCENARIOS.has('flash') || SCENARIOS.has('priced') || SCENARIOS.has('many')) {
     const stack = await startBenchStack({ poolMax: POOL_MAX, log: say });
     const child = await startLoadChild();
     try {
@@ -86,6 +88,11 @@ async function main(): Promise<number> {
           say(`flash sale via gRPC: ${c} caller(s)…`);
           flash.push(await flashSaleCell(stack, child, c, opts));
         }
+      }
+      if (SCENARIOS.has('priced') && !aborted) {
+        const c = CALLERS[CALLERS.length - 1] ?? 64;
+        say(`flash sale with three pricing rules beside the plain one: ${c} callers…`);
+        priced = await pricedFlashSaleCell(stack, child, c, opts);
       }
       if (SCENARIOS.has('many') && !aborted) {
         const c = CALLERS[CALLERS.length - 1] ?? 64;
@@ -127,11 +134,13 @@ async function main(): Promise<number> {
   if (aborted) return 1;
 
   console.log(table(flash, many, recovery, opts));
+  console.log(pricedTable(priced));
   console.log(extraTables(cached, failover));
-  const t = [...targets(flash, many, recovery), ...extraTargets(cached, failover)];
+  const t = [...targets(flash, many, recovery), ...pricedTargets(priced), ...extraTargets(cached, failover)];
   console.log(`\ntargets:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
   const violations = [
     ...flash.flatMap((c) => [...c.actor.check.violations, ...c.rowLock.check.violations]),
+    ...(priced ? [...priced.plain.check.violations, ...priced.priced.check.violations] : []),
     ...(many ? [...many.actor.check.violations, ...many.rowLock.check.violations] : []),
   ];
   console.log(`oversell/mismatch count: ${violations.length}${violations.length ? `\n  ${violations.join('\n  ')}` : ''}`);
@@ -139,7 +148,7 @@ async function main(): Promise<number> {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = `${dir}${startedAt.replace(/[:.]/g, '-')}-scenarios.json`;
-  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, many, recovery, cached, failover, targets: t, violations };
+  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, priced, many, recovery, cached, failover, targets: t, violations };
   await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
   const svg = benchChart({ startedAt, flash, many, recovery, cached, failover });

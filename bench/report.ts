@@ -4,6 +4,7 @@ import type { FailoverResult } from './failover.js';
 import type { FlashCell, ScenarioOptions } from './flashSale.js';
 import type { SideResult } from './interleave.js';
 import type { ManyEventsCell } from './manyEvents.js';
+import type { PricedFlashCell } from './pricedFlashSale.js';
 import type { RecoveryResult } from './recovery.js';
 
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -92,4 +93,21 @@ export function extraTargets(cached: CachedReadResult | null, failover: Failover
     t.push({ name: `failover ≤ lease TTL + 1 s (${failover.leaseMs + 1000} ms)`, met: worst <= failover.leaseMs + 1000, detail: `worst ${f(worst)} ms of ${failover.failoverMs.map((m) => f(m)).join(', ')} ms` });
   }
   return t;
+}
+
+/** The flash sale with three pricing rules beside the plain one (absent when not run). */
+export function pricedTable(c: PricedFlashCell | null): string {
+  if (!c) return '';
+  return [
+    `\nFlash sale with three active pricing rules (time, demand, velocity; holds priced at ${c.pricedUnitMinor ?? '-'} of base 5000) beside the plain flash sale, interleaved`,
+    grid(
+      ['callers', 'plain res/s', 'p50 ms', 'p99 ms', 'CPU µs/res srv / cli', 'priced res/s', 'p50 ms', 'p99 ms', 'CPU µs/res srv / cli', 'priced / plain', 'oversell'],
+      [[String(c.callers), ...side(c.plain), ...side(c.priced), `${f(c.ratio * 100, 1)}%`, String(c.plain.check.violations.length + c.priced.check.violations.length)]],
+    ),
+  ].join('\n');
+}
+
+export function pricedTargets(c: PricedFlashCell | null): Target[] {
+  if (!c) return [];
+  return [{ name: `flash sale with three pricing rules within 10% of the plain one (${c.callers} callers)`, met: c.ratio >= 0.9, detail: `${f(c.priced.load.reservationsPerSecond)} vs ${f(c.plain.load.reservationsPerSecond)} res/s (${f(c.ratio * 100, 1)}%)` }];
 }

@@ -18,6 +18,7 @@ import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRestApp } from './rest/app.js';
+import { createPricingReads } from './pricing/pricingReads.js';
 import { createInventory, type InventoryModule } from './inventory/wiring.js';
 import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
@@ -81,6 +82,8 @@ export interface ServiceOptions {
   readonly host?: string;
   /** Event loop delay samples for load shedding; when given, nothing samples on a timer (tests call `overload.check()`). */
   readonly lagSampler?: LagSampler;
+  /** The inventory's clock (hold expiry, dynamic pricing); tests drive time with their own. */
+  readonly clock?: () => number;
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -115,7 +118,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const streams = createStreamSlots(config.streams, metrics);
   const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
-  const inventory = await createInventory(config, { pool, redis, log, metrics });
+  const inventory = await createInventory(config, { pool, redis, log, metrics, ...(options.clock ? { clock: options.clock } : {}) });
+  const pricing = createPricingReads({
+    inventory: inventory.service,
+    cache: caches.pricing,
+    enabled: config.pricing.dynamicEnabled,
+    intervalSeconds: config.pricing.updateIntervalSeconds,
+    ...(options.clock ? { clock: options.clock } : {}),
+    onDropFailed: (err) => log.warn({ err }, 'pricing cache drop failed'),
+  });
+  inventory.onView((view) => pricing.observe(view));
   const notifications = await listenForInventoryChanges(
     config.database,
     (eventId) => void caches.event.forget(eventId),
@@ -147,6 +159,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     caches,
     availability,
     inventory: inventory.service,
+    pricing,
     projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
     schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
@@ -175,7 +188,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const requireReadable = async (eventId: string, admin: boolean) => {
     await requireReadableEvent(pool, caches, eventId, async () => admin);
   };
-  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, requireReadableEvent: requireReadable });
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable });
   const grpc = await startGrpcServer(config, handlers, {
     log,
     metrics,

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import type { CommitBatcher } from './commitBatcher.js';
 import type { CatalogInfo, InventoryCommand, InventoryState } from './model.js';
+import type { PricingPort } from './pricingPort.js';
 
 export interface TicketCodeSigner {
   signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
@@ -42,6 +43,8 @@ export interface InventoryActorDeps {
   /** Observe a commit the fencing epoch rejected (metrics). */
   readonly onFenced?: () => void;
   readonly settings: InventorySettings;
-  /** Deliver a command to this event's actor later (the hold-expiry timer). */
+  /** Dynamic pricing (the engine and its interval); absent = base prices. */
+  readonly pricing?: PricingPort;
+  /** Deliver a command to this event's actor later (the hold-expiry and pricing timers). */
   readonly schedule: (eventId: string, cmd: InventoryCommand) => Promise<unknown>;
 }

@@ -92,6 +92,8 @@ export const inventoryCommandSchema = z.discriminatedUnion('type', [
   }).strict(),
   z.object({ type: z.literal('GetCheckinFacts') }).strict(),
   z.object({ type: z.literal('SyncCatalog') }).strict(),
+  z.object({ type: z.literal('Reprice') }).strict(),
+  z.object({ type: z.literal('GetPricing') }).strict(),
   z.object({ type: z.literal('RemoveTicketType'), ticketTypeId: uuidField }).strict(),
   z.object({ type: z.literal('GetLevels') }).strict(),
   z.object({ type: z.literal('GetReservation'), reservationId }).strict(),

@@ -28,6 +28,7 @@ import { evolve } from './evolve.js';
 import { decideCancelEvent, decideVoidTicket } from './decideTickets.js';
 import { checkinFacts, decideCheckIn, decideSyncCheckins } from './decideCheckin.js';
 import { decideApplyDiscount, promoDiscount } from './decidePromo.js';
+import { decideReprice, pricingViews, tierRefusal, unitPrice } from './decidePricing.js';
 
 const refuse = (code: RefusalCode, message: string, details?: Record<string, unknown>): Decision => ({
   events: [],
@@ -115,6 +116,8 @@ function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideCo
     if ((info.validFrom !== null && ctx.now < info.validFrom) || (info.validUntil !== null && ctx.now >= info.validUntil)) {
       return refuse('NOT_ON_SALE', `${info.name} is not on sale now`, { ticket_type_id: info.id });
     }
+    const tier = tierRefusal(state, info, ctx);
+    if (tier !== undefined) return refuse('NOT_ON_SALE', tier, { ticket_type_id: info.id });
     const available = level.capacity - level.sold - level.held;
     if (want.quantity > available) {
       return refuse('SOLD_OUT', `only ${Math.max(0, available)} of ${info.name} left`, { ticket_type_id: info.id, available: Math.max(0, available) });
@@ -123,7 +126,8 @@ function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideCo
       return refuse('VALIDATION', 'all items of a reservation must share one currency', { field: 'items' });
     }
     currency = info.currency;
-    items.push({ ticketTypeId: info.id, quantity: want.quantity, unitPriceMinor: info.priceMinor });
+    // The current (dynamic) price, locked into the hold: confirm charges exactly this.
+    items.push({ ticketTypeId: info.id, quantity: want.quantity, unitPriceMinor: unitPrice(state, info, ctx) });
   }
   const subtotal = items.reduce((sum, i) => sum + i.quantity * i.unitPriceMinor, 0);
 
@@ -175,7 +179,7 @@ function decideConfirm(state: InventoryState, id: string, paymentReference: stri
   const confirmed: Reservation = { ...r, status: 'CONFIRMED', paymentReference, ticketIds: tickets.map((t) => t.id) };
   const issued: Ticket[] = tickets.map((t) => ({ ...t, reservationId: id, status: 'VALID', checkedInAt: null, gate: null }));
   return {
-    events: [{ type: 'ReservationConfirmed', reservationId: id, paymentReference, tickets }],
+    events: [{ type: 'ReservationConfirmed', reservationId: id, paymentReference, tickets, at: ctx.now }],
     reply: { ok: true, kind: 'reservation', reservation: confirmed, tickets: issued },
   };
 }
@@ -257,6 +261,10 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
       }
       return { events: [{ type: 'TicketTypeRemoved', ticketTypeId: cmd.ticketTypeId }], reply: { ok: true, kind: 'done' } };
     }
+    case 'Reprice':
+      return { events: decideReprice(state, ctx), reply: { ok: true, kind: 'done' } };
+    case 'GetPricing':
+      return { events: [], reply: { ok: true, kind: 'pricing', version: state.seq, types: pricingViews(state, ctx) } };
     case 'GetLevels':
       return { events: [], reply: levelsReply(state, ctx) };
     case 'GetReservation': {

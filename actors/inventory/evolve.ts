@@ -5,6 +5,7 @@
  * changes nothing.
  */
 import type { InventoryEvent, InventoryState, Reservation } from './model.js';
+import { applyPricesUpdated, recordSale } from './decidePricing.js';
 
 function releaseHold(state: InventoryState, r: Reservation): void {
   for (const item of r.items) {
@@ -18,9 +19,15 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
   switch (event.type) {
     case 'TicketTypeRegistered':
       state.levels[event.ticketTypeId] = { capacity: event.capacity, sold: event.sold, held: 0, locked: event.locked };
+      state.pricing.version = state.seq;
       break;
     case 'TicketTypeRemoved':
       delete state.levels[event.ticketTypeId];
+      delete state.pricing.prices[event.ticketTypeId];
+      delete state.pricing.history[event.ticketTypeId];
+      delete state.pricing.sales[event.ticketTypeId];
+      delete state.pricing.tiersOpened[event.ticketTypeId];
+      state.pricing.version = state.seq;
       break;
     case 'HoldPlaced': {
       const r = event.reservation;
@@ -49,6 +56,7 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
           level.held -= item.quantity;
           level.sold += item.quantity;
         }
+        if (event.at !== undefined) recordSale(state.pricing, item.ticketTypeId, event.at, item.quantity);
       }
       for (const t of event.tickets) {
         state.tickets[t.id] = {
@@ -110,6 +118,14 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
       if (t && t.status !== 'VOID') state.tickets[t.id] = { ...t, status: 'VOID' };
       break;
     }
+    case 'PricesUpdated':
+      applyPricesUpdated(state.pricing, event);
+      if (event.changes.length > 0) state.pricing.version = state.seq;
+      break;
+    case 'TierOpened':
+      state.pricing.tiersOpened[event.ticketTypeId] ??= event.at;
+      state.pricing.version = state.seq;
+      break;
     case 'TicketCheckedIn': {
       const t = state.tickets[event.ticketId];
       if (t?.status === 'VALID') state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };

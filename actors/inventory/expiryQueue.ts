@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+
 /**
  * Open holds ordered by expiry: a binary min-heap with lazy deletion. Entries for holds
  * that were confirmed, released or re-timed are dropped when they reach the top, so each
@@ -61,5 +63,81 @@ export class ExpiryQueue {
 
   get size(): number {
     return this.heap.length;
+  }
+}
+
+/** A failed expiry delivery (the shard moving) is retried this often, this many times. */
+const EXPIRY_RETRY_MS = 250;
+const EXPIRY_DELIVERY_ATTEMPTS = 40;
+
+export interface HoldExpiryDeps {
+  readonly clock: () => number;
+  readonly log: Logger;
+  readonly eventId: string;
+  /** Whether the hold is still open with this expiry (queue entries of others are stale). */
+  readonly isOpen: (id: string, at: number) => boolean;
+  /** The expiry of a hold that is still open, or undefined. */
+  readonly openExpiry: (id: string) => number | undefined;
+  /** Deliver `Expire` for these holds to the actor (through the router). */
+  readonly deliver: (reservationIds: readonly string[]) => Promise<unknown>;
+}
+
+/**
+ * Hold expiry for one actor: the queue of open holds and ONE timer, for the earliest.
+ * Survives passivation (expiry is idempotent).
+ */
+export class HoldExpiries {
+  private readonly queue = new ExpiryQueue();
+  private timer: NodeJS.Timeout | undefined;
+  private armedAt = Infinity;
+
+  constructor(private readonly deps: HoldExpiryDeps) {}
+
+  track(id: string, at: number): void {
+    this.queue.push(id, at);
+  }
+
+  /** The holds due at `now` (removed from the queue), or undefined when none is. */
+  dueNow(now: number): string[] | undefined {
+    if ((this.queue.next(this.deps.isOpen) ?? Infinity) > now) return undefined;
+    return this.queue.due(now, this.deps.isOpen);
+  }
+
+  /** (Re)arm the timer for the earliest open hold. */
+  arm(): void {
+    const { clock, isOpen } = this.deps;
+    const next = this.queue.next(isOpen) ?? Infinity;
+    if (next === this.armedAt) return;
+    clearTimeout(this.timer);
+    this.armedAt = next;
+    if (next === Infinity) return;
+    const delay = Math.max(0, next - clock()) + 5;
+    this.timer = setTimeout(() => {
+      this.armedAt = Infinity;
+      this.deliver(this.queue.due(clock(), isOpen), 1);
+    }, Math.min(delay, 2 ** 31 - 1));
+    this.timer.unref();
+  }
+
+  /**
+   * Delivery goes through the router: while the shard moves it can fail. Expiry is
+   * idempotent, so try again shortly rather than leave a quiet event's seats held.
+   */
+  private deliver(reservationIds: string[], attempt: number): void {
+    const { log, eventId } = this.deps;
+    this.deps.deliver(reservationIds).catch((err: unknown) => {
+      if (attempt >= EXPIRY_DELIVERY_ATTEMPTS) {
+        // Back into the queue, so the next turn of this actor (which expires what is due
+        // first) or its next timer finds them again.
+        for (const id of reservationIds) {
+          const at = this.deps.openExpiry(id);
+          if (at !== undefined) this.queue.push(id, at);
+        }
+        log.warn({ err, eventId, attempts: attempt }, 'expiry delivery failed; the next turn expires what is due');
+        return;
+      }
+      log.debug({ err, eventId, attempt }, 'expiry delivery failed; retrying');
+      setTimeout(() => this.deliver(reservationIds, attempt + 1), EXPIRY_RETRY_MS).unref();
+    });
   }
 }

@@ -17,8 +17,10 @@ import type { ActorBehavior } from '../runtime/actorRegistry.js';
 import { shardOf } from '../../src/shards/shardOf.js';
 import { AppError, NotFoundError } from '../../src/errors.js';
 import { decide } from './decide.js';
+import { decideTiers } from './decidePricing.js';
 import { evolve } from './evolve.js';
-import { ExpiryQueue } from './expiryQueue.js';
+import { HoldExpiries } from './expiryQueue.js';
+import { PricingTimer } from './pricingTimer.js';
 import { TurnRefusedError } from './commitBatcher.js';
 import type { InventoryActorDeps } from './actorPorts.js';
 import {
@@ -26,6 +28,7 @@ import {
   type CatalogInfo,
   type DecideContext,
   type InventoryCommand,
+  type InventoryEvent,
   type InventoryReply,
   type InventoryState,
   type JournalEntry,
@@ -40,11 +43,18 @@ import {
   writeSnapshot,
   FencedError,
 } from './store.js';
-import { mintTicketId, rowsOfTurn } from './turnRows.js';
+import { mintTicketId } from './turnRows.js';
+import { assembleTurn } from './turnCommit.js';
 
-/** A failed expiry delivery (the shard moving) is retried this often, this many times. */
-const EXPIRY_RETRY_MS = 250;
-const EXPIRY_DELIVERY_ATTEMPTS = 40;
+/** Put the codes signed for the commit on the tickets the replies carry (the confirm path signs once). */
+function withCodes(replies: InventoryReply[], codes: ReadonlyMap<string, string>): void {
+  replies.forEach((reply, i) => {
+    if (reply.ok && reply.kind === 'reservation' && reply.tickets.some((t) => codes.has(t.id))) {
+      replies[i] = { ...reply, tickets: reply.tickets.map((t) => ({ ...t, code: codes.get(t.id) ?? t.code })) };
+    }
+  });
+}
+
 export class InventoryActor implements ActorBehavior<InventoryCommand, InventoryReply> {
   private state: InventoryState;
   private catalog: CatalogInfo = { eventStatus: 'active', ticketTypes: [], promos: [] };
@@ -52,14 +62,9 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   private lastSnapshotSeq = 0;
   /** The latest snapshot write (they run one after another); passivation waits for it. */
   private snapshotting: Promise<void> = Promise.resolve();
-  private expiryTimer: NodeJS.Timeout | undefined;
-  private expiryAt = Infinity;
-  /** Open holds by expiry (derived from state; rebuilt on activation). */
-  private readonly expiries = new ExpiryQueue();
-  private readonly isOpen = (id: string, at: number): boolean => {
-    const r = this.state.reservations[id];
-    return r?.status === 'HELD' && r.expiresAt === at;
-  };
+  /** Open holds by expiry (derived from state; rebuilt on activation) and their timer. */
+  private readonly expiries: HoldExpiries;
+  private readonly repricing: PricingTimer;
 
   constructor(
     readonly eventId: string,
@@ -67,6 +72,19 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   ) {
     this.state = emptyState(eventId);
     this.shardId = shardOf(eventId, deps.settings.shardCount);
+    const openExpiry = (id: string): number | undefined => {
+      const r = this.state.reservations[id];
+      return r?.status === 'HELD' ? r.expiresAt : undefined;
+    };
+    this.expiries = new HoldExpiries({
+      clock: deps.clock,
+      log: deps.log,
+      eventId,
+      isOpen: (id, at) => openExpiry(id) === at,
+      openExpiry,
+      deliver: (reservationIds) => deps.schedule(eventId, { type: 'Expire', reservationIds }),
+    });
+    this.repricing = new PricingTimer(deps, eventId);
   }
 
   /** Read-only view for tests and diagnostics. */
@@ -92,13 +110,13 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const state = snapshot ?? emptyState(this.eventId);
     this.lastSnapshotSeq = state.seq;
     for (const entry of await loadJournal(pool, this.eventId, state.seq)) {
+      state.seq = entry.seq; // before evolve, as in a turn: events may record their own position
       evolve(state, entry.event);
-      state.seq = entry.seq;
     }
     this.state = state;
-    for (const r of Object.values(state.reservations)) if (r.status === 'HELD') this.expiries.push(r.id, r.expiresAt);
+    for (const r of Object.values(state.reservations)) if (r.status === 'HELD') this.expiries.track(r.id, r.expiresAt);
     this.project();
-    this.armExpiry();
+    this.armTimers();
   }
 
   private context(): DecideContext {
@@ -108,12 +126,25 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       ticketId: mintTicketId,
       defaultHoldSeconds: this.deps.settings.defaultHoldSeconds,
       maxHoldSeconds: this.deps.settings.maxHoldSeconds,
+      ...(this.deps.pricing ? { pricing: this.deps.pricing } : {}),
     };
+  }
+
+  /**
+   * Prices are recomputed first in a turn when an interval boundary passed, the catalog was
+   * just re-read (a rule or base price may have changed), or a ticket type has no price yet.
+   */
+  private repriceDue(now: number, catalogReloaded: boolean): boolean {
+    const pricing = this.deps.pricing;
+    if (!pricing?.enabled) return false;
+    if (catalogReloaded || pricing.intervalOf(now).start > this.state.pricing.interval) return true;
+    return this.catalog.ticketTypes.some((t) => !this.state.pricing.prices[t.id]);
   }
 
   async turn(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
     const { pool, settings } = this.deps;
-    if (batch.some((c) => c.type === 'SyncCatalog' || c.type === 'CancelEvent')) {
+    const reload = batch.some((c) => c.type === 'SyncCatalog' || c.type === 'CancelEvent');
+    if (reload) {
       const fresh = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
       if (fresh) this.catalog = fresh;
     }
@@ -129,25 +160,31 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       prefix.push({ type: 'CancelEvent', reason: this.catalog.cancelReason ?? 'the event was cancelled' });
     }
     if (this.catalog.ticketTypes.some((t) => !this.state.levels[t.id])) prefix.push({ type: 'SyncCatalog' });
-    if ((this.expiries.next(this.isOpen) ?? Infinity) <= ctx.now) {
-      prefix.push({ type: 'Expire', reservationIds: this.expiries.due(ctx.now, this.isOpen) });
-    }
+    const due = this.expiries.dueNow(ctx.now);
+    if (due) prefix.push({ type: 'Expire', reservationIds: due });
+    if (this.repriceDue(ctx.now, reload)) prefix.push({ type: 'Reprice' });
     const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
     const entries: JournalEntry[] = [];
     const replies: InventoryReply[] = [];
-    for (const cmd of commands) {
-      const d = decide(this.state, cmd, ctx);
-      for (const event of d.events) {
+    const apply = (events: readonly InventoryEvent[]) => {
+      for (const event of events) {
         this.state.seq += 1;
         evolve(this.state, event);
         entries.push({ seq: this.state.seq, event });
-        if (event.type === 'HoldPlaced') this.expiries.push(event.reservation.id, event.reservation.expiresAt);
+        if (event.type === 'HoldPlaced') this.expiries.track(event.reservation.id, event.reservation.expiresAt);
       }
+    };
+    for (const cmd of commands) {
+      const d = decide(this.state, cmd, ctx);
+      apply(d.events);
+      // A release tier opens in the very turn (and before the next command) its predecessor runs out.
+      if (d.events.length > 0) apply(decideTiers(this.state, ctx));
       replies.push(d.reply);
     }
     if (prefix.length > 0) replies.splice(0, prefix.length);
     if (entries.length > 0) {
-      await this.commit(entries);
+      const codes = await this.commit(entries);
+      if (codes.size > 0) withCodes(replies, codes);
       this.afterCommit();
     } else {
       // Answers that commit nothing (reads, refusals) must not come from a stale owner
@@ -155,28 +192,15 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       await this.fenced(() => checkFence(this.deps.pool, this.eventId, this.shardId, this.epoch()));
       if (batch.some((c) => c.type === 'GetLevels' || c.type === 'SyncCatalog')) this.project();
     }
-    this.armExpiry();
+    this.armTimers();
     return replies;
   }
 
-  private async commit(entries: readonly JournalEntry[]): Promise<void> {
-    const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, this.state);
-    const codes =
-      issued.length === 0
-        ? []
-        : await this.deps.signer.signMany(issued.map((t) => ({ ticketId: t.id, eventId: this.eventId, ticketTypeId: t.ticketTypeId })));
-    await this.fenced(() =>
-      this.deps.committer.commit({
-        eventId: this.eventId,
-        shardId: this.shardId,
-        epoch: this.epoch(),
-        entries,
-        reservations,
-        tickets: issued.map((t, i) => ({ ...t, code: codes[i] as string })),
-        checkIns,
-        voids,
-      }),
-    );
+  /** Write the turn (fenced); returns the signed code of every ticket it issued, by ticket id. */
+  private async commit(entries: readonly JournalEntry[]): Promise<ReadonlyMap<string, string>> {
+    const { write, codes } = await assembleTurn(this.eventId, this.shardId, entries, this.state, this.deps.signer);
+    await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
+    return codes;
   }
 
   /**
@@ -244,41 +268,14 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     return this.snapshotting;
   }
 
-  /** One timer per actor, for the earliest open hold. Survives passivation (expiry is idempotent). */
-  private armExpiry(): void {
-    const next = this.expiries.next(this.isOpen) ?? Infinity;
-    if (next === this.expiryAt) return;
-    clearTimeout(this.expiryTimer);
-    this.expiryAt = next;
-    if (next === Infinity) return;
-    const delay = Math.max(0, next - this.deps.clock()) + 5;
-    this.expiryTimer = setTimeout(() => {
-      this.expiryAt = Infinity;
-      const reservationIds = this.expiries.due(this.deps.clock(), this.isOpen);
-      // Delivery goes through the router: while the shard moves it can fail. Expiry is
-      // idempotent, so try again shortly rather than leave a quiet event's seats held.
-      const deliver = (attempt: number): void => {
-        this.deps.schedule(this.eventId, { type: 'Expire', reservationIds }).catch((err: unknown) => {
-          if (attempt >= EXPIRY_DELIVERY_ATTEMPTS) {
-            // Back into the queue, so the next turn of this actor (which expires what is due
-            // first) or its next timer finds them again.
-            for (const id of reservationIds) {
-              const r = this.state.reservations[id];
-              if (r?.status === 'HELD') this.expiries.push(id, r.expiresAt);
-            }
-            this.deps.log.warn({ err, eventId: this.eventId, attempts: attempt }, 'expiry delivery failed; the next turn expires what is due');
-            return;
-          }
-          this.deps.log.debug({ err, eventId: this.eventId, attempt }, 'expiry delivery failed; retrying');
-          setTimeout(() => deliver(attempt + 1), EXPIRY_RETRY_MS).unref();
-        });
-      };
-      deliver(1);
-    }, Math.min(delay, 2 ** 31 - 1));
-    this.expiryTimer.unref();
+  private armTimers(): void {
+    this.expiries.arm();
+    this.repricing.arm(this.catalog);
   }
 
   async passivate(): Promise<void> {
+    // A passivated actor reprices when it is next activated; the hold-expiry timer stays.
+    this.repricing.stop();
     await this.snapshot();
   }
 }

@@ -8,6 +8,8 @@
  * journaled, so replaying the journal rebuilds it exactly.
  */
 
+import type { PriceFactor, PricingPort, PricingRuleInfo, SalesBucket } from './pricingPort.js';
+
 export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'RELEASED' | 'EXPIRED';
 export type TicketStatus = 'VALID' | 'USED' | 'VOID';
 
@@ -29,6 +31,11 @@ export interface TicketTypeInfo {
   readonly hidden: boolean;
   /** Gates this type admits at; empty = any gate. */
   readonly gates: readonly string[];
+  /** Dynamic price bounds (same currency); absent or null = the engine's default clamp. */
+  readonly priceFloorMinor?: number | null;
+  readonly priceCapMinor?: number | null;
+  /** A release tier: not on sale until this ticket type sells out. */
+  readonly opensAfterSoldOut?: string | null;
 }
 
 export interface PromoInfo {
@@ -51,6 +58,10 @@ export interface CatalogInfo {
   readonly cancelReason?: string | null;
   readonly ticketTypes: readonly TicketTypeInfo[];
   readonly promos: readonly PromoInfo[];
+  /** Event start (epoch ms), for time rules; absent = time rules never apply. */
+  readonly eventStartsAt?: number | null;
+  /** The event's active dynamic pricing rules. */
+  readonly pricingRules?: readonly PricingRuleInfo[];
 }
 
 /** Journaled counters of one ticket type. */
@@ -92,7 +103,40 @@ export interface Ticket {
   readonly status: TicketStatus;
   readonly checkedInAt: number | null;
   readonly gate: string | null;
+  /** The signed code, on the reply of the confirm that issued it (never in state or the journal). */
+  readonly code?: string;
 }
+
+/** A ticket type's current dynamic price, as last journaled. */
+export interface TypePrice {
+  readonly priceMinor: number;
+  readonly factors: readonly PriceFactor[];
+  /** When it took effect. */
+  readonly since: number;
+  /** Fingerprint of the catalog facts it was computed from (base, bounds, rules): a change reprices at once. */
+  readonly basis: string;
+}
+
+/** Journaled pricing state: prices, their recent history, recent sales (for velocity rules). */
+export interface PricingState {
+  /** Start of the pricing interval last computed (0 = never). */
+  interval: number;
+  /** Journal position of the last change buyers' price disclosure shows (a price, a tier, a ticket type). */
+  version: number;
+  prices: Record<string, TypePrice>;
+  /** The last PRICE_HISTORY_MAX price changes per ticket type: [at, priceMinor], oldest first. */
+  history: Record<string, [at: number, priceMinor: number][]>;
+  /** Tickets confirmed per second, for at most the longest velocity window; oldest first. */
+  sales: Record<string, SalesBucket[]>;
+  /** Release tiers opened (ticket type id → when): decided by the actor when the predecessor sold out. */
+  tiersOpened: Record<string, number>;
+}
+
+export const PRICE_HISTORY_MAX = 20;
+/** Sales older than this are never counted (the longest velocity window). */
+export const SALES_WINDOW_MAX_MS = 86_400_000;
+
+export const emptyPricing = (): PricingState => ({ interval: 0, version: 0, prices: {}, history: {}, sales: {}, tiersOpened: {} });
 
 /**
  * The actor's state. `evolve` updates it in place (deterministic, no I/O): copying maps
@@ -111,6 +155,7 @@ export interface InventoryState {
   promoUses: Record<string, number>;
   /** Set once the event is cancelled (final): nothing is sold, confirmed or admitted after it. */
   cancelled: EventCancellation | null;
+  pricing: PricingState;
 }
 
 export interface EventCancellation {
@@ -119,7 +164,7 @@ export interface EventCancellation {
 }
 
 export function emptyState(eventId: string): InventoryState {
-  return { eventId, seq: 0, eventLocked: false, levels: {}, reservations: {}, tickets: {}, promoUses: {}, cancelled: null };
+  return { eventId, seq: 0, eventLocked: false, levels: {}, reservations: {}, tickets: {}, promoUses: {}, cancelled: null, pricing: emptyPricing() };
 }
 
 // ── Commands ────────────────────────────────────────────────────────────────────────
@@ -168,6 +213,10 @@ export interface CancelEventCommand { readonly type: 'CancelEvent'; readonly rea
 /** Void one issued ticket: it no longer admits anyone. */
 export interface VoidTicketCommand { readonly type: 'VoidTicket'; readonly ticketId: string; readonly reason: string }
 export interface SyncCatalogCommand { readonly type: 'SyncCatalog' }
+/** Recompute dynamic prices now if an interval boundary passed or their catalog facts changed (the pricing timer). */
+export interface RepriceCommand { readonly type: 'Reprice' }
+/** Per ticket type: base, bounds, current price, factors, history (disclosure). */
+export interface GetPricingQuery { readonly type: 'GetPricing' }
 export interface RemoveTicketTypeCommand { readonly type: 'RemoveTicketType'; readonly ticketTypeId: string }
 export interface GetLevelsQuery { readonly type: 'GetLevels' }
 export interface GetReservationQuery { readonly type: 'GetReservation'; readonly reservationId: string }
@@ -188,6 +237,8 @@ export type InventoryCommand =
   | SyncCheckinsCommand
   | GetCheckinFactsQuery
   | SyncCatalogCommand
+  | RepriceCommand
+  | GetPricingQuery
   | RemoveTicketTypeCommand
   | GetLevelsQuery
   | GetReservationQuery
@@ -206,6 +257,8 @@ export type InventoryEvent =
       readonly reservationId: string;
       readonly paymentReference: string | null;
       readonly tickets: readonly { readonly id: string; readonly ticketTypeId: string; readonly priceMinor: number }[];
+      /** When it was confirmed (counts as a sale for velocity rules); absent in older journals. */
+      readonly at?: number;
     }
   | { readonly type: 'CapacityChanged'; readonly ticketTypeId: string; readonly capacity: number }
   | { readonly type: 'SalesLocked'; readonly ticketTypeId: string | null; readonly locked: boolean; readonly reason: string | null }
@@ -214,7 +267,15 @@ export type InventoryEvent =
   | { readonly type: 'OfflineCheckInApplied'; readonly ticketId: string; readonly at: number; readonly gate: string }
   | { readonly type: 'DiscountApplied'; readonly reservationId: string; readonly promoCode: string; readonly discountMinor: number }
   | { readonly type: 'EventCancelled'; readonly reason: string; readonly at: number }
-  | { readonly type: 'TicketVoided'; readonly ticketId: string; readonly reason: string; readonly at: number };
+  | { readonly type: 'TicketVoided'; readonly ticketId: string; readonly reason: string; readonly at: number }
+  | {
+      readonly type: 'PricesUpdated';
+      readonly at: number;
+      /** The pricing interval these prices hold for (its start). */
+      readonly interval: number;
+      readonly changes: readonly { readonly ticketTypeId: string; readonly priceMinor: number; readonly factors: readonly PriceFactor[]; readonly basis: string }[];
+    }
+  | { readonly type: 'TierOpened'; readonly ticketTypeId: string; readonly after: string; readonly at: number };
 
 /** A journal event with its position, as stored. */
 export interface JournalEntry {
@@ -285,9 +346,57 @@ export type Success =
   | { readonly ok: true; readonly kind: 'cancelled'; readonly cancellation: EventCancellation }
   | { readonly ok: true; readonly kind: 'offlineScans'; readonly results: readonly OfflineScanResult[] }
   | { readonly ok: true; readonly kind: 'checkinFacts'; readonly facts: CheckinFacts }
+  | { readonly ok: true; readonly kind: 'pricing'; readonly version: number; readonly types: readonly TypePricingView[] }
   | { readonly ok: true; readonly kind: 'done' };
 
 export type InventoryReply = Success | Refusal;
+
+/** The success each command answers with: the typed link between a command and its reply. */
+export const REPLY_KIND = {
+  Reserve: 'reservation',
+  Quote: 'reservation',
+  ApplyDiscount: 'reservation',
+  Release: 'reservation',
+  Confirm: 'reservation',
+  GetReservation: 'reservation',
+  Expire: 'done',
+  UpdateCapacity: 'levels',
+  Lock: 'levels',
+  GetLevels: 'levels',
+  CheckIn: 'checkin',
+  SyncCheckins: 'offlineScans',
+  GetCheckinFacts: 'checkinFacts',
+  CancelEvent: 'cancelled',
+  VoidTicket: 'ticket',
+  GetTicket: 'ticket',
+  SyncCatalog: 'done',
+  Reprice: 'done',
+  RemoveTicketType: 'done',
+  GetPricing: 'pricing',
+} as const satisfies Record<InventoryCommand['type'], Success['kind']>;
+
+export type CommandOf<K extends InventoryCommand['type']> = Extract<InventoryCommand, { readonly type: K }>;
+export type ReplyOf<K extends InventoryCommand['type']> = Extract<Success, { readonly kind: (typeof REPLY_KIND)[K] }>;
+
+/** One ticket type's price disclosure. */
+export interface TypePricingView {
+  readonly ticketTypeId: string;
+  readonly name: string;
+  readonly currency: string;
+  readonly baseMinor: number;
+  readonly floorMinor: number;
+  readonly capMinor: number;
+  readonly priceMinor: number;
+  readonly factors: readonly PriceFactor[];
+  readonly history: readonly (readonly [at: number, priceMinor: number])[];
+  /** The price holds at least until then (next pricing boundary, or the end of the type's sale window). */
+  readonly validUntil: number | null;
+  /** End of the ticket type's sale window (an early-bird type's offer ends with it). */
+  readonly saleEndsAt: number | null;
+  /** A release tier waiting for this ticket type to sell out. */
+  readonly opensAfterSoldOut: string | null;
+  readonly tierOpen: boolean;
+}
 
 export interface Decision {
   readonly events: readonly InventoryEvent[];
@@ -302,4 +411,6 @@ export interface DecideContext {
   readonly ticketId: (reservationId: string, index: number) => string;
   readonly defaultHoldSeconds: number;
   readonly maxHoldSeconds: number;
+  /** Dynamic pricing; absent = base prices. */
+  readonly pricing?: PricingPort;
 }

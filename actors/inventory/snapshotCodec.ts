@@ -6,7 +6,7 @@
  * (version 1: `{eventId, seq, ...}`) is still read, so older snapshots recover. The
  * cancellation is an optional field: snapshots written before it existed load as not cancelled.
  */
-import type { InventoryState, LineItem, Reservation, ReservationStatus, Ticket, TicketStatus } from './model.js';
+import { emptyPricing, type InventoryState, type LineItem, type Reservation, type ReservationStatus, type Ticket, type TicketStatus } from './model.js';
 
 const RESERVATION_STATUS: readonly ReservationStatus[] = ['HELD', 'CONFIRMED', 'RELEASED', 'EXPIRED'];
 const TICKET_STATUS: readonly TicketStatus[] = ['VALID', 'USED', 'VOID'];
@@ -36,6 +36,8 @@ interface CompactState {
   readonly promoUses: InventoryState['promoUses'];
   /** Absent in snapshots older than event cancellation (= not cancelled). */
   readonly cancelled?: InventoryState['cancelled'];
+  /** Absent in snapshots older than dynamic pricing (= nothing priced yet). */
+  readonly pricing?: InventoryState['pricing'];
   readonly types: string[];
   readonly reservations: ReservationTuple[];
   readonly tickets: TicketTuple[];
@@ -87,6 +89,7 @@ export function toCompact(state: InventoryState): CompactState {
     levels: state.levels,
     promoUses: state.promoUses,
     cancelled: state.cancelled,
+    pricing: state.pricing,
     types,
     reservations: Object.values(state.reservations).map((r) => reservationTuple(r, type)),
     tickets: Object.values(state.tickets).map((t) => ticketTuple(t, type)),
@@ -111,7 +114,7 @@ export async function snapshotJsonInSlices(
   pause: () => Promise<void>,
   sliceRows = SNAPSHOT_SLICE_ROWS,
 ): Promise<string> {
-  const head = JSON.stringify({ v: 2, eventId: state.eventId, seq: state.seq, eventLocked: state.eventLocked, levels: state.levels, promoUses: state.promoUses, cancelled: state.cancelled });
+  const head = JSON.stringify({ v: 2, eventId: state.eventId, seq: state.seq, eventLocked: state.eventLocked, levels: state.levels, promoUses: state.promoUses, cancelled: state.cancelled, pricing: state.pricing });
   const reservations = Object.values(state.reservations);
   const tickets = Object.values(state.tickets);
   const { types, type } = typeDictionary();
@@ -166,13 +169,15 @@ export function fromCompact(c: CompactState): InventoryState {
     reservations,
     tickets,
     cancelled: c.cancelled ?? null,
+    pricing: c.pricing ?? emptyPricing(),
   };
 }
 
 /** Parse a snapshot's JSON, compact (v2) or the state itself (v1). */
 export function parseSnapshotJson(json: string): InventoryState {
-  const value = JSON.parse(json) as CompactState | (Omit<InventoryState, 'cancelled'> & Partial<Pick<InventoryState, 'cancelled'>>);
+  type V1 = Omit<InventoryState, 'cancelled' | 'pricing'> & Partial<Pick<InventoryState, 'cancelled' | 'pricing'>>;
+  const value = JSON.parse(json) as CompactState | V1;
   if ('v' in value && value.v === 2) return fromCompact(value);
-  const v1 = value as Omit<InventoryState, 'cancelled'> & Partial<Pick<InventoryState, 'cancelled'>>;
-  return { ...v1, cancelled: v1.cancelled ?? null };
+  const v1 = value as V1;
+  return { ...v1, cancelled: v1.cancelled ?? null, pricing: v1.pricing ?? emptyPricing() };
 }

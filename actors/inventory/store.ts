@@ -10,6 +10,7 @@ import { AppError } from '../../src/errors.js';
 import type { Queryable } from '../../src/db/pool.js';
 import { parseSnapshotJson, snapshotJsonInSlices } from './snapshotCodec.js';
 import type { CatalogInfo, InventoryEvent, InventoryState, JournalEntry } from './model.js';
+import type { PricingRuleInfo } from './pricingPort.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -27,17 +28,20 @@ export class FencedError extends AppError {
 // ── Catalog facts ───────────────────────────────────────────────────────────────────
 
 export async function loadCatalogInfo(db: Queryable, eventId: string, discountsEnabled: boolean): Promise<CatalogInfo | undefined> {
-  const event = await db.query<{ status: string; cancel_reason: string | null }>('SELECT status, cancel_reason FROM events WHERE id = $1', [eventId]);
+  const event = await db.query<{ status: string; cancel_reason: string | null; start_date: Date }>(
+    'SELECT status, cancel_reason, start_date FROM events WHERE id = $1',
+    [eventId],
+  );
   const status = event.rows[0]?.status;
   if (status === undefined) return undefined;
-  const [types, promos] = await Promise.all([
+  const [types, promos, rules] = await Promise.all([
     db.query<{
       id: string; name: string; price_minor: string; currency: string; min_per_purchase: number; max_per_purchase: number;
       valid_from: Date | null; valid_until: Date | null; quantity: number; sold_quantity: number; status: string;
-      gates: string[];
+      gates: string[]; price_floor_minor: string | null; price_cap_minor: string | null; opens_after_sold_out: string | null;
     }>(
       `SELECT id, name, price_minor, currency, min_per_purchase, max_per_purchase, valid_from, valid_until,
-              quantity, sold_quantity, status, gates
+              quantity, sold_quantity, status, gates, price_floor_minor, price_cap_minor, opens_after_sold_out
        FROM ticket_types WHERE event_id = $1 AND status <> 'deleted' ORDER BY price_minor, id`,
       [eventId],
     ),
@@ -51,6 +55,14 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
           [eventId],
         )
       : Promise.resolve({ rows: [] }),
+    db.query<{
+      id: string; name: string; kind: PricingRuleInfo['kind']; threshold: number; adjustment_bps: number;
+      window_seconds: number | null; ticket_type_id: string | null;
+    }>(
+      `SELECT id, name, kind, threshold, adjustment_bps, window_seconds, ticket_type_id
+       FROM pricing_rules WHERE event_id = $1 AND active ORDER BY created_at, id`,
+      [eventId],
+    ),
   ]);
   return {
     eventStatus: status,
@@ -69,6 +81,19 @@ export async function loadCatalogInfo(db: Queryable, eventId: string, discountsE
       locked: t.status === 'locked',
       hidden: t.status === 'hidden',
       gates: t.gates,
+      priceFloorMinor: t.price_floor_minor === null ? null : Number(t.price_floor_minor),
+      priceCapMinor: t.price_cap_minor === null ? null : Number(t.price_cap_minor),
+      opensAfterSoldOut: t.opens_after_sold_out,
+    })),
+    eventStartsAt: event.rows[0]?.start_date.getTime() ?? null,
+    pricingRules: rules.rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      kind: r.kind,
+      threshold: r.threshold,
+      adjustmentBps: r.adjustment_bps,
+      windowSeconds: r.window_seconds,
+      ticketTypeId: r.ticket_type_id,
     })),
     promos: promos.rows.map((p) => ({
       code: p.code,

@@ -18,7 +18,9 @@
  */
 import type pg from 'pg';
 import { FencedError } from './store.js';
-import type { JournalEntry, Reservation } from './model.js';
+import type { TicketCodeSigner } from './actorPorts.js';
+import type { InventoryState, JournalEntry, Reservation } from './model.js';
+import { rowsOfTurn } from './turnRows.js';
 
 export interface IssuedTicketRow {
   readonly id: string;
@@ -53,6 +55,28 @@ export interface TurnWrite {
   readonly tickets: readonly IssuedTicketRow[];
   readonly checkIns: readonly CheckInRow[];
   readonly voids?: readonly VoidRow[];
+}
+
+/**
+ * A turn's write, all but the fencing epoch (read just before it is sent): the rows its
+ * entries imply (turnRows.ts), the tickets it issued with their codes signed once, here,
+ * and those codes by ticket id for the confirm's reply.
+ */
+export async function assembleTurn(
+  eventId: string,
+  shardId: number,
+  entries: readonly JournalEntry[],
+  state: Readonly<InventoryState>,
+  signer: TicketCodeSigner,
+): Promise<{ write: Omit<TurnWrite, 'epoch'>; codes: ReadonlyMap<string, string> }> {
+  const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, state);
+  const signed =
+    issued.length === 0 ? [] : await signer.signMany(issued.map((t) => ({ ticketId: t.id, eventId, ticketTypeId: t.ticketTypeId })));
+  const tickets = issued.map((t, i) => ({ ...t, code: signed[i] as string }));
+  return {
+    write: { eventId, shardId, entries, reservations, tickets, checkIns, voids },
+    codes: new Map(tickets.map((t) => [t.id, t.code])),
+  };
 }
 
 /** Every row carries `t`, the index of its turn; only turns that pass the fence are written. */

@@ -1,6 +1,7 @@
 /**
  * The service's read-model caches, one namespace each, with the seed's TTLs:
- * event detail (CACHE_TTL_EVENTS) and search results (CACHE_TTL_SEARCH). (Availability is
+ * event detail (CACHE_TTL_EVENTS), search results (CACHE_TTL_SEARCH) and the price disclosure
+ * (PRICE_UPDATE_INTERVAL). (Availability is
  * not cached here: the inventory actor projects it into Redis after every commit, and
  * liveAvailability.ts keeps a short-lived in-process copy fed by the availability feed.)
  * Search keys carry a catalog version that every catalog write bumps, so a write makes all
@@ -19,6 +20,8 @@ const CATALOG_VERSION_KEY = 'catalog-version';
 export interface Caches {
   readonly event: JsonCache<object>;
   readonly search: JsonCache<object>;
+  /** Price disclosure per event (src/pricing/pricingReads.ts), dropped when the event's prices move. */
+  readonly pricing: JsonCache<object>;
   /** Cache key for a search: catalog version + hash of the normalized query. */
   searchKey(query: Readonly<Record<string, unknown>>): Promise<string>;
   /** After any catalog write: drop the event's detail, retire cached searches. */
@@ -39,9 +42,12 @@ export function createCaches(
     createJsonCache<object>(redis, bus, { namespace, ttlSeconds, localMaxEntries: config.cache.maxEntries, circuit }, metrics, log);
   const event = make('event', config.cache.eventsTtlSeconds);
   const search = make('search', config.cache.searchTtlSeconds);
+  // Prices move at most once per interval (and are dropped when they do): an interval is long enough.
+  const pricing = make('pricing', config.pricing.updateIntervalSeconds);
   return {
     event,
     search,
+    pricing,
     async searchKey(query) {
       // Without Redis the version is unknown: '0' keys only this pod's short-lived copies.
       const version = circuit.usable()
@@ -56,10 +62,12 @@ export function createCaches(
     flushMetrics() {
       event.flushMetrics();
       search.flushMetrics();
+      pricing.flushMetrics();
     },
     async eventChanged(eventId) {
       await Promise.all([
         event.invalidate(eventId),
+        pricing.invalidate(eventId),
         redis.incr(CATALOG_VERSION_KEY).catch((err: unknown) => log.warn({ err }, 'catalog version bump failed')),
       ]);
     },

@@ -5,10 +5,13 @@ import { buildUpdate } from '../db/update.js';
 import { pageByCreatedAt, type Page } from './cursor.js';
 import { requireEvent } from './events.js';
 
-export type PricingRuleKind = 'demand' | 'time';
+export type PricingRuleKind = 'demand' | 'time' | 'velocity';
 
 /** kind demand: threshold is the sold share in basis points, so at most 100%. */
 export const MAX_DEMAND_THRESHOLD_BPS = 10_000;
+/** kind velocity: the window sales are counted in. */
+export const MIN_WINDOW_SECONDS = 60;
+export const MAX_WINDOW_SECONDS = 86_400;
 
 export interface DbPricingRule {
   id: string;
@@ -18,6 +21,7 @@ export interface DbPricingRule {
   kind: PricingRuleKind;
   threshold: number;
   adjustment_bps: number;
+  window_seconds: number | null;
   active: boolean;
   created_at: Date;
   updated_at: Date;
@@ -31,6 +35,8 @@ export interface PricingRule {
   readonly kind: PricingRuleKind;
   readonly threshold: number;
   readonly adjustmentBps: number;
+  /** kind velocity: the window sales are counted in (seconds); null otherwise. */
+  readonly windowSeconds: number | null;
   readonly active: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -41,12 +47,13 @@ export interface PricingRuleInput {
   kind: PricingRuleKind;
   threshold: number;
   adjustment_bps: number;
+  window_seconds?: number | null;
   ticket_type_id?: string | null;
   active?: boolean;
 }
 
 export const PRICING_RULE_COLUMNS =
-  'id, event_id, ticket_type_id, name, kind, threshold, adjustment_bps, active, created_at, updated_at';
+  'id, event_id, ticket_type_id, name, kind, threshold, adjustment_bps, window_seconds, active, created_at, updated_at';
 
 export function toPricingRule(r: DbPricingRule): PricingRule {
   return {
@@ -57,6 +64,7 @@ export function toPricingRule(r: DbPricingRule): PricingRule {
     kind: r.kind,
     threshold: r.threshold,
     adjustmentBps: r.adjustment_bps,
+    windowSeconds: r.window_seconds,
     active: r.active,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -71,9 +79,16 @@ async function requireTicketTypeOfEvent(db: Queryable, eventId: string, ticketTy
   }
 }
 
-function checkThreshold(kind: PricingRuleKind, threshold: number): void {
+/** The merged rule must make sense for its kind: a share at most 100 %, a window for (and only for) velocity. */
+function checkRule(kind: PricingRuleKind, threshold: number, windowSeconds: number | null): void {
   if (kind === 'demand' && threshold > MAX_DEMAND_THRESHOLD_BPS) {
     throw new ValidationError('a demand threshold is a sold share in basis points (0..10000)', { field: 'threshold' });
+  }
+  if (kind === 'velocity' && windowSeconds === null) {
+    throw new ValidationError(`a velocity rule needs window_seconds (${MIN_WINDOW_SECONDS}..${MAX_WINDOW_SECONDS})`, { field: 'window_seconds' });
+  }
+  if (kind !== 'velocity' && windowSeconds !== null) {
+    throw new ValidationError('window_seconds is only for velocity rules', { field: 'window_seconds' });
   }
 }
 
@@ -102,11 +117,11 @@ export async function listPricingRules(
 
 export async function createPricingRule(db: Queryable, eventId: string, input: PricingRuleInput): Promise<PricingRule> {
   await requireEvent(db, eventId);
-  checkThreshold(input.kind, input.threshold);
+  checkRule(input.kind, input.threshold, input.window_seconds ?? null);
   if (input.ticket_type_id) await requireTicketTypeOfEvent(db, eventId, input.ticket_type_id);
   const { rows } = await db.query<DbPricingRule>(
-    `INSERT INTO pricing_rules (event_id, ticket_type_id, name, kind, threshold, adjustment_bps, active)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${PRICING_RULE_COLUMNS}`,
+    `INSERT INTO pricing_rules (event_id, ticket_type_id, name, kind, threshold, adjustment_bps, window_seconds, active)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PRICING_RULE_COLUMNS}`,
     [
       eventId,
       input.ticket_type_id ?? null,
@@ -114,6 +129,7 @@ export async function createPricingRule(db: Queryable, eventId: string, input: P
       input.kind,
       input.threshold,
       input.adjustment_bps,
+      input.window_seconds ?? null,
       input.active ?? true,
     ],
   );
@@ -126,6 +142,7 @@ const PRICING_RULE_UPDATE = {
   kind: { column: 'kind' },
   threshold: { column: 'threshold' },
   adjustment_bps: { column: 'adjustment_bps' },
+  window_seconds: { column: 'window_seconds' },
   active: { column: 'active' },
 } as const;
 
@@ -140,7 +157,11 @@ export async function updatePricingRule(
   patch: Partial<PricingRuleInput>,
 ): Promise<PricingRule> {
   const current = await getPricingRule(db, eventId, id, true);
-  checkThreshold(patch.kind ?? current.kind, patch.threshold ?? current.threshold);
+  const kind = patch.kind ?? current.kind;
+  // Changing a velocity rule to another kind drops its window unless the patch says otherwise.
+  const window = patch.window_seconds !== undefined ? patch.window_seconds : kind === 'velocity' ? current.windowSeconds : null;
+  checkRule(kind, patch.threshold ?? current.threshold, window);
+  if (window !== current.windowSeconds) patch = { ...patch, window_seconds: window };
   if (patch.ticket_type_id) await requireTicketTypeOfEvent(db, eventId, patch.ticket_type_id);
   const { sets, args } = buildUpdate(patch, PRICING_RULE_UPDATE);
   args.push(id, eventId);

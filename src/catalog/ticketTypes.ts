@@ -29,6 +29,9 @@ export interface DbTicketType {
   valid_until: Date | null;
   status: TicketTypeStatus;
   gates: string[];
+  price_floor_minor: string | null;
+  price_cap_minor: string | null;
+  opens_after_sold_out: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -50,6 +53,11 @@ export interface TicketType {
   readonly status: TicketTypeStatus;
   /** Gates its tickets may enter at; empty = any. */
   readonly gates: readonly string[];
+  /** Dynamic price bounds (the ticket type's currency); null = the default clamp. */
+  readonly priceFloorMinor: number | null;
+  readonly priceCapMinor: number | null;
+  /** A release tier: not on sale until this ticket type sells out. */
+  readonly opensAfterSoldOut: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -65,10 +73,13 @@ export interface TicketTypeInput {
   valid_until?: string | null;
   status?: 'active' | 'locked' | 'hidden';
   gates?: string[];
+  price_floor?: { currency: string; amount_minor: number } | null;
+  price_cap?: { currency: string; amount_minor: number } | null;
+  opens_after_sold_out?: string | null;
 }
 
 const COLUMNS =
-  'id, event_id, name, description, price_minor, currency, quantity, available_quantity, sold_quantity, max_per_purchase, min_per_purchase, valid_from, valid_until, status, gates, created_at, updated_at';
+  'id, event_id, name, description, price_minor, currency, quantity, available_quantity, sold_quantity, max_per_purchase, min_per_purchase, valid_from, valid_until, status, gates, price_floor_minor, price_cap_minor, opens_after_sold_out, created_at, updated_at';
 
 export function toTicketType(r: DbTicketType): TicketType {
   return {
@@ -87,6 +98,9 @@ export function toTicketType(r: DbTicketType): TicketType {
     validUntil: r.valid_until,
     status: r.status,
     gates: r.gates,
+    priceFloorMinor: r.price_floor_minor === null ? null : int8(r.price_floor_minor),
+    priceCapMinor: r.price_cap_minor === null ? null : int8(r.price_cap_minor),
+    opensAfterSoldOut: r.opens_after_sold_out,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -145,13 +159,60 @@ function rethrowConstraint(err: unknown): never {
   throw err;
 }
 
+interface PricingFields {
+  readonly currency: string;
+  readonly floor: { currency: string; amount_minor: number } | null;
+  readonly cap: { currency: string; amount_minor: number } | null;
+  readonly opensAfter: string | null;
+}
+
+/**
+ * Price bounds are in the ticket type's currency with floor ≤ cap; a release tier follows
+ * another ticket type of the same event, never itself or (through others) itself again.
+ */
+async function checkPricingFields(db: Queryable, eventId: string, id: string | null, f: PricingFields): Promise<void> {
+  for (const [field, bound] of [['price_floor', f.floor], ['price_cap', f.cap]] as const) {
+    if (bound && bound.currency !== f.currency) {
+      throw new ValidationError(`${field} must be in the ticket type's currency (${f.currency})`, { field });
+    }
+  }
+  if (f.floor && f.cap && f.floor.amount_minor > f.cap.amount_minor) {
+    throw new ValidationError('price_floor must not exceed price_cap', { field: 'price_floor' });
+  }
+  if (f.opensAfter === null) return;
+  if (f.opensAfter === id) throw new ValidationError('a ticket type cannot open after itself', { field: 'opens_after_sold_out' });
+  // Walk the chain of predecessors: it must stay in this event and never come back to `id`.
+  const { rows } = await db.query<{ id: string; event_id: string }>(
+    `WITH RECURSIVE chain(id, event_id, next, depth) AS (
+       SELECT id, event_id, opens_after_sold_out, 1 FROM ticket_types WHERE id = $1 AND status <> 'deleted'
+       UNION ALL
+       SELECT t.id, t.event_id, t.opens_after_sold_out, c.depth + 1 FROM ticket_types t JOIN chain c ON t.id = c.next
+       WHERE c.depth < 100
+     ) SELECT id, event_id FROM chain`,
+    [f.opensAfter],
+  );
+  if (rows.length === 0 || rows[0]?.event_id !== eventId) {
+    throw new ValidationError('opens_after_sold_out must name a ticket type of the same event', { field: 'opens_after_sold_out' });
+  }
+  if (id !== null && rows.some((r) => r.id === id)) {
+    throw new ValidationError('release tiers must not form a cycle', { field: 'opens_after_sold_out' });
+  }
+}
+
 export async function createTicketType(db: Queryable, eventId: string, input: TicketTypeInput): Promise<TicketType> {
   await requireEvent(db, eventId);
+  await checkPricingFields(db, eventId, null, {
+    currency: input.price.currency,
+    floor: input.price_floor ?? null,
+    cap: input.price_cap ?? null,
+    opensAfter: input.opens_after_sold_out ?? null,
+  });
   try {
     const { rows } = await db.query<DbTicketType>(
       `INSERT INTO ticket_types (event_id, name, description, price_minor, currency, quantity, available_quantity,
-                                 max_per_purchase, min_per_purchase, valid_from, valid_until, status, gates)
-       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+                                 max_per_purchase, min_per_purchase, valid_from, valid_until, status, gates,
+                                 price_floor_minor, price_cap_minor, opens_after_sold_out)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${COLUMNS}`,
       [
         eventId,
         input.name,
@@ -165,6 +226,9 @@ export async function createTicketType(db: Queryable, eventId: string, input: Ti
         input.valid_until ?? null,
         input.status ?? 'active',
         input.gates ?? [],
+        input.price_floor?.amount_minor ?? null,
+        input.price_cap?.amount_minor ?? null,
+        input.opens_after_sold_out ?? null,
       ],
     );
     return toTicketType(rows[0] as DbTicketType);
@@ -184,6 +248,9 @@ const TICKET_TYPE_UPDATE = {
   valid_until: { column: 'valid_until', cast: 'timestamptz' },
   status: { column: 'status' },
   gates: { column: 'gates', cast: 'text[]' },
+  price_floor_minor: { column: 'price_floor_minor' },
+  price_cap_minor: { column: 'price_cap_minor' },
+  opens_after_sold_out: { column: 'opens_after_sold_out' },
 } as const;
 
 /**
@@ -201,10 +268,26 @@ export async function updateTicketTypeFields(
     `SELECT ${COLUMNS} FROM ticket_types WHERE id = $1 AND event_id = $2 AND status <> 'deleted' FOR UPDATE`,
     [id, eventId],
   );
-  if (!current[0]) throw new NotFoundError('ticket type', id);
-  const { price, ...rest } = patch;
+  const row = current[0];
+  if (!row) throw new NotFoundError('ticket type', id);
+  const { price, price_floor, price_cap, ...rest } = patch;
+  const was = toTicketType(row);
+  const currency = price?.currency ?? was.currency;
+  const moneyOf = (minor: number | null) => (minor === null ? null : { currency, amount_minor: minor });
+  await checkPricingFields(db, eventId, id, {
+    currency,
+    floor: price_floor === undefined ? moneyOf(was.priceFloorMinor) : price_floor,
+    cap: price_cap === undefined ? moneyOf(was.priceCapMinor) : price_cap,
+    opensAfter: patch.opens_after_sold_out === undefined ? was.opensAfterSoldOut : patch.opens_after_sold_out,
+  });
   const { sets, args } = buildUpdate(
-    { ...rest, price_minor: price?.amount_minor, currency: price?.currency },
+    {
+      ...rest,
+      price_minor: price?.amount_minor,
+      currency: price?.currency,
+      price_floor_minor: price_floor === undefined ? undefined : (price_floor?.amount_minor ?? null),
+      price_cap_minor: price_cap === undefined ? undefined : (price_cap?.amount_minor ?? null),
+    },
     TICKET_TYPE_UPDATE,
   );
   args.push(id);

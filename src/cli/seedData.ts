@@ -21,9 +21,11 @@ export interface SeedTicketType {
 
 export interface SeedPricingRule {
   readonly name: string;
-  readonly kind: 'demand' | 'time';
+  readonly kind: 'demand' | 'time' | 'velocity';
   readonly threshold: number;
   readonly adjustment_bps: number;
+  /** velocity rules only. */
+  readonly window_seconds: number | null;
 }
 
 export interface SeedPromoCode {
@@ -166,9 +168,14 @@ function eventAt(index: number, rng: Rng, now: Date): SeedEvent {
   const title = titleFor(category, rng, venue.city, start.getUTCFullYear());
   const featured = rng.chance(0.15);
   const ticketTypes = ticketTypesFor(rng, venue, start, now);
-  const pricingRules: SeedPricingRule[] = [];
-  if (featured) pricingRules.push({ name: 'High demand', kind: 'demand', threshold: 8000, adjustment_bps: 2500 });
-  if (index % 6 === 0) pricingRules.push({ name: 'Last 48 hours', kind: 'time', threshold: 2 * 86_400, adjustment_bps: 1000 });
+  // Rules that act on the demo at once: far-off events show an early-bird price, close ones
+  // a last-week surcharge; sales move demand and velocity (see docs/pricing.md).
+  const pricingRules: SeedPricingRule[] = [
+    { name: 'Early bird', kind: 'time', threshold: 60 * 86_400, adjustment_bps: -1500, window_seconds: null },
+    { name: 'Last 7 days', kind: 'time', threshold: 7 * 86_400, adjustment_bps: 1000, window_seconds: null },
+    { name: 'Selling fast', kind: 'velocity', threshold: 20, adjustment_bps: 1500, window_seconds: 600 },
+  ];
+  if (featured || index % 3 === 0) pricingRules.push({ name: 'High demand', kind: 'demand', threshold: 5000, adjustment_bps: 2500, window_seconds: null });
   const promoCodes: SeedPromoCode[] = [];
   if (index % 8 === 0) {
     promoCodes.push({ code: 'WELCOME10', percent_off_bps: 1000, amount_off_minor: null, currency: null, max_uses: 500, valid_until: start });

@@ -101,7 +101,7 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedDatabaseO
       for (const t of e.ticketTypes) {
         ticketTypes.push([randomUUID(), eventId, t.name, t.description, t.price_minor, t.currency, t.quantity, t.available_quantity, t.min_per_purchase, t.max_per_purchase, iso(t.valid_from), iso(t.valid_until)]);
       }
-      for (const r of e.pricingRules) rules.push([randomUUID(), eventId, r.name, r.kind, r.threshold, r.adjustment_bps]);
+      for (const r of e.pricingRules) rules.push([randomUUID(), eventId, r.name, r.kind, r.threshold, r.adjustment_bps, r.window_seconds]);
       for (const p of e.promoCodes) {
         promos.push([randomUUID(), eventId, p.code, p.percent_off_bps, p.amount_off_minor, p.currency, p.max_uses, iso(p.valid_until)]);
       }
@@ -121,7 +121,7 @@ export async function seedDatabase(client: pg.ClientBase, options: SeedDatabaseO
     await insertRows(
       client,
       'pricing_rules',
-      { id: 'uuid', event_id: 'uuid', name: 'text', kind: 'text', threshold: 'int4', adjustment_bps: 'int4' },
+      { id: 'uuid', event_id: 'uuid', name: 'text', kind: 'text', threshold: 'int4', adjustment_bps: 'int4', window_seconds: 'int4' },
       rules,
     );
     await insertRows(

@@ -5,6 +5,7 @@
 import type { CatalogEvent } from '../catalog/events.js';
 import type { TicketType as CatalogTicketType } from '../catalog/ticketTypes.js';
 import { saleStatus } from '../catalog/ticketTypes.js';
+import { boundsOf } from '../pricing/engine.js';
 import type { Venue as CatalogVenue } from '../catalog/venues.js';
 import type { LevelView } from '../../actors/inventory/model.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
@@ -60,7 +61,16 @@ export function ticketTypeMessage(t: CatalogTicketType, now = new Date()): Ticke
     valid_until: timestamp(t.validUntil),
     status: saleStatus(t, now),
     gates: [...t.gates],
+    ...priceRangeMessage(t),
+    opens_after_sold_out: t.opensAfterSoldOut ?? '',
+    current_price: money(t.priceMinor, t.currency),
   };
+}
+
+/** How far the price can move: the bounds in force. */
+function priceRangeMessage(t: CatalogTicketType): Pick<TicketType, 'price_floor' | 'price_cap'> {
+  const { floorMinor, capMinor } = boundsOf(t.priceMinor, t.priceFloorMinor, t.priceCapMinor);
+  return { price_floor: money(floorMinor, t.currency), price_cap: money(capMinor, t.currency) };
 }
 
 export function eventMessage(e: CatalogEvent, extra: Pick<Event, 'venue' | 'ticket_types'> = {}): Event {
@@ -88,6 +98,7 @@ export function availableTypes(a: AvailabilityJson): AvailableTicketType[] {
     capacity: t.capacity,
     price: money(t.price.amount_minor, t.price.currency),
     status: t.status,
+    price_valid_until: t.price_valid_until === null ? null : timestamp(new Date(t.price_valid_until)),
   }));
 }
 

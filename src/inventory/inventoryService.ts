@@ -4,15 +4,18 @@
  * tickets leave with their signed codes. Check-in verifies the code's signature before
  * touching any actor, so forged codes cost nothing.
  */
-import type {
-  CheckInResult,
-  EventCancellation,
-  InventoryCommand,
-  InventoryReply,
-  LevelView,
-  Reservation,
-  Success,
-  Ticket,
+import {
+  REPLY_KIND,
+  type CheckInResult,
+  type CommandOf,
+  type EventCancellation,
+  type InventoryCommand,
+  type InventoryReply,
+  type LevelView,
+  type ReplyOf,
+  type Reservation,
+  type Ticket,
+  type TypePricingView,
 } from '../../actors/inventory/model.js';
 import { canonicalUuid, parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
 import { AppError, DependencyError, ValidationError } from '../errors.js';
@@ -131,7 +134,8 @@ export class InventoryService {
     return this.route(eventId, cmd, this.caller);
   }
 
-  private async ask(eventId: string, cmd: InventoryCommand): Promise<Success> {
+  /** Send a command to the event's actor: its typed success, or the refusal as an AppError. */
+  private async ask<K extends InventoryCommand['type']>(eventId: string, cmd: CommandOf<K>): Promise<ReplyOf<K>> {
     const id = requireUuid(eventId, 'event_id');
     const command = parsed(cmd);
     // Failures leave as AppErrors (a lost database is DEPENDENCY), whoever calls the facade.
@@ -139,19 +143,26 @@ export class InventoryService {
       throw toAppError(err) ?? err;
     });
     if (!reply.ok) throw new AppError(reply.code, reply.message, reply.details);
-    return reply;
+    // The one place the command → reply link is checked (a forwarded reply crossed the wire).
+    if (reply.kind !== REPLY_KIND[cmd.type]) throw new AppError('INTERNAL', `unexpected reply ${reply.kind} to ${cmd.type}`);
+    return reply as ReplyOf<K>;
   }
 
+  /** Tickets with their codes: those the confirming commit signed come with them; the rest (later reads) are signed here. */
   private async withCodes(eventId: string, tickets: readonly Ticket[]): Promise<IssuedTicket[]> {
-    if (tickets.length === 0) return []; // a hold: no signing round trip
-    const codes = await this.signer.signMany(tickets.map((t) => ({ ticketId: t.id, eventId, ticketTypeId: t.ticketTypeId })));
-    return tickets.map((t, i) => ({ ...t, eventId, code: codes[i] as string }));
+    const unsigned = tickets.filter((t) => t.code === undefined);
+    if (unsigned.length === 0) return tickets.map((t) => ({ ...t, eventId, code: t.code as string }));
+    const codes = await this.signer.signMany(unsigned.map((t) => ({ ticketId: t.id, eventId, ticketTypeId: t.ticketTypeId })));
+    const signed = new Map(unsigned.map((t, i) => [t.id, codes[i] as string]));
+    return tickets.map((t) => ({ ...t, eventId, code: t.code ?? (signed.get(t.id) as string) }));
   }
 
-  private async reservation(rawEventId: string, cmd: InventoryCommand): Promise<ReservationResult> {
+  private async reservation(
+    rawEventId: string,
+    cmd: CommandOf<'Reserve' | 'ApplyDiscount' | 'Release' | 'Confirm' | 'GetReservation'>,
+  ): Promise<ReservationResult> {
     const eventId = requireUuid(rawEventId, 'event_id');
     const reply = await this.ask(eventId, cmd);
-    if (reply.kind !== 'reservation') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
     return { eventId, reservation: reply.reservation, tickets: await this.withCodes(eventId, reply.tickets) };
   }
 
@@ -177,7 +188,6 @@ export class InventoryService {
       items: items.map((i) => ({ ticketTypeId: i.ticketTypeId, quantity: i.quantity })),
       promoCode: promoCode || null,
     });
-    if (reply.kind !== 'reservation') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
     return reply.reservation;
   }
 
@@ -202,9 +212,8 @@ export class InventoryService {
     return this.reservation(eventId, { type: 'GetReservation', reservationId });
   }
 
-  private async levelsOf(eventId: string, cmd: InventoryCommand): Promise<LevelsResult> {
+  private async levelsOf(eventId: string, cmd: CommandOf<'GetLevels' | 'UpdateCapacity' | 'Lock'>): Promise<LevelsResult> {
     const reply = await this.ask(eventId, cmd);
-    if (reply.kind !== 'levels') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
     return { levels: reply.levels, eventLocked: reply.eventLocked };
   }
 
@@ -232,7 +241,6 @@ export class InventoryService {
    */
   async cancelEvent(eventId: string, reason: string): Promise<EventCancellation> {
     const reply = await this.ask(eventId, { type: 'CancelEvent', reason });
-    if (reply.kind !== 'cancelled') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
     return reply.cancellation;
   }
 
@@ -240,9 +248,18 @@ export class InventoryService {
   async voidTicket(rawEventId: string, ticketId: string, reason: string): Promise<IssuedTicket> {
     const eventId = requireUuid(rawEventId, 'event_id');
     const reply = await this.ask(eventId, { type: 'VoidTicket', ticketId, reason });
-    if (reply.kind !== 'ticket' || !reply.ticket) throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
+    if (!reply.ticket) throw new AppError('INTERNAL', 'a voided ticket came back empty');
     const [issued] = await this.withCodes(eventId, [reply.ticket]);
     return issued as IssuedTicket;
+  }
+
+  /**
+   * Per ticket type: base price, bounds, the current price and the factors behind it, recent
+   * history, and until when the price holds. `version` is the actor's journal position.
+   */
+  async pricing(rawEventId: string): Promise<{ readonly version: number; readonly types: readonly TypePricingView[] }> {
+    const reply = await this.ask(requireUuid(rawEventId, 'event_id'), { type: 'GetPricing' });
+    return { version: reply.version, types: reply.types };
   }
 
   /** Refused with CONFLICT once anything is sold or held. */
@@ -259,7 +276,6 @@ export class InventoryService {
     const payload = await this.keys.verify(code);
     if (!payload) return { result: 'INVALID', ticket: null, firstCheckedInAt: null, firstGate: null };
     const reply = await this.ask(payload.eventId, { type: 'CheckIn', ticketId: payload.ticketId, gate });
-    if (reply.kind !== 'checkin') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
     return {
       result: reply.result,
       ticket: reply.ticket ? { ...reply.ticket, eventId: payload.eventId, code } : null,
@@ -282,7 +298,6 @@ export class InventoryService {
     const payload = await this.keys.verify(code);
     if (!payload) return { status: 'INVALID', ticket: null, checkedInAt: null };
     const reply = await this.ask(payload.eventId, { type: 'GetTicket', ticketId: payload.ticketId });
-    if (reply.kind !== 'ticket') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
     const t = reply.ticket;
     if (!t) return { status: 'INVALID', ticket: null, checkedInAt: null };
     return {

@@ -3,12 +3,12 @@
  * upload of the scans it made meanwhile. Both are answered by the event's actor (one query,
  * one journaled command), reached through `ask` (the InventoryService's).
  */
-import type { CheckInResult, InventoryCommand, Success } from '../../actors/inventory/model.js';
-import { AppError } from '../errors.js';
+import type { CheckInResult, CommandOf, InventoryCommand, ReplyOf } from '../../actors/inventory/model.js';
 import { checkinBundlePayload, signCheckinBundle, type SignedCheckinBundle } from '../tickets/checkinBundle.js';
 import type { KeyRing } from '../tickets/keyRing.js';
 
-type Ask = (eventId: string, cmd: InventoryCommand) => Promise<Success>;
+/** The facade's typed ask: the reply is the command's own success kind (checked there, once). */
+type Ask = <K extends InventoryCommand['type']>(eventId: string, cmd: CommandOf<K>) => Promise<ReplyOf<K>>;
 
 /** One scan of an offline upload, its code not yet verified. */
 export interface OfflineScanInput {
@@ -52,7 +52,6 @@ export async function syncOfflineScans(
       return { ticketId, gate: scan.gate, scannedAt: scan.scannedAt.getTime() };
     }),
   });
-  if (reply.kind !== 'offlineScans') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
   sent.forEach(({ index, ticketId }, n) => {
     const r = reply.results[n];
     if (!r) return;
@@ -75,7 +74,6 @@ export async function buildCheckinBundle(
   now: Date,
 ): Promise<SignedCheckinBundle> {
   const reply = await ask(eventId, { type: 'GetCheckinFacts' });
-  if (reply.kind !== 'checkinFacts') throw new AppError('INTERNAL', `unexpected reply ${reply.kind}`);
   const payload = checkinBundlePayload(eventId, reply.facts, keys.keys().map((k) => k.jwk), now);
   return signCheckinBundle(payload, keys.signingKey());
 }

@@ -17,6 +17,7 @@ import { failIfDown } from '../cache/redis.js';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
 import type { CatalogInfo, InventoryState } from '../../actors/inventory/model.js';
+import type { PricingPort } from '../../actors/inventory/pricingPort.js';
 import { availabilityOf, type AvailabilityJson } from './availabilityView.js';
 import { createAvailabilityPublisher } from './availabilityPublisher.js';
 import { createCounterProjection, INVENTORY_CHANGED_CHANNEL } from './counterProjection.js';
@@ -50,7 +51,7 @@ export interface Projector {
 export function createProjector(
   redis: Redis,
   pool: Pool,
-  options: { keyPrefix: string; ttlSeconds: number; flushIntervalMs: number; clock: () => number },
+  options: { keyPrefix: string; ttlSeconds: number; flushIntervalMs: number; clock: () => number; pricing?: PricingPort },
   log: Logger,
 ): Projector {
   const availability = createAvailabilityPublisher(
@@ -67,7 +68,7 @@ export function createProjector(
   const listeners = new Set<ViewListener>();
   return {
     project(eventId, state, catalog, committed) {
-      const view = availabilityOf(state, catalog, options.clock());
+      const view = availabilityOf(state, catalog, options.clock(), options.pricing);
       availability.mark(view);
       if (committed) counters.mark(eventId, state.levels, state.seq);
       for (const listener of listeners) {

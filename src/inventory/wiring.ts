@@ -5,6 +5,7 @@
  * forward to the internal gRPC address; operators' tools read the REST URL). `stop()` hands every shard off (drain, snapshot, release),
  * flushes projections and stops the signing workers, each step on its own.
  */
+import { createPricingPort } from '../pricing/port.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ActorRegistry } from '../../actors/runtime/actorRegistry.js';
@@ -64,10 +65,11 @@ export async function createInventory(
     log,
   });
   const signer = createTicketSigner(() => keys.signingKey());
+  const pricing = createPricingPort({ enabled: config.pricing.dynamicEnabled, intervalSeconds: config.pricing.updateIntervalSeconds });
   const projector = createProjector(
     redis,
     pool,
-    { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.cache.availabilityTtlSeconds, flushIntervalMs: config.inventory.projectionIntervalMs, clock },
+    { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.cache.availabilityTtlSeconds, flushIntervalMs: config.inventory.projectionIntervalMs, clock, pricing },
     log,
   );
   const shardCount = config.shards.count;
@@ -115,6 +117,7 @@ export async function createInventory(
         ownership: shards,
         signer,
         settings,
+        pricing,
         afterCommit: (id, state, catalog, committed) => projector.project(id, state, catalog, committed),
         committer,
         onFenced: () => metrics.fencedCommits.inc(),

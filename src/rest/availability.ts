@@ -24,7 +24,9 @@ export async function loadAvailability(db: Queryable, eventId: string, now = new
       sold: t.sold,
       held: Math.max(0, t.quantity - t.available - t.sold),
       locked: t.status === 'locked',
+      // The base price: the dynamic price lives in the actor's projection, unreachable here.
       price: money(t.priceMinor, t.currency),
+      price_valid_until: null,
       status: saleStatus(t, now),
     })),
   };

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Caches } from '../cache/caches.js';
+import type { PricingReads } from '../pricing/pricingReads.js';
 import type { InventoryService } from '../inventory/inventoryService.js';
 import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
@@ -22,6 +23,8 @@ export interface RestDeps {
   /** This pod's own availability views as its actors commit them (read-your-writes here); absent in tests without inventory. */
   readonly projectedViews?: (listener: (view: AvailabilityJson) => void) => () => void;
   readonly inventory: InventoryService;
+  /** Price disclosure (cached per event). */
+  readonly pricing: PricingReads;
   /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
   readonly shardStatus: () => string;
   /** 'ok' while the database schema is the one this build needs, else why not (for /ready). */

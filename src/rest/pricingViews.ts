@@ -9,9 +9,10 @@ export const pricingRuleJson = z.object({
   event_id: z.string(),
   ticket_type_id: z.string().nullable(),
   name: z.string(),
-  kind: z.enum(['demand', 'time']),
+  kind: z.enum(['demand', 'time', 'velocity']),
   threshold: z.number().int(),
   adjustment_bps: z.number().int(),
+  window_seconds: z.number().int().nullable(),
   active: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -27,6 +28,7 @@ export function pricingRuleView(r: PricingRule): PricingRuleJson {
     kind: r.kind,
     threshold: r.threshold,
     adjustment_bps: r.adjustmentBps,
+    window_seconds: r.windowSeconds,
     active: r.active,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
@@ -65,3 +67,24 @@ export function promoCodeView(p: PromoCode): PromoCodeJson {
     updated_at: p.updatedAt.toISOString(),
   };
 }
+
+export const pricingDisclosureJson = z.object({
+  event_id: z.string(),
+  dynamic_pricing: z.boolean(),
+  update_interval_seconds: z.number().int(),
+  ticket_types: z.array(
+    z.object({
+      ticket_type_id: z.string(),
+      name: z.string(),
+      base_price: moneySchema,
+      price_floor: moneySchema,
+      price_cap: moneySchema,
+      current_price: moneySchema,
+      factors: z.array(z.object({ rule_id: z.string(), kind: z.string(), adjustment_bps: z.number().int(), why: z.string() })),
+      history: z.array(z.object({ at: z.string(), price: moneySchema })),
+      valid_until: z.string().nullable(),
+      opens_after_sold_out: z.string().nullable(),
+      tier_open: z.boolean(),
+    }),
+  ),
+});

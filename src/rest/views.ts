@@ -1,7 +1,8 @@
 /** JSON shapes of REST responses (snake_case, money with display strings). */
 import { z } from 'zod';
 import type { CatalogEvent } from '../catalog/events.js';
-import { money, moneySchema } from '../catalog/money.js';
+import { money, moneySchema, type MoneyJson } from '../catalog/money.js';
+import { boundsOf } from '../pricing/engine.js';
 import { saleStatus, type TicketType } from '../catalog/ticketTypes.js';
 import type { Venue } from '../catalog/venues.js';
 
@@ -58,10 +59,21 @@ export const ticketTypeJson = z.object({
   status: z.string(),
   sale_status: z.string(),
   gates: z.array(z.string()),
+  /** Configured dynamic price bounds (null = the default clamp). */
+  price_floor: moneySchema.nullable(),
+  price_cap: moneySchema.nullable(),
+  /** The bounds in force: how far the price can move. */
+  price_range: z.object({ floor: moneySchema, cap: moneySchema }),
+  opens_after_sold_out: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type TicketTypeJson = z.infer<typeof ticketTypeJson>;
+
+export function priceRangeView(t: TicketType): { floor: MoneyJson; cap: MoneyJson } {
+  const { floorMinor, capMinor } = boundsOf(t.priceMinor, t.priceFloorMinor, t.priceCapMinor);
+  return { floor: money(floorMinor, t.currency), cap: money(capMinor, t.currency) };
+}
 
 export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson {
   return {
@@ -80,6 +92,10 @@ export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson 
     status: t.status,
     sale_status: saleStatus(t, now),
     gates: [...t.gates],
+    price_floor: t.priceFloorMinor === null ? null : money(t.priceFloorMinor, t.currency),
+    price_cap: t.priceCapMinor === null ? null : money(t.priceCapMinor, t.currency),
+    price_range: priceRangeView(t),
+    opens_after_sold_out: t.opensAfterSoldOut,
     created_at: t.createdAt.toISOString(),
     updated_at: t.updatedAt.toISOString(),
   };
@@ -130,6 +146,7 @@ export const eventDetailJson = eventJson.extend({
 export const availabilityJson = z.object({
   event_id: z.string(),
   version: z.number().int(),
+  pricing_version: z.number().int().optional(),
   event_locked: z.boolean(),
   ticket_types: z.array(
     z.object({
@@ -141,6 +158,7 @@ export const availabilityJson = z.object({
       held: z.number().int(),
       locked: z.boolean(),
       price: moneySchema,
+      price_valid_until: z.string().nullable(),
       status: z.string(),
     }),
   ),

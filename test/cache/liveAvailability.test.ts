@@ -28,6 +28,7 @@ function snapshot(eventId: string, available: number, version = 1000 - available
         held: 0,
         locked: false,
         price: { currency: 'USD', amount_minor: 5000, display: '$50.00' },
+        price_valid_until: null,
         status: 'on_sale',
       },
     ],

@@ -15,6 +15,7 @@ export const availabilityView = (eventId: string, version: number, available = 1
       held: 100 - available,
       locked: false,
       price: { currency: 'USD', amount_minor: 100, display: '$1.00' },
+      price_valid_until: null,
       status: 'on_sale',
     },
   ],

@@ -31,13 +31,14 @@ export interface TestService {
 /**
  * `shareWith`: run a second pod on the same database and Redis key prefix (closing it
  * leaves the shared database to its owner). `databaseServerUrl`: clone the database on
- * that Postgres server (e.g. one a test stops and starts) instead of the run's.
+ * that Postgres server (e.g. one a test stops and starts) instead of the run's. `clock`: the
+ * inventory's clock (hold expiry, dynamic pricing), for tests that drive time.
  * `lagSampler`: the event loop delay load shedding sees (the test calls `service.overload.check()`).
  */
 export async function startTestService(
   env: Record<string, string> = {},
   shareWith?: TestService,
-  options: { databaseServerUrl?: string; lagSampler?: () => number } = {},
+  options: { databaseServerUrl?: string; lagSampler?: () => number; clock?: () => number } = {},
 ): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
   let serverUrl = options.databaseServerUrl ?? process.env.TEST_DATABASE_URL;
@@ -76,7 +77,7 @@ export async function startTestService(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler }).catch(async (err: unknown) => {
+  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler, ...(options.clock ? { clock: options.clock } : {}) }).catch(async (err: unknown) => {
     await database.drop().catch(() => undefined);
     await ownServers?.stop();
     throw err;

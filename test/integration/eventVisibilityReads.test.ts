@@ -51,7 +51,7 @@ async function privateEvents(svc: TestService) {
   ];
 }
 
-test('REST: availability, its stream and ticket types of drafts and cancelled events are 404 for all but admins, also from warm caches', async (t) => {
+test('REST: availability, its stream, prices and ticket types of drafts and cancelled events are 404 for all but admins, also from warm caches', async (t) => {
   const { svc } = t.context;
   const customer = await signToken({ roles: ['customer'] });
   for (const { event, type } of await privateEvents(svc)) {
@@ -59,11 +59,12 @@ test('REST: availability, its stream and ticket types of drafts and cancelled ev
     for (let i = 0; i < 2; i++) {
       t.is((await svc.api('GET', `/events/${event.id}`)).status, 200);
       t.is((await svc.api('GET', `/events/${event.id}/tickets`)).status, 200);
+      t.is((await svc.api('GET', `/events/${event.id}/pricing`)).status, 200);
     }
     t.is(await sseStatus(svc, event.id, svc.adminToken), 200);
     t.is((await svc.api('GET', `/tickets/${type.id}`)).status, 200);
     for (const token of [null, customer]) {
-      for (const path of [`/events/${event.id}`, `/events/${event.id}/tickets`, `/tickets/${type.id}`]) {
+      for (const path of [`/events/${event.id}`, `/events/${event.id}/tickets`, `/events/${event.id}/pricing`, `/tickets/${type.id}`]) {
         const res = await svc.api('GET', path, { token });
         t.is(res.status, 404, `${path} ${event.status} ${token ? 'customer' : 'anonymous'}`);
         t.is(res.body.error.code, 'NOT_FOUND');

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { retryMoving } from '../helpers/retry.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import type { InventoryActor } from '../../actors/inventory/inventoryActor.js';
 
@@ -20,18 +21,6 @@ test.after.always(async (t) => {
 const inv = (svc: TestService) => svc.service.inventory.service;
 const registry = (svc: TestService) => svc.service.inventory.registry;
 
-/** SHARD_MOVING is the contract's retryable answer while two pods settle who owns a shard: retry it a while. */
-async function retryMoving<T>(call: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SHARD_MOVING' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 test('dropping the actor mid-stream and reactivating it from Postgres loses no acknowledged operation', async (t) => {
   const { svc } = t.context;

@@ -70,7 +70,11 @@ test('every event is well-formed', (t) => {
     for (const r of e.pricingRules) {
       t.true(r.threshold >= 0);
       t.true(r.adjustment_bps >= -10_000 && r.adjustment_bps <= 100_000);
+      t.is(r.window_seconds !== null, r.kind === 'velocity', 'a window for velocity rules only');
     }
+    // Rules that act on the demo at once: an early-bird price or a last-week surcharge.
+    t.true(e.pricingRules.some((r) => r.kind === 'time' && r.adjustment_bps < 0));
+    t.true(e.pricingRules.some((r) => r.kind === 'velocity'));
   }
 });
 

@@ -50,6 +50,7 @@ import type { OfflineScan as _ticket_OfflineScan, OfflineScan__Output as _ticket
 import type { OfflineScanResult as _ticket_OfflineScanResult, OfflineScanResult__Output as _ticket_OfflineScanResult__Output } from './ticket/OfflineScanResult.js';
 import type { PriceFactor as _ticket_PriceFactor, PriceFactor__Output as _ticket_PriceFactor__Output } from './ticket/PriceFactor.js';
 import type { PriceLine as _ticket_PriceLine, PriceLine__Output as _ticket_PriceLine__Output } from './ticket/PriceLine.js';
+import type { PricePoint as _ticket_PricePoint, PricePoint__Output as _ticket_PricePoint__Output } from './ticket/PricePoint.js';
 import type { PricingRule as _ticket_PricingRule, PricingRule__Output as _ticket_PricingRule__Output } from './ticket/PricingRule.js';
 import type { PricingServiceClient as _ticket_PricingServiceClient, PricingServiceDefinition as _ticket_PricingServiceDefinition } from './ticket/PricingService.js';
 import type { PromoCode as _ticket_PromoCode, PromoCode__Output as _ticket_PromoCode__Output } from './ticket/PromoCode.js';
@@ -134,6 +135,7 @@ export interface ProtoGrpcType {
     OfflineScanResult: MessageTypeDefinition<_ticket_OfflineScanResult, _ticket_OfflineScanResult__Output>
     PriceFactor: MessageTypeDefinition<_ticket_PriceFactor, _ticket_PriceFactor__Output>
     PriceLine: MessageTypeDefinition<_ticket_PriceLine, _ticket_PriceLine__Output>
+    PricePoint: MessageTypeDefinition<_ticket_PricePoint, _ticket_PricePoint__Output>
     PricingRule: MessageTypeDefinition<_ticket_PricingRule, _ticket_PricingRule__Output>
     PricingService: SubtypeConstructor<typeof grpc.Client, _ticket_PricingServiceClient> & { service: _ticket_PricingServiceDefinition }
     PromoCode: MessageTypeDefinition<_ticket_PromoCode, _ticket_PromoCode__Output>

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AvailabilityFeed } from '../../cache/availabilityFeed.js';
 import type { Config } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
+import type { PricingReads } from '../../pricing/pricingReads.js';
 import type { InventoryService } from '../../inventory/inventoryService.js';
 import type { StreamSlots } from '../../limits/streams.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -12,6 +13,8 @@ export interface HandlerDeps {
   readonly pool: Pool;
   readonly log: Logger;
   readonly inventory: InventoryService;
+  /** Price disclosure (cached per event). */
+  readonly pricing: PricingReads;
   readonly availability: AvailabilityFeed;
   /** The pod's availability stream slots (shared with SSE). */
   readonly streams: StreamSlots;

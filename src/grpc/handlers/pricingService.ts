@@ -1,13 +1,14 @@
 /**
- * ticket.PricingService. Until the dynamic pricing engine lands, prices are the ticket
- * types' base prices and promo codes apply as the inventory actor applies them on reserve
- * (CalculatePrice is a dry-run reserve: same checks, same arithmetic, nothing held).
- * Prices of a draft or cancelled event are for admins only (NOT_FOUND for anyone else).
+ * ticket.PricingService. Prices are the event actor's current dynamic prices (base prices
+ * when DYNAMIC_PRICING_ENABLED=false), with promo codes applied on top as the actor applies
+ * them on reserve (CalculatePrice is a dry-run reserve: same checks, same arithmetic,
+ * nothing held). GetDynamicPricing reads the cached price disclosure. Prices of a draft or
+ * cancelled event are for admins only (NOT_FOUND for anyone else).
  */
-import { getTicketType } from '../../catalog/ticketTypes.js';
 import { listPricingRules } from '../../catalog/pricingRules.js';
 import { listPromoCodes } from '../../catalog/promoCodes.js';
 import { NotFoundError } from '../../errors.js';
+import type { MoneyJson } from '../../catalog/money.js';
 import { unary } from '../call.js';
 import { money, reservationMessage, timestamp } from '../convert.js';
 import type { PricingServiceHandlers } from '../generated/ticket/PricingService.js';
@@ -30,7 +31,7 @@ function spread(discount: number, lineTotals: readonly number[]): number[] {
   return shares;
 }
 
-export function pricingServiceHandlers({ pool, config, inventory, requireReadableEvent }: HandlerDeps): PricingServiceHandlers {
+export function pricingServiceHandlers({ pool, inventory, pricing, requireReadableEvent }: HandlerDeps): PricingServiceHandlers {
   return {
     CalculatePrice: unary('public', async (req, ctx) => {
       const eventId = requiredId(req.event_id, 'event_id');
@@ -69,6 +70,7 @@ export function pricingServiceHandlers({ pool, config, inventory, requireReadabl
           kind: r.kind,
           threshold: r.threshold,
           adjustment_bps: r.adjustmentBps,
+          window_seconds: r.windowSeconds ?? 0,
           active: r.active,
         })),
         promo_codes: codes.items.map((p) => ({
@@ -93,14 +95,17 @@ export function pricingServiceHandlers({ pool, config, inventory, requireReadabl
       const eventId = requiredId(req.event_id, 'event_id');
       const ticketTypeId = requiredId(req.ticket_type_id, 'ticket_type_id');
       await requireReadableEvent(eventId, isAdmin(ctx));
-      const type = await getTicketType(pool, ticketTypeId);
-      if (type.eventId !== eventId) throw new NotFoundError('ticket type', type.id);
-      const price = money(type.priceMinor, type.currency);
+      const type = (await pricing.disclosure(eventId)).ticket_types.find((t) => t.ticket_type_id === ticketTypeId);
+      if (!type) throw new NotFoundError('ticket type', ticketTypeId);
+      const asMoney = (m: MoneyJson) => money(m.amount_minor, m.currency);
       return {
-        base_price: price,
-        current_price: price,
-        factors: [],
-        valid_until: timestamp(Date.now() + config.pricing.updateIntervalSeconds * 1000),
+        base_price: asMoney(type.base_price),
+        current_price: asMoney(type.current_price),
+        factors: type.factors.map((f) => ({ name: f.kind, adjustment_bps: f.adjustment_bps, reason: f.why, rule_id: f.rule_id, kind: f.kind })),
+        valid_until: type.valid_until === null ? null : timestamp(new Date(type.valid_until)),
+        price_floor: asMoney(type.price_floor),
+        price_cap: asMoney(type.price_cap),
+        history: type.history.map((h) => ({ at: timestamp(new Date(h.at)), price: asMoney(h.price) })),
       };
     }),
   };

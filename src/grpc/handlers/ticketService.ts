@@ -5,7 +5,7 @@ import { getVenue } from '../../catalog/venues.js';
 import { searchEvents } from '../../search/postgresSearch.js';
 import { requireReadable } from '../../catalog/visibility.js';
 import { unary } from '../call.js';
-import { availableTypes, eventMessage, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
+import { availableTypes, eventMessage, money, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
 import type { HandlerDeps } from './deps.js';
 import { isAdmin, optionalText, optionalTimestamp, pageSize, required, requiredId } from './validate.js';
@@ -42,7 +42,9 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
       const ticket_types = types.map((t) => {
         const l = byId.get(t.id);
         const message = ticketTypeMessage(t);
-        return l ? { ...message, quantity: l.capacity, available: l.available, sold: l.sold, status: l.status } : message;
+        return l
+          ? { ...message, quantity: l.capacity, available: l.available, sold: l.sold, status: l.status, current_price: money(l.price.amount_minor, l.price.currency) }
+          : message;
       });
       return { event: eventMessage(event, { venue: venue ? venueMessage(venue) : null, ticket_types }) };
     }),

@@ -4,6 +4,8 @@ import { limitSchema } from '../../catalog/cursor.js';
 import { currencySchema } from '../../catalog/money.js';
 import {
   MAX_DEMAND_THRESHOLD_BPS,
+  MAX_WINDOW_SECONDS,
+  MIN_WINDOW_SECONDS,
   createPricingRule,
   deletePricingRule,
   listPricingRules,
@@ -12,7 +14,8 @@ import {
 import { createPromoCode, deletePromoCode, listPromoCodes, updatePromoCode } from '../../catalog/promoCodes.js';
 import { withTransaction } from '../../db/pool.js';
 import type { RestDeps } from '../deps.js';
-import { pricingRuleJson, pricingRuleView, promoCodeJson, promoCodeView } from '../pricingViews.js';
+import { requireReadableEvent } from '../eventDetail.js';
+import { pricingDisclosureJson, pricingRuleJson, pricingRuleView, promoCodeJson, promoCodeView } from '../pricingViews.js';
 import { route, type RouteSpec } from '../route.js';
 import { cursor, idParams, isoDate, text, uuid } from '../schemas.js';
 import { pageOf } from '../views.js';
@@ -22,21 +25,33 @@ const nonEmpty = (p: object) => Object.keys(p).length > 0;
 
 const ruleShape = {
   name: text(100),
-  kind: z.enum(['demand', 'time']),
+  kind: z.enum(['demand', 'time', 'velocity']),
   threshold: z.number().int().min(0).max(INT4_MAX),
   adjustment_bps: z.number().int().min(-10_000).max(100_000),
+  window_seconds: z.number().int().min(MIN_WINDOW_SECONDS).max(MAX_WINDOW_SECONDS).nullable().optional(),
   ticket_type_id: uuid.nullable().optional(),
   active: z.boolean().optional(),
 };
 const demandThreshold = (r: { kind?: string; threshold?: number }) =>
   r.kind !== 'demand' || r.threshold === undefined || r.threshold <= MAX_DEMAND_THRESHOLD_BPS;
 const demandIssue = { message: 'a demand threshold is a sold share in basis points (0..10000)', path: ['threshold'] };
-const ruleBody = z.strictObject(ruleShape).refine(demandThreshold, demandIssue);
+const velocityWindow = (r: { kind?: string; window_seconds?: number | null }) =>
+  r.kind !== 'velocity' || (r.window_seconds !== undefined && r.window_seconds !== null);
+const windowIssue = { message: `a velocity rule needs window_seconds (${MIN_WINDOW_SECONDS}..${MAX_WINDOW_SECONDS})`, path: ['window_seconds'] };
+const onlyVelocityWindow = (r: { kind?: string; window_seconds?: number | null }) =>
+  r.kind === undefined || r.kind === 'velocity' || r.window_seconds === undefined || r.window_seconds === null;
+const onlyVelocityIssue = { message: 'window_seconds is only for velocity rules', path: ['window_seconds'] };
+const ruleBody = z
+  .strictObject(ruleShape)
+  .refine(demandThreshold, demandIssue)
+  .refine(velocityWindow, windowIssue)
+  .refine(onlyVelocityWindow, onlyVelocityIssue);
 const rulePatch = z
   .strictObject(ruleShape)
   .partial()
   .refine(nonEmpty, { message: 'no fields to update' })
-  .refine(demandThreshold, demandIssue);
+  .refine(demandThreshold, demandIssue)
+  .refine(onlyVelocityWindow, onlyVelocityIssue);
 
 const promoShape = {
   code: text(64).refine((v) => /^[A-Za-z0-9_-]+$/.test(v), { message: 'letters, digits, "-" and "_" only' }),
@@ -74,11 +89,30 @@ const ruleParams = z.object({ id: uuid, ruleId: uuid });
 const codeParams = z.object({ id: uuid, codeId: uuid });
 const deleted = { 204: { description: 'Deleted' } };
 
-export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
+export function pricingRoutes({ pool, inventory, log, pricing, caches }: RestDeps): RouteSpec[] {
   /** Promo definitions are catalog facts the inventory actor decides with. */
   const sync = (eventId: string) =>
     inventory.syncCatalog(eventId).catch((err: unknown) => log.warn({ err, eventId }, 'inventory catalog sync failed'));
+  /** Rules are catalog facts too: the actor reprices at once, and the disclosure is dropped. */
+  const rulesChanged = async (eventId: string) => {
+    await sync(eventId);
+    await caches.pricing.invalidate(eventId);
+  };
   return [
+    route({
+      method: 'get',
+      path: '/events/:id/pricing',
+      summary: 'Price disclosure: per ticket type the base price, bounds, current price, factors in force and recent history',
+      tag: 'pricing',
+      auth: 'public',
+      params: idParams,
+      responses: { 200: { description: 'The price disclosure', schema: pricingDisclosureJson } },
+      handler: async ({ params, isAdmin }) => {
+        // A draft's or a cancelled event's prices are for admins only, like the rest of it.
+        await requireReadableEvent(pool, caches, params.id, isAdmin);
+        return { body: await pricing.disclosure(params.id) };
+      },
+    }),
     route({
       method: 'get',
       path: '/events/:id/pricing-rules',
@@ -102,10 +136,11 @@ export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
       params: idParams,
       body: ruleBody,
       responses: { 201: { description: 'Created', schema: pricingRuleJson } },
-      handler: async ({ params, body }) => ({
-        status: 201,
-        body: pricingRuleView(await createPricingRule(pool, params.id, body)),
-      }),
+      handler: async ({ params, body }) => {
+        const rule = await createPricingRule(pool, params.id, body);
+        await rulesChanged(params.id);
+        return { status: 201, body: pricingRuleView(rule) };
+      },
     }),
     route({
       method: 'put',
@@ -118,6 +153,7 @@ export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
       responses: { 200: { description: 'Updated', schema: pricingRuleJson } },
       handler: async ({ params, body }) => {
         const rule = await withTransaction(pool, (c) => updatePricingRule(c, params.id, params.ruleId, body));
+        await rulesChanged(params.id);
         return { body: pricingRuleView(rule) };
       },
     }),
@@ -131,6 +167,7 @@ export function pricingRoutes({ pool, inventory, log }: RestDeps): RouteSpec[] {
       responses: deleted,
       handler: async ({ params }) => {
         await deletePricingRule(pool, params.id, params.ruleId);
+        await rulesChanged(params.id);
         return { status: 204 };
       },
     }),

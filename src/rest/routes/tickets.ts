@@ -44,6 +44,9 @@ const ticketTypeFields = {
     .max(MAX_GATES, { message: `must list at most ${MAX_GATES} gates` })
     .refine((g) => new Set(g).size === g.length, { message: 'must not repeat a gate' })
     .optional(),
+  price_floor: moneyInputSchema.nullable().optional(),
+  price_cap: moneyInputSchema.nullable().optional(),
+  opens_after_sold_out: uuid.nullable().optional(),
 };
 
 type Limits = { min_per_purchase?: number; max_per_purchase?: number; valid_from?: string | null; valid_until?: string | null };

@@ -2,17 +2,25 @@
 // Original file: protos/ticket.proto
 
 import type { Money as _ticket_Money, Money__Output as _ticket_Money__Output } from '../ticket/Money.js';
+import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../google/protobuf/Timestamp.js';
 
 export interface AvailableTicketType {
   'ticket_type_id'?: (string);
   'name'?: (string);
   'available'?: (number);
   'capacity'?: (number);
+  /**
+   * what the next hold of one ticket pays (the dynamic price)
+   */
   'price'?: (_ticket_Money | null);
   /**
    * on_sale, sold_out, locked, not_yet_on_sale, sale_ended
    */
   'status'?: (string);
+  /**
+   * the price holds at least until then (unset: until a catalog change)
+   */
+  'price_valid_until'?: (_google_protobuf_Timestamp | null);
 }
 
 export interface AvailableTicketType__Output {
@@ -20,9 +28,16 @@ export interface AvailableTicketType__Output {
   'name': (string);
   'available': (number);
   'capacity': (number);
+  /**
+   * what the next hold of one ticket pays (the dynamic price)
+   */
   'price': (_ticket_Money__Output | null);
   /**
    * on_sale, sold_out, locked, not_yet_on_sale, sale_ended
    */
   'status': (string);
+  /**
+   * the price holds at least until then (unset: until a catalog change)
+   */
+  'price_valid_until': (_google_protobuf_Timestamp__Output | null);
 }

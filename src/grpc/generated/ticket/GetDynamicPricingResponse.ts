@@ -4,12 +4,19 @@
 import type { Money as _ticket_Money, Money__Output as _ticket_Money__Output } from '../ticket/Money.js';
 import type { PriceFactor as _ticket_PriceFactor, PriceFactor__Output as _ticket_PriceFactor__Output } from '../ticket/PriceFactor.js';
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../google/protobuf/Timestamp.js';
+import type { PricePoint as _ticket_PricePoint, PricePoint__Output as _ticket_PricePoint__Output } from '../ticket/PricePoint.js';
 
 export interface GetDynamicPricingResponse {
   'base_price'?: (_ticket_Money | null);
   'current_price'?: (_ticket_Money | null);
   'factors'?: (_ticket_PriceFactor)[];
   'valid_until'?: (_google_protobuf_Timestamp | null);
+  'price_floor'?: (_ticket_Money | null);
+  'price_cap'?: (_ticket_Money | null);
+  /**
+   * recent price changes, oldest first
+   */
+  'history'?: (_ticket_PricePoint)[];
 }
 
 export interface GetDynamicPricingResponse__Output {
@@ -17,4 +24,10 @@ export interface GetDynamicPricingResponse__Output {
   'current_price': (_ticket_Money__Output | null);
   'factors': (_ticket_PriceFactor__Output)[];
   'valid_until': (_google_protobuf_Timestamp__Output | null);
+  'price_floor': (_ticket_Money__Output | null);
+  'price_cap': (_ticket_Money__Output | null);
+  /**
+   * recent price changes, oldest first
+   */
+  'history': (_ticket_PricePoint__Output)[];
 }

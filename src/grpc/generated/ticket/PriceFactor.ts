@@ -3,13 +3,35 @@
 
 
 export interface PriceFactor {
+  /**
+   * the rule's name
+   */
   'name'?: (string);
   'adjustment_bps'?: (number);
+  /**
+   * why it applies, in plain words
+   */
   'reason'?: (string);
+  'rule_id'?: (string);
+  /**
+   * time, demand, velocity
+   */
+  'kind'?: (string);
 }
 
 export interface PriceFactor__Output {
+  /**
+   * the rule's name
+   */
   'name': (string);
   'adjustment_bps': (number);
+  /**
+   * why it applies, in plain words
+   */
   'reason': (string);
+  'rule_id': (string);
+  /**
+   * time, demand, velocity
+   */
+  'kind': (string);
 }

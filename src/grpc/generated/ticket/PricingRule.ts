@@ -7,12 +7,16 @@ export interface PricingRule {
   'ticket_type_id'?: (string);
   'name'?: (string);
   /**
-   * demand, time
+   * time, demand, velocity
    */
   'kind'?: (string);
   'threshold'?: (number);
   'adjustment_bps'?: (number);
   'active'?: (boolean);
+  /**
+   * velocity only: the window sales are counted in (60..86400)
+   */
+  'window_seconds'?: (number);
 }
 
 export interface PricingRule__Output {
@@ -20,10 +24,14 @@ export interface PricingRule__Output {
   'ticket_type_id': (string);
   'name': (string);
   /**
-   * demand, time
+   * time, demand, velocity
    */
   'kind': (string);
   'threshold': (number);
   'adjustment_bps': (number);
   'active': (boolean);
+  /**
+   * velocity only: the window sales are counted in (60..86400)
+   */
+  'window_seconds': (number);
 }

@@ -22,6 +22,17 @@ export interface TicketType {
    */
   'status'?: (string);
   /**
+   * Dynamic pricing: how far the price can move (the bounds in force: configured, or
+   * 50 % and 300 % of the base price by default) and what the next hold would pay.
+   */
+  'price_floor'?: (_ticket_Money | null);
+  'price_cap'?: (_ticket_Money | null);
+  /**
+   * A release tier: not on sale until this ticket type (same event) sells out.
+   */
+  'opens_after_sold_out'?: (string);
+  'current_price'?: (_ticket_Money | null);
+  /**
    * The gates tickets of this type may enter at; empty = any gate. A check-in at another
    * gate answers WRONG_GATE.
    */
@@ -45,6 +56,17 @@ export interface TicketType__Output {
    * on_sale, sold_out, locked, not_yet_on_sale, sale_ended
    */
   'status': (string);
+  /**
+   * Dynamic pricing: how far the price can move (the bounds in force: configured, or
+   * 50 % and 300 % of the base price by default) and what the next hold would pay.
+   */
+  'price_floor': (_ticket_Money__Output | null);
+  'price_cap': (_ticket_Money__Output | null);
+  /**
+   * A release tier: not on sale until this ticket type (same event) sells out.
+   */
+  'opens_after_sold_out': (string);
+  'current_price': (_ticket_Money__Output | null);
   /**
    * The gates tickets of this type may enter at; empty = any gate. A check-in at another
    * gate answers WRONG_GATE.

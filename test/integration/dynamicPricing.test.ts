@@ -1,0 +1,375 @@
+/**
+ * Dynamic pricing end to end against real Postgres and Redis, with the inventory's clock
+ * driven by the test (PRICE_UPDATE_INTERVAL=60): prices move only at interval boundaries,
+ * holds keep the price they were quoted, velocity rules switch on and off, prices survive
+ * recovery, release tiers open in the turn their predecessor sells out, and REST, gRPC and
+ * the next reserve all agree.
+ */
+import { randomUUID } from 'node:crypto';
+import anyTest, { type TestFn } from 'ava';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { retryMoving } from '../helpers/retry.js';
+import { createEvent, createTicketType } from '../helpers/fixtures.js';
+import { grpcClients, unaryCall, type TestClients } from '../helpers/grpc.js';
+import { seedDatabase } from '../../src/cli/seedWriter.js';
+import { shardOf } from '../../src/shards/shardOf.js';
+
+const INTERVAL_MS = 60_000;
+let now = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS + 1000;
+const clock = () => now;
+/** Move the inventory's clock into the next pricing interval (plus `extraMs`). */
+const nextInterval = (extraMs = 0) => {
+  now = (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS + 1000 + extraMs;
+};
+
+const test = anyTest as TestFn<{ svc: TestService; clients: TestClients }>;
+test.before(async (t) => {
+  t.context.svc = await startTestService({ PRICE_UPDATE_INTERVAL: '60', INVENTORY_SNAPSHOT_EVERY_EVENTS: '1000' }, undefined, { clock });
+  t.context.clients = grpcClients(`127.0.0.1:${t.context.svc.service.grpcPort}`);
+});
+test.after.always(async (t) => {
+  t.context.clients?.close();
+  await t.context.svc?.close();
+});
+
+const inv = (svc: TestService) => svc.service.inventory.service;
+
+/** Into the next pricing interval, and the actor's pricing timer fires (it runs on real time; the clock here is the test's). */
+async function boundary(svc: TestService, eventId: string, extraMs = 0): Promise<void> {
+  nextInterval(extraMs);
+  await inv(svc).deliver(eventId, { type: 'Reprice' });
+}
+
+async function addRule(svc: TestService, eventId: string, rule: Record<string, unknown>): Promise<any> {
+  const res = await svc.api('POST', `/events/${eventId}/pricing-rules`, { body: { name: `${String(rule.kind)} rule`, ...rule } });
+  if (res.status !== 201) throw new Error(`rule create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function hold(svc: TestService, eventId: string, ticketTypeId: string, quantity: number) {
+  return inv(svc).reserve(eventId, { reservationId: randomUUID(), items: [{ ticketTypeId, quantity }] });
+}
+
+async function sell(svc: TestService, eventId: string, ticketTypeId: string, quantity: number) {
+  const r = await hold(svc, eventId, ticketTypeId, quantity);
+  return inv(svc).confirm(eventId, r.reservation.id, 'pay');
+}
+
+/** The first snapshot of the SSE stream (what a browser gets at once). */
+async function firstSse(svc: TestService, eventId: string): Promise<any> {
+  const controller = new AbortController();
+  const res = await fetch(`${svc.service.httpUrl}/events/${eventId}/availability/stream`, { signal: controller.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const data = buffer.split('\n').find((l) => l.startsWith('data: '));
+      if (data && buffer.includes('\n\n')) return JSON.parse(data.slice(6));
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
+/** The first snapshot of gRPC WatchAvailability. */
+function firstWatch(clients: TestClients, eventId: string): Promise<any> {
+  const stream = clients.ticket.WatchAvailability({ event_id: eventId });
+  return new Promise((resolve, reject) => {
+    stream.once('data', (m: any) => {
+      resolve(m);
+      stream.cancel();
+    });
+    stream.once('error', (err: { code?: number }) => {
+      if (err.code !== 1) reject(err); // 1 = CANCELLED, ours
+    });
+  });
+}
+
+/** What every reader shows for one ticket type: REST availability, REST disclosure, gRPC reads, CalculatePrice. */
+async function shownPrices(t: { context: { svc: TestService; clients: TestClients } }, eventId: string, typeId: string) {
+  const { svc, clients } = t.context;
+  await svc.service.inventory.flushProjections();
+  const rest = (await svc.api('GET', `/events/${eventId}/tickets`, { token: null })).body.ticket_types.find((x: any) => x.ticket_type_id === typeId);
+  const disclosure = (await svc.api('GET', `/events/${eventId}/pricing`, { token: null })).body.ticket_types.find((x: any) => x.ticket_type_id === typeId);
+  const available = (await unaryCall(clients.ticket, 'GetAvailableTickets', { event_id: eventId })).response.ticket_types.find((x: any) => x.ticket_type_id === typeId);
+  const dynamic = (await unaryCall(clients.pricing, 'GetDynamicPricing', { event_id: eventId, ticket_type_id: typeId })).response;
+  const calc = (await unaryCall(clients.pricing, 'CalculatePrice', { event_id: eventId, items: [{ ticket_type_id: typeId, quantity: 1 }] })).response;
+  const sse = (await firstSse(svc, eventId)).ticket_types.find((x: any) => x.ticket_type_id === typeId);
+  const watched = (await firstWatch(clients, eventId)).ticket_types.find((x: any) => x.ticket_type_id === typeId);
+  return {
+    sse: sse.price.amount_minor as number,
+    sseValidUntil: sse.price_valid_until as string | null,
+    watch: Number(watched.price.amount_minor),
+    watchValidUntil: watched.price_valid_until ? Number(watched.price_valid_until.seconds) * 1000 : null,
+    rest: rest.price.amount_minor as number,
+    disclosure: disclosure.current_price.amount_minor as number,
+    grpcAvailable: Number(available.price.amount_minor),
+    grpcDynamic: Number(dynamic.current_price.amount_minor),
+    calculate: Number(calc.lines[0].unit_price.amount_minor),
+    dynamic,
+    disclosureType: disclosure,
+  };
+}
+
+test.serial('a sale crossing a demand threshold raises later holds at the next boundary; earlier holds confirm at their locked price', async (t) => {
+  const { svc } = t.context;
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id, { quantity: 10, max_per_purchase: 10, price: { currency: 'USD', amount_minor: 10_000 } });
+  const rule = await addRule(svc, event.id, { kind: 'demand', threshold: 5000, adjustment_bps: 2500 });
+
+  const early = await hold(svc, event.id, type.id, 1);
+  t.is(early.reservation.items[0]?.unitPriceMinor, 10_000);
+  await sell(svc, event.id, type.id, 5); // 50 % sold: the rule matches from the next boundary
+  const sameInterval = await hold(svc, event.id, type.id, 1);
+  t.is(sameInterval.reservation.items[0]?.unitPriceMinor, 10_000, 'within an interval the price does not move');
+
+  await boundary(svc, event.id);
+  const shown = await shownPrices(t, event.id, type.id);
+  const later = await hold(svc, event.id, type.id, 1);
+  t.is(later.reservation.items[0]?.unitPriceMinor, 12_500);
+  // Everyone shows what the next reserve charged.
+  t.deepEqual(
+    [shown.rest, shown.disclosure, shown.grpcAvailable, shown.grpcDynamic, shown.calculate, shown.sse, shown.watch],
+    [12_500, 12_500, 12_500, 12_500, 12_500, 12_500, 12_500],
+  );
+  const boundaryAt = (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS;
+  t.is(shown.sseValidUntil, new Date(boundaryAt).toISOString(), 'price_valid_until is published with the availability');
+  t.is(shown.watchValidUntil, boundaryAt);
+  t.is(shown.dynamic.factors.length, 1);
+  t.like(shown.dynamic.factors[0], { rule_id: rule.id, kind: 'demand', adjustment_bps: 2500 });
+  t.is(Number(shown.dynamic.base_price.amount_minor), 10_000);
+  t.is(Number(shown.dynamic.valid_until.seconds) * 1000, (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS);
+
+  const confirmedEarly = await inv(svc).confirm(event.id, early.reservation.id, 'pay');
+  t.is(confirmedEarly.reservation.totalMinor, 10_000, 'the earlier hold pays its locked price');
+  t.true(confirmedEarly.tickets.every((k) => k.priceMinor === 10_000 && k.code.length > 0));
+  const confirmedLater = await inv(svc).confirm(event.id, later.reservation.id, 'pay');
+  t.is(confirmedLater.reservation.totalMinor, 12_500);
+
+  // Disclosure: base, bounds (the default clamp), current, factors, history.
+  const d = shown.disclosureType;
+  t.like(d, { base_price: { amount_minor: 10_000 }, price_floor: { amount_minor: 5000 }, price_cap: { amount_minor: 30_000 }, tier_open: true });
+  t.deepEqual(d.history.map((h: any) => h.price.amount_minor), [10_000, 12_500]);
+  t.regex(d.factors[0].why, /50% or more sold/);
+
+  // A promo code applies on top of the dynamic price.
+  const promo = await svc.api('POST', `/events/${event.id}/promo-codes`, { body: { code: 'TENOFF', percent_off_bps: 1000 } });
+  t.is(promo.status, 201);
+  const quoted = await inv(svc).quote(event.id, [{ ticketTypeId: type.id, quantity: 1 }], 'TENOFF');
+  t.deepEqual([quoted.subtotalMinor, quoted.discountMinor, quoted.totalMinor], [12_500, 1250, 11_250]);
+});
+
+test.serial('a base-price or rule change reprices at once; a velocity rule switches on under a burst and off after its window', async (t) => {
+  const { svc } = t.context;
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id, { quantity: 100, max_per_purchase: 10, price: { currency: 'USD', amount_minor: 2000 } });
+  t.is((await hold(svc, event.id, type.id, 1)).reservation.items[0]?.unitPriceMinor, 2000);
+
+  const put = await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, { body: { price: { currency: 'USD', amount_minor: 3000 } } });
+  t.is(put.status, 200);
+  t.is((await hold(svc, event.id, type.id, 1)).reservation.items[0]?.unitPriceMinor, 3000, 'a base-price change takes effect at once');
+
+  const velocity = await addRule(svc, event.id, { kind: 'velocity', threshold: 6, window_seconds: 120, adjustment_bps: 1000, ticket_type_id: type.id });
+  t.is((await hold(svc, event.id, type.id, 1)).reservation.items[0]?.unitPriceMinor, 3000, 'no burst yet');
+  await sell(svc, event.id, type.id, 3);
+  await sell(svc, event.id, type.id, 3);
+  await boundary(svc, event.id);
+  const during = await shownPrices(t, event.id, type.id);
+  t.is(during.grpcDynamic, 3300);
+  t.like(during.dynamic.factors[0], { rule_id: velocity.id, kind: 'velocity' });
+  t.is((await hold(svc, event.id, type.id, 1)).reservation.items[0]?.unitPriceMinor, 3300);
+
+  await boundary(svc, event.id, INTERVAL_MS); // more than the 120 s window after the burst
+  const after = await shownPrices(t, event.id, type.id);
+  t.deepEqual([after.rest, after.grpcDynamic, after.calculate], [3000, 3000, 3000]);
+  t.deepEqual(after.dynamic.factors, []);
+  t.deepEqual(after.disclosureType.history.map((h: any) => h.price.amount_minor), [2000, 3000, 3300, 3000]);
+
+  // Prices survive recovery unchanged: from the journal alone, then from a snapshot.
+  const before = await inv(svc).pricing(event.id);
+  await sell(svc, event.id, type.id, 10); // inputs move on within the interval...
+  svc.service.inventory.registry.discard(event.id);
+  t.deepEqual((await inv(svc).pricing(event.id)).types, before.types, '...yet a recovered actor shows the same prices');
+  await svc.service.inventory.registry.passivate(event.id);
+  t.deepEqual((await inv(svc).pricing(event.id)).types, before.types);
+});
+
+test.serial('early bird, both readings: a negative time rule far from the start, and an early-bird type whose price holds only until its sale ends', async (t) => {
+  const { svc } = t.context;
+  const event = await createEvent(svc, { start_date: new Date(now + 90 * 86_400_000).toISOString(), end_date: new Date(now + 90 * 86_400_000 + 3_600_000).toISOString() });
+  const saleEnds = Math.floor(now / INTERVAL_MS) * INTERVAL_MS + 30_000; // before the interval's end
+  const earlyType = await createTicketType(svc, event.id, { name: 'Early', price: { currency: 'USD', amount_minor: 8000 }, valid_until: new Date(saleEnds).toISOString() });
+  const rule = await addRule(svc, event.id, { kind: 'time', threshold: 60 * 86_400, adjustment_bps: -2000 });
+  const r = await hold(svc, event.id, earlyType.id, 1);
+  t.is(r.reservation.items[0]?.unitPriceMinor, 6400, '-20% while the event is more than 60 days away');
+  const shown = await shownPrices(t, event.id, earlyType.id);
+  t.like(shown.dynamic.factors[0], { rule_id: rule.id, adjustment_bps: -2000 });
+  t.regex(shown.dynamic.factors[0].reason, /early bird/);
+  t.is(shown.disclosureType.valid_until, new Date(saleEnds).toISOString(), 'the offer ends with the sale window');
+});
+
+test.serial('a release tier opens in the same turn its predecessor sells out, under 64 concurrent reservers, oversold never', async (t) => {
+  const { svc } = t.context;
+  const event = await createEvent(svc);
+  const early = await createTicketType(svc, event.id, { name: 'Early bird', quantity: 10, price: { currency: 'USD', amount_minor: 3000 } });
+  const regular = await createTicketType(svc, event.id, {
+    name: 'Regular', quantity: 10, price: { currency: 'USD', amount_minor: 5000 }, opens_after_sold_out: early.id,
+  });
+  t.is(regular.opens_after_sold_out, early.id);
+  await svc.service.inventory.flushProjections();
+  const first = (await svc.api('GET', `/events/${event.id}/tickets`, { token: null })).body.ticket_types;
+  t.is(first.find((x: any) => x.ticket_type_id === regular.id).status, 'not_yet_on_sale');
+  // The disclosure is cached now (in-process and Redis); the tier opening must drop it.
+  const cachedBefore = (await svc.api('GET', `/events/${event.id}/pricing`, { token: null })).body.ticket_types;
+  t.like(cachedBefore.find((x: any) => x.ticket_type_id === regular.id), { tier_open: false });
+
+  const outcomes = await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      for (const type of [early, regular]) {
+        try {
+          const r = await hold(svc, event.id, type.id, 1);
+          return r.reservation.items[0]?.ticketTypeId;
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code !== 'NOT_ON_SALE' && code !== 'SOLD_OUT') throw err;
+        }
+      }
+      return 'none';
+    }),
+  );
+  t.is(outcomes.filter((x) => x === early.id).length, 10);
+  t.is(outcomes.filter((x) => x === regular.id).length, 10);
+  const { levels } = await inv(svc).levels(event.id);
+  for (const l of levels) t.true(l.sold + l.held <= l.capacity);
+
+  const { rows } = await svc.db.query<{ seq: string; kind: string; payload: any }>(
+    `SELECT seq, kind, payload FROM inventory_journal WHERE event_id = $1 AND kind IN ('HoldPlaced', 'TierOpened') ORDER BY seq`,
+    [event.id],
+  );
+  const opened = rows.findIndex((r) => r.kind === 'TierOpened');
+  t.true(opened > 0);
+  const typeOf = (r: (typeof rows)[number]) => r.payload.reservation?.items[0]?.ticketTypeId;
+  t.true(rows.slice(0, opened).every((r) => typeOf(r) === early.id), 'nothing of the next tier before it opened');
+  t.true(rows.slice(opened + 1).every((r) => typeOf(r) === regular.id), 'nothing of the passed tier after');
+  t.is(Number(rows[opened]!.seq), Number(rows[opened - 1]!.seq) + 1, 'opened right after the hold that sold the predecessor out');
+
+  await svc.service.inventory.flushProjections();
+  const disclosure = (await svc.api('GET', `/events/${event.id}/pricing`, { token: null })).body.ticket_types;
+  t.like(disclosure.find((x: any) => x.ticket_type_id === regular.id), { opens_after_sold_out: early.id, tier_open: true });
+});
+
+test.serial('bad pricing input is refused with VALIDATION and stores nothing', async (t) => {
+  const { svc } = t.context;
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id);
+  const other = await createTicketType(svc, (await createEvent(svc)).id);
+  const bad: Record<string, unknown>[] = [
+    { name: 'v', kind: 'velocity', threshold: 5, adjustment_bps: 100 },
+    { name: 'v', kind: 'velocity', threshold: 5, adjustment_bps: 100, window_seconds: 59 },
+    { name: 'v', kind: 'velocity', threshold: 5, adjustment_bps: 100, window_seconds: 86_401 },
+    { name: 'd', kind: 'demand', threshold: 10_001, adjustment_bps: 100 },
+    { name: 'd', kind: 'demand', threshold: 100, adjustment_bps: 100, window_seconds: 60 },
+    { name: 'x', kind: 'surge', threshold: 1, adjustment_bps: 100 },
+    { name: 't', kind: 'time', threshold: 1, adjustment_bps: -10_001 },
+  ];
+  for (const body of bad) {
+    const res = await svc.api('POST', `/events/${event.id}/pricing-rules`, { body });
+    t.is(res.status, 400, JSON.stringify(body));
+    t.is(res.body.error.code, 'VALIDATION');
+  }
+  const velocity = await addRule(svc, event.id, { kind: 'velocity', threshold: 5, window_seconds: 60, adjustment_bps: 100 });
+  const patch = await svc.api('PUT', `/events/${event.id}/pricing-rules/${velocity.id}`, { body: { window_seconds: null } });
+  t.is(patch.body.error?.code, 'VALIDATION');
+  const badTypes: Record<string, unknown>[] = [
+    { price_floor: { currency: 'EUR', amount_minor: 100 } },
+    { price_floor: { currency: 'USD', amount_minor: 900 }, price_cap: { currency: 'USD', amount_minor: 800 } },
+    { opens_after_sold_out: type.id },
+    { opens_after_sold_out: other.id },
+  ];
+  for (const body of badTypes) {
+    const res = await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, { body });
+    t.is(res.status, 400, JSON.stringify(body));
+    t.is(res.body.error.code, 'VALIDATION');
+  }
+  const rules = await svc.db.query('SELECT window_seconds FROM pricing_rules WHERE event_id = $1', [event.id]);
+  t.deepEqual(rules.rows, [{ window_seconds: 60 }]);
+  const row = await svc.db.query('SELECT price_floor_minor, price_cap_minor, opens_after_sold_out FROM ticket_types WHERE id = $1', [type.id]);
+  t.deepEqual(row.rows[0], { price_floor_minor: null, price_cap_minor: null, opens_after_sold_out: null });
+
+  // Good bounds are shown as the range in GetEventById and the REST ticket type.
+  const ok = await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, {
+    body: { price_floor: { currency: 'USD', amount_minor: 4000 }, price_cap: { currency: 'USD', amount_minor: 6000 } },
+  });
+  t.is(ok.status, 200);
+  t.like(ok.body.price_range, { floor: { amount_minor: 4000 }, cap: { amount_minor: 6000 } });
+  const byId = (await unaryCall(t.context.clients.ticket, 'GetEventById', { event_id: event.id })).response;
+  const tt = byId.event.ticket_types.find((x: any) => x.id === type.id);
+  t.deepEqual([Number(tt.price_floor.amount_minor), Number(tt.price_cap.amount_minor)], [4000, 6000]);
+});
+
+test('DYNAMIC_PRICING_ENABLED=false gives base prices everywhere; rules are only stored', async (t) => {
+  const plain = await startTestService({ DYNAMIC_PRICING_ENABLED: 'false' });
+  t.teardown(() => plain.close());
+  const event = await createEvent(plain);
+  const type = await createTicketType(plain, event.id, { price: { currency: 'USD', amount_minor: 4000 } });
+  await addRule(plain, event.id, { kind: 'demand', threshold: 0, adjustment_bps: 5000 });
+  const r = await inv(plain).reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }] });
+  t.is(r.reservation.items[0]?.unitPriceMinor, 4000);
+  await plain.service.inventory.flushProjections();
+  const tickets = (await plain.api('GET', `/events/${event.id}/tickets`, { token: null })).body.ticket_types[0];
+  t.is(tickets.price.amount_minor, 4000);
+  const disclosure = (await plain.api('GET', `/events/${event.id}/pricing`, { token: null })).body;
+  t.false(disclosure.dynamic_pricing);
+  t.like(disclosure.ticket_types[0], { current_price: { amount_minor: 4000 }, price_floor: { amount_minor: 4000 }, price_cap: { amount_minor: 4000 }, factors: [] });
+});
+
+test('ticketctl seed writes rules that visibly act: far-off events show an early-bird price', async (t) => {
+  const seeded = await startTestService();
+  t.teardown(() => seeded.close());
+  const client = await seeded.db.connect();
+  try {
+    const result = await seedDatabase(client, { events: 12, now: new Date() });
+    t.true(result.seeded);
+  } finally {
+    client.release();
+  }
+  const { rows } = await seeded.db.query<{ id: string }>(
+    `SELECT id FROM events WHERE created_by = 'ticketctl-seed' AND start_date > now() + interval '61 days' ORDER BY start_date LIMIT 1`,
+  );
+  t.truthy(rows[0], 'the seed spreads events over six months');
+  const disclosure = (await seeded.api('GET', `/events/${rows[0]!.id}/pricing`, { token: null })).body;
+  t.true(disclosure.ticket_types.length > 0);
+  for (const type of disclosure.ticket_types) {
+    t.true(type.factors.some((f: any) => f.kind === 'time' && f.adjustment_bps === -1500), JSON.stringify(type.factors));
+    t.true(type.current_price.amount_minor < type.base_price.amount_minor);
+  }
+});
+
+test.serial('prices survive a shard move unchanged: the new owner does not recompute within the interval', async (t) => {
+  const env = { PRICE_UPDATE_INTERVAL: '60' };
+  const podA = await startTestService(env, undefined, { clock });
+  t.teardown(() => podA.close());
+  const priced: { eventId: string; before: unknown }[] = [];
+  for (let i = 0; i < 8; i++) {
+    const event = await createEvent(podA);
+    const type = await createTicketType(podA, event.id, { quantity: 10, max_per_purchase: 10, price: { currency: 'USD', amount_minor: 10_000 } });
+    await addRule(podA, event.id, { kind: 'demand', threshold: 5000, adjustment_bps: 2500 });
+    const before = await inv(podA).pricing(event.id);
+    await sell(podA, event.id, type.id, 6); // past the threshold within the interval: the price holds until the boundary
+    priced.push({ eventId: event.id, before: before.types });
+  }
+  const podB = await startTestService(env, podA, { clock });
+  t.teardown(() => podB.close());
+  const ownedByB = new Set(podB.service.inventory.shards.ownedShards());
+  const moved = priced.filter((p) => ownedByB.has(shardOf(p.eventId, podB.config.shards.count)));
+  t.true(moved.length > 0, 'some event moved to the second pod');
+  for (const p of moved) {
+    const after = await retryMoving(() => inv(podB).pricing(p.eventId));
+    t.deepEqual(after.types, p.before);
+    t.is(after.types[0]?.priceMinor, 10_000);
+  }
+});

@@ -29,6 +29,8 @@ import { createOverloadDetector, type LagSampler, type OverloadDetector } from '
 import { createStreamSlots } from './limits/streams.js';
 import { TICKET_KEYS_CHANNEL } from './tickets/keyStore.js';
 import { cancelledAmong, EVENT_CANCELLED_CHANNEL } from './catalog/eventCancel.js';
+import { createSearch, type SearchWiringDeps } from './search/wiring.js';
+import { OUTBOX_CHANNEL } from './search/outbox.js';
 
 /** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
 const GRPC_DRAIN_MS = 5000;
@@ -81,6 +83,8 @@ export interface ServiceOptions {
   readonly host?: string;
   /** Event loop delay samples for load shedding; when given, nothing samples on a timer (tests call `overload.check()`). */
   readonly lagSampler?: LagSampler;
+  /** Search indexer timing (tests shorten its waits). */
+  readonly searchIndexer?: SearchWiringDeps['indexer'];
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -99,9 +103,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await pool.end().catch(() => undefined);
     throw err;
   });
-  if (config.search.backend === 'elasticsearch') {
-    log.warn('SEARCH_BACKEND=elasticsearch is not built yet: searching with Postgres');
-  }
   const redis = createRedis(config.redis, log);
   const metrics = createMetrics();
   const pubsub = createPubSub(redis, config.redis.keyPrefix, log);
@@ -115,12 +116,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const streams = createStreamSlots(config.streams, metrics);
   const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
+  const search = createSearch(config, { pool, redis, caches, metrics, log, indexer: options.searchIndexer });
   const inventory = await createInventory(config, { pool, redis, log, metrics });
   const notifications = await listenForInventoryChanges(
     config.database,
     (eventId) => void caches.event.forget(eventId),
     log,
     {
+      // A catalog write changed a search document: the indexer (if this pod's is active) looks now.
+      [OUTBOX_CHANNEL]: () => search.indexer?.wake(),
       // A key was created, rotated or removed: sign and verify with the new set.
       [TICKET_KEYS_CHANNEL]: () => void inventory.keys.reload().catch((err: unknown) => log.warn({ err }, 'ticket keys reload failed')),
       // An event cancelled outside the pods (ticketctl): its actor re-reads the catalog and
@@ -147,6 +151,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     caches,
     availability,
     inventory: inventory.service,
+    search: search.service,
     projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
     schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
@@ -166,7 +171,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     stopRest();
     grpcLimits.stop();
     overload.stop();
-    await Promise.allSettled([inventory.stop(), notifications.close(), pubsub.close()]);
+    await Promise.allSettled([inventory.stop(), search.stop(), notifications.close(), pubsub.close()]);
     redis.disconnect();
     await pool.end().catch(() => undefined);
     throw err;
@@ -175,7 +180,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const requireReadable = async (eventId: string, admin: boolean) => {
     await requireReadableEvent(pool, caches, eventId, async () => admin);
   };
-  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, requireReadableEvent: requireReadable });
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, requireReadableEvent: requireReadable, search: search.service });
   const grpc = await startGrpcServer(config, handlers, {
     log,
     metrics,
@@ -226,6 +231,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           overload.stop();
         }],
         ['inventory', () => inventory.stop()],
+        ['search', () => search.stop()],
         ['notifications', () => notifications.close()],
         ['pubsub', () => pubsub.close()],
         ['redis', () => redis.quit()],

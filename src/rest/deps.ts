@@ -9,6 +9,7 @@ import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
 import type { OverloadDetector } from '../limits/overload.js';
 import type { StreamSlots } from '../limits/streams.js';
+import type { SearchService } from '../search/searchService.js';
 
 /** Everything route handlers need, built once in the composition root (src/main.ts). */
 export interface RestDeps {
@@ -22,6 +23,7 @@ export interface RestDeps {
   /** This pod's own availability views as its actors commit them (read-your-writes here); absent in tests without inventory. */
   readonly projectedViews?: (listener: (view: AvailabilityJson) => void) => () => void;
   readonly inventory: InventoryService;
+  readonly search: SearchService;
   /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
   readonly shardStatus: () => string;
   /** 'ok' while the database schema is the one this build needs, else why not (for /ready). */

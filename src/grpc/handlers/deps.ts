@@ -5,6 +5,7 @@ import type { Pool } from '../../db/pool.js';
 import type { InventoryService } from '../../inventory/inventoryService.js';
 import type { StreamSlots } from '../../limits/streams.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { SearchService } from '../../search/searchService.js';
 
 /** What the RPC handlers need, built once in the composition root. */
 export interface HandlerDeps {
@@ -21,4 +22,5 @@ export interface HandlerDeps {
    * from the cached event detail: the hot reads check it without a query.
    */
   readonly requireReadableEvent: (eventId: string, admin: boolean) => Promise<void>;
+  readonly search: SearchService;
 }

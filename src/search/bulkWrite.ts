@@ -4,7 +4,9 @@
  * document only when its version is newer than the one it has. A refused older or equal
  * version (409) means a newer or the same document is there already: done. A delete of a
  * document that is not there (404) is done too. `require_alias` stops a bulk request from
- * creating an index with guessed mappings when the alias is missing.
+ * creating an index with guessed mappings when the alias is missing. `waitForRefresh`
+ * returns only once the documents are searchable (the indexer retires cached searches
+ * right after, so nothing older can be cached again).
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { VersionedDocument } from './document.js';
@@ -20,7 +22,7 @@ export async function writeDocuments(
   client: Client,
   target: { readonly index: string; readonly requireAlias: boolean },
   docs: readonly VersionedDocument[],
-  opaqueId?: string,
+  options: { readonly opaqueId?: string; readonly waitForRefresh?: boolean } = {},
 ): Promise<BulkOutcome> {
   if (docs.length === 0) return { done: [], failed: [] };
   const operations: estypes.BulkRequest['operations'] = [];
@@ -29,7 +31,10 @@ export async function writeDocuments(
     if (d.doc) operations.push({ index: meta }, d.doc);
     else operations.push({ delete: meta });
   }
-  const res = await client.bulk({ operations, require_alias: target.requireAlias, refresh: false }, opaqueId ? { opaqueId } : {});
+  const res = await client.bulk(
+    { operations, require_alias: target.requireAlias, refresh: options.waitForRefresh ? 'wait_for' : false },
+    options.opaqueId ? { opaqueId: options.opaqueId } : {},
+  );
   const done: VersionedDocument[] = [];
   const failed: BulkOutcome['failed'] = [];
   res.items.forEach((item, n) => {

@@ -18,7 +18,7 @@ function textQuery(q: string, fuzzy: boolean): estypes.QueryDslQueryContainer {
   return {
     multi_match: {
       query: q,
-      fields: ['title^3', 'category^2', 'description'],
+      fields: ['title^3', 'category.text^2', 'description'],
       operator: 'and',
       ...(fuzzy ? { fuzziness: 'AUTO' } : {}),
     },
@@ -59,16 +59,12 @@ export function createElasticsearchSearch(client: Client, alias: string, options
       _source: ['title'],
       query: {
         bool: {
-          must: [
-            {
-              multi_match: {
-                query: q,
-                type: 'bool_prefix',
-                fields: ['title.suggest', 'title.suggest._2gram', 'title.suggest._3gram'],
-                ...(options.fuzzy ? { fuzziness: 'AUTO' } : {}),
-              },
-            },
+          // As you type (the last word a prefix), or the whole words with typos.
+          should: [
+            { multi_match: { query: q, type: 'bool_prefix', operator: 'and', fields: ['title.suggest', 'title.suggest._2gram', 'title.suggest._3gram'] } },
+            { multi_match: { query: q, fields: ['title'], operator: 'and', ...(options.fuzzy ? { fuzziness: 'AUTO' } : {}) } },
           ],
+          minimum_should_match: 1,
           filter: [{ term: { status: 'active' } }],
         },
       },

@@ -41,9 +41,10 @@ export const INDEX_SETTINGS: estypes.IndicesIndexSettings = {
   },
 };
 
+/** A keyword (facets), its lower-cased form (case-insensitive filters) and analysed text (matching). */
 const keywordWithLowercase: estypes.MappingProperty = {
   type: 'keyword',
-  fields: { norm: { type: 'keyword', normalizer: 'lowercase' } },
+  fields: { norm: { type: 'keyword', normalizer: 'lowercase' }, text: { type: 'text', analyzer: 'event_text' } },
 };
 
 export const INDEX_MAPPINGS: estypes.MappingTypeMapping = {

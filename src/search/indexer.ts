@@ -95,14 +95,15 @@ export function startSearchIndexer(deps: IndexerDeps, options: IndexerOptions): 
     if (ids.length > 0) {
       await ensureAlias();
       const docs = await loadDocuments(pool, ids);
-      const { done, failed } = await writeDocuments(client, { index: alias, requireAlias: true }, docs, options.pod);
+      const { done, failed } = await writeDocuments(client, { index: alias, requireAlias: true }, docs, { opaqueId: options.pod, waitForRefresh: true });
+      // Searchable now: retire cached searches before the outbox says "indexed".
+      if (done.length > 0) await deps.onIndexed?.();
       await markIndexed(pool, done.map((d) => ({ eventId: d.eventId, version: d.version })));
       metrics.documentsIndexed.inc(done.length);
       if (failed.length > 0) {
         metrics.bulkErrors.inc({ kind: 'document' }, failed.length);
         log.warn({ failed: failed.length, first: failed[0] }, 'search indexer: documents refused');
       }
-      if (done.length > 0) await deps.onIndexed?.();
       if (failed.length > 0 && done.length === 0) throw new Error('every document of the batch was refused');
     }
     const stats = await outboxStats(pool);

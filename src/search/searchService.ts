@@ -107,7 +107,8 @@ export function createSearchService({ primary, fallback, caches, metrics, log }:
         radius_km: query.near?.radiusKm,
         limit: query.limit,
         cursor: query.cursor,
-        include_past: query.includePast,
+        // REST leaves it out, gRPC sends false: the same search, the same key.
+        include_past: query.includePast === true ? true : undefined,
       });
       try {
         const cached = await caches.search.getOrLoad(key, async () => {

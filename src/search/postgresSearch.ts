@@ -41,11 +41,16 @@ export async function searchEvents(db: Queryable, query: SearchQuery, options: S
   const arg = (v: unknown) => `$${args.push(v)}`;
   const filters: string[] = [];
   let score = '0::float8';
+  // Text: candidates from each index on its own (a UNION: an OR of the three would scan
+  // every row), then ranked.
+  let source = 'events e';
   if (query.q !== undefined) {
     const q = arg(query.q);
-    filters.push(`(e.search_vector @@ websearch_to_tsquery('simple', ${q})
-           OR e.title ILIKE ${arg(`%${escapeLike(query.q)}%`)}
-           OR (${arg(options.fuzzy)} AND e.title % ${q}))`);
+    source = `(SELECT ev.* FROM (
+         SELECT id FROM events WHERE search_vector @@ websearch_to_tsquery('simple', ${q})
+         UNION SELECT id FROM events WHERE title ILIKE ${arg(`%${escapeLike(query.q)}%`)}
+         UNION SELECT id FROM events WHERE ${arg(options.fuzzy)} AND title % ${q}
+       ) c JOIN events ev ON ev.id = c.id) e`;
     score = `ts_rank(e.search_vector, websearch_to_tsquery('simple', ${q})) + similarity(e.title, ${q})`;
   }
   if (query.category) filters.push(`lower(e.category) = lower(${arg(query.category)})`);
@@ -59,7 +64,7 @@ export async function searchEvents(db: Queryable, query: SearchQuery, options: S
   }
   const matched = `
     SELECT e.id, v.city, ${score} AS score, ${distance} AS distance
-    FROM events e LEFT JOIN venues v ON v.id = e.venue_id
+    FROM ${source} LEFT JOIN venues v ON v.id = e.venue_id
     WHERE e.status = 'active' ${filters.map((f) => `AND ${f}`).join(' ')}`;
   const order = query.q === undefined ? 'm.distance, e.start_date, e.id' : 'm.score DESC, e.start_date, e.id';
   const matchArgs = args.length;

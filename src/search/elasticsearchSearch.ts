@@ -4,7 +4,8 @@
  * edit-distance fuzziness when SEARCH_FUZZY_MATCH is on; category and city filter on
  * their lower-cased keywords and are counted by terms aggregations; a place is a
  * geo_distance filter, and with no text the results are sorted by distance. Suggestions
- * come from the title's search_as_you_type field. Paging is by offset (from/size), in the
+ * come from the title's search_as_you_type field (the last word a prefix) or from the
+ * whole words with typos. Paging is by offset (from/size), in the
  * same opaque cursor Postgres hands out.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';

@@ -5,6 +5,7 @@
  * sleep.
  */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { startEsStandIn, type EsStandIn, type StandInOptions } from './esStandIn/server.js';
 import { startTestService, type TestService } from './service.js';
 
@@ -39,14 +40,14 @@ export async function pendingInOutbox(svc: TestService): Promise<number> {
 
 export async function startSearchWorld(
   backend: Backend,
-  options: { env?: Record<string, string>; es?: EsStandIn; standIn?: StandInOptions; shareWith?: SearchWorld } = {},
+  options: { env?: Record<string, string>; es?: EsStandIn; standIn?: StandInOptions; shareWith?: SearchWorld; log?: Logger } = {},
 ): Promise<SearchWorld> {
   const ownEs = backend === 'elasticsearch' && !options.es && !options.shareWith ? await startEsStandIn(options.standIn) : undefined;
   const es = options.es ?? options.shareWith?.es ?? ownEs;
   const alias = options.shareWith?.alias ?? `events-${randomBytes(3).toString('hex')}`;
   const env: Record<string, string> = { ...options.env };
   if (backend === 'elasticsearch' && es) Object.assign(env, { SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: es.url, ELASTICSEARCH_INDEX: alias });
-  const svc = await startTestService(env, options.shareWith?.svc, { serviceOptions: { searchIndexer: FAST_INDEXER } }).catch(async (err: unknown) => {
+  const svc = await startTestService(env, options.shareWith?.svc, { serviceOptions: { searchIndexer: FAST_INDEXER, ...(options.log ? { log: options.log } : {}) } }).catch(async (err: unknown) => {
     await ownEs?.close();
     throw err;
   });

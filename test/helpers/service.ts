@@ -37,7 +37,7 @@ export interface TestService {
 export async function startTestService(
   env: Record<string, string> = {},
   shareWith?: TestService,
-  options: { databaseServerUrl?: string; lagSampler?: () => number; serviceOptions?: Pick<ServiceOptions, 'searchIndexer'> } = {},
+  options: { databaseServerUrl?: string; lagSampler?: () => number; serviceOptions?: Pick<ServiceOptions, 'searchIndexer' | 'log'> } = {},
 ): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
   let serverUrl = options.databaseServerUrl ?? process.env.TEST_DATABASE_URL;

@@ -4,7 +4,9 @@
  * it is back; meanwhile searches answer from Postgres flagged degraded and the pod stays
  * ready; only one pod indexes at a time; cached results are shared by REST and gRPC.
  */
+import { Writable } from 'node:stream';
 import anyTest, { type TestFn } from 'ava';
+import { pino } from 'pino';
 import { createEvent, createTicketType, createVenue } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall } from '../helpers/grpc.js';
 import { pendingInOutbox, startSearchWorld, waitFor, type SearchWorld } from '../helpers/searchWorld.js';
@@ -143,6 +145,27 @@ test('REST and gRPC share cached search results', async (t) => {
     t.is((await unaryCall(clients.ticket, 'SearchEvents', { query: 'quokka' })).response.total, 2);
   } finally {
     clients.close();
+    await world.close();
+  }
+});
+
+test('each search logs its shape and duration at debug, never the text', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const world = await startSearchWorld('postgres', { log: pino({ level: 'debug' }, sink) });
+  try {
+    await world.svc.api('GET', '/events/search?q=Zanzibar%20Secret%20Words&city=Oslo&limit=7', { token: null });
+    const search = lines.find((l) => l.msg === 'search');
+    t.truthy(search);
+    t.like(search, { level: 20, backend: 'postgres', degraded: false, text_length: 'Zanzibar Secret Words'.length, city: true, category: false, near: false, limit: 7, paged: false });
+    t.is(typeof search?.duration_ms, 'number');
+    t.false(lines.some((l) => JSON.stringify(l).includes('Zanzibar')), 'the text is in no log line at any level');
+  } finally {
     await world.close();
   }
 });

@@ -9,7 +9,7 @@ import { textField } from '../catalog/fields.js';
 import { ValidationError } from '../errors.js';
 import { MAX_RADIUS_KM, type NearPlace } from './backend.js';
 
-export const SEARCH_TEXT_MAX = 200;
+const SEARCH_TEXT_MAX = 200;
 
 export const searchTextField = textField(SEARCH_TEXT_MAX).refine((v) => !/[<>]/.test(v), { message: 'must not contain markup (< or >)' });
 

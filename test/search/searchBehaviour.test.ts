@@ -7,9 +7,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import anyTest, { type TestFn } from 'ava';
+
 import { createEvent, createVenue } from '../helpers/fixtures.js';
 import { grpcClients, grpcError, unaryCall, type TestClients } from '../helpers/grpc.js';
 import { BACKENDS, startSearchWorld, type Backend, type SearchWorld } from '../helpers/searchWorld.js';
+
+/** A busy CI machine may take seconds for a first call; the behaviour is what is tested here. */
+const PATIENT = { deadlineMs: 30_000 };
 
 interface Ids {
   jazzFestival: string;
@@ -203,10 +207,10 @@ for (const backend of BACKENDS) {
 
   test(`[${backend}] gRPC SearchEvents: the same answers, near a place too`, async (t) => {
     const w = world(t);
-    const text = await unaryCall(w.clients.ticket, 'SearchEvents', { query: 'rock' });
+    const text = await unaryCall(w.clients.ticket, 'SearchEvents', { query: 'rock' }, PATIENT);
     t.deepEqual(text.response.events.map((e: { title: string }) => e.title), ['Rock Night']);
     t.false(text.response.degraded);
-    const place = await unaryCall(w.clients.ticket, 'SearchEvents', { lat: LISBON.lat, lon: LISBON.lon, radius_km: 30 });
+    const place = await unaryCall(w.clients.ticket, 'SearchEvents', { lat: LISBON.lat, lon: LISBON.lon, radius_km: 30 }, PATIENT);
     t.deepEqual(place.response.events.map((e: { id: string }) => e.id), [w.ids.jazzFestival, w.ids.comedy, w.ids.surf]);
     t.is(place.response.total, 3);
   });
@@ -231,7 +235,7 @@ for (const backend of BACKENDS) {
       const label = JSON.stringify(params).slice(0, 80);
       t.is(res.status, 400, label);
       t.is((res.body as unknown as { error?: { code?: string } }).error?.code, 'VALIDATION', label);
-      const err = await grpcError(unaryCall(w.clients.ticket, 'SearchEvents', message));
+      const err = await grpcError(unaryCall(w.clients.ticket, 'SearchEvents', message, PATIENT));
       t.is(err.code, grpc.status.INVALID_ARGUMENT, label);
     }
   });

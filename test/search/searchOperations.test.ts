@@ -6,11 +6,15 @@
  */
 import { Writable } from 'node:stream';
 import anyTest, { type TestFn } from 'ava';
+
 import { pino } from 'pino';
 import { createEvent, createTicketType, createVenue } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall } from '../helpers/grpc.js';
 import { pendingInOutbox, startSearchWorld, waitFor, type SearchWorld } from '../helpers/searchWorld.js';
 import type { BulkRecord } from '../helpers/esStandIn/server.js';
+
+/** A busy CI machine may take seconds for a first call; the behaviour is what is tested here. */
+const PATIENT = { deadlineMs: 30_000 };
 
 const test = anyTest as TestFn<Record<string, never>>;
 
@@ -49,7 +53,7 @@ test('writes while Elasticsearch is down: searches degrade to Postgres, the pod 
     t.is(degraded.status, 200);
     t.true(degraded.body.meta.degraded);
     t.deepEqual(degraded.body.items.map((i: { title: string }) => i.title), ['Harbour Regatta'], 'Postgres answers with the latest catalog');
-    const grpcDegraded = await unaryCall(clients.ticket, 'SearchEvents', { query: 'harbour' });
+    const grpcDegraded = await unaryCall(clients.ticket, 'SearchEvents', { query: 'harbour' }, PATIENT);
     t.true(grpcDegraded.response.degraded);
     const ready = await svc.api('GET', '/ready', { token: null });
     t.is(ready.status, 200);
@@ -138,11 +142,11 @@ test('REST and gRPC share cached search results', async (t) => {
     t.is(rest.body.total, 1);
     // Behind the service's back (no cache retirement): a cached answer does not see it.
     await svc.db.query(`INSERT INTO events (title, category, start_date, end_date) VALUES ('Quokka Picnic', 'x', now() + interval '2 days', now() + interval '3 days')`);
-    const grpcCached = await unaryCall(clients.ticket, 'SearchEvents', { query: 'quokka' });
+    const grpcCached = await unaryCall(clients.ticket, 'SearchEvents', { query: 'quokka' }, PATIENT);
     t.is(grpcCached.response.total, 1, 'gRPC answered from the cache REST filled');
     // A catalog write through the service retires cached searches for both doors.
     await createEvent(svc, { title: 'Unrelated Gala' });
-    t.is((await unaryCall(clients.ticket, 'SearchEvents', { query: 'quokka' })).response.total, 2);
+    t.is((await unaryCall(clients.ticket, 'SearchEvents', { query: 'quokka' }, PATIENT)).response.total, 2);
   } finally {
     clients.close();
     await world.close();

@@ -6,7 +6,6 @@
  */
 import { Writable } from 'node:stream';
 import anyTest, { type TestFn } from 'ava';
-
 import { pino } from 'pino';
 import { createEvent, createTicketType, createVenue } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall } from '../helpers/grpc.js';

@@ -7,7 +7,6 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import anyTest, { type TestFn } from 'ava';
-
 import { createEvent, createVenue } from '../helpers/fixtures.js';
 import { grpcClients, grpcError, unaryCall, type TestClients } from '../helpers/grpc.js';
 import { BACKENDS, startSearchWorld, type Backend, type SearchWorld } from '../helpers/searchWorld.js';

@@ -4,14 +4,15 @@
  * with three pricing rules beside the plain one (pricedFlashSale.ts) and many events (manyEvents.ts); then recovery (recovery.ts) on a third stack with a snapshot
  * interval above the 10,000 tail rows; then cached REST reads vs a bare Koa route
  * (cachedRead.ts, on a stack with RATE_LIMIT_POINTS raised) and failover of a killed owner
- * in a 2-pod process cluster (failover.ts). Prints tables, writes
+ * in a 2-pod process cluster (failover.ts), and search over 50,000 seeded events, cached
+ * and uncached (searchBench.ts). Prints tables, writes
  * bench/results/<timestamp>-scenarios.json and bench/results/latest.svg.
  *
  * Env: as run.ts (BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SLICE_SECONDS, BENCH_CALLERS,
- *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,priced,many,recovery,cached,failover;
+ *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,priced,many,recovery,cached,failover,search;
  *      default all), BENCH_EVENTS (many-events count, 1000), BENCH_CONNECTIONS (cached-read
  *      autocannon connections, 32), BENCH_LEASE_MS (failover SHARD_LEASE_MS, 2000) and
- *      BENCH_FAILOVER_REPS (3).
+ *      BENCH_FAILOVER_REPS (3), BENCH_SEARCH_EVENTS (50000) and BENCH_SEARCH_CONNECTIONS (16).
  * The gRPC callers run in a child process (loadChild.ts); CPU µs/res is this process's CPU
  * (the service and its gRPC server, or the echo server; Postgres/Redis not included) during
  * measured slices ÷ reservations, with the child's client CPU reported beside it.
@@ -27,6 +28,7 @@ import { flashSaleCell, type FlashCell, type ScenarioOptions } from './flashSale
 import { pricedFlashSaleCell, type PricedFlashCell } from './pricedFlashSale.js';
 import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
 import { recoveryBench, type RecoveryResult } from './recovery.js';
+import { SEARCH_CONNECTIONS, SEARCH_EVENTS, searchBench, searchTable, type SearchBenchResult } from './searchBench.js';
 import { startBenchStack } from './stack.js';
 import { extraTables, extraTargets, pricedTable, pricedTargets, table, targets } from './report.js';
 
@@ -39,7 +41,7 @@ const SECONDS = num('BENCH_SECONDS', 5);
 const POOL_MAX = Math.floor(num('BENCH_POOL_MAX', 20));
 const EVENTS = Math.floor(num('BENCH_EVENTS', 1000));
 const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,priced,many,recovery,cached,failover').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,priced,many,recovery,cached,failover,search').split(',').map((s) => s.trim()));
 const CONNECTIONS = Math.floor(num('BENCH_CONNECTIONS', 32));
 const LEASE_MS = Math.floor(num('BENCH_LEASE_MS', 2000));
 const FAILOVER_REPS = Math.floor(num('BENCH_FAILOVER_REPS', 3));
@@ -131,11 +133,21 @@ async function main(): Promise<number> {
       exit = 1;
     }
   }
+  let search: SearchBenchResult | null = null;
+  if (SCENARIOS.has('search') && !aborted) {
+    const stack = await startBenchStack({ poolMax: POOL_MAX, log: say, env: { RATE_LIMIT_POINTS: '1000000' } });
+    try {
+      search = await searchBench(stack, SEARCH_EVENTS, SEARCH_CONNECTIONS, SECONDS, say);
+    } finally {
+      await stack.stop();
+    }
+  }
   if (aborted) return 1;
 
   console.log(table(flash, many, recovery, opts));
   console.log(pricedTable(priced));
   console.log(extraTables(cached, failover));
+  if (search) console.log(searchTable(search));
   const t = [...targets(flash, many, recovery), ...pricedTargets(priced), ...extraTargets(cached, failover)];
   console.log(`\ntargets:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
   const violations = [
@@ -148,7 +160,7 @@ async function main(): Promise<number> {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = `${dir}${startedAt.replace(/[:.]/g, '-')}-scenarios.json`;
-  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, priced, many, recovery, cached, failover, targets: t, violations };
+  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, priced, many, recovery, cached, failover, search, targets: t, violations };
   await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
   const svg = benchChart({ startedAt, flash, many, recovery, cached, failover });

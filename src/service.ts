@@ -30,6 +30,8 @@ import { createOverloadDetector, type LagSampler, type OverloadDetector } from '
 import { createStreamSlots } from './limits/streams.js';
 import { TICKET_KEYS_CHANNEL } from './tickets/keyStore.js';
 import { cancelledAmong, EVENT_CANCELLED_CHANNEL } from './catalog/eventCancel.js';
+import { createSearch, type SearchWiringDeps } from './search/wiring.js';
+import { OUTBOX_CHANNEL } from './search/outbox.js';
 
 /** In-flight gRPC calls get this long to finish on shutdown (streams are then cut). */
 const GRPC_DRAIN_MS = 5000;
@@ -84,6 +86,8 @@ export interface ServiceOptions {
   readonly lagSampler?: LagSampler;
   /** The inventory's clock (hold expiry, dynamic pricing); tests drive time with their own. */
   readonly clock?: () => number;
+  /** Search indexer timing (tests shorten its waits). */
+  readonly searchIndexer?: SearchWiringDeps['indexer'];
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -102,9 +106,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await pool.end().catch(() => undefined);
     throw err;
   });
-  if (config.search.backend === 'elasticsearch') {
-    log.warn('SEARCH_BACKEND=elasticsearch is not built yet: searching with Postgres');
-  }
   const redis = createRedis(config.redis, log);
   const metrics = createMetrics();
   const pubsub = createPubSub(redis, config.redis.keyPrefix, log);
@@ -118,6 +119,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const streams = createStreamSlots(config.streams, metrics);
   const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
+  const search = createSearch(config, { pool, redis, caches, metrics, log, indexer: options.searchIndexer });
   const inventory = await createInventory(config, { pool, redis, log, metrics, ...(options.clock ? { clock: options.clock } : {}) });
   const pricing = createPricingReads({
     inventory: inventory.service,
@@ -133,6 +135,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     (eventId) => void caches.event.forget(eventId),
     log,
     {
+      // A catalog write changed a search document: the indexer (if this pod's is active) looks now.
+      [OUTBOX_CHANNEL]: () => search.indexer?.wake(),
       // A key was created, rotated or removed: sign and verify with the new set.
       [TICKET_KEYS_CHANNEL]: () => void inventory.keys.reload().catch((err: unknown) => log.warn({ err }, 'ticket keys reload failed')),
       // An event cancelled outside the pods (ticketctl): its actor re-reads the catalog and
@@ -160,6 +164,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     availability,
     inventory: inventory.service,
     pricing,
+    search: search.service,
     projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
     schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
@@ -179,7 +184,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     stopRest();
     grpcLimits.stop();
     overload.stop();
-    await Promise.allSettled([inventory.stop(), notifications.close(), pubsub.close()]);
+    await Promise.allSettled([inventory.stop(), search.stop(), notifications.close(), pubsub.close()]);
     redis.disconnect();
     await pool.end().catch(() => undefined);
     throw err;
@@ -188,7 +193,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const requireReadable = async (eventId: string, admin: boolean) => {
     await requireReadableEvent(pool, caches, eventId, async () => admin);
   };
-  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable });
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable, search: search.service });
   const grpc = await startGrpcServer(config, handlers, {
     log,
     metrics,
@@ -239,6 +244,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           overload.stop();
         }],
         ['inventory', () => inventory.stop()],
+        ['search', () => search.stop()],
         ['notifications', () => notifications.close()],
         ['pubsub', () => pubsub.close()],
         ['redis', () => redis.quit()],

@@ -26,6 +26,8 @@ export interface Caches {
   searchKey(query: Readonly<Record<string, unknown>>): Promise<string>;
   /** After any catalog write: drop the event's detail, retire cached searches. */
   eventChanged(eventId: string): Promise<void>;
+  /** Retire every cached search (the search index took in new documents). */
+  retireSearches(): Promise<void>;
   /** Bring the cache metrics up to date (before metrics are read). */
   flushMetrics(): void;
 }
@@ -63,6 +65,9 @@ export function createCaches(
       event.flushMetrics();
       search.flushMetrics();
       pricing.flushMetrics();
+    },
+    async retireSearches() {
+      await redis.incr(CATALOG_VERSION_KEY).catch((err: unknown) => log.warn({ err }, 'catalog version bump failed'));
     },
     async eventChanged(eventId) {
       await Promise.all([

@@ -10,6 +10,7 @@ import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
 import type { OverloadDetector } from '../limits/overload.js';
 import type { StreamSlots } from '../limits/streams.js';
+import type { SearchService } from '../search/searchService.js';
 
 /** Everything route handlers need, built once in the composition root (src/main.ts). */
 export interface RestDeps {
@@ -25,6 +26,7 @@ export interface RestDeps {
   readonly inventory: InventoryService;
   /** Price disclosure (cached per event). */
   readonly pricing: PricingReads;
+  readonly search: SearchService;
   /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
   readonly shardStatus: () => string;
   /** 'ok' while the database schema is the one this build needs, else why not (for /ready). */

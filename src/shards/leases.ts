@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
  * KEYS[1] lease key. ARGV[1] pod name, ARGV[2] TTL in ms, ARGV[3] '1' to re-take.
  * Returns 1 if renewed, 2 if re-taken, else 0.
  */
-const RENEW = `
+export const RENEW = `
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -27,7 +27,7 @@ return 0`;
  * Release: delete the lease only if we still hold it (never someone else's).
  * KEYS[1] lease key. ARGV[1] pod name. Returns 1 if released, else 0.
  */
-const RELEASE = `
+export const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end

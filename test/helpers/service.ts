@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startService, type RunningService, type ServiceOptions } from '../../src/service.js';
 import { createTestDatabase, startTestServers, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
 import { desiredOwners } from '../../src/shards/assignment.js';
@@ -38,7 +38,7 @@ export interface TestService {
 export async function startTestService(
   env: Record<string, string> = {},
   shareWith?: TestService,
-  options: { databaseServerUrl?: string; lagSampler?: () => number; clock?: () => number } = {},
+  options: { databaseServerUrl?: string; lagSampler?: () => number; clock?: () => number; serviceOptions?: Pick<ServiceOptions, 'searchIndexer' | 'log'> } = {},
 ): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
   let serverUrl = options.databaseServerUrl ?? process.env.TEST_DATABASE_URL;
@@ -77,7 +77,7 @@ export async function startTestService(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler, ...(options.clock ? { clock: options.clock } : {}) }).catch(async (err: unknown) => {
+  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler, ...(options.clock ? { clock: options.clock } : {}), ...options.serviceOptions }).catch(async (err: unknown) => {
     await database.drop().catch(() => undefined);
     await ownServers?.stop();
     throw err;

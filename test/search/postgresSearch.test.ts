@@ -1,3 +1,8 @@
+/**
+ * Postgres-specific search behaviour (the shared behaviour of both backends is in
+ * searchBehaviour.test.ts): the query text is only ever data (SQL and LIKE metacharacters),
+ * the listing filter, and the fuzzy switch.
+ */
 import anyTest, { type TestFn } from 'ava';
 import { encodeCursor } from '../../src/catalog/cursor.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -93,69 +98,6 @@ async function search(svc: TestService, params: Record<string, string>): Promise
 
 const titles = (body: SearchBody) => body.items.map((i) => i.title);
 const sorted = (ids: readonly string[]) => [...ids].sort();
-const facet = (list: FacetCount[]) => Object.fromEntries(list.map((f) => [f.value, f.count]));
-
-test('a title word matches, and the response has the documented shape', async (t) => {
-  const res = await search(t.context.svc, { q: 'rock' });
-  t.is(res.status, 200);
-  t.deepEqual(titles(res.body), ['Rock Night']);
-  t.is(res.body.total, 1);
-  t.is(res.body.next_cursor, null);
-  t.true(Array.isArray(res.body.suggestions));
-  t.deepEqual(res.body.facets, { category: [{ value: 'Music', count: 1 }], city: [{ value: 'Porto', count: 1 }] });
-  // Case does not matter.
-  t.deepEqual(titles((await search(t.context.svc, { q: 'ROCK' })).body), ['Rock Night']);
-});
-
-test('a description-only match ranks below title matches; cancelled events are excluded', async (t) => {
-  const { ids } = t.context;
-  const res = await search(t.context.svc, { q: 'jazz' });
-  t.is(res.status, 200);
-  const got = res.body.items.map((i) => i.id);
-  t.deepEqual(sorted(got), sorted([ids.jazzFestival, ids.jazzBrunch, ids.noVenueJazz, ids.comedy]));
-  t.is(res.body.total, 4);
-  t.false(got.includes(ids.cancelledJazz));
-  t.true(res.body.items.every((i) => i.status === 'active'));
-  // The comedy show only mentions jazz in its description: it comes last.
-  t.is(got[got.length - 1], ids.comedy);
-});
-
-test('facets count the matches by category and by venue city', async (t) => {
-  const res = await search(t.context.svc, { q: 'jazz' });
-  t.deepEqual(facet(res.body.facets.category), { Music: 1, Food: 1, Comedy: 1, Education: 1 });
-  // The online masterclass has no venue, so no city; the cancelled gala is not counted.
-  t.deepEqual(facet(res.body.facets.city), { Lisbon: 2, Porto: 1 });
-  // Facets are ordered by count, largest first.
-  t.is(res.body.facets.city[0]?.value, 'Lisbon');
-
-  const music = await search(t.context.svc, { q: 'music' });
-  t.deepEqual(facet(music.body.facets.category), { Music: 2 });
-  t.deepEqual(facet(music.body.facets.city), { Lisbon: 1, Porto: 1 });
-});
-
-test('category and city filters narrow the results (case-insensitive)', async (t) => {
-  const { ids, svc } = t.context;
-  const lisbon = await search(svc, { q: 'jazz', city: 'lisbon' });
-  t.deepEqual(sorted(lisbon.body.items.map((i) => i.id)), sorted([ids.jazzFestival, ids.comedy]));
-  t.is(lisbon.body.total, 2);
-  t.deepEqual(facet(lisbon.body.facets.city), { Lisbon: 2 });
-
-  const food = await search(svc, { q: 'jazz', category: 'FOOD' });
-  t.deepEqual(food.body.items.map((i) => i.id), [ids.jazzBrunch]);
-
-  const both = await search(svc, { q: 'jazz', category: 'Music', city: 'Porto' });
-  t.deepEqual(both.body.items, []);
-  t.is(both.body.total, 0);
-  t.deepEqual(both.body.facets, { category: [], city: [] });
-});
-
-test('a typo still finds the event by trigram similarity and suggests its title', async (t) => {
-  const res = await search(t.context.svc, { q: 'jazs festivl' });
-  t.is(res.status, 200);
-  t.is(res.body.items[0]?.id, t.context.ids.jazzFestival);
-  t.true(res.body.suggestions.includes('Jazz Festival'), JSON.stringify(res.body.suggestions));
-  t.false(res.body.suggestions.includes('Cancelled Jazz Gala'));
-});
 
 test('with SEARCH_FUZZY_MATCH=false a typo finds nothing', async (t) => {
   const svc = await startTestService({ SEARCH_FUZZY_MATCH: 'false' });
@@ -170,31 +112,6 @@ test('with SEARCH_FUZZY_MATCH=false a typo finds nothing', async (t) => {
   } finally {
     await svc.close();
   }
-});
-
-test('pagination with limit=1 walks every result once', async (t) => {
-  const { svc, ids } = t.context;
-  const seen: string[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const params: Record<string, string> = { q: 'jazz', limit: '1' };
-    if (cursor) params.cursor = cursor;
-    const res = await search(svc, params);
-    t.is(res.status, 200);
-    t.true(res.body.items.length <= 1);
-    t.is(res.body.total, 4);
-    seen.push(...res.body.items.map((i) => i.id));
-    cursor = res.body.next_cursor;
-    pages += 1;
-  } while (cursor && pages < 10);
-  t.is(cursor, null);
-  t.is(seen.length, 4);
-  t.is(new Set(seen).size, 4);
-  t.deepEqual(sorted(seen), sorted([ids.jazzFestival, ids.jazzBrunch, ids.noVenueJazz, ids.comedy]));
-  // Same order as one big page.
-  const all = await search(svc, { q: 'jazz', limit: '10' });
-  t.deepEqual(seen, all.body.items.map((i) => i.id));
 });
 
 test('invalid search input is a 400 VALIDATION, never a 500', async (t) => {
@@ -220,7 +137,7 @@ test('invalid search input is a 400 VALIDATION, never a 500', async (t) => {
 test('SQL metacharacters in q are just text', async (t) => {
   const { svc } = t.context;
   const before = await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
-  for (const q of [`'; DROP TABLE events; --`, `" OR 1=1 --`, `jazz' OR '1'='1`, `\\`, `(jazz | rock) & !`, `a:* <-> b`]) {
+  for (const q of [`'; DROP TABLE events; --`, `" OR 1=1 --`, `jazz' OR '1'='1`, `\\`, `(jazz | rock) & !`, `a:* & -b`]) {
     const res = await search(svc, { q });
     t.is(res.status, 200, q);
     t.true(Array.isArray(res.body.items), q);

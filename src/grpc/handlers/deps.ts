@@ -6,6 +6,7 @@ import type { PricingReads } from '../../pricing/pricingReads.js';
 import type { InventoryService } from '../../inventory/inventoryService.js';
 import type { StreamSlots } from '../../limits/streams.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { SearchService } from '../../search/searchService.js';
 
 /** What the RPC handlers need, built once in the composition root. */
 export interface HandlerDeps {
@@ -24,4 +25,5 @@ export interface HandlerDeps {
    * from the cached event detail: the hot reads check it without a query.
    */
   readonly requireReadableEvent: (eventId: string, admin: boolean) => Promise<void>;
+  readonly search: SearchService;
 }

@@ -2,17 +2,17 @@
 import { countEvents, getEvent, listCategories, listEvents, listFeatured } from '../../catalog/events.js';
 import { listEventTicketTypes } from '../../catalog/ticketTypes.js';
 import { getVenue } from '../../catalog/venues.js';
-import { searchEvents } from '../../search/postgresSearch.js';
+import { latField, lonField, nearPlace, radiusField, requireTextOrPlace, searchTextField } from '../../search/queryFields.js';
 import { requireReadable } from '../../catalog/visibility.js';
 import { unary } from '../call.js';
 import { availableTypes, eventMessage, money, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
 import type { HandlerDeps } from './deps.js';
-import { isAdmin, optionalText, optionalTimestamp, pageSize, required, requiredId } from './validate.js';
+import { check, isAdmin, optionalText, optionalTimestamp, pageSize, requiredId } from './validate.js';
 import { watchAvailability } from './watchAvailability.js';
 
 export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers {
-  const { pool, config, inventory, requireReadableEvent } = deps;
+  const { pool, config, inventory, requireReadableEvent, search } = deps;
   return {
     GetEvents: unary('public', async (req) => {
       const filter = {
@@ -57,23 +57,28 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
     }),
 
     SearchEvents: unary('public', async (req) => {
-      const result = await searchEvents(
-        pool,
-        {
-          q: required(req.query, 'query', 200),
-          category: optionalText(req.category, 'category', 100),
-          city: optionalText(req.city, 'city', 100),
-          limit: pageSize(req.page_size, 20, config.search.maxResults),
-          cursor: optionalText(req.page_token, 'page_token', 1000),
-          includePast: req.include_past,
-        },
-        { fuzzy: config.search.fuzzyMatch, suggestionLimit: config.search.suggestionLimit, maxResults: config.search.maxResults },
-      );
+      const q = req.query.trim() === '' ? undefined : check(searchTextField, req.query.trim(), 'query');
+      // radius_km = 0: no place (proto3 has no "unset" for numbers).
+      const near =
+        req.radius_km === 0 && req.lat === 0 && req.lon === 0
+          ? undefined
+          : nearPlace(check(latField, req.lat, 'lat'), check(lonField, req.lon, 'lon'), check(radiusField, req.radius_km, 'radius_km'));
+      requireTextOrPlace(q, near, 'query');
+      const { result, degraded } = await search.search({
+        q,
+        near,
+        category: optionalText(req.category, 'category', 100),
+        city: optionalText(req.city, 'city', 100),
+        limit: pageSize(req.page_size, 20, config.search.maxResults),
+        cursor: optionalText(req.page_token, 'page_token', 1000),
+        includePast: req.include_past,
+      });
       return {
         events: result.items.map((e) => eventMessage(e)),
         suggestions: result.suggestions,
         total: result.total,
         next_page_token: result.next_cursor ?? '',
+        degraded,
       };
     }),
 

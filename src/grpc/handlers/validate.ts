@@ -20,7 +20,7 @@ export function pageSize(value: number, fallback: number, max: number, field = '
   return value;
 }
 
-function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+export function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ValidationError(`${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, { field });

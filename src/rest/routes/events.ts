@@ -10,7 +10,7 @@ import {
 import { DELETED_WITH_SALES, markCancelled, removeEvent } from '../../catalog/eventCancel.js';
 import { checkCapacityChange } from '../../catalog/capacity.js';
 import { withTransaction } from '../../db/pool.js';
-import { searchEvents } from '../../search/postgresSearch.js';
+import { latField, lonField, nearPlace, radiusField, requireTextOrPlace, searchTextField } from '../../search/queryFields.js';
 import type { Principal } from '../../auth/verifier.js';
 import { requireReadableEvent } from '../eventDetail.js';
 import type { JsonBody } from '../jsonBody.js';
@@ -67,10 +67,27 @@ const searchJson = z.object({
     category: z.array(z.object({ value: z.string(), count: z.number().int() })),
     city: z.array(z.object({ value: z.string(), count: z.number().int() })),
   }),
+  meta: z.object({ degraded: z.boolean() }),
+});
+
+/** A number in the query string (its own schema then bounds it). */
+const queryNumber = <T extends z.ZodType<number>>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)$/.test(v) ? Number(v) : v), schema);
+
+const searchQuery = z.object({
+  q: z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), searchTextField).optional(),
+  category: text(100).optional(),
+  city: text(100).optional(),
+  lat: queryNumber(latField).optional(),
+  lon: queryNumber(lonField).optional(),
+  radius_km: queryNumber(radiusField).optional(),
+  include_past: queryBool.optional(),
+  limit: limitSchema,
+  cursor: cursor.optional(),
 });
 
 export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
-  const { pool, caches, config, inventory } = deps;
+  const { pool, caches, inventory, search } = deps;
 
   /** The event's status is a catalog fact the inventory actor decides with (a cancelled event sells nothing). */
   async function syncInventory(eventId: string): Promise<void> {
@@ -115,29 +132,17 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
     route({
       method: 'get',
       path: '/events/search',
-      summary: 'Full-text search with suggestions and facets',
+      summary: 'Full-text search with suggestions and facets, optionally near a place (lat, lon, radius_km; nearest first without q)',
       tag: 'events',
       auth: 'public',
-      query: z.object({
-        q: text(200),
-        category: text(100).optional(),
-        city: text(100).optional(),
-        include_past: queryBool.optional(),
-        limit: limitSchema,
-        cursor: cursor.optional(),
-      }),
-      responses: { 200: { description: 'Matches, suggestions and facet counts', schema: searchJson } },
+      query: searchQuery,
+      responses: { 200: { description: 'Matches, suggestions and facet counts; meta.degraded when answered from the fallback', schema: searchJson } },
       handler: async ({ query }) => {
-        const key = await caches.searchKey(query);
-        const body = await caches.search.getOrLoad(key, async () => {
-          const result = await searchEvents(pool, { ...query, includePast: query.include_past }, {
-            fuzzy: config.search.fuzzyMatch,
-            suggestionLimit: config.search.suggestionLimit,
-            maxResults: config.search.maxResults,
-          });
-          return { ...result, items: result.items.map(eventView) };
-        });
-        return { body };
+        const { q, lat, lon, radius_km, include_past, ...rest } = query;
+        const near = nearPlace(lat, lon, radius_km);
+        requireTextOrPlace(q, near);
+        const { result, degraded } = await search.search({ ...rest, q, near, includePast: include_past });
+        return { body: { ...result, items: result.items.map(eventView), meta: { degraded } } };
       },
     }),
     route({

@@ -31,11 +31,21 @@ async function probe(log: Logger, name: string, check: () => Promise<unknown>): 
   }
 }
 
+/** 'ok'; 'degraded' when Elasticsearch is down and Postgres answers searches; else why not. */
+async function searchCheck(deps: RestDeps): Promise<string> {
+  let health = 'ok';
+  const [, result] = await probe(deps.log, 'search', async () => {
+    health = await deps.search.health();
+  });
+  return result === 'ok' ? health : result;
+}
+
 /**
  * Readiness answers "can this pod serve anything?". Postgres down (catalog, search and
  * every commit need it), its schema behind this build, or shard ownership not running
- * (starting, draining) is 503. Redis
- * down is `checks.redis: "degraded"` and still 200: catalog and search reads answer from
+ * (starting, draining) is 503. Redis down is `checks.redis: "degraded"` and still 200,
+ * and so is Elasticsearch down (`checks.search: "degraded"`: Postgres answers searches
+ * meanwhile): catalog and search reads answer from
  * Postgres and process memory, owned shards serve until their lease deadline and writes
  * then answer a retryable UNAVAILABLE; taking every pod out of the Service at once for it
  * would turn a degraded service into none.
@@ -59,12 +69,12 @@ export function operationsRoutes(deps: RestDeps, openApi: () => unknown, beforeS
     route({
       method: 'get',
       path: '/ready',
-      summary: 'Readiness: Postgres (also the search backend) reachable with a current schema, and shard ownership running; Redis down is reported as degraded',
+      summary: 'Readiness: Postgres reachable with a current schema, the search backend, and shard ownership running; Redis or Elasticsearch down is reported as degraded',
       tag: 'operations',
       auth: 'public',
       rateLimited: false,
       responses: {
-        200: { description: 'Ready (checks.redis may be "degraded")', schema: readyJson },
+        200: { description: 'Ready (checks.redis and checks.search may be "degraded")', schema: readyJson },
         503: { description: 'Postgres is unreachable or its schema is behind, or shards are starting or draining', schema: readyJson },
       },
       handler: async () => {
@@ -75,10 +85,10 @@ export function operationsRoutes(deps: RestDeps, openApi: () => unknown, beforeS
           ]),
         );
         if (checks.postgres === 'ok') checks.schema = await deps.schemaStatus().catch(() => 'unreachable');
-        if (deps.config.search.backend === 'postgres') checks.search = checks.postgres ?? 'unknown';
+        checks.search = await searchCheck(deps);
         checks.shards = deps.shardStatus();
         if (checks.redis !== 'ok') checks.redis = 'degraded';
-        const ok = Object.entries(checks).every(([name, v]) => v === 'ok' || (name === 'redis' && v === 'degraded'));
+        const ok = Object.entries(checks).every(([name, v]) => v === 'ok' || ((name === 'redis' || name === 'search') && v === 'degraded'));
         return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not_ready', checks } };
       },
     }),

@@ -12,6 +12,13 @@ export interface SearchEventsRequest {
    * events that have ended too (default: only those not ended)
    */
   'include_past'?: (boolean);
+  /**
+   * Near a place: events whose venue lies within radius_km of (lat, lon); all three 0 means
+   * no place. With a place, query may be empty (results are then nearest first).
+   */
+  'lat'?: (number | string);
+  'lon'?: (number | string);
+  'radius_km'?: (number | string);
 }
 
 export interface SearchEventsRequest__Output {
@@ -24,4 +31,11 @@ export interface SearchEventsRequest__Output {
    * events that have ended too (default: only those not ended)
    */
   'include_past': (boolean);
+  /**
+   * Near a place: events whose venue lies within radius_km of (lat, lon); all three 0 means
+   * no place. With a place, query may be empty (results are then nearest first).
+   */
+  'lat': (number);
+  'lon': (number);
+  'radius_km': (number);
 }

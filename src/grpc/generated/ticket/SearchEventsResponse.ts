@@ -8,6 +8,10 @@ export interface SearchEventsResponse {
   'suggestions'?: (string)[];
   'total'?: (number);
   'next_page_token'?: (string);
+  /**
+   * True when the search engine was unavailable and the answer came from Postgres.
+   */
+  'degraded'?: (boolean);
 }
 
 export interface SearchEventsResponse__Output {
@@ -15,4 +19,8 @@ export interface SearchEventsResponse__Output {
   'suggestions': (string)[];
   'total': (number);
   'next_page_token': (string);
+  /**
+   * True when the search engine was unavailable and the answer came from Postgres.
+   */
+  'degraded': (boolean);
 }

@@ -1,0 +1,150 @@
+/**
+ * What REST and gRPC call to search: the configured backend behind the search cache
+ * (CACHE_TTL_SEARCH; keys retire on every catalog write and every indexed batch), with
+ * Postgres answering whenever Elasticsearch fails. Such an answer is flagged `degraded`,
+ * counted, and never cached, so the next search asks Elasticsearch again.
+ * Each search that reaches a backend logs one `search` line at debug with the query's
+ * shape (which filters, text length, paging) and duration, never the text itself.
+ */
+import type { Logger } from 'pino';
+import type { Caches } from '../cache/caches.js';
+import { AppError } from '../errors.js';
+import type { CatalogEvent } from '../catalog/events.js';
+import type { SearchBackend, SearchQuery, SearchResult } from './backend.js';
+import type { SearchMetrics } from './searchMetrics.js';
+
+export interface SearchAnswer {
+  readonly result: SearchResult;
+  /** Elasticsearch failed and Postgres answered. */
+  readonly degraded: boolean;
+}
+
+export type SearchHealth = 'ok' | 'degraded';
+
+/** The primary's health check gets this long, so /ready can still ask the fallback in time. */
+const PRIMARY_HEALTH_TIMEOUT_MS = 1000;
+
+export interface SearchService {
+  readonly backend: SearchBackend['name'];
+  search(query: SearchQuery): Promise<SearchAnswer>;
+  /** 'ok', or 'degraded' when Elasticsearch is down and Postgres answers; rejects when no backend can. */
+  health(): Promise<SearchHealth>;
+}
+
+export interface SearchServiceDeps {
+  readonly primary: SearchBackend;
+  /** Answers when the primary fails (Postgres, when the primary is Elasticsearch). */
+  readonly fallback?: SearchBackend;
+  readonly caches: Caches;
+  readonly metrics: SearchMetrics;
+  readonly log: Logger;
+}
+
+/** A degraded answer: carried out of the cache loader so the cache does not keep it. */
+class UncachedAnswer extends Error {
+  constructor(readonly answer: SearchAnswer) {
+    super('degraded search answer');
+  }
+}
+
+const DATE_FIELDS = ['startDate', 'endDate', 'cancelledAt', 'createdAt', 'updatedAt'] as const;
+
+/** Cached results come back from Redis as JSON: dates as strings. */
+function reviveEvent(e: CatalogEvent): CatalogEvent {
+  const copy: Record<string, unknown> = { ...e };
+  for (const f of DATE_FIELDS) {
+    const v = copy[f];
+    if (typeof v === 'string') copy[f] = new Date(v);
+  }
+  return copy as unknown as CatalogEvent;
+}
+
+/** The query's shape for the log: which parts are present, never the text. */
+function shape(query: SearchQuery): Record<string, unknown> {
+  return {
+    text_length: query.q?.length ?? 0,
+    category: query.category !== undefined,
+    city: query.city !== undefined,
+    near: query.near !== undefined,
+    include_past: query.includePast === true,
+    limit: query.limit,
+    paged: query.cursor !== undefined,
+  };
+}
+
+export function createSearchService({ primary, fallback, caches, metrics, log }: SearchServiceDeps): SearchService {
+  async function answer(query: SearchQuery): Promise<SearchAnswer> {
+    const started = performance.now();
+    let backend = primary.name;
+    let degraded = false;
+    let result: SearchResult;
+    try {
+      result = await primary.search(query);
+    } catch (err) {
+      if (!fallback || isCallerError(err)) throw err;
+      log.warn({ err: (err as Error).message, backend: primary.name }, 'search backend failed: answering from the fallback');
+      metrics.degraded.inc();
+      backend = fallback.name;
+      degraded = true;
+      result = await fallback.search(query);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.searchSeconds.observe({ backend }, seconds);
+    metrics.searches.inc({ backend, degraded: String(degraded) });
+    log.debug({ ...shape(query), backend, degraded, total: result.total, duration_ms: Math.round(seconds * 1000) }, 'search');
+    return { result, degraded };
+  }
+
+  return {
+    backend: primary.name,
+    async search(query) {
+      const key = await caches.searchKey({
+        q: query.q,
+        category: query.category,
+        city: query.city,
+        lat: query.near?.lat,
+        lon: query.near?.lon,
+        radius_km: query.near?.radiusKm,
+        limit: query.limit,
+        cursor: query.cursor,
+        // REST leaves it out, gRPC sends false: the same search, the same key.
+        include_past: query.includePast === true ? true : undefined,
+      });
+      try {
+        const cached = await caches.search.getOrLoad(key, async () => {
+          const fresh = await answer(query);
+          if (fresh.degraded) throw new UncachedAnswer(fresh);
+          return fresh.result;
+        });
+        const result = cached as SearchResult;
+        return { result: { ...result, items: result.items.map(reviveEvent) }, degraded: false };
+      } catch (err) {
+        if (err instanceof UncachedAnswer) return err.answer;
+        throw err;
+      }
+    },
+    async health() {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          primary.health(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('health check timed out')), PRIMARY_HEALTH_TIMEOUT_MS);
+          }),
+        ]);
+        return 'ok';
+      } catch (err) {
+        if (!fallback) throw err;
+        await fallback.health();
+        return 'degraded';
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** A bad cursor is the caller's mistake whichever backend reads it: no fallback for that. */
+function isCallerError(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'VALIDATION';
+}

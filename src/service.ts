@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
+import type { Clock } from '../actors/runtime/clock.js';
 import { writePortsFile, type BoundPorts } from './boundPorts.js';
 import { createPool } from './db/pool.js';
 import { checkDatabaseAtStartup, describeSchema, expectedSchema, schemaStatus } from './db/schemaCheck.js';
@@ -15,6 +16,7 @@ import { createCacheBus } from './cache/cacheBus.js';
 import { createPubSub } from './cache/pubsub.js';
 import { listenForInventoryChanges } from './cache/inventoryNotifications.js';
 import { createAvailabilityFeed } from './cache/availabilityFeed.js';
+import { createLiveAvailability } from './cache/liveAvailability.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRestApp } from './rest/app.js';
@@ -81,6 +83,8 @@ export interface ServiceOptions {
   readonly host?: string;
   /** Event loop delay samples for load shedding; when given, nothing samples on a timer (tests call `overload.check()`). */
   readonly lagSampler?: LagSampler;
+  /** Time of inventory decisions and hold timers (tests move it by hand); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -115,7 +119,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const streams = createStreamSlots(config.streams, metrics);
   const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
-  const inventory = await createInventory(config, { pool, redis, log, metrics });
+  const inventory = await createInventory(config, { pool, redis, log, metrics, pubsub, clock: options.clock });
   const notifications = await listenForInventoryChanges(
     config.database,
     (eventId) => void caches.event.forget(eventId),
@@ -138,6 +142,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
       },
     },
   );
+  // Live availability per event read here, shared by REST and gRPC; views this pod's actors
+  // commit go in at once, before the write is answered.
+  const liveAvailability = createLiveAvailability({
+    feed: availability,
+    load: (eventId) => inventory.service.availability(eventId),
+    maxEntries: config.cache.maxEntries,
+    log,
+  });
+  const stopOffering = inventory.onView((view) => liveAvailability.offer(view));
   const { app, stop: stopRest } = createRestApp({
     config,
     pool,
@@ -147,7 +160,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     caches,
     availability,
     inventory: inventory.service,
-    projectedViews: (listener) => inventory.onView(listener),
+    liveAvailability,
     shardStatus: () => inventory.shards.status(),
     schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
     streams,
@@ -166,6 +179,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     stopRest();
     grpcLimits.stop();
     overload.stop();
+    stopOffering();
     await Promise.allSettled([inventory.stop(), notifications.close(), pubsub.close()]);
     redis.disconnect();
     await pool.end().catch(() => undefined);
@@ -175,7 +189,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const requireReadable = async (eventId: string, admin: boolean) => {
     await requireReadableEvent(pool, caches, eventId, async () => admin);
   };
-  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, requireReadableEvent: requireReadable });
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, requireReadableEvent: requireReadable, live: liveAvailability });
   const grpc = await startGrpcServer(config, handlers, {
     log,
     metrics,
@@ -220,7 +234,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
           server.closeIdleConnections();
           // Streams (SSE) hold connections open; give in-flight requests a moment, then cut.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
-        }).finally(stopRest)],
+        }).finally(() => {
+          stopRest();
+          stopOffering();
+        })],
         ['limits', async () => {
           grpcLimits.stop();
           overload.stop();

@@ -12,6 +12,9 @@
  *   passivate = snapshot if anything happened since the last one.
  * After each commit: projections (Redis availability, lagging Postgres counters) and a
  * snapshot every `snapshotEvery` journal rows.
+ *   read      = GetLevels, GetTicket and Quote of an active actor: answered from committed
+ *               state without a turn and without Postgres while this pod serves the shard
+ *               (committedView.ts).
  */
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
 import { shardOf } from '../../src/shards/shardOf.js';
@@ -20,7 +23,9 @@ import { decide } from './decide.js';
 import { evolve } from './evolve.js';
 import { ExpiryQueue } from './expiryQueue.js';
 import { TurnRefusedError } from './commitBatcher.js';
+import type { TimerHandle } from '../runtime/clock.js';
 import type { InventoryActorDeps } from './actorPorts.js';
+import { CommittedView } from './committedView.js';
 import {
   emptyState,
   type CatalogInfo,
@@ -52,7 +57,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   private lastSnapshotSeq = 0;
   /** The latest snapshot write (they run one after another); passivation waits for it. */
   private snapshotting: Promise<void> = Promise.resolve();
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: TimerHandle | undefined;
+  private readonly committed = new CommittedView();
   private expiryAt = Infinity;
   /** Open holds by expiry (derived from state; rebuilt on activation). */
   private readonly expiries = new ExpiryQueue();
@@ -111,7 +117,23 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     };
   }
 
+  /** A read (committedView.ts READ_COMMANDS) from committed state, while this pod serves the shard. */
+  read(cmd: InventoryCommand): InventoryReply {
+    if (!this.deps.ownership.serves(this.shardId)) {
+      throw new AppError('SHARD_MOVING', `this pod does not serve shard ${this.shardId}`, { shard_id: this.shardId });
+    }
+    return decide(this.committed.stateFor(this.state, cmd), cmd, this.context()).reply;
+  }
+
   async turn(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
+    try {
+      return await this.decideAndCommit(batch);
+    } finally {
+      this.committed.end();
+    }
+  }
+
+  private async decideAndCommit(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
     const { pool, settings } = this.deps;
     if (batch.some((c) => c.type === 'SyncCatalog' || c.type === 'CancelEvent')) {
       const fresh = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
@@ -135,9 +157,11 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
     const entries: JournalEntry[] = [];
     const replies: InventoryReply[] = [];
+    this.committed.begin(this.state);
     for (const cmd of commands) {
       const d = decide(this.state, cmd, ctx);
       for (const event of d.events) {
+        this.committed.remember(this.state, event);
         this.state.seq += 1;
         evolve(this.state, event);
         entries.push({ seq: this.state.seq, event });
@@ -248,11 +272,12 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   private armExpiry(): void {
     const next = this.expiries.next(this.isOpen) ?? Infinity;
     if (next === this.expiryAt) return;
-    clearTimeout(this.expiryTimer);
+    const timers = this.deps.timers;
+    timers.clearTimeout(this.expiryTimer);
     this.expiryAt = next;
     if (next === Infinity) return;
     const delay = Math.max(0, next - this.deps.clock()) + 5;
-    this.expiryTimer = setTimeout(() => {
+    this.expiryTimer = timers.setTimeout(() => {
       this.expiryAt = Infinity;
       const reservationIds = this.expiries.due(this.deps.clock(), this.isOpen);
       // Delivery goes through the router: while the shard moves it can fail. Expiry is
@@ -270,12 +295,11 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
             return;
           }
           this.deps.log.debug({ err, eventId: this.eventId, attempt }, 'expiry delivery failed; retrying');
-          setTimeout(() => deliver(attempt + 1), EXPIRY_RETRY_MS).unref();
+          timers.setTimeout(() => deliver(attempt + 1), EXPIRY_RETRY_MS);
         });
       };
       deliver(1);
-    }, Math.min(delay, 2 ** 31 - 1));
-    this.expiryTimer.unref();
+    }, delay);
   }
 
   async passivate(): Promise<void> {

@@ -297,7 +297,8 @@ export class InventoryService {
     const eventId = requireUuid(rawEventId, 'event_id');
     const projected = await this.projector.read(eventId).catch(() => undefined);
     if (projected) return projected;
-    await this.ask(eventId, { type: 'GetLevels' }); // a GetLevels turn always re-projects
+    // Reads answer off the mailbox and project nothing; a SyncCatalog turn always re-projects.
+    await this.ask(eventId, { type: 'SyncCatalog' });
     const again = await this.projector.read(eventId).catch(() => undefined);
     if (again) return again;
     throw new DependencyError('redis', 'availability projection unreadable');

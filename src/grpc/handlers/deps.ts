@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AvailabilityFeed } from '../../cache/availabilityFeed.js';
+import type { LiveAvailability } from '../../cache/liveAvailability.js';
 import type { Config } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
 import type { InventoryService } from '../../inventory/inventoryService.js';
@@ -21,4 +22,6 @@ export interface HandlerDeps {
    * from the cached event detail: the hot reads check it without a query.
    */
   readonly requireReadableEvent: (eventId: string, admin: boolean) => Promise<void>;
+  /** The live availability this pod holds (fed over pub/sub): public availability reads answer from it. */
+  readonly live?: LiveAvailability;
 }

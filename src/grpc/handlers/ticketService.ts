@@ -7,12 +7,15 @@ import { requireReadable } from '../../catalog/visibility.js';
 import { unary } from '../call.js';
 import { availableTypes, eventMessage, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
+import type { AvailabilityJson } from '../../inventory/availabilityView.js';
 import type { HandlerDeps } from './deps.js';
 import { isAdmin, optionalText, optionalTimestamp, pageSize, required, requiredId } from './validate.js';
 import { watchAvailability } from './watchAvailability.js';
 
 export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers {
-  const { pool, config, inventory, requireReadableEvent } = deps;
+  const { pool, config, inventory, requireReadableEvent, live } = deps;
+  /** Public availability: this pod's live copy (no round trip while it is fresh), else the projection. */
+  const currentAvailability = async (eventId: string): Promise<AvailabilityJson> => (live ? (await live.get(eventId)).value : inventory.availability(eventId));
   return {
     GetEvents: unary('public', async (req) => {
       const filter = {
@@ -50,7 +53,7 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
     GetAvailableTickets: unary('public', async (req, ctx) => {
       const eventId = requiredId(req.event_id, 'event_id');
       await requireReadableEvent(eventId, isAdmin(ctx));
-      const a = await inventory.availability(eventId);
+      const a = await currentAvailability(eventId);
       return { event_id: a.event_id, ticket_types: availableTypes(a), version: a.version };
     }),
 

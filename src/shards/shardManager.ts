@@ -58,6 +58,8 @@ export class ShardManager implements RoutingView {
   /** clock.monotonic() of start(): readiness stops waiting for the first assignment 3 leases later. */
   private startedAt = 0;
   private settled = false;
+  /** The shards desired here at the last tick (readiness). */
+  private desiredHere: number[] | undefined;
   private ticking: Promise<void> | undefined;
   /** A tick was asked for while one ran: run another right after it (it may have read too early). */
   private tickAgain = false;
@@ -242,12 +244,16 @@ export class ShardManager implements RoutingView {
     // The first tick waits (a lone pod owns its shards when start() returns); later ones
     // do not, so a slow epoch bump never holds up heartbeats and renewals.
     if (!this.started) await Promise.all(acquisitions);
-    if (!this.settled) {
-      const mine = desired.flatMap((pod, shard) => (pod === name ? [shard] : []));
-      if (mine.every((shard) => this.held.get(shard)?.state === 'OWNED')) {
-        this.settled = true;
-        this.log.info({ pod: name, shards: mine.length }, 'first shard assignment settled');
-      }
+    this.desiredHere = desired.flatMap((pod, shard) => (pod === name ? [shard] : []));
+    this.checkSettled();
+  }
+
+  /** The first assignment has settled once every shard desired here (at the last tick) is OWNED here. */
+  private checkSettled(): void {
+    if (this.settled || this.desiredHere === undefined) return;
+    if (this.desiredHere.every((shard) => this.held.get(shard)?.state === 'OWNED')) {
+      this.settled = true;
+      this.log.info({ pod: this.options.pod.name, shards: this.desiredHere.length }, 'first shard assignment settled');
     }
   }
 
@@ -328,6 +334,7 @@ export class ShardManager implements RoutingView {
       pending.epoch = await takeEpoch(this.db, shard, this.options.pod.name);
       if (this.held.get(shard) !== pending) return; // lost meanwhile
       this.set(shard, 'OWNED');
+      this.checkSettled();
     } catch (err) {
       this.log.warn({ err, shard }, 'shard acquisition failed');
       await this.leases.release(shard, this.options.pod.name).catch(() => undefined);

@@ -50,6 +50,7 @@ export class FakeClock implements Clock {
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;
     for (;;) {
+      await settle(); // timers the last step (or the caller) is about to arm
       let next: [TimerHandle, Armed] | undefined;
       for (const entry of this.timers) {
         if (entry[1].at <= target && (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq))) next = entry;
@@ -58,7 +59,6 @@ export class FakeClock implements Clock {
       this.timers.delete(next[0]);
       this.t = Math.max(this.t, next[1].at);
       next[1].fn();
-      await settle();
     }
     this.t = target;
     await settle();

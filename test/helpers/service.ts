@@ -10,6 +10,7 @@ import { startService, type RunningService } from '../../src/service.js';
 import { createTestDatabase, startTestServers, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
 import { desiredOwners } from '../../src/shards/assignment.js';
+import type { Clock } from '../../actors/runtime/clock.js';
 
 export interface ApiResponse<T = any> {
   readonly status: number;
@@ -33,11 +34,12 @@ export interface TestService {
  * leaves the shared database to its owner). `databaseServerUrl`: clone the database on
  * that Postgres server (e.g. one a test stops and starts) instead of the run's.
  * `lagSampler`: the event loop delay load shedding sees (the test calls `service.overload.check()`).
+ * `clock`: the time of inventory decisions and hold timers (a FakeClock the test moves by hand).
  */
 export async function startTestService(
   env: Record<string, string> = {},
   shareWith?: TestService,
-  options: { databaseServerUrl?: string; lagSampler?: () => number } = {},
+  options: { databaseServerUrl?: string; lagSampler?: () => number; clock?: Clock } = {},
 ): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
   let serverUrl = options.databaseServerUrl ?? process.env.TEST_DATABASE_URL;
@@ -76,7 +78,7 @@ export async function startTestService(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler }).catch(async (err: unknown) => {
+  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler, clock: options.clock }).catch(async (err: unknown) => {
     await database.drop().catch(() => undefined);
     await ownServers?.stop();
     throw err;

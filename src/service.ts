@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import type { Clock } from '../actors/runtime/clock.js';
 import { writePortsFile, type BoundPorts } from './boundPorts.js';
-import { createPool } from './db/pool.js';
+import { createPool, type Pool } from './db/pool.js';
 import { checkDatabaseAtStartup, describeSchema, expectedSchema, schemaStatus } from './db/schemaCheck.js';
 import { createRedis } from './cache/redis.js';
 import { createCaches } from './cache/caches.js';
@@ -73,6 +73,8 @@ export interface RunningService {
   readonly inventory: InventoryModule;
   /** Load shedding (tests drive it with an injected sampler). */
   readonly overload: OverloadDetector;
+  /** The Postgres pool (diagnostics; tests count its statements). */
+  readonly pool: Pool;
   stop(): Promise<void>;
 }
 
@@ -260,5 +262,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, overload, stop };
+  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, overload, pool, stop };
 }

@@ -63,6 +63,8 @@ export interface ValidateOutcome {
   readonly status: 'VALID' | 'USED' | 'INVALID' | 'VOID';
   readonly ticket: IssuedTicket | null;
   readonly checkedInAt: Date | null;
+  /** The currency of the ticket's price, when the actor knows it. */
+  readonly currency?: string;
 }
 
 /** The canonical (lower-case) form of a UUID, or a VALIDATION error naming `field`. */
@@ -289,6 +291,7 @@ export class InventoryService {
       status: t.status,
       ticket: { ...t, eventId: payload.eventId, code },
       checkedInAt: t.checkedInAt === null ? null : new Date(t.checkedInAt),
+      ...(reply.currency ? { currency: reply.currency } : {}),
     };
   }
 

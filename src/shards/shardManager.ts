@@ -163,6 +163,7 @@ export class ShardManager implements RoutingView {
     this.startedAt = this.clock.monotonic();
     await this.tick();
     this.started = true;
+    this.nudge(); // a pod joining: the others hand its share over now, not at their next tick
     this.unsubscribe = this.options.nudges?.subscribe(() => {
       if (this.started && !this.stopping) void this.tick();
     });

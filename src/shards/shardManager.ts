@@ -30,13 +30,15 @@
  * Time comes from an injected Clock (tests drive it by hand).
  */
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type TimerHandle } from '../../actors/runtime/clock.js';
+import { systemClock, type Clock } from '../../actors/runtime/clock.js';
 import type { Queryable } from '../db/pool.js';
 import { desiredOwners } from './assignment.js';
 import { currentEpochs, takeEpoch } from './epochs.js';
 import type { LeaseStore } from './leases.js';
 import type { PodInfo, PodRegistry } from './podRegistry.js';
+import { FirstAssignment } from './firstAssignment.js';
 import { PodView } from './podView.js';
+import { TickLoop } from './tickLoop.js';
 import type { RoutingView, ShardHooks, ShardManagerOptions, ShardState } from './shardTypes.js';
 
 export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges, ShardOwnership, ShardState } from './shardTypes.js';
@@ -53,16 +55,9 @@ export class ShardManager implements RoutingView {
   private readonly held = new Map<number, Held>();
   private owners: (string | null)[] = [];
   private pods = new Map<string, PodInfo>();
-  private timer: TimerHandle | undefined;
   private started = false;
-  /** clock.monotonic() of start(): readiness stops waiting for the first assignment 3 leases later. */
-  private startedAt = 0;
-  private settled = false;
-  /** The shards desired here at the last tick (readiness). */
-  private desiredHere: number[] | undefined;
-  private ticking: Promise<void> | undefined;
-  /** A tick was asked for while one ran: run another right after it (it may have read too early). */
-  private tickAgain = false;
+  private readonly loop: TickLoop;
+  private readonly readiness: FirstAssignment;
   private stopping = false;
   private readonly safetyMs: number;
   private readonly view: PodView;
@@ -80,7 +75,11 @@ export class ShardManager implements RoutingView {
     this.safetyMs = Math.max(200, Math.floor(options.leaseMs / 10));
     this.clock = options.clock ?? systemClock;
     this.view = new PodView(options.leaseMs, () => this.clock.monotonic());
+    this.loop = new TickLoop(() => this.runTick(), this.clock, Math.max(100, Math.floor(options.leaseMs / 3)), log);
+    this.readiness = new FirstAssignment(this.clock, 3 * options.leaseMs, log, options.pod.name);
   }
+
+  private readonly isOwned = (shard: number) => this.held.get(shard)?.state === 'OWNED';
 
   private set(shardId: number, next: ShardState, held?: Held): void {
     const current = this.held.get(shardId);
@@ -124,12 +123,7 @@ export class ShardManager implements RoutingView {
    */
   status(): string {
     if (this.stopping) return 'draining';
-    if (!this.started) return 'starting';
-    if (!this.settled && this.clock.monotonic() - this.startedAt >= 3 * this.options.leaseMs) {
-      this.settled = true;
-      this.log.warn({ pod: this.options.pod.name }, 'first shard assignment did not settle within three lease periods: ready anyway');
-    }
-    return this.settled ? 'ok' : 'starting';
+    return this.started && this.readiness.isSettled() ? 'ok' : 'starting';
   }
 
   /** The gRPC address other pods forward to (known once the server is bound). */
@@ -160,22 +154,14 @@ export class ShardManager implements RoutingView {
 
   /** Run the first tick (so a lone pod owns its shards when start() returns), then every leaseMs/3. */
   async start(): Promise<void> {
-    this.startedAt = this.clock.monotonic();
+    this.readiness.start();
     await this.tick();
     this.started = true;
     this.nudge(); // a pod joining: the others hand its share over now, not at their next tick
     this.unsubscribe = this.options.nudges?.subscribe(() => {
-      if (this.started && !this.stopping) void this.tick();
+      if (!this.stopping) void this.tick();
     });
-    const every = Math.max(100, Math.floor(this.options.leaseMs / 3));
-    const arm = () => {
-      this.timer = this.clock.setTimeout(() => {
-        if (this.stopping) return;
-        arm();
-        void this.tick();
-      }, every);
-    };
-    arm();
+    this.loop.start();
   }
 
   /** Nudge every pod to tick now (a hand-off started or a lease was freed). */
@@ -183,20 +169,9 @@ export class ShardManager implements RoutingView {
     this.options.nudges?.announce();
   }
 
+  /** Tick now (or once more after the tick in flight). */
   tick(): Promise<void> {
-    if (this.ticking) {
-      this.tickAgain = true;
-      return this.ticking;
-    }
-    this.ticking = (async () => {
-      do {
-        this.tickAgain = false;
-        await this.runTick().catch((err: unknown) => this.log.warn({ err }, 'shard tick failed'));
-      } while (this.tickAgain && !this.stopping);
-    })().finally(() => {
-      this.ticking = undefined;
-    });
-    return this.ticking;
+    return this.loop.tick();
   }
 
   private async runTick(): Promise<void> {
@@ -245,17 +220,7 @@ export class ShardManager implements RoutingView {
     // The first tick waits (a lone pod owns its shards when start() returns); later ones
     // do not, so a slow epoch bump never holds up heartbeats and renewals.
     if (!this.started) await Promise.all(acquisitions);
-    this.desiredHere = desired.flatMap((pod, shard) => (pod === name ? [shard] : []));
-    this.checkSettled();
-  }
-
-  /** The first assignment has settled once every shard desired here (at the last tick) is OWNED here. */
-  private checkSettled(): void {
-    if (this.settled || this.desiredHere === undefined) return;
-    if (this.desiredHere.every((shard) => this.held.get(shard)?.state === 'OWNED')) {
-      this.settled = true;
-      this.log.info({ pod: this.options.pod.name, shards: this.desiredHere.length }, 'first shard assignment settled');
-    }
+    this.readiness.want(desired.flatMap((pod, shard) => (pod === name ? [shard] : [])), this.isOwned);
   }
 
   /**
@@ -335,7 +300,7 @@ export class ShardManager implements RoutingView {
       pending.epoch = await takeEpoch(this.db, shard, this.options.pod.name);
       if (this.held.get(shard) !== pending) return; // lost meanwhile
       this.set(shard, 'OWNED');
-      this.checkSettled();
+      this.readiness.check(this.isOwned);
     } catch (err) {
       this.log.warn({ err, shard }, 'shard acquisition failed');
       await this.leases.release(shard, this.options.pod.name).catch(() => undefined);
@@ -365,9 +330,8 @@ export class ShardManager implements RoutingView {
   /** SIGTERM: hand every shard off and leave the registry. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.clock.clearTimeout(this.timer);
     this.unsubscribe?.();
-    await this.ticking;
+    await this.loop.stop();
     await this.registry.heartbeat({ name: this.options.pod.name, address: this.options.pod.address, draining: true }).catch(() => undefined);
     this.nudge(); // the others compute their new shares now
     for (const [shard, h] of [...this.held]) if (h.state === 'SUSPENDED') this.lose(shard, 'shutting down while suspended');

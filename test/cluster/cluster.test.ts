@@ -16,7 +16,7 @@ import { Cluster, waitFor } from '../helpers/cluster.js';
 import { duplicateActivations } from '../helpers/clusterChecks.js';
 import { unaryCall } from '../helpers/grpc.js';
 import { REDIS_OUTAGE_MS, redisOutageScenario, shardMoves } from '../helpers/clusterRedisOutage.js';
-import { Endpoints, PATIENT_CALLER_MS, failedAttempts, finish, kill9Scenario, moveScenario, ownerUnderLoad, routingScenario, scenarioEvents, underLoad } from '../helpers/clusterScenarios.js';
+import { Endpoints, PATIENT_CALLER_MS, SCENARIO_TIMEOUT_MS, failedAttempts, finish, kill9Scenario, moveScenario, ownerUnderLoad, routingScenario, scenarioEvents, underLoad } from '../helpers/clusterScenarios.js';
 
 const test = anyTest as TestFn<{ cluster: Cluster }>;
 
@@ -138,6 +138,7 @@ test.serial('Redis restarted mid-load: ownership re-established without moves, n
 test.serial(`Redis stopped for ${REDIS_OUTAGE_MS / 1000} s under load: some pod always ready, catalog reads answer everywhere, no more moves than owner changes, nothing lost`, redisOutageScenario);
 
 test.serial('SIGTERM drains a pod and it joins again, under load: callers see no failed attempt in either hand-over', async (t) => {
+  t.timeout(SCENARIO_TIMEOUT_MS);
   const { cluster } = t.context;
   const endpoints = new Endpoints(cluster);
   const { events, load } = await underLoad(cluster, { endpoints, callDeadlineMs: PATIENT_CALLER_MS });

@@ -23,6 +23,9 @@ export type ClusterContext = ExecutionContext<{ cluster: Cluster }>;
  */
 export const PATIENT_CALLER_MS = 10_000;
 
+/** How long one scenario may run: ticketctl runs and hand-offs under load are slow on a busy machine. */
+export const SCENARIO_TIMEOUT_MS = 300_000;
+
 /** The longest a scenario's load runs if the scenario never stops it. */
 const LOAD_BOUND_MS = 180_000;
 
@@ -151,6 +154,7 @@ export async function routingScenario(t: ClusterContext): Promise<void> {
  * see no failed attempt at all; nothing is lost, nothing oversold.
  */
 export async function moveScenario(t: ClusterContext): Promise<void> {
+  t.timeout(SCENARIO_TIMEOUT_MS);
   const { cluster } = t.context;
   const { events, load } = await underLoad(cluster, { callDeadlineMs: PATIENT_CALLER_MS });
 

@@ -8,8 +8,9 @@
  * bench/results/<timestamp>-scenarios.json and bench/results/latest.svg.
  *
  * Env: as run.ts (BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SLICE_SECONDS, BENCH_CALLERS,
- *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,many,recovery,cached,failover;
- *      default all), BENCH_EVENTS (many-events count, 1000), BENCH_CONNECTIONS (cached-read
+ *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,flood,many,recovery,cached,failover;
+ *      default all; flood = the 64-caller flash sale under a read flood, readFlood.ts, with
+ *      BENCH_FLOOD_READERS anonymous readers, 64), BENCH_EVENTS (many-events count, 1000), BENCH_CONNECTIONS (cached-read
  *      autocannon connections, 32), BENCH_LEASE_MS (failover SHARD_LEASE_MS, 2000) and
  *      BENCH_FAILOVER_REPS (3).
  * The gRPC callers run in a child process (loadChild.ts); CPU µs/res is this process's CPU
@@ -26,6 +27,7 @@ import { startLoadChild } from './loadDriver.js';
 import { flashSaleCell, type FlashCell, type ScenarioOptions } from './flashSale.js';
 import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
 import { recoveryBench, type RecoveryResult } from './recovery.js';
+import { readFloodBench, readFloodTable, readFloodTargets, type ReadFloodResult } from './readFlood.js';
 import { startBenchStack } from './stack.js';
 import { extraTables, extraTargets, table, targets } from './report.js';
 
@@ -38,7 +40,8 @@ const SECONDS = num('BENCH_SECONDS', 5);
 const POOL_MAX = Math.floor(num('BENCH_POOL_MAX', 20));
 const EVENTS = Math.floor(num('BENCH_EVENTS', 1000));
 const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,many,recovery,cached,failover').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,flood,many,recovery,cached,failover').split(',').map((s) => s.trim()));
+const FLOOD_READERS = Math.floor(num('BENCH_FLOOD_READERS', 64));
 const CONNECTIONS = Math.floor(num('BENCH_CONNECTIONS', 32));
 const LEASE_MS = Math.floor(num('BENCH_LEASE_MS', 2000));
 const FAILOVER_REPS = Math.floor(num('BENCH_FAILOVER_REPS', 3));
@@ -76,7 +79,8 @@ async function main(): Promise<number> {
   const flash: FlashCell[] = [];
   let many: ManyEventsCell | null = null;
   let recovery: RecoveryResult | null = null;
-  if (SCENARIOS.has('flash') || SCENARIOS.has('many')) {
+  let flood: ReadFloodResult | null = null;
+  if (SCENARIOS.has('flash') || SCENARIOS.has('flood') || SCENARIOS.has('many')) {
     const stack = await startBenchStack({ poolMax: POOL_MAX, log: say });
     const child = await startLoadChild();
     try {
@@ -86,6 +90,11 @@ async function main(): Promise<number> {
           say(`flash sale via gRPC: ${c} caller(s)…`);
           flash.push(await flashSaleCell(stack, child, c, opts));
         }
+      }
+      if (SCENARIOS.has('flood') && !aborted) {
+        const c = CALLERS[CALLERS.length - 1] ?? 64;
+        say(`flash sale under a read flood: ${c} callers, ${FLOOD_READERS} readers…`);
+        flood = await readFloodBench(stack, child, { ...opts, callers: c, readers: FLOOD_READERS });
       }
       if (SCENARIOS.has('many') && !aborted) {
         const c = CALLERS[CALLERS.length - 1] ?? 64;
@@ -128,7 +137,8 @@ async function main(): Promise<number> {
 
   console.log(table(flash, many, recovery, opts));
   console.log(extraTables(cached, failover));
-  const t = [...targets(flash, many, recovery), ...extraTargets(cached, failover)];
+  if (flood) console.log(readFloodTable(flood));
+  const t = [...targets(flash, many, recovery), ...(flood ? readFloodTargets(flood) : []), ...extraTargets(cached, failover)];
   console.log(`\ntargets:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
   const violations = [
     ...flash.flatMap((c) => [...c.actor.check.violations, ...c.rowLock.check.violations]),
@@ -139,7 +149,7 @@ async function main(): Promise<number> {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = `${dir}${startedAt.replace(/[:.]/g, '-')}-scenarios.json`;
-  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, many, recovery, cached, failover, targets: t, violations };
+  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, flood, many, recovery, cached, failover, targets: t, violations };
   await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
   const svg = benchChart({ startedAt, flash, many, recovery, cached, failover });

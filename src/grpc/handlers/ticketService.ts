@@ -39,7 +39,7 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
       const [venue, types, live] = await Promise.all([
         event.venueId ? getVenue(pool, event.venueId) : Promise.resolve(null),
         listEventTicketTypes(pool, event.id),
-        inventory.availability(event.id).catch(() => undefined),
+        currentAvailability(event.id).catch(() => undefined),
       ]);
       const byId = new Map(live?.ticket_types.map((t) => [t.ticket_type_id, t]));
       const ticket_types = types.map((t) => {

@@ -144,8 +144,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       },
     },
   );
-  // Live availability per event read here, shared by REST and gRPC; views this pod's actors
-  // commit go in at once, before the write is answered.
+  // Live availability per event read over gRPC (REST keeps its own copy, src/rest/readModels.ts);
+  // views this pod's actors commit go in at once, before the write is answered.
   const liveAvailability = createLiveAvailability({
     feed: availability,
     load: (eventId) => inventory.service.availability(eventId),
@@ -162,7 +162,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     caches,
     availability,
     inventory: inventory.service,
-    liveAvailability,
+    projectedViews: (listener) => inventory.onView(listener),
     shardStatus: () => inventory.shards.status(),
     schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
     streams,

@@ -6,7 +6,6 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Caches } from '../cache/caches.js';
 import type { InventoryService } from '../inventory/inventoryService.js';
 import type { AvailabilityFeed } from '../cache/availabilityFeed.js';
-import type { LiveAvailability } from '../cache/liveAvailability.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
 import type { OverloadDetector } from '../limits/overload.js';
 import type { StreamSlots } from '../limits/streams.js';
@@ -22,8 +21,6 @@ export interface RestDeps {
   readonly availability: AvailabilityFeed;
   /** This pod's own availability views as its actors commit them (read-your-writes here); absent in tests without inventory. */
   readonly projectedViews?: (listener: (view: AvailabilityJson) => void) => () => void;
-  /** The pod's live availability, shared with gRPC (built here on first use when absent). */
-  readonly liveAvailability?: LiveAvailability;
   readonly inventory: InventoryService;
   /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
   readonly shardStatus: () => string;

@@ -22,7 +22,6 @@ export function createReadModels(deps: RestDeps): ReadModels {
   let unsubscribe: (() => void) | undefined;
   return {
     live: () => {
-      if (deps.liveAvailability) return deps.liveAvailability;
       if (!live) {
         const created = createLiveAvailability({
           feed: deps.availability,

@@ -49,6 +49,7 @@ test('a flood of 200 concurrent anonymous level reads while 16 callers reserve: 
   const { svc, clients, token, event, type } = await setup(t);
   const levels = () => unaryCall<{ levels: { sold: number; held: number; available: number }[] }>(clients.inventory, 'GetInventoryLevels', { event_id: event.id });
   await levels(); // the actor is active (its activation reads Postgres)
+  await svc.service.inventory.flushProjections(); // the lagging counters of its setup are written
 
   // Reads alone: not one statement.
   const quiet = countStatements(svc);
@@ -97,6 +98,7 @@ test('price quotes and ticket validation are answered from memory too; a check-i
   const confirmed = await unaryCall(clients.ticket, 'ConfirmReservation', { event_id: event.id, reservation_id: id }, { token });
   const code = confirmed.response.tickets[0].code as string;
 
+  await svc.service.inventory.flushProjections(); // the lagging counters of the writes above
   const counted = countStatements(svc);
   const quote = await unaryCall(clients.pricing, 'CalculatePrice', { event_id: event.id, items: [{ ticket_type_id: type.id, quantity: 3 }] });
   const valid = await unaryCall(clients.checkin, 'ValidateTicket', { code });

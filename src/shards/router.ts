@@ -107,6 +107,8 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
 
   const route: Route = async (eventId, cmd, caller) => {
     let started: number | undefined;
+    /** The last map read failed (Redis unreachable): past the wait that is the caller's answer. */
+    let unreadable: unknown;
     for (let pause = FIRST_RETRY_MS; ; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
       try {
         const reply = await forwardOnce(eventId, cmd, caller);
@@ -119,15 +121,18 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
         const until = Math.min(started + waitMs, (caller?.deadline ?? Infinity) - DEADLINE_MARGIN_MS);
         if (clock.now() >= until) {
           o.onHandoffWait?.('moving', clock.now() - started);
+          // Without Redis the map cannot be read: a retryable DEPENDENCY, not an INTERNAL error.
+          if (unreadable !== undefined) throw new DependencyError('redis', unreadable);
           throw err;
         }
         await sleep(clock, Math.min(pause, until - clock.now()));
         checkCaller(caller);
       }
-      // Without Redis the map cannot be refreshed: a retryable DEPENDENCY, not an INTERNAL error.
-      await o.routing.refresh().catch((err: unknown) => {
-        throw new DependencyError('redis', err);
-      });
+      // A failed read (Redis briefly unreachable) does not end the wait: the next look may succeed.
+      unreadable = await o.routing.refresh().then(
+        () => undefined,
+        (err: unknown) => err ?? new Error('shard map unreadable'),
+      );
     }
   };
   return { route, serveLocally };

@@ -160,10 +160,23 @@ test('a forwarded call for a shard this pod neither serves nor takes is refused 
   t.is(state.local, 0);
 });
 
-test('the map cannot be re-read (Redis down): a retryable DEPENDENCY error', async (t) => {
+test('the map cannot be re-read (Redis down): the call keeps waiting, and past the wait gets a retryable DEPENDENCY error', async (t) => {
+  const { clock, state, router } = setup({ handoffWaitMs: 3000 });
+  state.redisDown = true;
+  const call = track(router.route(EVENT, CMD));
+  await clock.advance(2999);
+  t.false(call.settled);
+  await clock.advance(1);
+  t.is(codeOf(call.error), 'DEPENDENCY');
+});
+
+test('Redis unreachable for a moment during a hand-off: the call still reaches the new owner', async (t) => {
   const { clock, state, router } = setup();
   state.redisDown = true;
   const call = track(router.route(EVENT, CMD));
-  await clock.advance(50);
-  t.is(codeOf(call.error), 'DEPENDENCY');
+  await clock.advance(300);
+  state.redisDown = false;
+  state.truth = 'pod-new';
+  await clock.advance(200);
+  t.is(call.value, done);
 });

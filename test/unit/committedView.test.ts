@@ -10,7 +10,7 @@ import { evolve } from '../../actors/inventory/evolve.js';
 import { emptyState, type DecideContext, type InventoryCommand, type InventoryEvent, type InventoryState, type Reservation } from '../../actors/inventory/model.js';
 
 const TYPE = 'type-1';
-const info = { id: TYPE, name: 'Standing', priceMinor: 100, currency: 'EUR', minPerPurchase: 1, maxPerPurchase: 10, validFrom: null, validUntil: null, quantity: 10, soldQuantity: 0, locked: false, hidden: false };
+const info = { id: TYPE, name: 'Standing', priceMinor: 100, currency: 'EUR', minPerPurchase: 1, maxPerPurchase: 10, validFrom: null, validUntil: null, quantity: 10, soldQuantity: 0, locked: false, hidden: false, gates: [] };
 const ctx: DecideContext = { now: 1000, catalog: { eventStatus: 'active', ticketTypes: [info], promos: [] }, ticketId: (r, i) => `${r}-${i}`, defaultHoldSeconds: 600, maxHoldSeconds: 3600 };
 
 function hold(id: string, quantity: number): Reservation {

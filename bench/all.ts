@@ -9,7 +9,7 @@
  * bench/results/<timestamp>-scenarios.json and bench/results/latest.svg.
  *
  * Env: as run.ts (BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SLICE_SECONDS, BENCH_CALLERS,
- *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,priced,many,recovery,cached,failover,search;
+ *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,priced,many,recovery,cached,failover,search,flood;
  *      default all), BENCH_EVENTS (many-events count, 1000), BENCH_CONNECTIONS (cached-read
  *      autocannon connections, 32), BENCH_LEASE_MS (failover SHARD_LEASE_MS, 2000) and
  *      BENCH_FAILOVER_REPS (3), BENCH_SEARCH_EVENTS (50000) and BENCH_SEARCH_CONNECTIONS (16).
@@ -29,6 +29,7 @@ import { pricedFlashSaleCell, type PricedFlashCell } from './pricedFlashSale.js'
 import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
 import { recoveryBench, type RecoveryResult } from './recovery.js';
 import { SEARCH_CONNECTIONS, SEARCH_EVENTS, searchBench, searchTable, type SearchBenchResult } from './searchBench.js';
+import { readFloodBench, readFloodTable, readFloodTargets, type ReadFloodResult } from './readFlood.js';
 import { startBenchStack } from './stack.js';
 import { extraTables, extraTargets, pricedTable, pricedTargets, table, targets } from './report.js';
 
@@ -41,7 +42,8 @@ const SECONDS = num('BENCH_SECONDS', 5);
 const POOL_MAX = Math.floor(num('BENCH_POOL_MAX', 20));
 const EVENTS = Math.floor(num('BENCH_EVENTS', 1000));
 const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,priced,many,recovery,cached,failover,search').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,priced,many,recovery,cached,failover,search,flood').split(',').map((s) => s.trim()));
+const FLOOD_READERS = Math.floor(num('BENCH_FLOOD_READERS', 64));
 const CONNECTIONS = Math.floor(num('BENCH_CONNECTIONS', 32));
 const LEASE_MS = Math.floor(num('BENCH_LEASE_MS', 2000));
 const FAILOVER_REPS = Math.floor(num('BENCH_FAILOVER_REPS', 3));
@@ -80,7 +82,8 @@ async function main(): Promise<number> {
   let priced: PricedFlashCell | null = null;
   let many: ManyEventsCell | null = null;
   let recovery: RecoveryResult | null = null;
-  if (SCENARIOS.has('flash') || SCENARIOS.has('priced') || SCENARIOS.has('many')) {
+  let flood: ReadFloodResult | null = null;
+  if (SCENARIOS.has('flash') || SCENARIOS.has('priced') || SCENARIOS.has('flood') || SCENARIOS.has('many')) {
     const stack = await startBenchStack({ poolMax: POOL_MAX, log: say });
     const child = await startLoadChild();
     try {
@@ -95,6 +98,11 @@ async function main(): Promise<number> {
         const c = CALLERS[CALLERS.length - 1] ?? 64;
         say(`flash sale with three pricing rules beside the plain one: ${c} callers…`);
         priced = await pricedFlashSaleCell(stack, child, c, opts);
+      }
+      if (SCENARIOS.has('flood') && !aborted) {
+        const c = CALLERS[CALLERS.length - 1] ?? 64;
+        say(`flash sale under a read flood: ${c} callers, ${FLOOD_READERS} readers…`);
+        flood = await readFloodBench(stack, child, { ...opts, callers: c, readers: FLOOD_READERS });
       }
       if (SCENARIOS.has('many') && !aborted) {
         const c = CALLERS[CALLERS.length - 1] ?? 64;
@@ -148,7 +156,8 @@ async function main(): Promise<number> {
   console.log(pricedTable(priced));
   console.log(extraTables(cached, failover));
   if (search) console.log(searchTable(search));
-  const t = [...targets(flash, many, recovery), ...pricedTargets(priced), ...extraTargets(cached, failover)];
+  if (flood) console.log(readFloodTable(flood));
+  const t = [...targets(flash, many, recovery), ...pricedTargets(priced), ...(flood ? readFloodTargets(flood) : []), ...extraTargets(cached, failover)];
   console.log(`\ntargets:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
   const violations = [
     ...flash.flatMap((c) => [...c.actor.check.violations, ...c.rowLock.check.violations]),
@@ -160,7 +169,7 @@ async function main(): Promise<number> {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = `${dir}${startedAt.replace(/[:.]/g, '-')}-scenarios.json`;
-  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, priced, many, recovery, cached, failover, search, targets: t, violations };
+  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, priced, flood, many, recovery, cached, failover, search, targets: t, violations };
   await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
   const svg = benchChart({ startedAt, flash, many, recovery, cached, failover });

@@ -63,3 +63,23 @@ export async function reserveClient(port: number, jwtSecret: string): Promise<Re
     close: () => raw.close(),
   };
 }
+
+export interface ReadClient {
+  /** One anonymous availability read: GetAvailableTickets (`tickets`) or GetInventoryLevels. */
+  read(eventId: string, tickets: boolean): Promise<void>;
+  close(): void;
+}
+
+/** Anonymous readers (no token) on one connection, over the lean HTTP/2 client. */
+export async function readClient(port: number): Promise<ReadClient> {
+  const raw = await rawGrpcClient(port);
+  const available = ticketProto.ticket.TicketService.service.GetAvailableTickets;
+  const levels = ticketProto.ticket.InventoryService.service.GetInventoryLevels;
+  return {
+    read: async (eventId, tickets) => {
+      const m = tickets ? available : levels;
+      await raw.call(m.path, m.requestSerialize({ event_id: eventId }));
+    },
+    close: () => raw.close(),
+  };
+}

@@ -20,7 +20,8 @@ export class GrpcStatusError extends Error {
   }
 }
 
-export async function rawGrpcClient(port: number, authorization: string): Promise<RawUnaryClient> {
+/** `authorization` omitted: an anonymous caller. */
+export async function rawGrpcClient(port: number, authorization?: string): Promise<RawUnaryClient> {
   const session = http2.connect(`http://127.0.0.1:${port}`);
   session.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
@@ -32,7 +33,7 @@ export async function rawGrpcClient(port: number, authorization: string): Promis
     'content-type': 'application/grpc',
     te: 'trailers',
     'grpc-timeout': '30S',
-    authorization,
+    ...(authorization === undefined ? {} : { authorization }),
   };
   return {
     call(path, message) {

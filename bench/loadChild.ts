@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { echoClient } from './echo.js';
-import { reserveClient, reserveRequest } from './grpcClient.js';
+import { readClient, reserveClient, reserveRequest } from './grpcClient.js';
 import type { Reply, Request, ResultsReply, SideSpec, SliceReply } from './loadProtocol.js';
 import { createRowLockPool, rowLockSeller } from './rowLock.js';
 import { newTally, resultOf, runSlice, type Tally } from './workload.js';
@@ -40,6 +40,11 @@ async function build(spec: SideSpec): Promise<Side> {
       const pool: pg.Pool = createRowLockPool(spec.databaseUrl, spec.poolMax);
       const sellers = spec.targets.map((t) => rowLockSeller(pool, t, spec.holdSeconds));
       return { call: (q) => pick(sellers).reserve(q), tally: newTally(), callers: 0, close: () => pool.end() };
+    }
+    case 'grpcRead': {
+      const client = await readClient(spec.port);
+      let n = 0;
+      return { call: () => client.read(pick(spec.targets).eventId, n++ % 2 === 0), tally: newTally(), callers: 0, close: async () => client.close() };
     }
     case 'echo': {
       const client = await echoClient(spec.port, spec.payloadBytes);

@@ -20,7 +20,9 @@ export interface RowLockTarget extends ReserveTarget {
 export type SideSpec =
   | { readonly kind: 'grpcReserve'; readonly name: string; readonly port: number; readonly jwtSecret: string; readonly targets: readonly ReserveTarget[]; readonly holdSeconds: number }
   | { readonly kind: 'rowLock'; readonly name: string; readonly databaseUrl: string; readonly poolMax: number; readonly targets: readonly RowLockTarget[]; readonly holdSeconds: number }
-  | { readonly kind: 'echo'; readonly name: string; readonly port: number; readonly payloadBytes: number };
+  | { readonly kind: 'echo'; readonly name: string; readonly port: number; readonly payloadBytes: number }
+  /** Anonymous availability reads of the targets' events: GetAvailableTickets and GetInventoryLevels in turn. */
+  | { readonly kind: 'grpcRead'; readonly name: string; readonly port: number; readonly targets: readonly ReserveTarget[] };
 
 export type Request =
   | { readonly op: 'setup'; readonly sides: readonly SideSpec[] }

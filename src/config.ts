@@ -74,7 +74,12 @@ export interface Config {
     readonly discountRulesEnabled: boolean;
   };
   readonly pod: { readonly name: string; readonly ip?: string };
-  readonly shards: { readonly count: number; readonly leaseMs: number };
+  readonly shards: {
+    readonly count: number;
+    readonly leaseMs: number;
+    /** How long a call waits for a shard in a planned hand-off before SHARD_MOVING (ms). */
+    readonly handoffWaitMs: number;
+  };
   readonly auth: {
     readonly disabled: boolean;
     readonly jwtSecret?: string;
@@ -219,7 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       discountRulesEnabled: e.DISCOUNT_RULES_ENABLED,
     },
     pod: { name: podName, ip: e.POD_IP },
-    shards: { count: e.SHARD_COUNT, leaseMs: e.SHARD_LEASE_MS },
+    shards: { count: e.SHARD_COUNT, leaseMs: e.SHARD_LEASE_MS, handoffWaitMs: e.SHARD_HANDOFF_WAIT_MS },
     auth: {
       disabled: e.AUTH_DISABLED,
       jwtSecret: e.JWT_SECRET,

@@ -111,6 +111,7 @@ export const envSchema = z.object({
   GRPC_ADVERTISE_ADDRESS: optionalText,
   SHARD_COUNT: int(64, 1, 4096),
   SHARD_LEASE_MS: int(10_000, 1000, 300_000),
+  SHARD_HANDOFF_WAIT_MS: int(3000, 0, 60_000),
 
   JWT_SECRET: optionalText.pipe(
     z.string().min(32, { message: 'must be at least 32 characters' }).optional(),

@@ -6,8 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
+import type { Clock } from '../actors/runtime/clock.js';
 import { writePortsFile, type BoundPorts } from './boundPorts.js';
-import { createPool } from './db/pool.js';
+import { createPool, type Pool } from './db/pool.js';
 import { checkDatabaseAtStartup, describeSchema, expectedSchema, schemaStatus } from './db/schemaCheck.js';
 import { createRedis } from './cache/redis.js';
 import { createCaches } from './cache/caches.js';
@@ -15,6 +16,7 @@ import { createCacheBus } from './cache/cacheBus.js';
 import { createPubSub } from './cache/pubsub.js';
 import { listenForInventoryChanges } from './cache/inventoryNotifications.js';
 import { createAvailabilityFeed } from './cache/availabilityFeed.js';
+import { createLiveAvailability } from './cache/liveAvailability.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createRestApp } from './rest/app.js';
@@ -74,6 +76,8 @@ export interface RunningService {
   readonly inventory: InventoryModule;
   /** Load shedding (tests drive it with an injected sampler). */
   readonly overload: OverloadDetector;
+  /** The Postgres pool (diagnostics; tests count its statements). */
+  readonly pool: Pool;
   stop(): Promise<void>;
 }
 
@@ -84,8 +88,8 @@ export interface ServiceOptions {
   readonly host?: string;
   /** Event loop delay samples for load shedding; when given, nothing samples on a timer (tests call `overload.check()`). */
   readonly lagSampler?: LagSampler;
-  /** The inventory's clock (hold expiry, dynamic pricing); tests drive time with their own. */
-  readonly clock?: () => number;
+  /** Time of inventory decisions, hold and pricing timers (tests move it by hand); the system clock by default. */
+  readonly clock?: Clock;
   /** Search indexer timing (tests shorten its waits). */
   readonly searchIndexer?: SearchWiringDeps['indexer'];
 }
@@ -120,13 +124,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const streams = createStreamSlots(config.streams, metrics);
   const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
   const search = createSearch(config, { pool, redis, caches, metrics, log, indexer: options.searchIndexer });
-  const inventory = await createInventory(config, { pool, redis, log, metrics, ...(options.clock ? { clock: options.clock } : {}) });
+  const inventory = await createInventory(config, { pool, redis, log, metrics, pubsub, clock: options.clock });
   const pricing = createPricingReads({
     inventory: inventory.service,
     cache: caches.pricing,
     enabled: config.pricing.dynamicEnabled,
     intervalSeconds: config.pricing.updateIntervalSeconds,
-    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.clock ? { clock: () => (options.clock as Clock).now() } : {}),
     onDropFailed: (err) => log.warn({ err }, 'pricing cache drop failed'),
   });
   inventory.onView((view) => pricing.observe(view));
@@ -154,6 +158,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
       },
     },
   );
+  // Live availability per event read over gRPC (REST keeps its own copy, src/rest/readModels.ts);
+  // views this pod's actors commit go in at once, before the write is answered.
+  const liveAvailability = createLiveAvailability({
+    feed: availability,
+    load: (eventId) => inventory.service.availability(eventId),
+    maxEntries: config.cache.maxEntries,
+    log,
+  });
+  const stopOffering = inventory.onView((view) => liveAvailability.offer(view));
   const { app, stop: stopRest } = createRestApp({
     config,
     pool,
@@ -184,6 +197,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     stopRest();
     grpcLimits.stop();
     overload.stop();
+    stopOffering();
     await Promise.allSettled([inventory.stop(), search.stop(), notifications.close(), pubsub.close()]);
     redis.disconnect();
     await pool.end().catch(() => undefined);
@@ -193,7 +207,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const requireReadable = async (eventId: string, admin: boolean) => {
     await requireReadableEvent(pool, caches, eventId, async () => admin);
   };
-  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable, search: search.service });
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable, search: search.service, live: liveAvailability });
   const grpc = await startGrpcServer(config, handlers, {
     log,
     metrics,
@@ -238,7 +252,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
           server.closeIdleConnections();
           // Streams (SSE) hold connections open; give in-flight requests a moment, then cut.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
-        }).finally(stopRest)],
+        }).finally(() => {
+          stopRest();
+          stopOffering();
+        })],
         ['limits', async () => {
           grpcLimits.stop();
           overload.stop();
@@ -262,5 +279,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, overload, stop };
+  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, overload, pool, stop };
 }

@@ -1,10 +1,12 @@
 /**
  * What the EventInventory actor needs from the service around it (ports): ticket code
- * signing, the projections after a commit, its settings, and its dependencies.
+ * signing, the projections after a commit, its settings, time, and its dependencies.
  */
+export type { Clock, TimerHandle, Timers } from '../runtime/clock.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ShardOwnership } from '../../src/shards/shardManager.js';
+import type { Timers } from '../runtime/clock.js';
 import type { CommitBatcher } from './commitBatcher.js';
 import type { CatalogInfo, InventoryCommand, InventoryState } from './model.js';
 import type { PricingPort } from './pricingPort.js';
@@ -32,7 +34,10 @@ export interface InventorySettings {
 export interface InventoryActorDeps {
   readonly pool: pg.Pool;
   readonly log: Logger;
+  /** Wall time, epoch ms (what holds expire by). */
   readonly clock: () => number;
+  /** The hold-expiry timer's clock (the same time as `clock`; tests move both by hand). */
+  readonly timers: Timers;
   readonly ownership: ShardOwnership;
   readonly signer: TicketCodeSigner;
   readonly afterCommit: AfterCommit;

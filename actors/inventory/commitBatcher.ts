@@ -24,6 +24,7 @@
  * reservation without raising throughput.
  */
 import type pg from 'pg';
+import { systemClock, type Clock } from '../runtime/clock.js';
 import { commitTurns, type TurnWrite } from './turnCommit.js';
 
 /** Turns per transaction at most (bounds statement size and the blast radius of a failure). */
@@ -46,6 +47,13 @@ export interface CommitFaults {
   isTurnFault(err: unknown): boolean;
   /** Observe a turn that failed alone (logs, metrics). */
   onRefused?(eventId: string, err: unknown): void;
+  /**
+   * Observe each batch once settled: its turns and how long it took from the moment it left
+   * the queue, bisection included (metrics: time spent in Postgres per group commit).
+   */
+  onBatch?(turns: number, seconds: number): void;
+  /** Measures `onBatch` times (default: the system clock). */
+  readonly clock?: Pick<Clock, 'monotonic'>;
 }
 
 interface Pending {
@@ -68,6 +76,7 @@ interface BatchFailure {
 export function createCommitBatcher(pool: Pick<pg.Pool, 'query'>, faults: CommitFaults): CommitBatcher {
   const queue: Pending[] = [];
   let running = false;
+  const clock = faults.clock ?? systemClock;
 
   /**
    * Commit `group` and settle every turn in it, bisecting on a turn fault. Returns the
@@ -113,12 +122,14 @@ export function createCommitBatcher(pool: Pick<pg.Pool, 'query'>, faults: Commit
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, MAX_TURNS_PER_COMMIT);
+        const started = clock.monotonic();
         try {
           await commitGroup(batch);
         } catch (err) {
           // Defensive: commitGroup settles its turns itself (a settled promise ignores this).
           fail(batch, err);
         }
+        faults.onBatch?.(batch.length, (clock.monotonic() - started) / 1000);
       }
     } finally {
       running = false;

@@ -271,8 +271,11 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
       const r = state.reservations[cmd.reservationId];
       return r ? reservationReply(state, r) : refuse('NOT_FOUND', `reservation ${cmd.reservationId} not found`, { reservation_id: cmd.reservationId });
     }
-    case 'GetTicket':
-      return { events: [], reply: { ok: true, kind: 'ticket', ticket: state.tickets[cmd.ticketId] ?? null } };
+    case 'GetTicket': {
+      const ticket = state.tickets[cmd.ticketId] ?? null;
+      const currency = ticket ? state.reservations[ticket.reservationId]?.currency : undefined;
+      return { events: [], reply: { ok: true, kind: 'ticket', ticket, ...(currency ? { currency } : {}) } };
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { TimerHandle, Timers } from '../runtime/clock.js';
 
 /**
  * Open holds ordered by expiry: a binary min-heap with lazy deletion. Entries for holds
@@ -72,6 +73,8 @@ const EXPIRY_DELIVERY_ATTEMPTS = 40;
 
 export interface HoldExpiryDeps {
   readonly clock: () => number;
+  /** Where the timer runs (tests move time by hand). */
+  readonly timers: Timers;
   readonly log: Logger;
   readonly eventId: string;
   /** Whether the hold is still open with this expiry (queue entries of others are stale). */
@@ -88,7 +91,7 @@ export interface HoldExpiryDeps {
  */
 export class HoldExpiries {
   private readonly queue = new ExpiryQueue();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private armedAt = Infinity;
 
   constructor(private readonly deps: HoldExpiryDeps) {}
@@ -105,18 +108,16 @@ export class HoldExpiries {
 
   /** (Re)arm the timer for the earliest open hold. */
   arm(): void {
-    const { clock, isOpen } = this.deps;
+    const { clock, timers, isOpen } = this.deps;
     const next = this.queue.next(isOpen) ?? Infinity;
     if (next === this.armedAt) return;
-    clearTimeout(this.timer);
+    timers.clearTimeout(this.timer);
     this.armedAt = next;
     if (next === Infinity) return;
-    const delay = Math.max(0, next - clock()) + 5;
-    this.timer = setTimeout(() => {
+    this.timer = timers.setTimeout(() => {
       this.armedAt = Infinity;
       this.deliver(this.queue.due(clock(), isOpen), 1);
-    }, Math.min(delay, 2 ** 31 - 1));
-    this.timer.unref();
+    }, Math.max(0, next - clock()) + 5);
   }
 
   /**
@@ -137,7 +138,7 @@ export class HoldExpiries {
         return;
       }
       log.debug({ err, eventId, attempt }, 'expiry delivery failed; retrying');
-      setTimeout(() => this.deliver(reservationIds, attempt + 1), EXPIRY_RETRY_MS).unref();
+      this.deps.timers.setTimeout(() => this.deliver(reservationIds, attempt + 1), EXPIRY_RETRY_MS);
     });
   }
 }

@@ -12,6 +12,9 @@
  *   passivate = snapshot if anything happened since the last one.
  * After each commit: projections (Redis availability, lagging Postgres counters) and a
  * snapshot every `snapshotEvery` journal rows.
+ *   read      = GetLevels, GetTicket and Quote of an active actor: answered from committed
+ *               state without a turn and without Postgres while this pod serves the shard
+ *               (committedView.ts).
  */
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
 import { shardOf } from '../../src/shards/shardOf.js';
@@ -23,6 +26,7 @@ import { HoldExpiries } from './expiryQueue.js';
 import { PricingTimer } from './pricingTimer.js';
 import { TurnRefusedError } from './commitBatcher.js';
 import type { InventoryActorDeps } from './actorPorts.js';
+import { CommittedView } from './committedView.js';
 import {
   emptyState,
   type CatalogInfo,
@@ -65,6 +69,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   /** Open holds by expiry (derived from state; rebuilt on activation) and their timer. */
   private readonly expiries: HoldExpiries;
   private readonly repricing: PricingTimer;
+  /** The state as of the last commit, for reads that do not queue behind writes. */
+  private readonly committed = new CommittedView();
 
   constructor(
     readonly eventId: string,
@@ -78,6 +84,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     };
     this.expiries = new HoldExpiries({
       clock: deps.clock,
+      timers: deps.timers,
       log: deps.log,
       eventId,
       isOpen: (id, at) => openExpiry(id) === at,
@@ -141,7 +148,23 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     return this.catalog.ticketTypes.some((t) => !this.state.pricing.prices[t.id]);
   }
 
+  /** A read (committedView.ts READ_COMMANDS) from committed state, while this pod serves the shard. */
+  read(cmd: InventoryCommand): InventoryReply {
+    if (!this.deps.ownership.serves(this.shardId)) {
+      throw new AppError('SHARD_MOVING', `this pod does not serve shard ${this.shardId}`, { shard_id: this.shardId });
+    }
+    return decide(this.committed.stateFor(this.state, cmd), cmd, this.context()).reply;
+  }
+
   async turn(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
+    try {
+      return await this.decideAndCommit(batch);
+    } finally {
+      this.committed.end();
+    }
+  }
+
+  private async decideAndCommit(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
     const { pool, settings } = this.deps;
     const reload = batch.some((c) => c.type === 'SyncCatalog' || c.type === 'CancelEvent');
     if (reload) {
@@ -166,8 +189,10 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
     const entries: JournalEntry[] = [];
     const replies: InventoryReply[] = [];
+    this.committed.begin(this.state);
     const apply = (events: readonly InventoryEvent[]) => {
       for (const event of events) {
+        this.committed.remember(this.state, event);
         this.state.seq += 1;
         evolve(this.state, event);
         entries.push({ seq: this.state.seq, event });

@@ -334,7 +334,7 @@ export interface CheckinFacts {
 export type Success =
   | { readonly ok: true; readonly kind: 'reservation'; readonly reservation: Reservation; readonly tickets: readonly Ticket[] }
   | { readonly ok: true; readonly kind: 'levels'; readonly levels: readonly LevelView[]; readonly eventLocked: boolean }
-  | { readonly ok: true; readonly kind: 'ticket'; readonly ticket: Ticket | null }
+  | { readonly ok: true; readonly kind: 'ticket'; readonly ticket: Ticket | null; /** Of the ticket's reservation (reads answer without a database). */ readonly currency?: string }
   | {
       readonly ok: true;
       readonly kind: 'checkin';

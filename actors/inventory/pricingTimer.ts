@@ -4,15 +4,15 @@
  * availability that publishes them) move on time even when nobody buys. A failed delivery
  * is not retried: the next turn of the actor reprices first anyway.
  */
-import type { InventoryActorDeps } from './actorPorts.js';
+import type { InventoryActorDeps, TimerHandle } from './actorPorts.js';
 import type { CatalogInfo } from './model.js';
 
 export class PricingTimer {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private armedFor = 0;
 
   constructor(
-    private readonly deps: Pick<InventoryActorDeps, 'pricing' | 'clock' | 'schedule' | 'log'>,
+    private readonly deps: Pick<InventoryActorDeps, 'pricing' | 'clock' | 'timers' | 'schedule' | 'log'>,
     private readonly eventId: string,
   ) {}
 
@@ -24,19 +24,18 @@ export class PricingTimer {
     }
     const boundary = pricing.intervalOf(this.deps.clock()).end;
     if (boundary === this.armedFor) return;
-    clearTimeout(this.timer);
+    this.deps.timers.clearTimeout(this.timer);
     this.armedFor = boundary;
-    this.timer = setTimeout(() => {
+    this.timer = this.deps.timers.setTimeout(() => {
       this.armedFor = 0;
       this.deps.schedule(this.eventId, { type: 'Reprice' }).catch((err: unknown) => {
         this.deps.log.debug({ err, eventId: this.eventId }, 'reprice delivery failed; the next turn reprices');
       });
-    }, Math.min(Math.max(0, boundary - this.deps.clock()) + 5, 2 ** 31 - 1));
-    this.timer.unref();
+    }, Math.max(0, boundary - this.deps.clock()) + 5);
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.deps.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = 0;
   }

@@ -16,6 +16,11 @@
  *                            run again one per turn instead, before later ones)
  * A message for a key whose actor is PASSIVATING waits for it to stop, then activates
  * a new one. `stop()` passivates every actor (drain on shutdown).
+ *
+ * Reads (`isRead`) of an ACTIVE actor skip the mailbox: `behavior.read` answers at once from
+ * committed state, so reads never queue behind writes and a full mailbox refuses writes
+ * only. A read of an actor that is not active yet goes through the mailbox (its first turn
+ * activates it).
  */
 import type { Logger } from 'pino';
 import { AppError } from '../../src/errors.js';
@@ -33,18 +38,22 @@ export interface ActorBehavior<C, R> {
   isolates?(err: unknown): boolean;
   /** Persist what recovery needs (a snapshot) and release resources. */
   passivate(): Promise<void>;
+  /** Answer a read (`RegistryOptions.isRead`) from committed state, without a turn. */
+  read?(command: C): R;
 }
 
 export type ActorState = 'ACTIVATING' | 'ACTIVE' | 'PASSIVATING' | 'STOPPED';
 
-export interface RegistryOptions {
+export interface RegistryOptions<C = unknown> {
   /** Messages waiting per actor before new ones are refused with BUSY. */
   readonly mailboxCapacity: number;
   /** An actor with no message for this long is passivated. */
   readonly idleMs: number;
+  /** Messages an active actor answers with `behavior.read`, outside the mailbox. */
+  readonly isRead?: (command: C) => boolean;
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { mailboxCapacity: 10_000, idleMs: 300_000 };
+export const DEFAULT_REGISTRY_OPTIONS: Pick<RegistryOptions, 'mailboxCapacity' | 'idleMs'> = { mailboxCapacity: 10_000, idleMs: 300_000 };
 
 export class MailboxFullError extends AppError {
   override readonly name = 'MailboxFullError';
@@ -82,7 +91,7 @@ class ActorCell<C, R> {
   constructor(
     readonly key: string,
     private readonly factory: (key: string) => ActorBehavior<C, R>,
-    private readonly options: RegistryOptions,
+    private readonly options: RegistryOptions<C>,
     private readonly log: Logger,
     private readonly onStopped: (cell: ActorCell<C, R>) => void,
   ) {
@@ -92,6 +101,15 @@ class ActorCell<C, R> {
   private transition(next: ActorState): void {
     this.log.debug({ actor: this.key, from: this.state, to: next }, 'actor state');
     this.state = next;
+  }
+
+  /** A read of an ACTIVE actor: answered now (idle time restarts), or undefined to go through the mailbox. */
+  read(command: C): R | undefined {
+    const read = this.behavior.read;
+    if (this.state !== 'ACTIVE' || !read) return undefined;
+    const reply = read.call(this.behavior, command);
+    if (!this.running) this.armIdle();
+    return reply;
   }
 
   enqueue(command: C): Promise<R> {
@@ -210,7 +228,7 @@ export class ActorRegistry<C, R> {
   constructor(
     private readonly factory: (key: string) => ActorBehavior<C, R>,
     private readonly log: Logger,
-    private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
+    private readonly options: RegistryOptions<C> = DEFAULT_REGISTRY_OPTIONS,
   ) {}
 
   /** Deliver `command` to the actor for `key`, activating it if needed. */
@@ -226,6 +244,10 @@ export class ActorRegistry<C, R> {
         if (this.cells.get(c.key) === c) this.cells.delete(c.key);
       });
       this.cells.set(key, cell);
+    }
+    if (this.options.isRead?.(command)) {
+      const reply = cell.read(command);
+      if (reply !== undefined) return reply;
     }
     return cell.enqueue(command);
   }

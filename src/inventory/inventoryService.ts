@@ -66,6 +66,8 @@ export interface ValidateOutcome {
   readonly status: 'VALID' | 'USED' | 'INVALID' | 'VOID';
   readonly ticket: IssuedTicket | null;
   readonly checkedInAt: Date | null;
+  /** The currency of the ticket's price, when the actor knows it. */
+  readonly currency?: string;
 }
 
 /** The canonical (lower-case) form of a UUID, or a VALIDATION error naming `field`. */
@@ -304,6 +306,7 @@ export class InventoryService {
       status: t.status,
       ticket: { ...t, eventId: payload.eventId, code },
       checkedInAt: t.checkedInAt === null ? null : new Date(t.checkedInAt),
+      ...(reply.currency ? { currency: reply.currency } : {}),
     };
   }
 
@@ -312,7 +315,8 @@ export class InventoryService {
     const eventId = requireUuid(rawEventId, 'event_id');
     const projected = await this.projector.read(eventId).catch(() => undefined);
     if (projected) return projected;
-    await this.ask(eventId, { type: 'GetLevels' }); // a GetLevels turn always re-projects
+    // Reads answer off the mailbox and project nothing; a SyncCatalog turn always re-projects.
+    await this.ask(eventId, { type: 'SyncCatalog' });
     const again = await this.projector.read(eventId).catch(() => undefined);
     if (again) return again;
     throw new DependencyError('redis', 'availability projection unreadable');

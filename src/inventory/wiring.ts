@@ -13,6 +13,9 @@ import { FencedError } from '../../actors/inventory/store.js';
 import { createCommitBatcher, type CommitBatcher } from '../../actors/inventory/commitBatcher.js';
 import { InventoryActor } from '../../actors/inventory/inventoryActor.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
+import { isReadCommand } from '../../actors/inventory/committedView.js';
+import { systemClock, type Clock } from '../../actors/runtime/clock.js';
+import type { PubSub } from '../cache/pubsub.js';
 import { redisDown } from '../cache/redis.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
@@ -24,7 +27,7 @@ import { loadPeerTls, type PeerTls } from '../shards/peerTls.js';
 import { createLeaseStore } from '../shards/leases.js';
 import { createPodRegistry, type PodRegistry } from '../shards/podRegistry.js';
 import { createRouter } from '../shards/router.js';
-import { ShardManager } from '../shards/shardManager.js';
+import { ShardManager, type ShardNudges } from '../shards/shardManager.js';
 import { shardOf } from '../shards/shardOf.js';
 import type { ExtraService } from '../grpc/server.js';
 import { createTicketSigner } from '../tickets/signingPool.js';
@@ -55,10 +58,20 @@ export interface InventoryModule {
 
 export async function createInventory(
   config: Config,
-  deps: { pool: Pool; redis: Redis; log: Logger; metrics: Metrics; clock?: () => number },
+  deps: {
+    pool: Pool;
+    redis: Redis;
+    log: Logger;
+    metrics: Metrics;
+    /** Hand-off nudges between pods (without it pods notice hand-offs at their next tick). */
+    pubsub?: PubSub;
+    /** Time of inventory decisions and hold timers (tests move it by hand); shards keep the system clock. */
+    clock?: Clock;
+  },
 ): Promise<InventoryModule> {
-  const { pool, redis, log, metrics } = deps;
-  const clock = deps.clock ?? Date.now;
+  const { pool, redis, log, metrics, pubsub } = deps;
+  const inventoryClock = deps.clock ?? systemClock;
+  const clock = () => inventoryClock.now();
   const keys = await createKeyRing(pool, {
     configuredPem: config.ticketSigningKeyPem,
     allowDatabaseKeys: config.nodeEnv !== 'production',
@@ -100,12 +113,19 @@ export async function createInventory(
       renewFailed: () => metrics.leaseRenewFailures.inc(),
       handedOff: (_shard, seconds) => metrics.handoffSeconds.observe(seconds),
     },
-    { pod: { name: podName, address: '' }, shardCount, leaseMs: config.shards.leaseMs, redisUp: () => !redisDown(redis) },
+    {
+      pod: { name: podName, address: '' },
+      shardCount,
+      leaseMs: config.shards.leaseMs,
+      redisUp: () => !redisDown(redis),
+      nudges: pubsub ? shardNudges(pubsub, log) : undefined,
+    },
     log,
   );
   const committer = createCommitBatcher(pool, {
     isTurnFault: isRowFault,
     onRefused: (eventId, err) => log.warn({ err, eventId }, 'postgres refused one turn’s write; it failed alone'),
+    onBatch: (_turns, seconds) => metrics.commitSeconds.observe(seconds),
   });
   const registry: ActorRegistry<InventoryCommand, InventoryReply> = new ActorRegistry(
     (eventId) =>
@@ -113,6 +133,7 @@ export async function createInventory(
         pool,
         log,
         clock,
+        timers: inventoryClock,
         podName,
         ownership: shards,
         signer,
@@ -124,7 +145,7 @@ export async function createInventory(
         schedule: (id, cmd) => service.deliver(id, cmd),
       }),
     log,
-    { mailboxCapacity: config.inventory.mailboxCapacity, idleMs: config.inventory.actorIdleMs },
+    { mailboxCapacity: config.inventory.mailboxCapacity, idleMs: config.inventory.actorIdleMs, isRead: isReadCommand },
   );
   const actorsOf = (shard: number) => registry.activeKeys().filter((k) => shardOf(k, shardCount) === shard);
   const peerTls = await loadPeerTls(config);
@@ -137,6 +158,8 @@ export async function createInventory(
     podName,
     local: (eventId, cmd) => registry.send(eventId, cmd),
     onForward: (outcome) => metrics.forwards.inc({ outcome }),
+    handoffWaitMs: config.shards.handoffWaitMs,
+    onHandoffWait: (outcome) => metrics.handoffWaits.inc({ outcome }),
   });
   const service = new InventoryService(router.route, projector, signer, keys);
   return {
@@ -153,7 +176,7 @@ export async function createInventory(
       await shards.start();
       // Back from an outage: heartbeat and renew at once rather than at the next tick.
       redis.on('ready', () => {
-        if (shards.status() === 'ok') void shards.tick();
+        if (shards.status() !== 'draining') void shards.tick();
       });
     },
     flushProjections: () => projector.flush(),
@@ -178,3 +201,19 @@ export async function createInventory(
 }
 
 export { FencedError };
+
+/** The channel pods nudge each other on when shard ownership changes (a hand-off started or a lease was freed). */
+export const SHARD_NUDGE_CHANNEL = 'shard-nudges';
+
+function shardNudges(pubsub: PubSub, log: Logger): ShardNudges {
+  return {
+    announce: () => void pubsub.publish(SHARD_NUDGE_CHANNEL, '1').catch((err: unknown) => log.debug({ err }, 'shard nudge not sent')),
+    subscribe(onNudge) {
+      const unsubscribed = pubsub.subscribe(SHARD_NUDGE_CHANNEL, () => onNudge()).catch((err: unknown) => {
+        log.warn({ err }, 'shard nudges unavailable: hand-offs are noticed at the next tick');
+        return undefined;
+      });
+      return () => void unsubscribed.then((off) => off?.()).catch(() => undefined);
+    },
+  };
+}

@@ -19,6 +19,8 @@ export interface Metrics {
   readonly forwards: Counter<'outcome'>;
   readonly handoffSeconds: Histogram;
   /** Actor commits rejected by the fencing epoch. */
+  readonly handoffWaits: Counter<'outcome'>;
+  readonly commitSeconds: Histogram;
   readonly fencedCommits: Counter;
   /** 0 normal, 1 shedding public reads, 2 shedding writes too (src/limits/overload.ts). */
   readonly loadSheddingLevel: Gauge;
@@ -73,6 +75,13 @@ export function createMetrics(): Metrics {
     leaseRenewFailures: new Counter({ name: 'ticket_shard_lease_renew_failures_total', help: 'Shard lease renewals that failed or found the lease taken', registers: [registry] }),
     forwards: new Counter({ name: 'ticket_shard_forwards_total', help: 'Inventory calls forwarded to the owning pod, by outcome', labelNames: ['outcome'], registers: [registry] }),
     handoffSeconds: new Histogram({ name: 'ticket_shard_handoff_seconds', help: 'Time to drain and release a shard', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
+    handoffWaits: new Counter({
+      name: 'ticket_shard_handoff_waits_total',
+      help: 'Inventory calls that waited for a moving shard, by outcome (delivered to the new owner, or SHARD_MOVING after the wait)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    commitSeconds: new Histogram({ name: 'ticket_group_commit_seconds', help: 'Time of one group commit (all turns of a batch) in Postgres', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
     fencedCommits: new Counter({ name: 'ticket_fenced_commits_total', help: 'Actor commits rejected because the shard epoch moved on', registers: [registry] }),
     loadSheddingLevel: new Gauge({ name: 'ticket_load_shedding_level', help: 'Load shedding: 0 none, 1 public reads refused, 2 writes refused too', registers: [registry] }),
     loadShed: new Counter({ name: 'ticket_load_shed_total', help: 'Requests refused by load shedding, by door and kind', labelNames: ['door', 'kind'], registers: [registry] }),

@@ -20,24 +20,34 @@
  * `renewedAt + leaseMs − safetyMs` even if no renewal result ever comes back.
  * Voluntary hand-offs are rate-limited per tick so pods joining or leaving do not start a
  * recovery storm; taking a free shard is not (recovery is lazy, per event).
+ *
+ * A planned hand-off is a pause for callers, not an error (the router waits for the new
+ * owner, src/shards/router.ts), so it is kept short: a pod that starts draining or releases
+ * a lease nudges every pod (`ShardNudges`), which ticks at once instead of at its next
+ * interval, and the desired owner takes the freed shard within a round trip.
+ * Readiness: `status()` is 'starting' until the first assignment has settled (every shard
+ * desired here is OWNED here), so a joining pod takes traffic only once it serves its share.
+ * Time comes from an injected Clock (tests drive it by hand).
  */
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../actors/runtime/clock.js';
 import type { Queryable } from '../db/pool.js';
 import { desiredOwners } from './assignment.js';
 import { currentEpochs, takeEpoch } from './epochs.js';
 import type { LeaseStore } from './leases.js';
 import type { PodInfo, PodRegistry } from './podRegistry.js';
+import { FirstAssignment } from './firstAssignment.js';
 import { PodView } from './podView.js';
+import { TickLoop } from './tickLoop.js';
 import type { RoutingView, ShardHooks, ShardManagerOptions, ShardState } from './shardTypes.js';
 
-export type { RoutingView, ShardHooks, ShardManagerOptions, ShardOwnership, ShardState } from './shardTypes.js';
+export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges, ShardOwnership, ShardState } from './shardTypes.js';
 export { takeEpoch } from './epochs.js';
 
 interface Held {
   state: ShardState;
   epoch: number;
-  /** performance.now() after which the shard must not be served. */
+  /** clock.monotonic() after which the shard must not be served. */
   deadline: number;
 }
 
@@ -45,11 +55,14 @@ export class ShardManager implements RoutingView {
   private readonly held = new Map<number, Held>();
   private owners: (string | null)[] = [];
   private pods = new Map<string, PodInfo>();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private started = false;
+  private readonly loop: TickLoop;
+  private readonly readiness: FirstAssignment;
   private stopping = false;
   private readonly safetyMs: number;
   private readonly view: PodView;
+  private readonly clock: Clock;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly db: Queryable,
@@ -60,8 +73,13 @@ export class ShardManager implements RoutingView {
     private readonly log: Logger,
   ) {
     this.safetyMs = Math.max(200, Math.floor(options.leaseMs / 10));
-    this.view = new PodView(options.leaseMs);
+    this.clock = options.clock ?? systemClock;
+    this.view = new PodView(options.leaseMs, () => this.clock.monotonic());
+    this.loop = new TickLoop(() => this.runTick(), this.clock, Math.max(100, Math.floor(options.leaseMs / 3)), log);
+    this.readiness = new FirstAssignment(this.clock, 3 * options.leaseMs, log, options.pod.name);
   }
+
+  private readonly isOwned = (shard: number) => this.held.get(shard)?.state === 'OWNED';
 
   private set(shardId: number, next: ShardState, held?: Held): void {
     const current = this.held.get(shardId);
@@ -76,12 +94,17 @@ export class ShardManager implements RoutingView {
   epochFor(shardId: number): number | undefined {
     const h = this.held.get(shardId);
     if (!h || (h.state !== 'OWNED' && h.state !== 'DRAINING')) return undefined;
-    return performance.now() < h.deadline ? h.epoch : undefined;
+    return this.clock.monotonic() < h.deadline ? h.epoch : undefined;
   }
 
   serves(shardId: number): boolean {
     const h = this.held.get(shardId);
-    return h?.state === 'OWNED' && performance.now() < h.deadline;
+    return h?.state === 'OWNED' && this.clock.monotonic() < h.deadline;
+  }
+
+  /** True while this pod is taking the shard (lease taken, epoch being bumped): it serves in a moment. */
+  acquiring(shardId: number): boolean {
+    return this.held.get(shardId)?.state === 'ACQUIRING';
   }
 
   ownerOf(shardId: number): { pod: string; address: string } | undefined {
@@ -94,10 +117,13 @@ export class ShardManager implements RoutingView {
     this.lose(shardId, 'epoch moved on (another pod took the shard)');
   }
 
-  /** For /ready: 'ok' once the first tick ran and until shutdown. */
+  /**
+   * For /ready: 'starting' until the first assignment has settled (every shard desired here
+   * is served here; at most three lease periods after start), 'ok' from then until shutdown.
+   */
   status(): string {
     if (this.stopping) return 'draining';
-    return this.timer ? 'ok' : 'starting';
+    return this.started && this.readiness.isSettled() ? 'ok' : 'starting';
   }
 
   /** The gRPC address other pods forward to (known once the server is bound). */
@@ -109,27 +135,43 @@ export class ShardManager implements RoutingView {
     return [...this.held.entries()].filter(([, h]) => h.state === 'OWNED').map(([s]) => s).sort((a, b) => a - b);
   }
 
-  async refresh(): Promise<void> {
-    if (this.options.redisUp?.() === false) throw new Error('redis is unreachable: shard map not refreshed');
-    const [owners, pods] = await Promise.all([this.leases.owners(this.options.shardCount), this.registry.live(this.options.leaseMs)]);
-    this.owners = owners;
-    this.pods = new Map(pods.map((p) => [p.name, p]));
+  private refreshing: Promise<void> | undefined;
+
+  /** Re-read lease owners and pods; concurrent callers (waiting calls) share one read. */
+  refresh(): Promise<void> {
+    if (this.options.redisUp?.() === false) return Promise.reject(new Error('redis is unreachable: shard map not refreshed'));
+    this.refreshing ??= (async () => {
+      try {
+        const [owners, pods] = await Promise.all([this.leases.owners(this.options.shardCount), this.registry.live(this.options.leaseMs)]);
+        this.owners = owners;
+        this.pods = new Map(pods.map((p) => [p.name, p]));
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
   }
 
   /** Run the first tick (so a lone pod owns its shards when start() returns), then every leaseMs/3. */
   async start(): Promise<void> {
+    this.readiness.start();
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.options.leaseMs / 3)));
-    this.timer.unref();
+    this.started = true;
+    this.nudge(); // a pod joining: the others hand its share over now, not at their next tick
+    this.unsubscribe = this.options.nudges?.subscribe(() => {
+      if (!this.stopping) void this.tick();
+    });
+    this.loop.start();
   }
 
+  /** Nudge every pod to tick now (a hand-off started or a lease was freed). */
+  private nudge(): void {
+    this.options.nudges?.announce();
+  }
+
+  /** Tick now (or once more after the tick in flight). */
   tick(): Promise<void> {
-    this.ticking ??= this.runTick()
-      .catch((err: unknown) => this.log.warn({ err }, 'shard tick failed'))
-      .finally(() => {
-        this.ticking = undefined;
-      });
-    return this.ticking;
+    return this.loop.tick();
   }
 
   private async runTick(): Promise<void> {
@@ -145,7 +187,7 @@ export class ShardManager implements RoutingView {
     const { name, address } = this.options.pod;
     // Past its local deadline a shard is already unserved: suspend it until the lease is back.
     for (const [shard, h] of this.held) {
-      if (h.state === 'OWNED' && performance.now() >= h.deadline) this.suspend(shard);
+      if (h.state === 'OWNED' && this.clock.monotonic() >= h.deadline) this.suspend(shard);
     }
     const registeredAnew = await this.registry.heartbeat({ name, address, draining: this.stopping });
     const [live, drained, overrides] = await Promise.all([
@@ -153,7 +195,7 @@ export class ShardManager implements RoutingView {
       this.registry.drained(),
       this.registry.overrides(),
     ]);
-    const { pods, graceStarted } = this.view.update(live, registeredAnew && this.timer !== undefined);
+    const { pods, graceStarted } = this.view.update(live, registeredAnew && this.started);
     const missing = graceStarted ? pods.filter((p) => !live.some((l) => l.name === p.name)).map((p) => p.name) : [];
     if (missing.length > 0) this.log.info({ missing, grace_ms: this.options.leaseMs }, 'registry incomplete after a Redis outage: waiting for pods to reappear');
     this.pods = new Map(pods.map((p) => [p.name, p]));
@@ -177,7 +219,8 @@ export class ShardManager implements RoutingView {
     }
     // The first tick waits (a lone pod owns its shards when start() returns); later ones
     // do not, so a slow epoch bump never holds up heartbeats and renewals.
-    if (!this.timer) await Promise.all(acquisitions);
+    if (!this.started) await Promise.all(acquisitions);
+    this.readiness.want(desired.flatMap((pod, shard) => (pod === name ? [shard] : [])), this.isOwned);
   }
 
   /**
@@ -190,7 +233,7 @@ export class ShardManager implements RoutingView {
     await Promise.all(
       [...this.held].map(async ([shard, h]) => {
         if (h.state === 'ACQUIRING') return;
-        const started = performance.now();
+        const started = this.clock.monotonic();
         try {
           const result = await this.leases.renew(shard, this.options.pod.name, this.options.leaseMs, h.state !== 'DRAINING');
           if (this.held.get(shard) !== h) {
@@ -245,7 +288,7 @@ export class ShardManager implements RoutingView {
   }
 
   private async acquire(shard: number): Promise<void> {
-    const started = performance.now();
+    const started = this.clock.monotonic();
     const pending: Held = { state: 'ACQUIRING', epoch: 0, deadline: started + this.options.leaseMs - this.safetyMs };
     this.set(shard, 'ACQUIRING', pending);
     try {
@@ -257,6 +300,7 @@ export class ShardManager implements RoutingView {
       pending.epoch = await takeEpoch(this.db, shard, this.options.pod.name);
       if (this.held.get(shard) !== pending) return; // lost meanwhile
       this.set(shard, 'OWNED');
+      this.readiness.check(this.isOwned);
     } catch (err) {
       this.log.warn({ err, shard }, 'shard acquisition failed');
       await this.leases.release(shard, this.options.pod.name).catch(() => undefined);
@@ -268,7 +312,7 @@ export class ShardManager implements RoutingView {
   async handoff(shard: number): Promise<void> {
     const h = this.held.get(shard);
     if (!h || h.state !== 'OWNED') return;
-    const started = performance.now();
+    const started = this.clock.monotonic();
     this.set(shard, 'DRAINING');
     try {
       await this.hooks.drain(shard);
@@ -277,7 +321,8 @@ export class ShardManager implements RoutingView {
     }
     await this.leases.release(shard, this.options.pod.name).catch((err: unknown) => this.log.warn({ err, shard }, 'lease release failed'));
     if (this.held.get(shard) === h) this.set(shard, 'RELEASED');
-    const seconds = (performance.now() - started) / 1000;
+    this.nudge(); // the desired owner takes it now, not at its next tick
+    const seconds = (this.clock.monotonic() - started) / 1000;
     this.hooks.handedOff?.(shard, seconds);
     this.log.info({ shard, duration_ms: Math.round(seconds * 1000) }, 'shard handed off');
   }
@@ -285,9 +330,10 @@ export class ShardManager implements RoutingView {
   /** SIGTERM: hand every shard off and leave the registry. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.timer);
-    await this.ticking;
+    this.unsubscribe?.();
+    await this.loop.stop();
     await this.registry.heartbeat({ name: this.options.pod.name, address: this.options.pod.address, draining: true }).catch(() => undefined);
+    this.nudge(); // the others compute their new shares now
     for (const [shard, h] of [...this.held]) if (h.state === 'SUSPENDED') this.lose(shard, 'shutting down while suspended');
     await Promise.all([...this.held.keys()].map((shard) => this.handoff(shard)));
     await this.registry.remove(this.options.pod.name).catch(() => undefined);

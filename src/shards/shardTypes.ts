@@ -1,4 +1,5 @@
 /** The contracts around a pod's shard ownership: what actors, routers and hooks see. */
+import type { Clock } from '../../actors/runtime/clock.js';
 
 /**
  * A shard's state on this pod. SUSPENDED: its lease could not be renewed before the local
@@ -15,6 +16,18 @@ export interface ShardManagerOptions {
   readonly redisUp?: () => boolean;
   /** Voluntary hand-offs started per tick at most. */
   readonly maxHandoffsPerTick?: number;
+  /** Time and timers (default: the system clock). */
+  readonly clock?: Clock;
+  /** Tells every pod to tick now (hand-offs); optional: without it pods notice at their next tick. */
+  readonly nudges?: ShardNudges;
+}
+
+/** A broadcast between pods that shard ownership is changing (Redis pub/sub in the service). */
+export interface ShardNudges {
+  /** Ask every pod (this one too) to tick now; fire and forget. */
+  announce(): void;
+  /** Run `onNudge` on every announcement; returns the unsubscribe. */
+  subscribe(onNudge: () => void): () => void;
 }
 
 export interface ShardHooks {
@@ -34,11 +47,16 @@ export interface ShardOwnership {
   epochFor(shardId: number): number | undefined;
   /** A commit or fence check found a newer epoch: the shard is someone else's now. */
   fenced?(shardId: number): void;
+  /**
+   * True when this pod serves the shard now: OWNED and its lease deadline not passed. A read
+   * answered from memory needs nothing more (no new owner can exist before the lease ran out).
+   */
+  serves(shardId: number): boolean;
 }
 
 export interface RoutingView extends ShardOwnership {
-  /** True when this pod serves new calls for the shard now. */
-  serves(shardId: number): boolean;
+  /** True while this pod is taking the shard over (it serves it in a moment). */
+  acquiring(shardId: number): boolean;
   /** The pod holding the shard's lease (last seen), and its address. */
   ownerOf(shardId: number): { readonly pod: string; readonly address: string } | undefined;
   /** Re-read leases and pods now (after a SHARD_MOVING answer). */

@@ -16,7 +16,7 @@ import { Cluster, waitFor } from '../helpers/cluster.js';
 import { duplicateActivations } from '../helpers/clusterChecks.js';
 import { unaryCall } from '../helpers/grpc.js';
 import { REDIS_OUTAGE_MS, redisOutageScenario, shardMoves } from '../helpers/clusterRedisOutage.js';
-import { finish, kill9Scenario, moveScenario, ownerUnderLoad, routingScenario, scenarioEvents, underLoad } from '../helpers/clusterScenarios.js';
+import { Endpoints, PATIENT_CALLER_MS, SCENARIO_TIMEOUT_MS, failedAttempts, finish, kill9Scenario, moveScenario, ownerUnderLoad, routingScenario, scenarioEvents, underLoad } from '../helpers/clusterScenarios.js';
 
 const test = anyTest as TestFn<{ cluster: Cluster }>;
 
@@ -36,7 +36,7 @@ test.afterEach.always((t) => {
 
 test.serial('a reservation through any pod reaches the single owner; steady load sees no errors', routingScenario);
 
-test.serial('ticketctl shards move and rebalance under load: callers see only retryable errors, nothing lost', moveScenario);
+test.serial('ticketctl shards move and rebalance under load: callers see no failed attempt, nothing lost', moveScenario);
 
 test.serial('kill -9 of an owner: another pod serves its events within lease TTL + 1 s; nothing acknowledged lost; no oversell', kill9Scenario);
 
@@ -137,12 +137,17 @@ test.serial('Redis restarted mid-load: ownership re-established without moves, n
 
 test.serial(`Redis stopped for ${REDIS_OUTAGE_MS / 1000} s under load: some pod always ready, catalog reads answer everywhere, no more moves than owner changes, nothing lost`, redisOutageScenario);
 
-test.serial('SIGTERM drains: shards are handed over with nothing but retryable errors for callers', async (t) => {
+test.serial('SIGTERM drains a pod and it joins again, under load: callers see no failed attempt in either hand-over', async (t) => {
+  t.timeout(SCENARIO_TIMEOUT_MS);
   const { cluster } = t.context;
-  const { events, load } = await underLoad(cluster);
+  const endpoints = new Endpoints(cluster);
+  const { events, load } = await underLoad(cluster, { endpoints, callDeadlineMs: PATIENT_CALLER_MS });
 
   const { victim, victimShards } = await ownerUnderLoad(cluster, events);
   const epochsBefore = await cluster.epochs();
+  // As Kubernetes does on termination: the pod leaves the Service's endpoints and gets
+  // SIGTERM; calls already inside it finish there (or wait for the shards' new owners).
+  endpoints.takeOut(victim);
   const termAt = load.now();
   const exit = await cluster.terminate(victim);
   const exitedAt = load.now();
@@ -156,11 +161,19 @@ test.serial('SIGTERM drains: shards are handed over with nothing but retryable e
     t.true((epochs.get(s)?.epoch ?? 0) > (epochsBefore.get(s)?.epoch ?? 0), `shard ${s} taken under a new epoch`);
   }
   await load.waitForOk('confirm', (load.record.ok.get('confirm') ?? 0) + 20);
-  t.log(`${victim} drained shards ${victimShards.join(', ')} and exited in ${exitedAt - termAt} ms`);
-  // Calls entering the pod after its gRPC server closed cannot connect (retry elsewhere);
-  // everything else sees SHARD_MOVING at most while the shards move.
-  await finish(t, load, events, { retryable: ['SHARD_MOVING', 'BUSY'], unreachable: [victim] });
+  t.deepEqual(failedAttempts(load), [], 'the drain cost callers no failed attempt');
+
+  // The pod starts again and takes its shards back; it joins the endpoints once ready
+  // (which it is only when it serves its share).
+  const joinAt = load.now();
   await cluster.restart(victim);
+  endpoints.putIn(victim);
+  const joined = await cluster.waitForStableOwnership();
+  for (const s of victimShards) t.is(joined[s], victim, `shard ${s} back on ${victim}`);
+  await load.waitForOk('confirm', (load.record.ok.get('confirm') ?? 0) + 20);
+  t.log(`${victim} drained shards ${victimShards.join(', ')} and exited in ${exitedAt - termAt} ms; rejoined from ${joinAt} ms`);
+  await finish(t, load, events, { retryable: [] });
+  t.deepEqual(failedAttempts(load), [], 'callers saw no failed attempt');
 });
 
 /**

@@ -171,14 +171,18 @@ export class Cluster {
     };
   }
 
-  /** gRPC health SERVING and present (not shutting down) in the pod registry, registered by this process. */
+  /**
+   * gRPC health SERVING, REST /ready 200 (which includes its first shard assignment having
+   * settled) and present (not shutting down) in the pod registry, registered by this process.
+   */
   async waitReady(name: string, timeoutMs = 60_000): Promise<void> {
     const pod = this.pod(name);
     await waitFor(
-      `${name} to serve and register`,
+      `${name} to serve, be ready and register`,
       async () => {
         if (pod.status === 'exited') throw new Error(`${name} exited during start:\n${this.tail(name, 30)}`);
         if ((await healthStatus(pod.clients)) !== 'SERVING') return false;
+        if ((await fetch(`${pod.httpUrl}/ready`).then((r) => r.status).catch(() => 0)) !== 200) return false;
         const raw = await this.redis.hget('pods', name);
         const registered = raw === null ? undefined : (JSON.parse(raw) as { address: string; draining: boolean });
         // Registered by this process, not the last one: at one of the ports it reported.

@@ -14,18 +14,68 @@ import { unaryCall } from './grpc.js';
 
 export type ClusterContext = ExecutionContext<{ cluster: Cluster }>;
 
+/**
+ * The call deadline of the scenarios that assert callers see no failed attempt during
+ * planned hand-offs. A hand-off that outlasts SHARD_HANDOFF_WAIT_MS (3 s) still fails the
+ * call (SHARD_MOVING); the generous deadline only keeps a stall of this shared test
+ * machine (seconds-long at times, hand-off or not) from failing calls that would simply
+ * have been slow.
+ */
+export const PATIENT_CALLER_MS = 10_000;
+
+/** How long one scenario may run: ticketctl runs and hand-offs under load are slow on a busy machine. */
+export const SCENARIO_TIMEOUT_MS = 300_000;
+
+/** The longest a scenario's load runs if the scenario never stops it. */
+const LOAD_BOUND_MS = 180_000;
+
 /** Fresh events for a scenario: on every pod one that sells out (24 seats) and one that never does. */
 export async function scenarioEvents(cluster: Cluster): Promise<TestEvent[]> {
   return [...(await cluster.createSpreadEvents(1, 24)), ...(await cluster.createSpreadEvents(1, 100_000))];
 }
 
-/** A healed cluster with the scenario's events under a running load that has confirmed 30 times. */
-export async function underLoad(cluster: Cluster): Promise<{ events: TestEvent[]; load: LoadDriver }> {
+/**
+ * The pods callers may enter through, as a Kubernetes Service sees them: running and not
+ * taken out (a pod is taken out when it is told to terminate, and put in once it is ready).
+ */
+export class Endpoints {
+  private readonly out = new Set<string>();
+  constructor(private readonly cluster: Cluster) {}
+  readonly pods = () => this.cluster.pods.filter((p) => p.status === 'running' && !this.out.has(p.name));
+  takeOut(name: string): void {
+    this.out.add(name);
+  }
+  putIn(name: string): void {
+    this.out.delete(name);
+  }
+}
+
+/**
+ * A healed cluster with the scenario's events under a running load that has confirmed 30
+ * times. The load runs until the scenario's `finish` stops it (its own bound, 3 minutes,
+ * only catches a scenario that never finishes: ticketctl alone can take many seconds to
+ * start on a busy machine).
+ */
+export async function underLoad(
+  cluster: Cluster,
+  options: { endpoints?: Endpoints; callDeadlineMs?: number } = {},
+): Promise<{ events: TestEvent[]; load: LoadDriver }> {
   await cluster.heal();
   const events = await scenarioEvents(cluster);
-  const load = startLoad(cluster, { events, loops: 8, durationMs: 60_000 });
+  const load = startLoad(cluster, {
+    events,
+    loops: 8,
+    durationMs: LOAD_BOUND_MS,
+    ...(options.endpoints ? { entryPods: options.endpoints.pods } : {}),
+    ...(options.callDeadlineMs ? { callDeadlineMs: options.callDeadlineMs } : {}),
+  });
   await load.waitForOk('confirm', 30);
   return { events, load };
+}
+
+/** Failed attempts (retried or not) callers saw since `since` ms into the load, as readable lines. */
+export function failedAttempts(load: LoadDriver, since = 0): string[] {
+  return load.record.failures.filter((f) => f.at >= since).map((f) => `${f.at} ms ${f.op} via ${f.pod}: ${f.status}/${f.errorCode || '-'} ${f.message}`);
 }
 
 /** The pod owning the first event, its shards and the events on them. */
@@ -99,10 +149,14 @@ export async function routingScenario(t: ClusterContext): Promise<void> {
   t.deepEqual(await cluster.leaseOwners(), owners, 'no shard moved');
 }
 
-/** ticketctl shards move and rebalance under load: callers see only retryable errors, nothing is lost. */
+/**
+ * ticketctl shards move and rebalance under load: a planned hand-off is a pause, so callers
+ * see no failed attempt at all; nothing is lost, nothing oversold.
+ */
 export async function moveScenario(t: ClusterContext): Promise<void> {
+  t.timeout(SCENARIO_TIMEOUT_MS);
   const { cluster } = t.context;
-  const { events, load } = await underLoad(cluster);
+  const { events, load } = await underLoad(cluster, { callDeadlineMs: PATIENT_CALLER_MS });
 
   // Move the shard of a loaded event to another pod, then another one the other way.
   const before = await cluster.epochs();
@@ -136,10 +190,10 @@ export async function moveScenario(t: ClusterContext): Promise<void> {
   for (const m of moves) t.is(owners[m.shard], m.from, `shard ${m.shard} back on ${m.from}`);
   await load.waitForOk('confirm', (load.record.ok.get('confirm') ?? 0) + 10);
 
-  // Moving hands a shard over drained: SHARD_MOVING (or BUSY) at most, never a dead end.
-  await finish(t, load, events, { retryable: ['SHARD_MOVING', 'BUSY'] });
-  const moving = load.record.failures.filter((f) => f.errorCode === 'SHARD_MOVING').length;
-  t.log(`moves: ${JSON.stringify(moves)}; SHARD_MOVING answers: ${moving}`);
+  // Calls for a moving shard wait for its new owner: not one failed attempt.
+  await finish(t, load, events, { retryable: [] });
+  t.deepEqual(failedAttempts(load), [], 'callers saw no failed attempt');
+  t.log(`moves: ${JSON.stringify(moves)}; handoff waits per pod: ${(await Promise.all(cluster.runningPods().map((p) => cluster.metric(p.name, 'ticket_shard_handoff_waits_total')))).join(', ')}`);
 }
 
 /** kill -9 of an owner: another pod serves its events within lease TTL + 1 s; nothing acknowledged is lost; no oversell. */

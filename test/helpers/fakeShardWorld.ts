@@ -8,9 +8,23 @@ import { pino } from 'pino';
 import type { Queryable } from '../../src/db/pool.js';
 import type { LeaseStore } from '../../src/shards/leases.js';
 import type { PodInfo, PodRegistry } from '../../src/shards/podRegistry.js';
-import { ShardManager, type ShardHooks } from '../../src/shards/shardManager.js';
+import { ShardManager, type ShardHooks, type ShardNudges } from '../../src/shards/shardManager.js';
+import type { Clock } from '../../actors/runtime/clock.js';
 
 export class FakeShardWorld {
+  /** Nudges between the world's pods (in process, delivered at once). */
+  private readonly nudged = new Set<() => void>();
+  readonly nudges: ShardNudges = {
+    announce: () => this.nudged.forEach((fn) => fn()),
+    subscribe: (fn) => {
+      this.nudged.add(fn);
+      return () => void this.nudged.delete(fn);
+    },
+  };
+
+  /** `now`: the wall clock leases expire by (a fake clock's in tests that move time by hand). */
+  constructor(private readonly now: () => number = Date.now) {}
+
   readonly leases = new Map<number, { pod: string; expiresAt: number }>();
   readonly pods = new Map<string, PodInfo>();
   readonly epochs = new Map<number, { pod: string; epoch: number }>();
@@ -18,6 +32,8 @@ export class FakeShardWorld {
   readonly acquisitions: Array<{ shard: number; pod: string }> = [];
   /** Pods for which Redis is unreachable. */
   readonly cutOff = new Set<string>();
+  /** Operator overrides (`ticketctl shards move`): shard → pod. */
+  readonly overrides = new Map<number, string>();
 
   /** Redis restarted without persistence: leases and registry gone. */
   wipeRedis(): void {
@@ -28,7 +44,7 @@ export class FakeShardWorld {
   private holder(shard: number): string | null {
     const lease = this.leases.get(shard);
     if (!lease) return null;
-    if (lease.expiresAt <= Date.now()) {
+    if (lease.expiresAt <= this.now()) {
       this.leases.delete(shard);
       return null;
     }
@@ -44,7 +60,7 @@ export class FakeShardWorld {
       acquire: async (shard, pod, ttlMs) => {
         this.reach(self);
         if (this.holder(shard) !== null) return false;
-        this.leases.set(shard, { pod, expiresAt: Date.now() + ttlMs });
+        this.leases.set(shard, { pod, expiresAt: this.now() + ttlMs });
         this.acquisitions.push({ shard, pod });
         return true;
       },
@@ -52,7 +68,7 @@ export class FakeShardWorld {
         this.reach(self);
         const holder = this.holder(shard);
         if (holder !== pod && !(holder === null && retake)) return 'lost';
-        this.leases.set(shard, { pod, expiresAt: Date.now() + ttlMs });
+        this.leases.set(shard, { pod, expiresAt: this.now() + ttlMs });
         return holder === pod ? 'renewed' : 'retaken';
       },
       release: async (shard, pod) => {
@@ -73,18 +89,18 @@ export class FakeShardWorld {
       heartbeat: async (p) => {
         this.reach(self);
         const added = !this.pods.has(p.name);
-        this.pods.set(p.name, { ...p, heartbeatAt: Date.now() });
+        this.pods.set(p.name, { ...p, heartbeatAt: this.now() });
         return added;
       },
       live: async (ttlMs) => {
         this.reach(self);
-        for (const [name, p] of this.pods) if (Date.now() - p.heartbeatAt > ttlMs) this.pods.delete(name);
+        for (const [name, p] of this.pods) if (this.now() - p.heartbeatAt > ttlMs) this.pods.delete(name);
         return [...this.pods.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
       remove: async (name) => {
         this.pods.delete(name);
       },
-      overrides: async () => new Map(),
+      overrides: async () => new Map(this.overrides),
       setOverride: async () => undefined,
       clearOverrides: async () => undefined,
       drained: async () => new Set(),
@@ -108,13 +124,13 @@ export class FakeShardWorld {
   }
 
   /** A ShardManager for `name` on this world, with hooks that count what happened. */
-  manager(name: string, shardCount: number, leaseMs: number) {
+  manager(name: string, shardCount: number, leaseMs: number, extra: { clock?: Clock; nudges?: boolean } = {}) {
     const events = { drained: [] as number[], lost: [] as number[] };
     const hooks: ShardHooks = {
       drain: async (shard) => void events.drained.push(shard),
       lost: (shard) => void events.lost.push(shard),
     };
-    const manager = new ShardManager(this.db(), this.leaseStore(name), this.registry(name), hooks, { pod: { name, address: `${name}:1` }, shardCount, leaseMs }, pino({ level: 'silent' }));
+    const manager = new ShardManager(this.db(), this.leaseStore(name), this.registry(name), hooks, { pod: { name, address: `${name}:1` }, shardCount, leaseMs, clock: extra.clock, nudges: extra.nudges ? this.nudges : undefined }, pino({ level: 'silent' }));
     return { manager, events };
   }
 }

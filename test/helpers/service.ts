@@ -10,6 +10,7 @@ import { startService, type RunningService, type ServiceOptions } from '../../sr
 import { createTestDatabase, startTestServers, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
 import { desiredOwners } from '../../src/shards/assignment.js';
+import { systemClock, type Clock } from '../../actors/runtime/clock.js';
 
 export interface ApiResponse<T = any> {
   readonly status: number;
@@ -34,11 +35,17 @@ export interface TestService {
  * that Postgres server (e.g. one a test stops and starts) instead of the run's. `clock`: the
  * inventory's clock (hold expiry, dynamic pricing), for tests that drive time.
  * `lagSampler`: the event loop delay load shedding sees (the test calls `service.overload.check()`).
+ * `clock`: the time of inventory decisions and hold timers (a FakeClock the test moves by hand).
  */
+/** A test's clock: a whole Clock, or just "now" (its timers then run on real time). */
+function asClock(clock: Clock | (() => number) | undefined): Clock | undefined {
+  return typeof clock === 'function' ? { ...systemClock, now: clock } : clock;
+}
+
 export async function startTestService(
   env: Record<string, string> = {},
   shareWith?: TestService,
-  options: { databaseServerUrl?: string; lagSampler?: () => number; clock?: () => number; serviceOptions?: Pick<ServiceOptions, 'searchIndexer' | 'log'> } = {},
+  options: { databaseServerUrl?: string; lagSampler?: () => number; clock?: Clock | (() => number); serviceOptions?: Pick<ServiceOptions, 'searchIndexer' | 'log'> } = {},
 ): Promise<TestService> {
   let ownServers: Awaited<ReturnType<typeof startTestServers>> | undefined;
   let serverUrl = options.databaseServerUrl ?? process.env.TEST_DATABASE_URL;
@@ -77,7 +84,7 @@ export async function startTestService(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler, ...(options.clock ? { clock: options.clock } : {}), ...options.serviceOptions }).catch(async (err: unknown) => {
+  const service = await startService(config, { log: pino({ level: 'silent' }), host: '127.0.0.1', lagSampler: options.lagSampler, clock: asClock(options.clock), ...options.serviceOptions }).catch(async (err: unknown) => {
     await database.drop().catch(() => undefined);
     await ownServers?.stop();
     throw err;

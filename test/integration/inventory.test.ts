@@ -4,6 +4,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
+import { FakeClock } from '../helpers/fakeClock.js';
+import { waitFor } from '../helpers/clusterProcess.js';
 
 const test = anyTest as TestFn<{ svc: TestService }>;
 test.before(async (t) => {
@@ -101,13 +103,18 @@ test('50 concurrent check-ins of one ticket: one CHECKED_IN, 49 ALREADY_USED', a
 });
 
 test('holds expire on their timer and free the seats; a late confirm gets HOLD_EXPIRED', async (t) => {
-  const { svc } = t.context;
+  const clock = new FakeClock(Date.now());
+  const svc = await startTestService({}, undefined, { clock });
+  t.teardown(() => svc.close());
   const event = await createEvent(svc);
   const type = await createTicketType(svc, event.id, { quantity: 3 });
   const reservationId = randomUUID();
   await inv(svc).reserve(event.id, { reservationId, items: [{ ticketTypeId: type.id, quantity: 3 }], holdSeconds: 1 });
   await rejects(t, inv(svc).reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }] }), 'SOLD_OUT');
-  await new Promise((r) => setTimeout(r, 1300));
+  await clock.advance(999);
+  t.like((await inv(svc).levels(event.id)).levels[0], { held: 3, available: 0 }, 'still held just before its expiry');
+  await clock.advance(10); // past expiresAt: the actor's one timer fires and delivers the expiry
+  await waitFor('the hold to expire', async () => (await inv(svc).levels(event.id)).levels[0]?.held === 0);
   t.like((await inv(svc).levels(event.id)).levels[0], { held: 0, available: 3 });
   t.is((await inv(svc).getReservation(event.id, reservationId)).reservation.status, 'EXPIRED');
   await rejects(t, inv(svc).confirm(event.id, reservationId), 'HOLD_EXPIRED');

@@ -4,12 +4,14 @@
  * other turn commits (and only after the statement that wrote it succeeded), in
  * 1 + 2·⌈log2 n⌉ statements for one culprit among n; a connection failure during the
  * bisection fails every turn not committed yet, with that error; fencing still works.
+ * Batch times are measured on a clock the test moves by hand.
  */
 import test from 'ava';
 import { MAX_TURNS_PER_COMMIT, TurnRefusedError, createCommitBatcher } from '../../actors/inventory/commitBatcher.js';
 import { FencedError } from '../../actors/inventory/store.js';
 import type { TurnWrite } from '../../actors/inventory/turnCommit.js';
 import { isRowFault } from '../../src/db/sqlstate.js';
+import { FakeClock, settle } from '../helpers/fakeClock.js';
 
 const sqlError = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });
 
@@ -102,4 +104,35 @@ test('a failure that is not a turn fault fails the whole batch at once, without 
   const results = await Promise.allSettled(ids(5, 'e').map((e) => batcher.commit(turn(e))));
   t.true(results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === '57P01'));
   t.is(state.statements, 2, 'the first turn alone, then the other four together');
+});
+
+test('turns ready while a commit is in flight go together next; each batch reports its turns and its time on the injected clock', async (t) => {
+  const clock = new FakeClock();
+  const { pool: inner, state } = fakePostgres(new Set());
+  const gates: (() => void)[] = [];
+  // Postgres that answers only when the test opens the gate of the statement.
+  const pool = {
+    query: (config: { values: unknown[] }) =>
+      new Promise((resolve, reject) => gates.push(() => (inner as { query(c: unknown): Promise<unknown> }).query(config).then(resolve, reject))),
+  };
+  const batches: [number, number][] = [];
+  const batcher = createCommitBatcher(pool as never, { isTurnFault: isRowFault, clock, onBatch: (turns, seconds) => batches.push([turns, seconds]) });
+
+  const first = batcher.commit(turn('first'));
+  await settle();
+  const later = ['a', 'b', 'c'].map((e) => batcher.commit(turn(e)));
+  t.is(batcher.waiting(), 3, 'three turns wait for the commit in flight');
+  await clock.advance(40);
+  gates.shift()?.();
+  await first;
+  await settle();
+  t.deepEqual(batches, [[1, 0.04]]);
+  t.is(batcher.waiting(), 0);
+  t.is(gates.length, 1, 'the three waiting turns went out as one statement');
+  await clock.advance(15);
+  gates.shift()?.();
+  await Promise.all(later);
+  await settle();
+  t.deepEqual(batches, [[1, 0.04], [3, 0.015]]);
+  t.deepEqual(state.committed, ['first', 'a', 'b', 'c']);
 });

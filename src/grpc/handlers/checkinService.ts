@@ -49,7 +49,8 @@ export function checkinServiceHandlers(deps: HandlerDeps): CheckinServiceHandler
       const outcome = await inventory.as(ctx.caller).validate(required(req.code, 'code', 1000));
       return {
         status: outcome.status,
-        ticket: outcome.ticket ? ticketMessage(outcome.ticket, await currencyOf(deps, outcome.ticket)) : null,
+        // The actor knows the currency (validation is a read: no database round trip).
+        ticket: outcome.ticket ? ticketMessage(outcome.ticket, outcome.currency ?? (await currencyOf(deps, outcome.ticket))) : null,
         checked_in_at: timestamp(outcome.checkedInAt),
       };
     }),

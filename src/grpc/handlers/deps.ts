@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AvailabilityFeed } from '../../cache/availabilityFeed.js';
+import type { LiveAvailability } from '../../cache/liveAvailability.js';
 import type { Config } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
 import type { PricingReads } from '../../pricing/pricingReads.js';
@@ -26,4 +27,6 @@ export interface HandlerDeps {
    */
   readonly requireReadableEvent: (eventId: string, admin: boolean) => Promise<void>;
   readonly search: SearchService;
+  /** The live availability this pod holds (fed over pub/sub): public availability reads answer from it. */
+  readonly live?: LiveAvailability;
 }

@@ -7,12 +7,15 @@ import { requireReadable } from '../../catalog/visibility.js';
 import { unary } from '../call.js';
 import { availableTypes, eventMessage, money, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
+import type { AvailabilityJson } from '../../inventory/availabilityView.js';
 import type { HandlerDeps } from './deps.js';
 import { check, isAdmin, optionalText, optionalTimestamp, pageSize, requiredId } from './validate.js';
 import { watchAvailability } from './watchAvailability.js';
 
 export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers {
-  const { pool, config, inventory, requireReadableEvent, search } = deps;
+  const { pool, config, inventory, requireReadableEvent, search, live } = deps;
+  /** Public availability: this pod's live copy (no round trip while it is fresh), else the projection. */
+  const currentAvailability = async (eventId: string): Promise<AvailabilityJson> => (live ? (await live.get(eventId)).value : inventory.availability(eventId));
   return {
     GetEvents: unary('public', async (req) => {
       const filter = {
@@ -36,7 +39,7 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
       const [venue, types, live] = await Promise.all([
         event.venueId ? getVenue(pool, event.venueId) : Promise.resolve(null),
         listEventTicketTypes(pool, event.id),
-        inventory.availability(event.id).catch(() => undefined),
+        currentAvailability(event.id).catch(() => undefined),
       ]);
       const byId = new Map(live?.ticket_types.map((t) => [t.ticket_type_id, t]));
       const ticket_types = types.map((t) => {
@@ -52,7 +55,7 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
     GetAvailableTickets: unary('public', async (req, ctx) => {
       const eventId = requiredId(req.event_id, 'event_id');
       await requireReadableEvent(eventId, isAdmin(ctx));
-      const a = await inventory.availability(eventId);
+      const a = await currentAvailability(eventId);
       return { event_id: a.event_id, ticket_types: availableTypes(a), version: a.version };
     }),
 

@@ -35,7 +35,7 @@ test.serial('auth matrix over every admin route: none, bad signature, expired, w
     ['garbage', 'not.a.jwt', 401, 'UNAUTHENTICATED'],
     ['bad signature', await signToken({ secret: 'another-secret-another-secret-another!!' }), 401, 'UNAUTHENTICATED'],
     ['expired', await signToken({ expiresIn: Math.floor(Date.now() / 1000) - 3600 }), 401, 'UNAUTHENTICATED'],
-    ['wrong role', await signToken({ roles: ['service'] }), 403, 'FORBIDDEN'],
+    ['wrong role', await signToken({ roles: ['customer'] }), 403, 'FORBIDDEN'],
     ['no roles', await signToken({ roles: [] }), 403, 'FORBIDDEN'],
   ];
   for (const { method, path } of ops) {

@@ -41,10 +41,16 @@ async function openSse(c: Context): Promise<Sse> {
   const res = await fetch(`${c.svc.service.httpUrl}/events/${c.eventId}/availability/stream`, { signal: controller.signal });
   if (res.status !== 200) return { status: res.status, body: await res.text(), retryAfter: res.headers.get('retry-after'), close: () => undefined };
   const reader = res.body!.getReader();
-  const first = await reader.read();
+  // The first whole frame (a large snapshot arrives in several chunks).
+  let body = '';
+  while (!/data: .*\n\n/.test(body)) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    body += Buffer.from(chunk.value).toString();
+  }
   return {
     status: 200,
-    body: Buffer.from(first.value ?? []).toString(),
+    body,
     retryAfter: null,
     close: () => controller.abort(),
   };
@@ -250,9 +256,12 @@ async function publishUntilDropped(t: ExecutionContext<Context>, door: 'sse' | '
     { event_id: eventId },
   );
   const real = current.ticket_types[0]!;
-  const padding = Array.from({ length: 400 }, (_, i) => ({ ticket_type_id: randomUUID(), name: `Padding ${i}`, available: 0, capacity: 0 }));
+  // Shaped like the views the actors publish (a reader may answer from them), padded to be large.
+  const { price } = (await svc.api('GET', `/events/${eventId}/tickets`)).body.ticket_types[0] as { price: unknown };
+  const typeView = (id: string, name: string, n: number) => ({ ticket_type_id: id, name, available: n, capacity: n, sold: 0, held: 0, locked: false, status: 'on_sale', price, price_valid_until: null });
+  const padding = Array.from({ length: 400 }, (_, i) => typeView(randomUUID(), `Padding ${i}`, 0));
   const snapshot = (version: number) =>
-    JSON.stringify({ event_id: eventId, version, event_locked: false, ticket_types: [{ ticket_type_id: real.ticket_type_id, name: real.name, available: 1, capacity: 1 }, ...padding] });
+    JSON.stringify({ event_id: eventId, version, event_locked: false, ticket_types: [typeView(real.ticket_type_id, real.name, 1), ...padding] });
   const droppedMetric = new RegExp(`ticket_availability_streams_dropped_total\\{[^}]*door="${door}"[^}]*\\} 1\n`);
   const dropped = async () => droppedMetric.test((await svc.api('GET', '/metrics')).body as string);
   const first = nextVersion;

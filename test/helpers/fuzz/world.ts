@@ -65,7 +65,10 @@ const isShardMoving = (err: unknown) => err instanceof AppError && err.code === 
 
 export async function startFuzzWorld(env: Record<string, string> = {}): Promise<FuzzWorld> {
   // The production lease: a busy 2-core machine must not move shards under the fuzzer.
-  const svc = await startTestService({ SHARD_LEASE_MS: '10000', ...env });
+  // Prices of an event with rules are journaled at every pricing-interval boundary (even
+  // unchanged): with the longest interval no boundary falls inside a run, so the journal
+  // changes only when a request changes it.
+  const svc = await startTestService({ SHARD_LEASE_MS: '10000', PRICE_UPDATE_INTERVAL: '86400', ...env });
   const inventory = svc.service.inventory.service;
   const venue = await createVenue(svc);
   const onSale = await createEvent(svc, { status: 'active', venue_id: venue.id, featured: true });

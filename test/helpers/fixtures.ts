@@ -44,7 +44,8 @@ export async function createTicketType(
 
 /** Sell one ticket through the inventory actor: reserve, then confirm. Returns the issued ticket. */
 export async function recordSale(svc: TestService, eventId: string, ticketTypeId: string): Promise<any> {
-  const inventory = svc.service.inventory.service;
+  // As an admin: when another pod owns the event's shard, the call is forwarded with this token and checked there.
+  const inventory = svc.service.inventory.service.as({ authorization: `Bearer ${svc.adminToken}` });
   const reservationId = randomUUID();
   await inventory.reserve(eventId, { reservationId, items: [{ ticketTypeId, quantity: 1 }] });
   const confirmed = await inventory.confirm(eventId, reservationId, 'test-payment');

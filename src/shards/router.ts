@@ -34,7 +34,7 @@ export type Route = (eventId: string, cmd: InventoryCommand, caller?: Caller) =>
 /** How long a call waits for a moving shard by default (SHARD_HANDOFF_WAIT_MS). */
 export const DEFAULT_HANDOFF_WAIT_MS = 3000;
 /** A waiting call answers this long before its caller's deadline, so the answer arrives in time. */
-export const DEADLINE_MARGIN_MS = 50;
+export const DEADLINE_MARGIN_MS = 250;
 /** Back-off between looks at the map while a shard moves: 10, 20, 40 … at most 100 ms. */
 const FIRST_RETRY_MS = 10;
 const MAX_RETRY_MS = 100;

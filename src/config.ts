@@ -99,6 +99,8 @@ export interface Config {
     readonly projectionIntervalMs: number;
     readonly holdDefaultSeconds: number;
     readonly holdMaxSeconds: number;
+    /** How long an event actor keeps a closed reservation's record in memory; older retries are answered from Postgres. */
+    readonly idempotencyWindowSeconds: number;
   };
   /** REST public routes: requests per client IP per window. */
   readonly rateLimit: { readonly points: number; readonly windowSeconds: number };
@@ -241,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       projectionIntervalMs: e.INVENTORY_PROJECTION_INTERVAL_MS,
       holdDefaultSeconds: e.HOLD_DEFAULT_SECONDS,
       holdMaxSeconds: e.HOLD_MAX_SECONDS,
+      idempotencyWindowSeconds: e.IDEMPOTENCY_WINDOW_SECONDS,
     },
     rateLimit: { points: e.RATE_LIMIT_POINTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     grpcRateLimit: {

@@ -1,6 +1,7 @@
 /**
  * What the EventInventory actor needs from the service around it (ports): ticket code
- * signing, the projections after a commit, its settings, time, and its dependencies.
+ * signing, the projections after a commit, reservations it no longer keeps, its settings,
+ * time, and its dependencies.
  */
 export type { Clock, TimerHandle, Timers } from '../runtime/clock.js';
 import type pg from 'pg';
@@ -8,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import type { Timers } from '../runtime/clock.js';
 import type { CommitBatcher } from './commitBatcher.js';
-import type { CatalogInfo, InventoryCommand, InventoryState } from './model.js';
+import type { CatalogInfo, InventoryCommand, InventoryState, PastReservation } from './model.js';
 import type { PricingPort } from './pricingPort.js';
 
 export interface TicketCodeSigner {
@@ -22,6 +23,12 @@ export interface TicketCodeSigner {
  */
 export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean) => void;
 
+/**
+ * The reservations of an event among `ids` that are no longer open holds, as stored
+ * (Postgres: pastReservationStore.ts); ids it does not have are absent. One query.
+ */
+export type PastReservationsLoader = (eventId: string, ids: readonly string[]) => Promise<ReadonlyMap<string, PastReservation>>;
+
 export interface InventorySettings {
   /** Journal rows between snapshots. */
   readonly snapshotEveryEvents: number;
@@ -29,6 +36,8 @@ export interface InventorySettings {
   readonly maxHoldSeconds: number;
   readonly discountsEnabled: boolean;
   readonly shardCount: number;
+  /** How long the state keeps a closed reservation's record (older retries are answered from Postgres). */
+  readonly idempotencyWindowSeconds: number;
 }
 
 export interface InventoryActorDeps {
@@ -40,6 +49,7 @@ export interface InventoryActorDeps {
   readonly timers: Timers;
   readonly ownership: ShardOwnership;
   readonly signer: TicketCodeSigner;
+  readonly pastReservations: PastReservationsLoader;
   readonly afterCommit: AfterCommit;
   /** Group commit across this pod's actors (one transaction for the turns ready together). */
   readonly committer: CommitBatcher;

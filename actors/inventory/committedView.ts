@@ -7,7 +7,8 @@
  * turn first keeps what it is about to change (the small level and promo maps, and each
  * ticket it touches), and reads answer from that until the commit is durable.
  */
-import type { EventCancellation, InventoryCommand, InventoryEvent, InventoryState, Level, Ticket } from './model.js';
+import type { DecideState, EventCancellation, InventoryCommand, InventoryEvent, InventoryState, Level, Ticket, TicketReader } from './model.js';
+import type { TicketBook } from './ticketBook.js';
 
 /** Commands answered from committed state without a turn. */
 export const READ_COMMANDS: ReadonlySet<InventoryCommand['type']> = new Set(['GetLevels', 'GetTicket', 'Quote']);
@@ -21,6 +22,34 @@ interface Before {
   readonly cancelled: EventCancellation | null;
   /** Tickets the turn changed or created, as committed (undefined: did not exist). */
   readonly tickets: Map<string, Ticket | undefined>;
+  /** Every ticket as committed, when the turn cancels the event (it voids them all). */
+  book?: TicketBook;
+}
+
+/** The tickets as committed: the turn's copies over the live book. */
+class CommittedTickets implements TicketReader {
+  constructor(
+    private readonly live: TicketReader,
+    private readonly before: Before,
+  ) {}
+
+  get(id: string): Ticket | undefined {
+    if (this.before.tickets.has(id)) return this.before.tickets.get(id);
+    return (this.before.book ?? this.live).get(id);
+  }
+
+  currencyOf(id: string): string | undefined {
+    return this.get(id) ? this.live.currencyOf(id) : undefined;
+  }
+
+  voidedIds(): string[] {
+    const ids = new Set((this.before.book ?? this.live).voidedIds());
+    for (const [id, t] of this.before.tickets) {
+      if (t?.status === 'VOID') ids.add(id);
+      else ids.delete(id);
+    }
+    return [...ids];
+  }
 }
 
 export class CommittedView {
@@ -42,11 +71,11 @@ export class CommittedView {
     const before = this.before;
     if (!before) return;
     const keep = (id: string) => {
-      if (!before.tickets.has(id)) before.tickets.set(id, state.tickets[id]);
+      if (!before.tickets.has(id) && !before.book) before.tickets.set(id, state.tickets.get(id));
     };
-    if (event.type === 'TicketCheckedIn' || event.type === 'TicketVoided') keep(event.ticketId);
+    if (event.type === 'TicketCheckedIn' || event.type === 'OfflineCheckInApplied' || event.type === 'TicketVoided') keep(event.ticketId);
     else if (event.type === 'ReservationConfirmed') event.tickets.forEach((t) => keep(t.id));
-    else if (event.type === 'EventCancelled') Object.keys(state.tickets).forEach(keep);
+    else if (event.type === 'EventCancelled') before.book ??= state.tickets.clone();
   }
 
   /** The turn's commit is durable (or failed and the actor is thrown away). */
@@ -55,14 +84,10 @@ export class CommittedView {
   }
 
   /** The committed state a read `cmd` may look at. */
-  stateFor(state: InventoryState, cmd: InventoryCommand): InventoryState {
+  stateFor(state: InventoryState, cmd: InventoryCommand): DecideState {
     const before = this.before;
     if (!before) return state;
-    let tickets = state.tickets;
-    if (cmd.type === 'GetTicket' && before.tickets.has(cmd.ticketId)) {
-      const committed = before.tickets.get(cmd.ticketId);
-      tickets = committed ? { [cmd.ticketId]: committed } : {};
-    }
+    const tickets = cmd.type === 'GetTicket' ? new CommittedTickets(state.tickets, before) : state.tickets;
     return { ...state, levels: before.levels, promoUses: before.promoUses, eventLocked: before.eventLocked, cancelled: before.cancelled, tickets };
   }
 }

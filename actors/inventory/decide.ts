@@ -8,14 +8,16 @@
  *                        │  ──Release──▶ RELEASED
  *                        └─ expiresAt ≤ now (Expire, or a late Confirm) ──▶ EXPIRED
  * Check-ins: decideCheckin.ts; voids and cancellation: decideTickets.ts. A cancelled event refuses reserve and confirm.
+ * The state holds open holds whole; a command naming a closed (or forgotten) reservation
+ * is answered from its body in `ctx.pastReservations` (pastReservations.ts).
  * Invariant kept by every branch: for each ticket type, sold + held ≤ capacity.
  */
 import type {
   CatalogInfo,
   Decision,
   DecideContext,
+  DecideState,
   InventoryCommand,
-  InventoryState,
   LevelView,
   LineItem,
   Refusal,
@@ -24,7 +26,8 @@ import type {
   ReserveCommand,
   Ticket,
 } from './model.js';
-import { evolve } from './evolve.js';
+import { evolveLevels } from './evolve.js';
+import { pastReservation } from './pastReservations.js';
 import { decideCancelEvent, decideVoidTicket } from './decideTickets.js';
 import { checkinFacts, decideCheckIn, decideSyncCheckins } from './decideCheckin.js';
 import { decideApplyDiscount, promoDiscount } from './decidePromo.js';
@@ -38,14 +41,14 @@ const refuse = (code: RefusalCode, message: string, details?: Record<string, unk
 const done: Decision = { events: [], reply: { ok: true, kind: 'done' } };
 
 /** Once the event is cancelled, nothing is sold or confirmed. */
-const cancelledRefusal = (state: InventoryState): Decision | undefined =>
+const cancelledRefusal = (state: DecideState): Decision | undefined =>
   state.cancelled ? refuse('NOT_ON_SALE', 'the event is cancelled', { event_status: 'cancelled', reason: state.cancelled.reason }) : undefined;
 
-export function levelViews(state: InventoryState, catalog?: CatalogInfo): LevelView[] {
+export function levelViews(state: Pick<DecideState, 'levels'>, catalog?: CatalogInfo): LevelView[] {
   const order = catalog ? catalog.ticketTypes.map((t) => t.id).filter((id) => state.levels[id]) : [];
   const ids = [...order, ...Object.keys(state.levels).filter((id) => !order.includes(id))];
   return ids.map((id) => {
-    const l = state.levels[id] as NonNullable<InventoryState['levels'][string]>;
+    const l = state.levels[id] as NonNullable<DecideState['levels'][string]>;
     return {
       ticketTypeId: id,
       capacity: l.capacity,
@@ -57,14 +60,13 @@ export function levelViews(state: InventoryState, catalog?: CatalogInfo): LevelV
   });
 }
 
-function ticketsOf(state: InventoryState, r: Reservation): Ticket[] {
-  return r.ticketIds.map((id) => state.tickets[id]).filter((t): t is Ticket => t !== undefined);
-}
-
-const reservationReply = (state: InventoryState, r: Reservation, events: Decision['events'] = []): Decision => ({
+/** An open hold (it has no tickets yet), or a closed reservation with its tickets. */
+const reservationReply = (r: Reservation, tickets: readonly Ticket[] = [], events: Decision['events'] = []): Decision => ({
   events,
-  reply: { ok: true, kind: 'reservation', reservation: r, tickets: ticketsOf(state, r) },
+  reply: { ok: true, kind: 'reservation', reservation: r, tickets },
 });
+
+const notFound = (id: string): Decision => refuse('NOT_FOUND', `reservation ${id} not found`, { reservation_id: id });
 
 /** Canonical form of a reserve request: a retry with the same id must match it exactly. */
 export function requestFingerprint(cmd: ReserveCommand): string {
@@ -72,17 +74,16 @@ export function requestFingerprint(cmd: ReserveCommand): string {
   return JSON.stringify([items.map((i) => [i.ticketTypeId, i.quantity]), cmd.holdSeconds, cmd.promoCode?.toUpperCase() ?? null, cmd.customerId]);
 }
 
-function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideContext): Decision {
+const reusedId = (id: string): Decision => refuse('CONFLICT', 'this reservation id was used for a different request', { reservation_id: id });
+
+function decideReserve(state: DecideState, cmd: ReserveCommand, ctx: DecideContext): Decision {
   const cancelled = cancelledRefusal(state);
   if (cancelled) return cancelled;
   const fingerprint = requestFingerprint(cmd);
   const existing = state.reservations[cmd.reservationId];
-  if (existing) {
-    if (existing.requestHash !== fingerprint) {
-      return refuse('CONFLICT', 'this reservation id was used for a different request', { reservation_id: cmd.reservationId });
-    }
-    return reservationReply(state, existing);
-  }
+  if (existing) return existing.requestHash === fingerprint ? reservationReply(existing) : reusedId(cmd.reservationId);
+  const past = cmd.reservationId === '' ? undefined : pastReservation(state, cmd.reservationId, ctx);
+  if (past) return past.sameRequest(fingerprint) ? reservationReply(past.reservation, past.tickets) : reusedId(cmd.reservationId);
   if (cmd.items.length === 0) return refuse('VALIDATION', 'items must not be empty', { field: 'items' });
   if (new Set(cmd.items.map((i) => i.ticketTypeId)).size !== cmd.items.length) {
     return refuse('VALIDATION', 'each ticket type may appear once in items', { field: 'items' });
@@ -158,13 +159,16 @@ function decideReserve(state: InventoryState, cmd: ReserveCommand, ctx: DecideCo
   return { events: [{ type: 'HoldPlaced', reservation }], reply: { ok: true, kind: 'reservation', reservation, tickets: [] } };
 }
 
-function decideConfirm(state: InventoryState, id: string, paymentReference: string | null, ctx: DecideContext): Decision {
+function decideConfirm(state: DecideState, id: string, paymentReference: string | null, ctx: DecideContext): Decision {
   const cancelled = cancelledRefusal(state);
   if (cancelled) return cancelled;
   const r = state.reservations[id];
-  if (!r) return refuse('NOT_FOUND', `reservation ${id} not found`, { reservation_id: id });
-  if (r.status === 'CONFIRMED') return reservationReply(state, r);
-  if (r.status !== 'HELD') return refuse('HOLD_EXPIRED', `reservation ${id} is ${r.status}`, { status: r.status });
+  if (!r) {
+    const past = pastReservation(state, id, ctx);
+    if (!past) return notFound(id);
+    const status = past.reservation.status;
+    return status === 'CONFIRMED' ? reservationReply(past.reservation, past.tickets) : refuse('HOLD_EXPIRED', `reservation ${id} is ${status}`, { status });
+  }
   if (r.expiresAt <= ctx.now) {
     return { events: [{ type: 'HoldExpired', reservationId: id }], reply: { ok: false, code: 'HOLD_EXPIRED', message: `the hold on ${id} expired`, details: { status: 'EXPIRED' } } };
   }
@@ -184,7 +188,7 @@ function decideConfirm(state: InventoryState, id: string, paymentReference: stri
   };
 }
 
-export function decide(state: InventoryState, cmd: InventoryCommand, ctx: DecideContext): Decision {
+export function decide(state: DecideState, cmd: InventoryCommand, ctx: DecideContext): Decision {
   switch (cmd.type) {
     case 'Reserve':
       return decideReserve(state, cmd, ctx);
@@ -199,10 +203,12 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
       return decideConfirm(state, cmd.reservationId, cmd.paymentReference, ctx);
     case 'Release': {
       const r = state.reservations[cmd.reservationId];
-      if (!r) return refuse('NOT_FOUND', `reservation ${cmd.reservationId} not found`, { reservation_id: cmd.reservationId });
-      if (r.status === 'CONFIRMED') return refuse('CONFLICT', 'a confirmed reservation cannot be released', { status: r.status });
-      if (r.status !== 'HELD') return reservationReply(state, r);
-      return reservationReply(state, { ...r, status: 'RELEASED' }, [{ type: 'HoldReleased', reservationId: r.id }]);
+      if (r) return reservationReply({ ...r, status: 'RELEASED' }, [], [{ type: 'HoldReleased', reservationId: r.id }]);
+      const past = pastReservation(state, cmd.reservationId, ctx);
+      if (!past) return notFound(cmd.reservationId);
+      const status = past.reservation.status;
+      if (status === 'CONFIRMED') return refuse('CONFLICT', 'a confirmed reservation cannot be released', { status });
+      return reservationReply(past.reservation, past.tickets);
     }
     case 'Expire': {
       const candidates = cmd.reservationIds
@@ -210,7 +216,7 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
           [...new Set(cmd.reservationIds)].map((id) => state.reservations[id]).filter((r): r is Reservation => r !== undefined)
         : Object.values(state.reservations);
       const events = candidates
-        .filter((r) => r.status === 'HELD' && r.expiresAt <= ctx.now)
+        .filter((r) => r.expiresAt <= ctx.now)
         .map((r) => ({ type: 'HoldExpired' as const, reservationId: r.id }));
       return { events, reply: { ok: true, kind: 'done' } };
     }
@@ -269,24 +275,25 @@ export function decide(state: InventoryState, cmd: InventoryCommand, ctx: Decide
       return { events: [], reply: levelsReply(state, ctx) };
     case 'GetReservation': {
       const r = state.reservations[cmd.reservationId];
-      return r ? reservationReply(state, r) : refuse('NOT_FOUND', `reservation ${cmd.reservationId} not found`, { reservation_id: cmd.reservationId });
+      if (r) return reservationReply(r);
+      const past = pastReservation(state, cmd.reservationId, ctx);
+      return past ? reservationReply(past.reservation, past.tickets) : notFound(cmd.reservationId);
     }
     case 'GetTicket': {
-      const ticket = state.tickets[cmd.ticketId] ?? null;
-      const currency = ticket ? state.reservations[ticket.reservationId]?.currency : undefined;
+      const ticket = state.tickets.get(cmd.ticketId) ?? null;
+      const currency = ticket ? state.tickets.currencyOf(ticket.id) : undefined;
       return { events: [], reply: { ok: true, kind: 'ticket', ticket, ...(currency ? { currency } : {}) } };
     }
   }
 }
 
-function levelsReply(state: InventoryState, ctx: DecideContext): Decision['reply'] {
+function levelsReply(state: Pick<DecideState, 'levels' | 'eventLocked'>, ctx: DecideContext): Decision['reply'] {
   return { ok: true, kind: 'levels', levels: levelViews(state, ctx.catalog), eventLocked: state.eventLocked };
 }
 
 /** Levels as they will be once `events` (capacity/lock changes) apply: evolve on a copy of the small level map. */
-function levelsAfter(state: InventoryState, events: Decision['events'], ctx: DecideContext): Decision['reply'] {
-  const levels = Object.fromEntries(Object.entries(state.levels).map(([id, l]) => [id, { ...l }]));
-  const shadow: InventoryState = { ...state, levels };
-  for (const e of events) evolve(shadow, e);
+function levelsAfter(state: DecideState, events: Decision['events'], ctx: DecideContext): Decision['reply'] {
+  const shadow = { levels: Object.fromEntries(Object.entries(state.levels).map(([id, l]) => [id, { ...l }])), eventLocked: state.eventLocked };
+  for (const e of events) evolveLevels(shadow, e);
   return levelsReply(shadow, ctx);
 }

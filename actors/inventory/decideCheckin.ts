@@ -23,7 +23,7 @@ import type {
   Decision,
   DecideContext,
   InventoryEvent,
-  InventoryState,
+  DecideState,
   OfflineScan,
   OfflineScanResult,
   Ticket,
@@ -44,8 +44,8 @@ const checkin = (result: CheckInResult, ticket: Ticket | null, at: number | null
   firstGate: gate,
 });
 
-export function decideCheckIn(state: InventoryState, cmd: CheckInCommand, ctx: DecideContext): Decision {
-  const t = state.tickets[cmd.ticketId];
+export function decideCheckIn(state: DecideState, cmd: CheckInCommand, ctx: DecideContext): Decision {
+  const t = state.tickets.get(cmd.ticketId);
   if (!t) return { events: [], reply: checkin('INVALID', null) };
   if (t.status === 'VOID' || state.cancelled) return { events: [], reply: checkin('VOID', t.status === 'VOID' ? t : { ...t, status: 'VOID' }) };
   if (t.status === 'USED') return { events: [], reply: checkin('ALREADY_USED', t, t.checkedInAt, t.gate) };
@@ -65,7 +65,7 @@ const scanResult = (result: CheckInResult, conflict = false, checkedInAt: number
 });
 
 /** Apply an offline upload as one command: scans in `scannedAt` order (ties in upload order); results in upload order. */
-export function decideSyncCheckins(state: InventoryState, scans: readonly OfflineScan[], ctx: DecideContext): Decision {
+export function decideSyncCheckins(state: DecideState, scans: readonly OfflineScan[], ctx: DecideContext): Decision {
   const order = scans.map((_, i) => i).sort((a, b) => (scans[a] as OfflineScan).scannedAt - (scans[b] as OfflineScan).scannedAt || a - b);
   const results: OfflineScanResult[] = new Array<OfflineScanResult>(scans.length);
   const events: InventoryEvent[] = [];
@@ -73,7 +73,7 @@ export function decideSyncCheckins(state: InventoryState, scans: readonly Offlin
   const standing = new Map<string, { at: number; gate: string }>();
   for (const i of order) {
     const scan = scans[i] as OfflineScan;
-    const t = state.tickets[scan.ticketId];
+    const t = state.tickets.get(scan.ticketId);
     if (!t) results[i] = scanResult('INVALID');
     else if (t.status === 'VOID' || state.cancelled) results[i] = scanResult('VOID');
     else if (!gateAllows(ctx.catalog, t.ticketTypeId, scan.gate)) results[i] = scanResult('WRONG_GATE');
@@ -94,9 +94,8 @@ export function decideSyncCheckins(state: InventoryState, scans: readonly Offlin
 }
 
 /** What an offline bundle needs from the actor: its journal position, the voided tickets and each type's gates. */
-export function checkinFacts(state: InventoryState, catalog: CatalogInfo): Decision {
-  const voidedTicketIds: string[] = [];
-  for (const id in state.tickets) if (state.tickets[id]?.status === 'VOID') voidedTicketIds.push(id);
+export function checkinFacts(state: DecideState, catalog: CatalogInfo): Decision {
+  const voidedTicketIds = state.tickets.voidedIds();
   return {
     events: [],
     reply: {

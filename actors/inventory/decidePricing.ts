@@ -17,7 +17,7 @@ import {
   SALES_WINDOW_MAX_MS,
   type DecideContext,
   type InventoryEvent,
-  type InventoryState,
+  type DecideState,
   type PricingState,
   type TicketTypeInfo,
   type TypePricingView,
@@ -27,7 +27,7 @@ import type { PriceFactor, PricingRuleInfo } from './pricingPort.js';
 const enabled = (ctx: Pick<DecideContext, 'pricing'>): boolean => ctx.pricing?.enabled === true;
 
 /** The unit price the next hold of this ticket type locks in. */
-export function unitPrice(state: InventoryState, info: TicketTypeInfo, ctx: Pick<DecideContext, 'pricing'>): number {
+export function unitPrice(state: DecideState, info: TicketTypeInfo, ctx: Pick<DecideContext, 'pricing'>): number {
   if (!enabled(ctx)) return info.priceMinor;
   return state.pricing.prices[info.id]?.priceMinor ?? info.priceMinor;
 }
@@ -61,7 +61,7 @@ const sameFactors = (a: readonly PriceFactor[], b: readonly PriceFactor[]): bool
  * The price changes due now: every ticket type when an interval boundary passed, otherwise
  * only those whose catalog facts changed. One `PricesUpdated` (or none).
  */
-export function decideReprice(state: InventoryState, ctx: DecideContext): InventoryEvent[] {
+export function decideReprice(state: DecideState, ctx: DecideContext): InventoryEvent[] {
   const pricing = ctx.pricing;
   if (!pricing?.enabled) return [];
   const interval = pricing.intervalOf(ctx.now).start;
@@ -98,7 +98,7 @@ export function decideReprice(state: InventoryState, ctx: DecideContext): Invent
 }
 
 /** Release tiers whose predecessor has nothing left: opened now. */
-export function decideTiers(state: InventoryState, ctx: DecideContext): InventoryEvent[] {
+export function decideTiers(state: DecideState, ctx: DecideContext): InventoryEvent[] {
   const events: InventoryEvent[] = [];
   for (const info of ctx.catalog.ticketTypes) {
     const after = info.opensAfterSoldOut;
@@ -112,7 +112,7 @@ export function decideTiers(state: InventoryState, ctx: DecideContext): Inventor
 }
 
 /** Why a release tier refuses holds now: still waiting for its predecessor, or passed on to its successor. */
-export function tierRefusal(state: InventoryState, info: TicketTypeInfo, ctx: DecideContext): string | undefined {
+export function tierRefusal(state: DecideState, info: TicketTypeInfo, ctx: DecideContext): string | undefined {
   if (info.opensAfterSoldOut && state.pricing.tiersOpened[info.id] === undefined) {
     const before = ctx.catalog.ticketTypes.find((t) => t.id === info.opensAfterSoldOut);
     return `${info.name} goes on sale when ${before?.name ?? 'the previous tier'} sells out`;
@@ -122,12 +122,12 @@ export function tierRefusal(state: InventoryState, info: TicketTypeInfo, ctx: De
 }
 
 /** Sale-status facts of release tiers, for the availability view. */
-export function tierState(state: Readonly<InventoryState>, info: TicketTypeInfo, catalog: DecideContext['catalog']): 'waiting' | 'passed' | null {
+export function tierState(state: Readonly<DecideState>, info: TicketTypeInfo, catalog: DecideContext['catalog']): 'waiting' | 'passed' | null {
   if (info.opensAfterSoldOut && state.pricing.tiersOpened[info.id] === undefined) return 'waiting';
   return catalog.ticketTypes.some((t) => t.opensAfterSoldOut === info.id && state.pricing.tiersOpened[t.id] !== undefined) ? 'passed' : null;
 }
 
-export function pricingViews(state: InventoryState, ctx: DecideContext): TypePricingView[] {
+export function pricingViews(state: DecideState, ctx: DecideContext): TypePricingView[] {
   const views: TypePricingView[] = [];
   for (const info of ctx.catalog.ticketTypes) {
     if (!state.levels[info.id] || info.hidden) continue;

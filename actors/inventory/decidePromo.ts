@@ -2,14 +2,15 @@
  * Promo codes in decisions, split from decide.ts: the discount a code gives (with its
  * window, currency and use limit) and re-pricing an open hold with a code. Pure.
  */
-import type { Decision, DecideContext, InventoryState, Refusal, Reservation } from './model.js';
+import type { Decision, DecideContext, DecideState, Refusal, Reservation } from './model.js';
+import { pastReservation } from './pastReservations.js';
 
 /**
  * The discount a promo code gives on `subtotal`, or the refusal. `ownCode` is the code the
  * reservation already holds a use of (re-applying it needs no extra use).
  */
 export function promoDiscount(
-  state: InventoryState,
+  state: DecideState,
   ctx: DecideContext,
   requested: string,
   subtotal: number,
@@ -31,11 +32,12 @@ export function promoDiscount(
   return { discount, code };
 }
 
-export function decideApplyDiscount(state: InventoryState, id: string, requested: string, ctx: DecideContext): Decision {
+export function decideApplyDiscount(state: DecideState, id: string, requested: string, ctx: DecideContext): Decision {
   const r = state.reservations[id];
-  if (!r) return { events: [], reply: { ok: false, code: 'NOT_FOUND', message: `reservation ${id} not found`, details: { reservation_id: id } } };
-  if (r.status !== 'HELD' || r.expiresAt <= ctx.now) {
-    return { events: [], reply: { ok: false, code: 'HOLD_EXPIRED', message: `reservation ${id} is not an open hold`, details: { status: r.status } } };
+  if (!r || r.expiresAt <= ctx.now) {
+    const status = r?.status ?? pastReservation(state, id, ctx)?.reservation.status;
+    if (status === undefined) return { events: [], reply: { ok: false, code: 'NOT_FOUND', message: `reservation ${id} not found`, details: { reservation_id: id } } };
+    return { events: [], reply: { ok: false, code: 'HOLD_EXPIRED', message: `reservation ${id} is not an open hold`, details: { status } } };
   }
   const promo = promoDiscount(state, ctx, requested, r.subtotalMinor, r.currency, r.promoCode);
   if ('ok' in promo) return { events: [], reply: promo };

@@ -10,18 +10,18 @@
  * Event lifecycle (inventory side): on sale ──CancelEvent──▶ cancelled (final: every open
  * hold RELEASED, every ticket VOID; reserve and confirm refused NOT_ON_SALE, check-in VOID).
  */
-import type { Decision, DecideContext, InventoryState } from './model.js';
+import type { Decision, DecideContext, DecideState } from './model.js';
 
 /** Idempotent: a second cancel changes nothing and answers with the first one's reason and time. */
-export function decideCancelEvent(state: InventoryState, reason: string, ctx: DecideContext): Decision {
+export function decideCancelEvent(state: DecideState, reason: string, ctx: DecideContext): Decision {
   if (state.cancelled) return { events: [], reply: { ok: true, kind: 'cancelled', cancellation: state.cancelled } };
   const cancellation = { reason, at: ctx.now };
   return { events: [{ type: 'EventCancelled', ...cancellation }], reply: { ok: true, kind: 'cancelled', cancellation } };
 }
 
 /** Idempotent: voiding a VOID ticket changes nothing. An unknown ticket is NOT_FOUND. */
-export function decideVoidTicket(state: InventoryState, ticketId: string, reason: string, ctx: DecideContext): Decision {
-  const t = state.tickets[ticketId];
+export function decideVoidTicket(state: DecideState, ticketId: string, reason: string, ctx: DecideContext): Decision {
+  const t = state.tickets.get(ticketId);
   if (!t) {
     return { events: [], reply: { ok: false, code: 'NOT_FOUND', message: `ticket ${ticketId} not found`, details: { ticket_id: ticketId } } };
   }

@@ -3,9 +3,14 @@
  * so replaying the journal from a snapshot rebuilds exactly the state that decided it.
  * Every branch is idempotent-safe: releasing or expiring a hold that is no longer HELD
  * changes nothing.
+ *
+ * A hold that closes leaves `reservations` (open holds only) for the compact `closed` set:
+ * its status, when it closed at the latest (the confirm's time, else the hold's expiry) and
+ * its request fingerprint's hash bits.
  */
-import type { InventoryEvent, InventoryState, Reservation } from './model.js';
+import type { InventoryEvent, InventoryState, Level, Reservation, ReservationStatus } from './model.js';
 import { applyPricesUpdated, recordSale } from './decidePricing.js';
+import { requestHashBits, requestHashOf } from './closedReservations.js';
 
 function releaseHold(state: InventoryState, r: Reservation): void {
   for (const item of r.items) {
@@ -13,6 +18,25 @@ function releaseHold(state: InventoryState, r: Reservation): void {
     if (level) level.held -= item.quantity;
   }
   if (r.promoCode) state.promoUses[r.promoCode] = (state.promoUses[r.promoCode] ?? 1) - 1;
+}
+
+function close(state: InventoryState, r: Reservation, status: ReservationStatus, closedAt: number): void {
+  delete state.reservations[r.id];
+  state.closed.add(r.id, { status, closedAt, requestHash: requestHashBits(requestHashOf(r.requestHash)) });
+}
+
+/** The events that change only levels and locks, on anything that has them (decide previews them on a copy). */
+export function evolveLevels(state: { levels: Record<string, Level>; eventLocked: boolean }, event: InventoryEvent): void {
+  if (event.type === 'CapacityChanged') {
+    const level = state.levels[event.ticketTypeId];
+    if (level) level.capacity = event.capacity;
+  } else if (event.type === 'SalesLocked') {
+    if (event.ticketTypeId === null) state.eventLocked = event.locked;
+    else {
+      const level = state.levels[event.ticketTypeId];
+      if (level) level.locked = event.locked;
+    }
+  }
 }
 
 export function evolve(state: InventoryState, event: InventoryEvent): InventoryState {
@@ -44,7 +68,7 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
       const r = state.reservations[event.reservationId];
       if (r?.status !== 'HELD') break;
       releaseHold(state, r);
-      state.reservations[r.id] = { ...r, status: event.type === 'HoldReleased' ? 'RELEASED' : 'EXPIRED' };
+      close(state, r, event.type === 'HoldReleased' ? 'RELEASED' : 'EXPIRED', r.expiresAt);
       break;
     }
     case 'ReservationConfirmed': {
@@ -58,36 +82,13 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
         }
         if (event.at !== undefined) recordSale(state.pricing, item.ticketTypeId, event.at, item.quantity);
       }
-      for (const t of event.tickets) {
-        state.tickets[t.id] = {
-          id: t.id,
-          ticketTypeId: t.ticketTypeId,
-          reservationId: r.id,
-          priceMinor: t.priceMinor,
-          status: 'VALID',
-          checkedInAt: null,
-          gate: null,
-        };
-      }
-      state.reservations[r.id] = {
-        ...r,
-        status: 'CONFIRMED',
-        paymentReference: event.paymentReference,
-        ticketIds: event.tickets.map((t) => t.id),
-      };
+      state.tickets.issue(r.id, r.currency, event.tickets);
+      close(state, r, 'CONFIRMED', event.at ?? r.expiresAt);
       break;
     }
-    case 'CapacityChanged': {
-      const level = state.levels[event.ticketTypeId];
-      if (level) level.capacity = event.capacity;
-      break;
-    }
+    case 'CapacityChanged':
     case 'SalesLocked':
-      if (event.ticketTypeId === null) state.eventLocked = event.locked;
-      else {
-        const level = state.levels[event.ticketTypeId];
-        if (level) level.locked = event.locked;
-      }
+      evolveLevels(state, event);
       break;
     case 'DiscountApplied': {
       const r = state.reservations[event.reservationId];
@@ -107,17 +108,15 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
       for (const r of Object.values(state.reservations)) {
         if (r.status !== 'HELD') continue;
         releaseHold(state, r);
-        state.reservations[r.id] = { ...r, status: 'RELEASED' };
+        close(state, r, 'RELEASED', r.expiresAt);
       }
-      for (const t of Object.values(state.tickets)) if (t.status !== 'VOID') state.tickets[t.id] = { ...t, status: 'VOID' };
+      state.tickets.voidAll();
       state.cancelled = { reason: event.reason, at: event.at };
       break;
     }
-    case 'TicketVoided': {
-      const t = state.tickets[event.ticketId];
-      if (t && t.status !== 'VOID') state.tickets[t.id] = { ...t, status: 'VOID' };
+    case 'TicketVoided':
+      state.tickets.void(event.ticketId);
       break;
-    }
     case 'PricesUpdated':
       applyPricesUpdated(state.pricing, event);
       if (event.changes.length > 0) state.pricing.version = state.seq;
@@ -127,15 +126,15 @@ export function evolve(state: InventoryState, event: InventoryEvent): InventoryS
       state.pricing.version = state.seq;
       break;
     case 'TicketCheckedIn': {
-      const t = state.tickets[event.ticketId];
-      if (t?.status === 'VALID') state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };
+      const t = state.tickets.get(event.ticketId);
+      if (t?.status === 'VALID') state.tickets.checkIn(t.id, event.at, event.gate);
       break;
     }
     case 'OfflineCheckInApplied': {
       // The first scan by scan time stands: a VALID ticket is used as of it, a USED one moves to the earlier scan.
-      const t = state.tickets[event.ticketId];
+      const t = state.tickets.get(event.ticketId);
       if (t?.status === 'VALID' || (t?.status === 'USED' && (t.checkedInAt ?? Infinity) > event.at)) {
-        state.tickets[t.id] = { ...t, status: 'USED', checkedInAt: event.at, gate: event.gate };
+        state.tickets.checkIn(t.id, event.at, event.gate);
       }
       break;
     }

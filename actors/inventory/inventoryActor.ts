@@ -4,7 +4,10 @@
  *   activate  = load catalog facts, latest snapshot + later journal rows; register ticket
  *               types it has not seen and apply a cancellation the catalog holds (both
  *               journaled in the first turn, before it decides anything); arm the expiry timer.
- *   turn      = decide each command of the batch in order against in-memory state, apply
+ *   turn      = drop closed reservations older than the idempotency window from the state;
+ *               load from Postgres the closed or forgotten reservations the batch names
+ *               (pastReservations.ts; none in the usual case); decide each command of the
+ *               batch in order against in-memory state, apply
  *               the events, then ONE fenced commit for the whole batch; only then return
  *               the replies (the output gate). A throw here fails the batch and the
  *               registry reloads a fresh actor from Postgres; a write Postgres refused
@@ -47,7 +50,8 @@ import {
   writeSnapshot,
   FencedError,
 } from './store.js';
-import { mintTicketId } from './turnRows.js';
+import { mintTicketId, TurnReservations } from './turnRows.js';
+import { pastReservationIds } from './pastReservations.js';
 import { assembleTurn } from './turnCommit.js';
 
 /** Put the codes signed for the commit on the tickets the replies carry (the confirm path signs once). */
@@ -121,14 +125,14 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       evolve(state, entry.event);
     }
     this.state = state;
-    for (const r of Object.values(state.reservations)) if (r.status === 'HELD') this.expiries.track(r.id, r.expiresAt);
+    for (const r of Object.values(state.reservations)) this.expiries.track(r.id, r.expiresAt);
     this.project();
     this.armTimers();
   }
 
-  private context(): DecideContext {
+  private context(now = this.deps.clock()): DecideContext {
     return {
-      now: this.deps.clock(),
+      now,
       catalog: this.catalog,
       ticketId: mintTicketId,
       defaultHoldSeconds: this.deps.settings.defaultHoldSeconds,
@@ -175,7 +179,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     // and holds already due expire first (their timer may not have fired yet, e.g. right
     // after a recovery, or its delivery failed while the shard moved): nothing is decided or
     // read against a hold that has run out.
-    const ctx = this.context();
+    const now = this.deps.clock();
+    this.state.closed.prune(now - settings.idempotencyWindowSeconds * 1000);
     const prefix: InventoryCommand[] = [];
     // The catalog's cancellation is final and written first: an actor that learns of it
     // (activation, a sync) applies it before deciding anything, so it is never lost.
@@ -183,18 +188,24 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       prefix.push({ type: 'CancelEvent', reason: this.catalog.cancelReason ?? 'the event was cancelled' });
     }
     if (this.catalog.ticketTypes.some((t) => !this.state.levels[t.id])) prefix.push({ type: 'SyncCatalog' });
-    const due = this.expiries.dueNow(ctx.now);
+    const due = this.expiries.dueNow(now);
     if (due) prefix.push({ type: 'Expire', reservationIds: due });
-    if (this.repriceDue(ctx.now, reload)) prefix.push({ type: 'Reprice' });
+    if (this.repriceDue(now, reload)) prefix.push({ type: 'Reprice' });
     const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
+    const pastIds = pastReservationIds(this.state, commands);
+    const loaded = pastIds.length > 0 ? await this.deps.pastReservations(this.eventId, pastIds) : undefined;
+    const touched = new TurnReservations();
+    const ctx: DecideContext = { ...this.context(now), pastReservations: { get: (id) => touched.closed.get(id) ?? loaded?.get(id) } };
     const entries: JournalEntry[] = [];
     const replies: InventoryReply[] = [];
     this.committed.begin(this.state);
     const apply = (events: readonly InventoryEvent[]) => {
       for (const event of events) {
         this.committed.remember(this.state, event);
+        touched.before(this.state, event);
         this.state.seq += 1;
         evolve(this.state, event);
+        touched.after(this.state, event);
         entries.push({ seq: this.state.seq, event });
         if (event.type === 'HoldPlaced') this.expiries.track(event.reservation.id, event.reservation.expiresAt);
       }
@@ -208,7 +219,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     }
     if (prefix.length > 0) replies.splice(0, prefix.length);
     if (entries.length > 0) {
-      const codes = await this.commit(entries);
+      const codes = await this.commit(entries, touched);
       if (codes.size > 0) withCodes(replies, codes);
       this.afterCommit();
     } else {
@@ -222,8 +233,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   }
 
   /** Write the turn (fenced); returns the signed code of every ticket it issued, by ticket id. */
-  private async commit(entries: readonly JournalEntry[]): Promise<ReadonlyMap<string, string>> {
-    const { write, codes } = await assembleTurn(this.eventId, this.shardId, entries, this.state, this.deps.signer);
+  private async commit(entries: readonly JournalEntry[], touched: TurnReservations): Promise<ReadonlyMap<string, string>> {
+    const { write, codes } = await assembleTurn(this.eventId, this.shardId, entries, this.state, touched, this.deps.signer);
     await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
     return codes;
   }

@@ -1,6 +1,8 @@
 /**
- * The EventInventory model: state, commands, journal events and replies. Pure data,
- * JSON-serialisable (snapshots and journal payloads are this JSON). Times are epoch ms.
+ * The EventInventory model: state, commands, journal events and replies. Commands, events
+ * and replies are plain JSON-serialisable data (journal payloads are this JSON); the state
+ * keeps its bulk (issued tickets, closed reservations) in compact column stores
+ * (ticketBook.ts, closedReservations.ts; snapshots: snapshotCodec.ts). Times are epoch ms.
  *
  * Reference data (names, base prices, purchase limits, sale windows, promo definitions)
  * comes from the catalog and is refreshed with `SyncCatalog`; everything that decides
@@ -9,6 +11,8 @@
  */
 
 import type { PriceFactor, PricingPort, PricingRuleInfo, SalesBucket } from './pricingPort.js';
+import { ClosedReservations } from './closedReservations.js';
+import { TicketBook } from './ticketBook.js';
 
 export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'RELEASED' | 'EXPIRED';
 export type TicketStatus = 'VALID' | 'USED' | 'VOID';
@@ -138,10 +142,23 @@ export const SALES_WINDOW_MAX_MS = 86_400_000;
 
 export const emptyPricing = (): PricingState => ({ interval: 0, version: 0, prices: {}, history: {}, sales: {}, tiersOpened: {} });
 
+/** How decisions read issued tickets (the ticket book, or committed copies over it: committedView.ts). */
+export interface TicketReader {
+  get(id: string): Ticket | undefined;
+  /** The currency of the ticket's reservation. */
+  currencyOf(id: string): string | undefined;
+  voidedIds(): string[];
+}
+
 /**
  * The actor's state. `evolve` updates it in place (deterministic, no I/O): copying maps
  * of tens of thousands of tickets per event would cost more than the decision. When a
  * commit fails the actor throws this object away and reloads from the journal.
+ *
+ * Memory is bounded per ticket and per closed reservation (docs/inventory.md): open holds
+ * are kept whole; a closed one only as a compact record (status, closing time, request
+ * fingerprint bits) for as long as the idempotency window, its body being in Postgres;
+ * issued tickets as columns.
  */
 export interface InventoryState {
   readonly eventId: string;
@@ -149,8 +166,11 @@ export interface InventoryState {
   seq: number;
   eventLocked: boolean;
   levels: Record<string, Level>;
+  /** Open holds (HELD) only: a hold that closes moves to `closed`. */
   reservations: Record<string, Reservation>;
-  tickets: Record<string, Ticket>;
+  /** Holds confirmed, released or expired within the idempotency window. */
+  closed: ClosedReservations;
+  tickets: TicketBook;
   /** Promo uses by upper-cased code: held + confirmed (released/expired holds give theirs back). */
   promoUses: Record<string, number>;
   /** Set once the event is cancelled (final): nothing is sold, confirmed or admitted after it. */
@@ -164,8 +184,32 @@ export interface EventCancellation {
 }
 
 export function emptyState(eventId: string): InventoryState {
-  return { eventId, seq: 0, eventLocked: false, levels: {}, reservations: {}, tickets: {}, promoUses: {}, cancelled: null, pricing: emptyPricing() };
+  return {
+    eventId,
+    seq: 0,
+    eventLocked: false,
+    levels: {},
+    reservations: {},
+    closed: new ClosedReservations(),
+    tickets: new TicketBook(),
+    promoUses: {},
+    cancelled: null,
+    pricing: emptyPricing(),
+  };
 }
+
+/** A deep copy of the state (tests compare before and after; the actor never copies it). */
+export function cloneState(s: InventoryState): InventoryState {
+  return {
+    ...structuredClone({ ...s, closed: undefined, tickets: undefined }),
+    eventId: s.eventId,
+    closed: s.closed.clone(),
+    tickets: s.tickets.clone(),
+  };
+}
+
+/** The state as decisions read it: the tickets through {@link TicketReader}. */
+export type DecideState = Omit<InventoryState, 'tickets'> & { readonly tickets: TicketReader };
 
 // ── Commands ────────────────────────────────────────────────────────────────────────
 
@@ -403,6 +447,19 @@ export interface Decision {
   readonly reply: InventoryReply;
 }
 
+/**
+ * A reservation that is no longer an open hold, as Postgres (or the turn that closed it)
+ * has it: decisions about a retry answer with it (pastReservations.ts).
+ */
+export interface PastReservation {
+  /** With its `ticketIds` in issue order; its `requestHash` is empty (the fingerprint's hash is below). */
+  readonly reservation: Reservation;
+  /** Signed codes of its tickets by ticket id (absent for tickets issued by the turn in flight). */
+  readonly codes: ReadonlyMap<string, string>;
+  /** sha256 hex of the reserve request's fingerprint; null = unknown (rows written before it was stored: any request matches). */
+  readonly requestHash: string | null;
+}
+
 /** What decide may read besides state: the clock, catalog facts and id minting. */
 export interface DecideContext {
   readonly now: number;
@@ -413,4 +470,10 @@ export interface DecideContext {
   readonly maxHoldSeconds: number;
   /** Dynamic pricing; absent = base prices. */
   readonly pricing?: PricingPort;
+  /**
+   * Reservations named by the commands that are closed or were forgotten (pastReservations.ts
+   * lists which), loaded before the turn decides, plus those the turn itself closes.
+   * Absent = none.
+   */
+  readonly pastReservations?: { get(id: string): PastReservation | undefined };
 }

@@ -1,98 +1,107 @@
 /**
- * Snapshot encoding. Recovery time is dominated by parsing the snapshot, so the state is
- * stored compactly: reservations and tickets as tuples instead of keyed objects, ticket
- * type ids as indexes into a dictionary, and each reservation's ticket ids rebuilt from the
- * tickets (which are kept in issue order). Version 2; gzip around it. The state's own JSON
- * (version 1: `{eventId, seq, ...}`) is still read, so older snapshots recover. The
- * cancellation is an optional field: snapshots written before it existed load as not cancelled.
+ * Snapshot encoding. Recovery time is dominated by decoding the snapshot, so the state is
+ * stored as it is held: the ticket book and the closed reservations as columns (each
+ * typed column one base64 string, decoded with one copy; ids as JSON string arrays), open
+ * holds as tuples with ticket type ids as indexes into a dictionary. Version 3; gzip
+ * around it. Versions 1 (the state's own JSON) and 2 (reservations and tickets as tuples)
+ * are still read (snapshotLegacy.ts), so older snapshots recover.
+ *
+ * Typed columns are written in the platform's byte order (little-endian on every platform
+ * the service runs on).
  */
-import { emptyPricing, type InventoryState, type LineItem, type Reservation, type ReservationStatus, type Ticket, type TicketStatus } from './model.js';
+import { ClosedReservations } from './closedReservations.js';
+import { emptyPricing, type InventoryState } from './model.js';
+import { fromV2, fromV1, holdTuple, holdOf, typeDictionary, type HoldTuple, type V1State, type V2State } from './snapshotLegacy.js';
+import { TicketBook } from './ticketBook.js';
 
-const RESERVATION_STATUS: readonly ReservationStatus[] = ['HELD', 'CONFIRMED', 'RELEASED', 'EXPIRED'];
-const TICKET_STATUS: readonly TicketStatus[] = ['VALID', 'USED', 'VOID'];
-
-type ReservationTuple = [
-  id: string,
-  status: number,
-  items: [type: number, quantity: number, unitPriceMinor: number][],
-  currency: string,
-  subtotalMinor: number,
-  discountMinor: number,
-  totalMinor: number,
-  promoCode: string | null,
-  customerId: string | null,
-  expiresAt: number,
-  requestHash: string,
-  paymentReference: string | null,
-];
-type TicketTuple = [id: string, type: number, reservationId: string, priceMinor: number, status: number, checkedInAt: number | null, gate: string | null];
+type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
 interface CompactState {
-  readonly v: 2;
+  readonly v: 3;
   readonly eventId: string;
   readonly seq: number;
   readonly eventLocked: boolean;
   readonly levels: InventoryState['levels'];
   readonly promoUses: InventoryState['promoUses'];
-  /** Absent in snapshots older than event cancellation (= not cancelled). */
-  readonly cancelled?: InventoryState['cancelled'];
-  /** Absent in snapshots older than dynamic pricing (= nothing priced yet). */
-  readonly pricing?: InventoryState['pricing'];
+  readonly cancelled: InventoryState['cancelled'];
+  readonly pricing: InventoryState['pricing'];
+  /** Ticket type ids of the holds' items. */
   readonly types: string[];
-  readonly reservations: ReservationTuple[];
-  readonly tickets: TicketTuple[];
-}
-
-/** Ticket type ids as indexes into a dictionary filled in first-use order. */
-function typeDictionary() {
-  const types: string[] = [];
-  const typeIndex = new Map<string, number>();
-  const type = (id: string) => {
-    let i = typeIndex.get(id);
-    if (i === undefined) {
-      i = types.push(id) - 1;
-      typeIndex.set(id, i);
-    }
-    return i;
+  readonly holds: HoldTuple[];
+  readonly tickets: {
+    readonly ids: readonly string[];
+    readonly types: readonly string[];
+    readonly gates: readonly string[];
+    readonly currencies: readonly string[];
+    readonly reservationIds: readonly string[];
+    readonly status: string;
+    readonly type: string;
+    readonly priceMinor: string;
+    readonly checkedInAt: string;
+    readonly gate: string;
+    readonly reservation: string;
+    readonly currency: string;
   };
-  return { types, type };
+  readonly closed: { readonly ids: readonly string[]; readonly status: string; readonly closedAt: string; readonly requestHash: string; readonly forgotten: number };
 }
 
-function reservationTuple(r: Reservation, type: (id: string) => number): ReservationTuple {
-  return [
-    r.id,
-    RESERVATION_STATUS.indexOf(r.status),
-    r.items.map((i) => [type(i.ticketTypeId), i.quantity, i.unitPriceMinor]),
-    r.currency,
-    r.subtotalMinor,
-    r.discountMinor,
-    r.totalMinor,
-    r.promoCode,
-    r.customerId,
-    r.expiresAt,
-    r.requestHash,
-    r.paymentReference,
-  ];
+const b64 = (a: Column): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/** A column from base64, copied into its own (aligned) buffer. */
+function column<T extends Column>(s: string, make: (buffer: ArrayBuffer) => T): T {
+  const bytes = Buffer.from(s, 'base64');
+  const buffer = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(buffer).set(bytes);
+  return make(buffer);
 }
 
-function ticketTuple(t: Ticket, type: (id: string) => number): TicketTuple {
-  return [t.id, type(t.ticketTypeId), t.reservationId, t.priceMinor, TICKET_STATUS.indexOf(t.status), t.checkedInAt, t.gate];
+/** Everything but the holds and the ids (captured at the call: the columns are copies). */
+function capture(state: InventoryState) {
+  const t = state.tickets.columns();
+  const c = state.closed.columns();
+  const { types, type } = typeDictionary();
+  const holds = Object.values(state.reservations);
+  return {
+    head: {
+      v: 3 as const,
+      eventId: state.eventId,
+      seq: state.seq,
+      eventLocked: state.eventLocked,
+      levels: state.levels,
+      promoUses: state.promoUses,
+      cancelled: state.cancelled,
+      pricing: state.pricing,
+    },
+    types,
+    type,
+    holds,
+    ticketIds: t.ids,
+    tickets: {
+      types: t.types,
+      gates: t.gates,
+      currencies: t.currencies,
+      reservationIds: t.reservationIds,
+      status: b64(t.status),
+      type: b64(t.type),
+      priceMinor: b64(t.priceMinor),
+      checkedInAt: b64(t.checkedInAt),
+      gate: b64(t.gate),
+      reservation: b64(t.reservation),
+      currency: b64(t.currency),
+    },
+    closedIds: c.ids,
+    closed: { status: b64(c.status), closedAt: b64(c.closedAt), requestHash: b64(c.requestHash), forgotten: c.forgotten },
+  };
 }
 
 export function toCompact(state: InventoryState): CompactState {
-  const { types, type } = typeDictionary();
+  const c = capture(state);
   return {
-    v: 2,
-    eventId: state.eventId,
-    seq: state.seq,
-    eventLocked: state.eventLocked,
-    levels: state.levels,
-    promoUses: state.promoUses,
-    cancelled: state.cancelled,
-    pricing: state.pricing,
-    types,
-    reservations: Object.values(state.reservations).map((r) => reservationTuple(r, type)),
-    tickets: Object.values(state.tickets).map((t) => ticketTuple(t, type)),
+    ...c.head,
+    holds: c.holds.map((r) => holdTuple(r, c.type)),
+    types: c.types,
+    tickets: { ids: c.ticketIds, ...c.tickets },
+    closed: { ids: c.closedIds, ...c.closed },
   };
 }
 
@@ -101,64 +110,62 @@ export const SNAPSHOT_SLICE_ROWS = 2_000;
 
 /**
  * The compact snapshot JSON of `state` as it is NOW, built in slices with `pause()` awaited
- * between them, so that a large event (tens of thousands of reservations) does not stall
- * the event loop that runs every actor for tens of milliseconds.
+ * between them, so that a large event (tens of thousands of tickets) does not stall the
+ * event loop that runs every actor for tens of milliseconds.
  *
  * Consistent although the actor keeps evolving `state` meanwhile: everything is captured
- * synchronously before the first pause. Reservation and ticket objects are never mutated
- * (evolve replaces them), so the captured lists of references stay as they were; levels
- * and promo uses are mutated in place, so they are copied.
+ * synchronously before the first pause (the columns and id lists are copies; hold objects
+ * are never mutated, evolve replaces them; levels, promo uses and pricing are stringified
+ * at once).
  */
-export async function snapshotJsonInSlices(
-  state: InventoryState,
-  pause: () => Promise<void>,
-  sliceRows = SNAPSHOT_SLICE_ROWS,
-): Promise<string> {
-  const head = JSON.stringify({ v: 2, eventId: state.eventId, seq: state.seq, eventLocked: state.eventLocked, levels: state.levels, promoUses: state.promoUses, cancelled: state.cancelled, pricing: state.pricing });
-  const reservations = Object.values(state.reservations);
-  const tickets = Object.values(state.tickets);
-  const { types, type } = typeDictionary();
+export async function snapshotJsonInSlices(state: InventoryState, pause: () => Promise<void>, sliceRows = SNAPSHOT_SLICE_ROWS): Promise<string> {
+  const c = capture(state);
+  const head = JSON.stringify(c.head);
+  let first = true;
   async function list<T>(rows: readonly T[], tuple: (row: T) => unknown): Promise<string> {
     const parts: string[] = [];
     for (let from = 0; from < rows.length; from += sliceRows) {
-      if (from > 0) await pause();
-      const json = JSON.stringify(rows.slice(from, from + sliceRows).map(tuple));
-      parts.push(json.slice(1, -1));
+      if (!first) await pause();
+      first = false;
+      parts.push(JSON.stringify(rows.slice(from, from + sliceRows).map(tuple)).slice(1, -1));
     }
     return `[${parts.join(',')}]`;
   }
-  const reservationsJson = await list(reservations, (r) => reservationTuple(r, type));
-  const ticketsJson = await list(tickets, (t) => ticketTuple(t, type));
-  return `${head.slice(0, -1)},"types":${JSON.stringify(types)},"reservations":${reservationsJson},"tickets":${ticketsJson}}`;
+  const holds = await list(c.holds, (r) => holdTuple(r, c.type));
+  const ticketIds = await list(c.ticketIds, (id) => id);
+  const closedIds = await list(c.closedIds, (id) => id);
+  const tickets = `{"ids":${ticketIds},${JSON.stringify(c.tickets).slice(1)}`;
+  const closed = `{"ids":${closedIds},${JSON.stringify(c.closed).slice(1)}`;
+  return `${head.slice(0, -1)},"types":${JSON.stringify(c.types)},"holds":${holds},"tickets":${tickets},"closed":${closed}}`;
 }
 
 export function fromCompact(c: CompactState): InventoryState {
-  const typeOf = (i: number) => c.types[i] as string;
-  const ticketIds = new Map<string, string[]>();
-  const tickets: Record<string, Ticket> = {};
-  for (const [id, type, reservationId, priceMinor, status, checkedInAt, gate] of c.tickets) {
-    tickets[id] = { id, ticketTypeId: typeOf(type), reservationId, priceMinor, status: TICKET_STATUS[status] as TicketStatus, checkedInAt, gate };
-    const list = ticketIds.get(reservationId);
-    if (list) list.push(id);
-    else ticketIds.set(reservationId, [id]);
-  }
-  const reservations: Record<string, Reservation> = {};
-  for (const [id, status, items, currency, subtotalMinor, discountMinor, totalMinor, promoCode, customerId, expiresAt, requestHash, paymentReference] of c.reservations) {
-    reservations[id] = {
-      id,
-      status: RESERVATION_STATUS[status] as ReservationStatus,
-      items: items.map(([type, quantity, unitPriceMinor]): LineItem => ({ ticketTypeId: typeOf(type), quantity, unitPriceMinor })),
-      currency,
-      subtotalMinor,
-      discountMinor,
-      totalMinor,
-      promoCode,
-      customerId,
-      expiresAt,
-      requestHash,
-      paymentReference,
-      ticketIds: ticketIds.get(id) ?? [],
-    };
+  const t = c.tickets;
+  const tickets = TicketBook.fromColumns({
+    ids: t.ids,
+    types: t.types,
+    gates: t.gates,
+    currencies: t.currencies,
+    reservationIds: t.reservationIds,
+    status: column(t.status, (b) => new Uint8Array(b)),
+    type: column(t.type, (b) => new Uint16Array(b)),
+    priceMinor: column(t.priceMinor, (b) => new Float64Array(b)),
+    checkedInAt: column(t.checkedInAt, (b) => new Float64Array(b)),
+    gate: column(t.gate, (b) => new Uint16Array(b)),
+    reservation: column(t.reservation, (b) => new Uint32Array(b)),
+    currency: column(t.currency, (b) => new Uint8Array(b)),
+  });
+  const closed = ClosedReservations.fromColumns({
+    ids: c.closed.ids,
+    status: column(c.closed.status, (b) => new Uint8Array(b)),
+    closedAt: column(c.closed.closedAt, (b) => new Float64Array(b)),
+    requestHash: column(c.closed.requestHash, (b) => new Float64Array(b)),
+    forgotten: c.closed.forgotten,
+  });
+  const reservations: InventoryState['reservations'] = {};
+  for (const h of c.holds) {
+    const r = holdOf(h, c.types);
+    reservations[r.id] = r;
   }
   return {
     eventId: c.eventId,
@@ -167,17 +174,17 @@ export function fromCompact(c: CompactState): InventoryState {
     levels: c.levels,
     promoUses: c.promoUses,
     reservations,
+    closed,
     tickets,
     cancelled: c.cancelled ?? null,
     pricing: c.pricing ?? emptyPricing(),
   };
 }
 
-/** Parse a snapshot's JSON, compact (v2) or the state itself (v1). */
+/** Parse a snapshot's JSON: version 3, or an older one (snapshotLegacy.ts). */
 export function parseSnapshotJson(json: string): InventoryState {
-  type V1 = Omit<InventoryState, 'cancelled' | 'pricing'> & Partial<Pick<InventoryState, 'cancelled' | 'pricing'>>;
-  const value = JSON.parse(json) as CompactState | V1;
-  if ('v' in value && value.v === 2) return fromCompact(value);
-  const v1 = value as V1;
-  return { ...v1, cancelled: v1.cancelled ?? null, pricing: v1.pricing ?? emptyPricing() };
+  const value = JSON.parse(json) as CompactState | V2State | V1State;
+  if ('v' in value && value.v === 3) return fromCompact(value);
+  if ('v' in value && value.v === 2) return fromV2(value);
+  return fromV1(value as V1State);
 }

@@ -20,7 +20,8 @@ import type pg from 'pg';
 import { FencedError } from './store.js';
 import type { TicketCodeSigner } from './actorPorts.js';
 import type { InventoryState, JournalEntry, Reservation } from './model.js';
-import { rowsOfTurn } from './turnRows.js';
+import { rowsOfTurn, type TurnReservations } from './turnRows.js';
+import { requestHashOf } from './closedReservations.js';
 
 export interface IssuedTicketRow {
   readonly id: string;
@@ -67,9 +68,10 @@ export async function assembleTurn(
   shardId: number,
   entries: readonly JournalEntry[],
   state: Readonly<InventoryState>,
+  touched: TurnReservations,
   signer: TicketCodeSigner,
 ): Promise<{ write: Omit<TurnWrite, 'epoch'>; codes: ReadonlyMap<string, string> }> {
-  const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, state);
+  const { reservations, issued, checkIns, voids } = rowsOfTurn(entries, state, touched);
   const signed =
     issued.length === 0 ? [] : await signer.signMany(issued.map((t) => ({ ticketId: t.id, eventId, ticketTypeId: t.ticketTypeId })));
   const tickets = issued.map((t, i) => ({ ...t, code: signed[i] as string }));
@@ -93,11 +95,12 @@ WITH fence AS (
   FROM jsonb_to_recordset($3::jsonb) AS e(t int, seq bigint, kind text, payload jsonb) JOIN ok ON ok.t = e.t
 ), reservations AS (
   INSERT INTO reservations AS r (id, event_id, customer_id, status, items, currency, total_minor, discount_minor,
-                                 promo_code, payment_reference, expires_at)
+                                 promo_code, payment_reference, expires_at, request_hash)
   SELECT x.id, ok.event_id, x.customer_id, x.status, x.items, x.currency, x.total_minor, x.discount_minor,
-         x.promo_code, x.payment_reference, x.expires_at
+         x.promo_code, x.payment_reference, x.expires_at, x.request_hash
   FROM jsonb_to_recordset($4::jsonb) AS x(t int, id uuid, customer_id text, status text, items jsonb, currency text,
-       total_minor bigint, discount_minor bigint, promo_code text, payment_reference text, expires_at timestamptz)
+       total_minor bigint, discount_minor bigint, promo_code text, payment_reference text, expires_at timestamptz,
+       request_hash text)
   JOIN ok ON ok.t = x.t
   ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payment_reference = EXCLUDED.payment_reference,
        total_minor = EXCLUDED.total_minor, discount_minor = EXCLUDED.discount_minor,
@@ -141,7 +144,7 @@ SELECT shard_id, epoch FROM fence`;
 export const JOURNAL_PRIMARY_KEY = 'inventory_journal_pkey';
 
 /** Name of the prepared statement (pg prepares it once per connection). */
-const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v3';
+const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v4';
 
 function reservationRow(t: number, r: Reservation) {
   return {
@@ -156,6 +159,8 @@ function reservationRow(t: number, r: Reservation) {
     promo_code: r.promoCode,
     payment_reference: r.paymentReference,
     expires_at: new Date(r.expiresAt).toISOString(),
+    // The reserve request's fingerprint, hashed: a retry of a reservation the actor no longer keeps is compared with it.
+    request_hash: requestHashOf(r.requestHash),
   };
 }
 

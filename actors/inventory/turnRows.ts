@@ -1,16 +1,64 @@
 /**
- * The rows a turn writes besides its journal entries, derived from those entries and the
- * state after them: every reservation they touched (as it is now), the tickets a confirm
- * issued (codes are signed afterwards), check-ins (online or offline), and voids (one ticket, or the whole event
- * when it is cancelled: its open holds and tickets); and the ids of issued tickets.
+ * The rows a turn writes besides its journal entries, derived from those entries, the
+ * reservations they touched (collected while the actor applied them: a hold that closes
+ * leaves the state's open holds) and the state after them: every reservation touched (as
+ * it ends up), the tickets a confirm issued (codes are signed afterwards), check-ins
+ * (online or offline), and voids (one ticket, or the whole event when it is cancelled: its
+ * open holds and tickets); and the ids of issued tickets.
  *
  * One statement writes them all and every part of it sees the same snapshot, so a row
  * carries its final status in this turn (a ticket issued, checked in or voided in the same
  * turn is written once, as it ends up).
  */
 import { createHash } from 'node:crypto';
-import type { InventoryState, JournalEntry, Reservation } from './model.js';
+import type { InventoryEvent, InventoryState, JournalEntry, PastReservation, Reservation } from './model.js';
+import { closedInTurn } from './pastReservations.js';
 import type { CheckInRow, IssuedTicketRow, VoidRow } from './turnCommit.js';
+
+/**
+ * The reservations a turn touches, as each ends up: call `before` with each event just
+ * before evolve applies it and `after` just after. Also the body of each hold the turn
+ * closes, for later commands of the same turn that name it (`DecideContext.pastReservations`).
+ */
+export class TurnReservations {
+  /** Rows to write, by id. */
+  readonly rows = new Map<string, Reservation>();
+  /** Holds closed by this turn (also those its cancellation released, which the commit releases in bulk). */
+  readonly closed = new Map<string, PastReservation>();
+
+  before(state: Readonly<InventoryState>, event: InventoryEvent): void {
+    const close = (r: Reservation, row: boolean) => {
+      if (row) this.rows.set(r.id, r);
+      this.closed.set(r.id, closedInTurn(r));
+    };
+    switch (event.type) {
+      case 'HoldReleased':
+      case 'HoldExpired': {
+        const r = state.reservations[event.reservationId];
+        if (r) close({ ...r, status: event.type === 'HoldReleased' ? 'RELEASED' : 'EXPIRED' }, true);
+        break;
+      }
+      case 'ReservationConfirmed': {
+        const r = state.reservations[event.reservationId];
+        if (r) close({ ...r, status: 'CONFIRMED', paymentReference: event.paymentReference, ticketIds: event.tickets.map((t) => t.id) }, true);
+        break;
+      }
+      case 'EventCancelled':
+        if (!state.cancelled) for (const r of Object.values(state.reservations)) close({ ...r, status: 'RELEASED' }, false);
+        break;
+      default:
+        break;
+    }
+  }
+
+  after(state: Readonly<InventoryState>, event: InventoryEvent): void {
+    if (event.type === 'HoldPlaced' || event.type === 'DiscountApplied') {
+      const id = event.type === 'HoldPlaced' ? event.reservation.id : event.reservationId;
+      const r = state.reservations[id];
+      if (r) this.rows.set(id, r);
+    }
+  }
+}
 
 export interface TurnRows {
   readonly reservations: Reservation[];
@@ -19,33 +67,25 @@ export interface TurnRows {
   readonly voids: VoidRow[];
 }
 
-export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<InventoryState>): TurnRows {
-  const touched = new Map<string, Reservation>();
+export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<InventoryState>, touched: TurnReservations): TurnRows {
   const issued: Omit<IssuedTicketRow, 'code'>[] = [];
   // One row per ticket (its last check-in in the turn wins): one statement may not update a row twice.
   const checkIns = new Map<string, CheckInRow>();
   const voids: VoidRow[] = [];
   for (const { event } of entries) {
     switch (event.type) {
-      case 'HoldPlaced':
-      case 'DiscountApplied':
-      case 'HoldReleased':
-      case 'HoldExpired':
       case 'ReservationConfirmed': {
-        const id = event.type === 'HoldPlaced' ? event.reservation.id : event.reservationId;
-        const r = state.reservations[id];
-        if (r) touched.set(id, r);
-        if (event.type === 'ReservationConfirmed' && r) {
-          for (const t of event.tickets) {
-            const status = state.tickets[t.id]?.status === 'VOID' ? 'VOID' : 'VALID';
-            issued.push({ id: t.id, ticketTypeId: t.ticketTypeId, reservationId: r.id, priceMinor: t.priceMinor, currency: r.currency, status });
-          }
+        const r = touched.rows.get(event.reservationId);
+        if (r?.status !== 'CONFIRMED') break;
+        for (const t of event.tickets) {
+          const status = state.tickets.get(t.id)?.status === 'VOID' ? 'VOID' : 'VALID';
+          issued.push({ id: t.id, ticketTypeId: t.ticketTypeId, reservationId: r.id, priceMinor: t.priceMinor, currency: r.currency, status });
         }
         break;
       }
       case 'TicketCheckedIn':
       case 'OfflineCheckInApplied':
-        checkIns.set(event.ticketId, { ticketId: event.ticketId, at: event.at, gate: event.gate, voided: state.tickets[event.ticketId]?.status === 'VOID' });
+        checkIns.set(event.ticketId, { ticketId: event.ticketId, at: event.at, gate: event.gate, voided: state.tickets.get(event.ticketId)?.status === 'VOID' });
         break;
       case 'TicketVoided':
         voids.push({ ticketId: event.ticketId });
@@ -57,7 +97,7 @@ export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<Inv
         break;
     }
   }
-  return { reservations: [...touched.values()], issued, checkIns: [...checkIns.values()], voids };
+  return { reservations: [...touched.rows.values()], issued, checkIns: [...checkIns.values()], voids };
 }
 
 /** Deterministic ticket id: replaying a confirm always mints the same ids. */

@@ -12,6 +12,7 @@ import { ActorRegistry } from '../../actors/runtime/actorRegistry.js';
 import { FencedError } from '../../actors/inventory/store.js';
 import { createCommitBatcher, type CommitBatcher } from '../../actors/inventory/commitBatcher.js';
 import { InventoryActor } from '../../actors/inventory/inventoryActor.js';
+import { loadPastReservations } from '../../actors/inventory/pastReservationStore.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import { isReadCommand } from '../../actors/inventory/committedView.js';
 import { systemClock, type Clock } from '../../actors/runtime/clock.js';
@@ -93,6 +94,7 @@ export async function createInventory(
     maxHoldSeconds: config.inventory.holdMaxSeconds,
     discountsEnabled: config.pricing.discountRulesEnabled,
     shardCount,
+    idempotencyWindowSeconds: config.inventory.idempotencyWindowSeconds,
   };
   const leases = createLeaseStore(redis);
   const registryOfPods = createPodRegistry(redis);
@@ -137,6 +139,7 @@ export async function createInventory(
         podName,
         ownership: shards,
         signer,
+        pastReservations: (eventId, ids) => loadPastReservations(pool, eventId, ids),
         settings,
         pricing,
         afterCommit: (id, state, catalog, committed) => projector.project(id, state, catalog, committed),

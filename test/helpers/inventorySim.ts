@@ -3,12 +3,18 @@
  * (inventoryInvariants.test.ts, inventoryBehaviour.test.ts): random command sequences
  * against a small catalog, applied exactly as the actor does:
  * `d = decide(state, cmd, ctx); for (e of d.events) { state.seq += 1; evolve(state, e) }`.
+ * `stored` stands for the reservation rows the actor's commits write to Postgres: decide
+ * reads closed (or forgotten) reservations from them, as the actor loads them.
  */
 import assert from 'node:assert/strict';
 import { decide } from '../../actors/inventory/decide.js';
 import { evolve } from '../../actors/inventory/evolve.js';
+import { closedInTurn, pastReservationIds } from '../../actors/inventory/pastReservations.js';
+import { TurnReservations } from '../../actors/inventory/turnRows.js';
 import {
+  cloneState,
   emptyState,
+  type PastReservation,
   type Decision,
   type DecideContext,
   type InventoryCommand,
@@ -32,38 +38,69 @@ export class Sim {
   readonly reserves: ReserveCommand[] = [];
   /** `sold` of the latest TicketTypeRegistered per type. */
   readonly registeredSold: Record<string, number> = {};
+  /** Every reservation as the commits wrote it (Postgres' `reservations`). */
+  readonly stored = new Map<string, PastReservation>();
+  /** Every reservation whole, with its request fingerprint (as states kept them before closed ones were compacted). */
+  readonly bodies = new Map<string, Reservation>();
+  /** The reservations the command being decided touches (as the actor collects them). */
+  private touched = new TurnReservations();
 
   constructor(readonly setup: Setup) {
     this.prices = setup.types.map((t) => t.price);
   }
 
-  ctx(): DecideContext {
-    return { now: this.now, catalog: catalogOf(this.setup, this.prices), ticketId, defaultHoldSeconds: 600, maxHoldSeconds: 3600 };
+  /** The context `cmd` is decided in: the stored reservations the actor would load for it. */
+  ctx(cmd?: InventoryCommand): DecideContext {
+    const touched = new TurnReservations();
+    this.touched = touched;
+    const load = new Set(cmd ? pastReservationIds(this.state, [cmd]) : []);
+    return {
+      now: this.now,
+      catalog: catalogOf(this.setup, this.prices),
+      ticketId,
+      defaultHoldSeconds: 600,
+      maxHoldSeconds: 3600,
+      pastReservations: { get: (id) => touched.closed.get(id) ?? (load.has(id) ? this.stored.get(id) : undefined) },
+    };
   }
 
   apply(d: Decision): void {
+    const touched = this.touched;
     for (const e of d.events) {
+      touched.before(this.state, e);
       this.state.seq += 1;
       evolve(this.state, e);
+      touched.after(this.state, e);
       this.journal.push(e);
       if (e.type === 'TicketTypeRegistered') this.registeredSold[e.ticketTypeId] = e.sold;
     }
+    for (const r of touched.rows.values()) {
+      this.stored.set(r.id, closedInTurn(r));
+      this.bodies.set(r.id, r);
+    }
+    for (const [id, past] of touched.closed) this.stored.set(id, past);
+    this.touched = new TurnReservations();
   }
 
   /** decide + apply, as the actor does. */
   exec(cmd: InventoryCommand): Decision {
-    const d = decide(this.state, cmd, this.ctx());
+    const d = decide(this.state, cmd, this.ctx(cmd));
     this.apply(d);
     return d;
   }
 
+  /** Drop closed records older than `windowMs` (the actor does so at each turn). */
+  prune(windowMs: number): number {
+    return this.state.closed.prune(this.now - windowMs);
+  }
+
   issuedTickets(): Ticket[] {
-    return Object.values(this.state.tickets);
+    return Object.values(this.state.tickets.toJSON());
   }
 }
 
 export function pickReservation(sim: Sim, i: number, known: boolean, heldOnly = false): string {
-  const ids = (heldOnly ? heldOf(sim.state) : reservationsOf(sim.state)).map((r) => r.id);
+  const ids = (heldOnly ? heldOf(sim.state) : reservationsOf(sim)).map((r) => r.id);
   return known && ids.length > 0 ? (ids[i % ids.length] as string) : rid(i);
 }
 
@@ -155,8 +192,8 @@ export interface Hooks {
 export function run(sc: Scenario, hooks: Hooks = {}): Sim {
   const sim = new Sim(sc.setup);
   const exec = (cmd: InventoryCommand, index: number): void => {
-    const ctx = sim.ctx();
-    const before = structuredClone(sim.state);
+    const ctx = sim.ctx(cmd);
+    const before = cloneState(sim.state);
     const decision = decide(sim.state, cmd, ctx);
     hooks.afterDecide?.(sim, cmd, ctx, before, decision);
     sim.apply(decision);
@@ -175,15 +212,64 @@ export function run(sc: Scenario, hooks: Hooks = {}): Sim {
 
 export const RUNS = { numRuns: 400 };
 
-export const reservationsOf = (s: InventoryState): Reservation[] => Object.values(s.reservations);
-export const heldOf = (s: InventoryState): Reservation[] => reservationsOf(s).filter((r) => r.status === 'HELD');
+/** Open holds. */
+export const heldOf = (s: InventoryState): Reservation[] => Object.values(s.reservations);
+/**
+ * Every reservation of state `s` (default: the simulator's now): its open holds, and the
+ * closed ones it has records of, with their bodies as stored.
+ */
+export const reservationsOf = (sim: Sim, s: InventoryState = sim.state): Reservation[] => [
+  ...heldOf(s),
+  ...[...sim.stored.values()].flatMap((p) => {
+    const closed = s.closed.get(p.reservation.id);
+    return closed ? [{ ...p.reservation, status: closed.status }] : [];
+  }),
+];
 
+/** Freeze `o` and everything it holds (typed arrays cannot be frozen: their owner is, so they cannot be replaced). */
 export function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o) && !ArrayBuffer.isView(o)) {
     Object.freeze(o);
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
+}
+
+/**
+ * The state as plain JSON (the ticket book and closed records as objects by id), for
+ * comparisons; without the closing times of closed records when `closedAt` is false (a
+ * state loaded from an old snapshot knows only their expiry).
+ */
+export function plainState(s: InventoryState, { closedAt = true } = {}): unknown {
+  const p = JSON.parse(JSON.stringify(s)) as { closed: { records: Record<string, { closedAt?: number }> } };
+  if (!closedAt) for (const r of Object.values(p.closed.records)) delete r.closedAt;
+  return p;
+}
+
+/** The simulator's state as a version-1 snapshot held it: every reservation and ticket as an object. */
+export function legacyStateV1(sim: Sim): Record<string, unknown> & { reservations: Record<string, Reservation>; tickets: Record<string, Ticket> } {
+  const s = sim.state;
+  const reservations: Record<string, Reservation> = {};
+  for (const [id, r] of sim.bodies) {
+    const status = s.reservations[id]?.status ?? s.closed.get(id)?.status;
+    if (status) reservations[id] = { ...(s.reservations[id] ?? r), status };
+  }
+  const { closed: _c, ...rest } = JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
+  return { ...rest, reservations, tickets: s.tickets.toJSON() };
+}
+
+/** The same as a version-2 snapshot: reservations and tickets as tuples, ticket type ids by index. */
+export function legacyStateV2(sim: Sim): Record<string, unknown> {
+  const v1 = legacyStateV1(sim);
+  const types: string[] = [];
+  const type = (id: string) => (types.includes(id) ? types.indexOf(id) : types.push(id) - 1);
+  const statuses = ['HELD', 'CONFIRMED', 'RELEASED', 'EXPIRED'];
+  const reservations = Object.values(v1.reservations).map((r) => [
+    r.id, statuses.indexOf(r.status), r.items.map((i) => [type(i.ticketTypeId), i.quantity, i.unitPriceMinor]), r.currency, r.subtotalMinor,
+    r.discountMinor, r.totalMinor, r.promoCode, r.customerId, r.expiresAt, r.requestHash, r.paymentReference,
+  ]);
+  const tickets = Object.values(v1.tickets).map((t) => [t.id, type(t.ticketTypeId), t.reservationId, t.priceMinor, ['VALID', 'USED', 'VOID'].indexOf(t.status), t.checkedInAt, t.gate]);
+  return { ...v1, v: 2, types, reservations, tickets };
 }
 
 export function replay(journal: readonly InventoryEvent[], from: InventoryState = emptyState(EVENT_ID)): InventoryState {
@@ -219,7 +305,7 @@ export function checkLevels(sim: Sim): void {
       .filter((i) => i.ticketTypeId === id)
       .reduce((n, i) => n + i.quantity, 0);
     assert.equal(l.held, held, `held ≠ Σ HELD quantities, ${where}`);
-    const tickets = Object.values(s.tickets).filter((t) => t.ticketTypeId === id).length;
+    const tickets = sim.issuedTickets().filter((t) => t.ticketTypeId === id).length;
     assert.equal(l.sold, (sim.registeredSold[id] ?? 0) + tickets, `sold ≠ registered + tickets, ${where}`);
   }
   for (const r of heldOf(s)) {

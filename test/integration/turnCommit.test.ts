@@ -14,7 +14,10 @@ import { FencedError } from '../../actors/inventory/store.js';
 import { emptyState, type CatalogInfo, type DecideContext, type InventoryCommand, type JournalEntry, type Reservation } from '../../actors/inventory/model.js';
 import { decide } from '../../actors/inventory/decide.js';
 import { evolve } from '../../actors/inventory/evolve.js';
-import { mintTicketId, rowsOfTurn } from '../../actors/inventory/turnRows.js';
+import { mintTicketId, rowsOfTurn, TurnReservations } from '../../actors/inventory/turnRows.js';
+import { loadPastReservations } from '../../actors/inventory/pastReservationStore.js';
+import { requestFingerprint } from '../../actors/inventory/decide.js';
+import { requestHashOf } from '../../actors/inventory/closedReservations.js';
 import { createTestDatabase, startTestServers, type TestDatabase } from '../helpers/testDatabase.js';
 
 interface Ctx {
@@ -234,21 +237,24 @@ test('a turn that confirms, checks in, voids and cancels writes every row as the
   /** What the actor does with a batch: decide and evolve each command, then the turn's rows. */
   const turn = (cmds: InventoryCommand[]): TurnWrite => {
     const entries: JournalEntry[] = [];
+    const touched = new TurnReservations();
     for (const cmd of cmds) {
-      for (const event of decide(state, cmd, ctx).events) {
+      for (const event of decide(state, cmd, { ...ctx, pastReservations: touched.closed }).events) {
+        touched.before(state, event);
         state.seq += 1;
         evolve(state, event);
+        touched.after(state, event);
         entries.push({ seq: state.seq, event });
       }
     }
-    const rows = rowsOfTurn(entries, state);
+    const rows = rowsOfTurn(entries, state, touched);
     const tickets = rows.issued.map((k) => ({ ...k, code: `code-${k.id}` }));
     return { eventId: e.eventId, shardId: 4001, epoch: 1, entries, reservations: rows.reservations, tickets, checkIns: rows.checkIns, voids: rows.voids };
   };
   const [a, b, c, d, f] = Array.from({ length: 5 }, () => randomUUID()) as [string, string, string, string, string];
   const reserve = (reservationId: string): InventoryCommand => ({ type: 'Reserve', reservationId, items: [{ ticketTypeId: e.typeId, quantity: 2 }], holdSeconds: 0, promoCode: null, customerId: null });
   t.deepEqual(await commitTurns(pool, [turn([{ type: 'SyncCatalog' }, reserve(a), reserve(b), reserve(c), { type: 'Confirm', reservationId: c, paymentReference: 'p' }, reserve(d)])]), [null]);
-  const [c1, c2] = state.reservations[c]!.ticketIds as [string, string];
+  const [c1, c2] = [mintTicketId(c, 0), mintTicketId(c, 1)];
   // One commit: b confirmed (its tickets issued here), c1 checked in, f held, c2 voided, then the event cancelled.
   const last = turn([
     { type: 'Confirm', reservationId: b, paymentReference: 'p' },
@@ -260,10 +266,24 @@ test('a turn that confirms, checks in, voids and cancels writes every row as the
   t.deepEqual(await commitTurns(pool, [last]), [null]);
 
   const { rows: reservations } = await pool.query<{ id: string; status: string }>('SELECT id, status FROM reservations WHERE event_id = $1', [e.eventId]);
-  t.deepEqual(Object.fromEntries(reservations.map((r) => [r.id, r.status])), Object.fromEntries(Object.values(state.reservations).map((r) => [r.id, r.status])));
+  t.deepEqual(Object.fromEntries(reservations.map((r) => [r.id, r.status])), Object.fromEntries(reservations.map((r) => [r.id, state.closed.get(r.id)?.status])));
   t.deepEqual(Object.fromEntries(reservations.map((r) => [r.id, r.status])), { [a]: 'RELEASED', [b]: 'CONFIRMED', [c]: 'CONFIRMED', [d]: 'RELEASED', [f]: 'RELEASED' });
   const { rows: tickets } = await pool.query<{ id: string; status: string; checked_in_gate: string | null }>('SELECT id, status, checked_in_gate FROM tickets WHERE event_id = $1', [e.eventId]);
   t.is(tickets.length, 4);
-  t.true(tickets.every((k) => k.status === 'VOID' && state.tickets[k.id]?.status === 'VOID'));
+  t.true(tickets.every((k) => k.status === 'VOID' && state.tickets.get(k.id)?.status === 'VOID'));
   t.is(tickets.find((k) => k.id === c1)?.checked_in_gate, 'north');
+
+  // What the actor reads back of reservations it no longer keeps: the body, the tickets in
+  // issue order with their codes, the request's hash; nothing of ids it does not have or of other events.
+  const other = await newEvent(pool);
+  const past = await loadPastReservations(pool, e.eventId, [c, a, randomUUID(), 'not-a-uuid', other.eventId]);
+  t.deepEqual([...past.keys()].sort(), [a, c].sort());
+  const confirmed = past.get(c)!;
+  t.like(confirmed.reservation, { id: c, status: 'CONFIRMED', currency: 'USD', subtotalMinor: 2000, discountMinor: 0, totalMinor: 2000, paymentReference: 'p', promoCode: null, customerId: null, requestHash: '' });
+  t.deepEqual(confirmed.reservation.items, [{ ticketTypeId: e.typeId, quantity: 2, unitPriceMinor: 1000 }]);
+  t.deepEqual(confirmed.reservation.ticketIds, [c1, c2]);
+  t.deepEqual(Object.fromEntries(confirmed.codes), { [c1]: `code-${c1}`, [c2]: `code-${c2}` });
+  t.is(confirmed.requestHash, requestHashOf(requestFingerprint(reserve(c) as Parameters<typeof requestFingerprint>[0])));
+  t.like(past.get(a)!.reservation, { status: 'RELEASED', ticketIds: [] });
+  t.deepEqual(await loadPastReservations(pool, other.eventId, [a]), new Map(), 'another event does not see it');
 });

@@ -9,7 +9,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { fromCompact, parseSnapshotJson, toCompact } from '../../actors/inventory/snapshotCodec.js';
 import type { InventoryCommand } from '../../actors/inventory/model.js';
-import { EVENT_ID, MIN, checkLevels, heldOf, replay, rid, run, scenarioArb, stepArb, ticketId, toCommand, typeId, Sim } from '../helpers/inventorySim.js';
+import { EVENT_ID, MIN, checkLevels, heldOf, legacyStateV1, legacyStateV2, plainState, replay, rid, run, scenarioArb, stepArb, ticketId, toCommand, typeId, Sim } from '../helpers/inventorySim.js';
 
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 
@@ -18,14 +18,14 @@ test('cancel releases every open hold, voids every ticket, then refuses reserve/
     fc.property(scenarioArb, fc.array(stepArb, { maxLength: 30 }), (sc, after) => {
       const sim = run(sc);
       const held = heldOf(sim.state).map((r) => r.id);
-      const ticketCount = Object.keys(sim.state.tickets).length;
+      const ticketCount = sim.state.tickets.size;
       const cancel = sim.exec({ type: 'CancelEvent', reason: 'storm' });
       assert.deepEqual(cancel.events, [{ type: 'EventCancelled', reason: 'storm', at: sim.now }]);
       assert.deepEqual(cancel.reply, { ok: true, kind: 'cancelled', cancellation: { reason: 'storm', at: sim.now } });
       assert.equal(heldOf(sim.state).length, 0, 'a hold is still open');
-      for (const id of held) assert.equal(sim.state.reservations[id]?.status, 'RELEASED', `hold ${id} not released`);
-      assert.equal(Object.keys(sim.state.tickets).length, ticketCount);
-      assert.ok(Object.values(sim.state.tickets).every((x) => x.status === 'VOID'), 'a ticket is not VOID');
+      for (const id of held) assert.equal(sim.state.closed.get(id)?.status, 'RELEASED', `hold ${id} not released`);
+      assert.equal(sim.state.tickets.size, ticketCount);
+      assert.ok(sim.issuedTickets().every((x) => x.status === 'VOID'), 'a ticket is not VOID');
       for (const l of Object.values(sim.state.levels)) assert.equal(l.held, 0, 'held seats remain');
       checkLevels(sim);
 
@@ -44,17 +44,19 @@ test('cancel releases every open hold, voids every ticket, then refuses reserve/
         }
         if (cmd.type === 'CheckIn') {
           assert.ok(d.reply.ok && d.reply.kind === 'checkin' && (d.reply.result === 'VOID' || d.reply.result === 'INVALID'), JSON.stringify(d.reply));
-          if (sim.state.tickets[cmd.ticketId]) assert.equal(d.reply.result, 'VOID');
+          if (sim.state.tickets.has(cmd.ticketId)) assert.equal(d.reply.result, 'VOID');
         }
         assert.ok(!d.events.some((e) => e.type === 'HoldPlaced' || e.type === 'ReservationConfirmed' || e.type === 'TicketCheckedIn'), JSON.stringify(d.events));
       }
       assert.equal(heldOf(sim.state).length, 0, 'a hold opened after the cancel');
-      assert.ok(Object.values(sim.state.tickets).every((x) => x.status === 'VOID'), 'a ticket left VOID');
+      assert.ok(sim.issuedTickets().every((x) => x.status === 'VOID'), 'a ticket left VOID');
 
       // The journal from empty, and a snapshot (compact and v1), rebuild the same state.
       assert.deepEqual(plain(replay(sim.journal)), plain(sim.state));
       assert.deepEqual(plain(fromCompact(plain(toCompact(sim.state)) as ReturnType<typeof toCompact>)), plain(sim.state));
-      assert.deepEqual(plain(parseSnapshotJson(JSON.stringify(sim.state))), plain(sim.state));
+      for (const legacy of [legacyStateV1(sim), legacyStateV2(sim)]) {
+        assert.deepEqual(plainState(parseSnapshotJson(JSON.stringify(legacy)), { closedAt: false }), plainState(sim.state, { closedAt: false }));
+      }
     }),
     { numRuns: 200 },
   );
@@ -67,8 +69,10 @@ test('snapshots written before cancellation existed load as not cancelled', (t) 
   const sim = run(sc);
   const { cancelled: _c, ...old } = toCompact(sim.state);
   t.is(parseSnapshotJson(JSON.stringify(old)).cancelled, null);
-  const { cancelled: _d, ...v1 } = sim.state;
+  const { cancelled: _d, ...v1 } = legacyStateV1(sim);
   t.is(parseSnapshotJson(JSON.stringify(v1)).cancelled, null);
+  const { cancelled: _e, ...v2 } = legacyStateV2(sim);
+  t.is(parseSnapshotJson(JSON.stringify(v2)).cancelled, null);
 });
 
 function confirmedSim(quantity: number): { sim: Sim; tickets: string[] } {
@@ -111,7 +115,7 @@ test('a cancel decides every command after it in the same order: reserve and con
     { type: 'Confirm', reservationId: rid(0), paymentReference: 'p' },
   ];
   for (const cmd of cmds) t.like(sim.exec(cmd), { events: [], reply: { ok: false, code: 'NOT_ON_SALE' } }, cmd.type);
-  t.is(sim.state.reservations[rid(1)]?.status, 'RELEASED');
+  t.is(sim.state.closed.get(rid(1))?.status, 'RELEASED');
   for (const id of tickets) t.like(sim.exec({ type: 'CheckIn', ticketId: id, gate: 'G' }).reply, { result: 'VOID', ticket: { status: 'VOID' } });
   t.is(sim.state.cancelled?.reason, 'venue closed');
   t.is(sim.state.eventId, EVENT_ID);

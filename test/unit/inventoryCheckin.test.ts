@@ -9,7 +9,7 @@ import { decide } from '../../actors/inventory/decide.js';
 import { evolve } from '../../actors/inventory/evolve.js';
 import { emptyState, type CatalogInfo, type Decision, type InventoryCommand, type InventoryEvent, type InventoryState } from '../../actors/inventory/model.js';
 import { fromCompact, toCompact } from '../../actors/inventory/snapshotCodec.js';
-import { rowsOfTurn } from '../../actors/inventory/turnRows.js';
+import { rowsOfTurn, TurnReservations } from '../../actors/inventory/turnRows.js';
 import { parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
 import { ticketId } from '../helpers/inventoryWorld.js';
 
@@ -85,13 +85,13 @@ test('a ticket type with gates admits at those gates only: WRONG_GATE elsewhere 
   const wrong = w.exec({ type: 'CheckIn', ticketId: gated, gate: 'South' });
   t.deepEqual(wrong.events, []);
   t.like(wrong.reply, { ok: true, kind: 'checkin', result: 'WRONG_GATE', firstCheckedInAt: null, firstGate: null });
-  t.is(w.state.tickets[gated]?.status, 'VALID');
+  t.is(w.state.tickets.get(gated)?.status, 'VALID');
   // Gate names match exactly.
   t.like(w.exec({ type: 'CheckIn', ticketId: gated, gate: 'north' }).reply, { result: 'WRONG_GATE' });
 
   const right = w.exec({ type: 'CheckIn', ticketId: gated, gate: 'East' });
   t.like(right.reply, { result: 'CHECKED_IN', firstCheckedInAt: T0, firstGate: 'East' });
-  t.like(w.state.tickets[gated], { status: 'USED', gate: 'East', checkedInAt: T0 });
+  t.like(w.state.tickets.get(gated), { status: 'USED', gate: 'East', checkedInAt: T0 });
   // Already used: a scan anywhere learns when and where, gate or not.
   t.like(w.exec({ type: 'CheckIn', ticketId: gated, gate: 'South' }).reply, { result: 'ALREADY_USED', firstGate: 'East' });
 
@@ -122,7 +122,7 @@ test('offline upload: the first scan by scan time wins, the other is a conflict;
     { result: 'CHECKED_IN', conflict: false, checkedInAt: T0 + 10 * MIN, gate: 'North' },
     { result: 'CHECKED_IN', conflict: false, checkedInAt: T0 + 11 * MIN, gate: 'West' },
   ]);
-  t.like(w.state.tickets[a], { status: 'USED', checkedInAt: T0 + 10 * MIN, gate: 'North' });
+  t.like(w.state.tickets.get(a), { status: 'USED', checkedInAt: T0 + 10 * MIN, gate: 'North' });
   const before = plain(w.state);
   const seq = w.state.seq;
 
@@ -153,10 +153,10 @@ test('offline upload against an online check-in: an earlier offline scan takes i
     { result: 'CHECKED_IN', conflict: true, checkedInAt: T0 + 15 * MIN, gate: 'Side' },
     { result: 'ALREADY_USED', conflict: true, checkedInAt: T0 + 20 * MIN, gate: 'Main' },
   ]);
-  t.like(w.state.tickets[a], { status: 'USED', checkedInAt: T0 + 15 * MIN, gate: 'Side' });
-  t.like(w.state.tickets[b], { status: 'USED', checkedInAt: T0 + 20 * MIN, gate: 'Main' });
+  t.like(w.state.tickets.get(a), { status: 'USED', checkedInAt: T0 + 15 * MIN, gate: 'Side' });
+  t.like(w.state.tickets.get(b), { status: 'USED', checkedInAt: T0 + 20 * MIN, gate: 'Main' });
   // The turn writes one row per ticket, as it ends up.
-  const rows = rowsOfTurn(d.events.map((event, i) => ({ seq: i + 1, event })), w.state);
+  const rows = rowsOfTurn(d.events.map((event, i) => ({ seq: i + 1, event })), w.state, new TurnReservations());
   t.deepEqual(rows.checkIns, [{ ticketId: a, at: T0 + 15 * MIN, gate: 'Side', voided: false }]);
   t.deepEqual(plain(w.rebuilt()), plain(w.state));
   t.deepEqual(plain(fromCompact(plain(toCompact(w.state)) as ReturnType<typeof toCompact>)), plain(w.state));
@@ -177,7 +177,7 @@ test('offline upload: unknown, voided, cancelled and wrong-gate scans change not
   });
   t.deepEqual(d.events, []);
   t.deepEqual(results(d).map((r) => r.result), ['INVALID', 'VOID', 'WRONG_GATE']);
-  t.is(w.state.tickets[gated]?.status, 'VALID');
+  t.is(w.state.tickets.get(gated)?.status, 'VALID');
   t.is(w.state.seq, seq);
 
   w.exec({ type: 'CancelEvent', reason: 'storm' });
@@ -194,7 +194,7 @@ test('two check-ins of one ticket in one turn write one row: the last one', (t) 
   const offline = w.exec({ type: 'SyncCheckins', scans: [{ ticketId: a, gate: 'Side', scannedAt: T0 + 5 * MIN }] });
   const entries = [...online.events, ...offline.events].map((event, i) => ({ seq: i + 1, event }));
   t.is(entries.length, 2);
-  t.deepEqual(rowsOfTurn(entries, w.state).checkIns, [{ ticketId: a, at: T0 + 5 * MIN, gate: 'Side', voided: false }]);
+  t.deepEqual(rowsOfTurn(entries, w.state, new TurnReservations()).checkIns, [{ ticketId: a, at: T0 + 5 * MIN, gate: 'Side', voided: false }]);
 });
 
 test('the check-in facts: journal position, voided tickets, gates per ticket type, cancellation', (t) => {

@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { decide } from '../../actors/inventory/decide.js';
 import { evolve } from '../../actors/inventory/evolve.js';
 import { type InventoryState, type LineItem, type Reservation } from '../../actors/inventory/model.js';
-import { CAP, CAPPED, RUNS, checkLevels, heldOf, reservationsOf, rid, run, scenarioArb, typeId, Sim } from '../helpers/inventorySim.js';
+import { cloneState } from '../../actors/inventory/model.js';
+import { CAP, CAPPED, RUNS, checkLevels, heldOf, plainState, reservationsOf, rid, run, scenarioArb, typeId, Sim } from '../helpers/inventorySim.js';
 
 
 test('1. after every command: sold + held ≤ capacity, counters ≥ 0, held = Σ HELD, sold = registered + tickets', (t) => {
@@ -43,27 +44,27 @@ test('2. holds expire: Expire releases exactly the due holds, past every expiry 
           const expired = decision.events.map((e) => (e.type === 'HoldExpired' ? e.reservationId : `unexpected ${e.type}`)).sort();
           assert.deepEqual(expired, due, 'Expire must emit one HoldExpired per due (listed) hold');
           if (!listed) assert.ok(heldOf(sim.state).every((r) => r.expiresAt > sim.now), 'a due hold is still HELD after Expire');
-          for (const id of due) assert.equal(sim.state.reservations[id]?.status, 'EXPIRED');
-          assert.deepEqual(decide(sim.state, cmd, sim.ctx()).events, [], 'second Expire emitted events');
+          for (const id of due) assert.equal(sim.state.closed.get(id)?.status, 'EXPIRED');
+          assert.deepEqual(decide(sim.state, cmd, sim.ctx(cmd)).events, [], 'second Expire emitted events');
           // Expiry is idempotent in evolve too: a re-delivered HoldExpired changes nothing.
-          const copy = structuredClone(sim.state);
+          const copy = cloneState(sim.state);
           for (const e of decision.events) evolve(copy, e);
-          assert.deepStrictEqual(copy, sim.state, 'HoldExpired applied twice changed the state');
+          assert.deepStrictEqual(plainState(copy), plainState(sim.state), 'HoldExpired applied twice changed the state');
         },
         end: (sim) => {
-          const last = Math.max(sim.now, ...reservationsOf(sim.state).map((r) => r.expiresAt));
+          const last = Math.max(sim.now, ...reservationsOf(sim).map((r) => r.expiresAt));
           sim.now = last + sc.slack;
           sim.exec({ type: 'Expire' });
           assert.deepEqual(heldOf(sim.state), []);
           for (const [id, l] of Object.entries(sim.state.levels)) assert.equal(l.held, 0, `level ${id} still holds`);
           for (const [code, n] of Object.entries(sim.state.promoUses)) {
-            const confirmed = reservationsOf(sim.state).filter((r) => r.status === 'CONFIRMED' && r.promoCode === code).length;
+            const confirmed = reservationsOf(sim).filter((r) => r.status === 'CONFIRMED' && r.promoCode === code).length;
             assert.equal(n, confirmed, `promo ${code} uses after all holds expired`);
           }
-          const snapshot = structuredClone(sim.state);
+          const snapshot = plainState(sim.state);
           const again = sim.exec({ type: 'Expire' });
           assert.deepEqual(again.events, []);
-          assert.deepEqual(sim.state, snapshot);
+          assert.deepEqual(plainState(sim.state), snapshot);
         },
       });
     }),
@@ -76,12 +77,14 @@ test('4. promo caps: HELD + CONFIRMED uses of a capped code ≤ maxUses − used
   fc.assert(
     fc.property(scenarioArb, (sc) => {
       const cap = Math.max(0, CAP - sc.setup.usedBefore);
-      const uses = (s: InventoryState, code: string) => reservationsOf(s).filter((r) => r.promoCode === code && (r.status === 'HELD' || r.status === 'CONFIRMED')).length;
+      let sim: Sim | undefined;
+      const uses = (s: InventoryState, code: string) => reservationsOf(sim as Sim, s).filter((r) => r.promoCode === code && (r.status === 'HELD' || r.status === 'CONFIRMED')).length;
       run(sc, {
-        step: ({ cmd, decision, before, sim }) => {
-          const s = sim.state;
+        step: ({ cmd, decision, before, sim: current }) => {
+          sim = current;
+          const s = current.state;
           assert.ok(uses(s, CAPPED) <= cap, `${uses(s, CAPPED)} uses of ${CAPPED}, cap ${cap}`);
-          const codes = new Set([...Object.keys(s.promoUses), ...reservationsOf(s).flatMap((r) => (r.promoCode ? [r.promoCode] : []))]);
+          const codes = new Set([...Object.keys(s.promoUses), ...reservationsOf(current).flatMap((r) => (r.promoCode ? [r.promoCode] : []))]);
           for (const code of codes) assert.equal(s.promoUses[code] ?? 0, uses(s, code), `promoUses[${code}] out of step with reservations`);
           if (cmd.type === 'Reserve' && cmd.promoCode?.toUpperCase() === CAPPED && !before.reservations[cmd.reservationId]) {
             if (decision.events.length > 0) {
@@ -163,7 +166,7 @@ test('5. a held price never changes, confirm issues tickets at the held price, d
               assert.equal(ticket.priceMinor, items.find((i) => i.ticketTypeId === ticket.ticketTypeId)?.unitPriceMinor);
             }
           }
-          for (const r of reservationsOf(sim.state)) {
+          for (const r of reservationsOf(sim)) {
             assert.deepEqual(r.items, quotes.get(r.id), `items of ${r.id} changed`);
             assert.equal(r.subtotalMinor, r.items.reduce((n, i) => n + i.quantity * i.unitPriceMinor, 0), `subtotal of ${r.id}`);
             assert.ok(r.discountMinor >= 0 && r.discountMinor <= r.subtotalMinor, `discount ${r.discountMinor} of ${r.subtotalMinor}`);
@@ -171,7 +174,7 @@ test('5. a held price never changes, confirm issues tickets at the held price, d
             const expected = r.promoCode === CAPPED ? Math.floor(r.subtotalMinor / 10) : r.promoCode === 'FIVEOFF' ? Math.min(2500, r.subtotalMinor) : 0;
             assert.equal(r.discountMinor, expected, `discount of ${r.id} for ${r.promoCode}`);
           }
-          for (const ticket of Object.values(sim.state.tickets)) {
+          for (const ticket of sim.issuedTickets()) {
             const items = quotes.get(ticket.reservationId) as readonly LineItem[];
             assert.equal(ticket.priceMinor, items.find((i) => i.ticketTypeId === ticket.ticketTypeId)?.unitPriceMinor);
           }
@@ -188,7 +191,7 @@ test('5. a held price never changes, confirm issues tickets at the held price, d
         step: ({ decision, ctx, sim }) => {
           for (const e of decision.events) {
             if (e.type !== 'ReservationConfirmed') continue;
-            const r = sim.state.reservations[e.reservationId] as Reservation;
+            const r = sim.stored.get(e.reservationId)?.reservation as Reservation;
             if (r.items.some((i) => ctx.catalog.ticketTypes.find((x) => x.id === i.ticketTypeId)?.priceMinor !== i.unitPriceMinor)) moved += 1;
           }
         },
@@ -210,14 +213,14 @@ test('9. refusals change nothing (except Confirm of an overdue hold, which recor
           assert.ok(codes.has(r.code), r.code);
           assert.ok(r.message.length > 0, `refusal ${r.code} without a message`);
           if (decision.events.length === 0) {
-            assert.deepStrictEqual(sim.state, before, `refused ${cmd.type} changed the state`);
+            assert.deepStrictEqual(plainState(sim.state), plainState(before), `refused ${cmd.type} changed the state`);
             return;
           }
           assert.ok(cmd.type === 'Confirm' && r.code === 'HOLD_EXPIRED', `refusal ${r.code} of ${cmd.type} emitted ${JSON.stringify(decision.events)}`);
           const held = before.reservations[cmd.reservationId];
           assert.ok(held?.status === 'HELD' && held.expiresAt <= ctx.now, 'HoldExpired emitted for a hold that was not overdue');
           assert.deepEqual(decision.events, [{ type: 'HoldExpired', reservationId: cmd.reservationId }]);
-          assert.equal(sim.state.reservations[cmd.reservationId]?.status, 'EXPIRED');
+          assert.equal(sim.state.closed.get(cmd.reservationId)?.status, 'EXPIRED');
         },
       });
     }),

@@ -5,11 +5,13 @@
  * interval above the 10,000 tail rows; then cached REST reads vs a bare Koa route
  * (cachedRead.ts, on a stack with RATE_LIMIT_POINTS raised) and failover of a killed owner
  * in a 2-pod process cluster (failover.ts), and search over 50,000 seeded events, cached
- * and uncached (searchBench.ts). Prints tables, writes
+ * and uncached (searchBench.ts); and the heap an actor's state takes per ticket with the time
+ * its snapshot takes to reload (memory.ts, in a child process; BENCH_MEMORY_TICKETS, 100000).
+ * Prints tables, writes
  * bench/results/<timestamp>-scenarios.json and bench/results/latest.svg.
  *
  * Env: as run.ts (BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SLICE_SECONDS, BENCH_CALLERS,
- *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,priced,many,recovery,cached,failover,search,flood;
+ *      BENCH_POOL_MAX), plus BENCH_SCENARIOS (comma list of inproc,flash,priced,many,recovery,cached,failover,search,flood,memory;
  *      default all), BENCH_EVENTS (many-events count, 1000), BENCH_CONNECTIONS (cached-read
  *      autocannon connections, 32), BENCH_LEASE_MS (failover SHARD_LEASE_MS, 2000) and
  *      BENCH_FAILOVER_REPS (3), BENCH_SEARCH_EVENTS (50000) and BENCH_SEARCH_CONNECTIONS (16).
@@ -28,6 +30,7 @@ import { flashSaleCell, type FlashCell, type ScenarioOptions } from './flashSale
 import { pricedFlashSaleCell, type PricedFlashCell } from './pricedFlashSale.js';
 import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
 import { recoveryBench, type RecoveryResult } from './recovery.js';
+import { memoryBench, memoryTable, memoryTargets, type MemoryResult } from './memory.js';
 import { SEARCH_CONNECTIONS, SEARCH_EVENTS, searchBench, searchTable, type SearchBenchResult } from './searchBench.js';
 import { readFloodBench, readFloodTable, readFloodTargets, type ReadFloodResult } from './readFlood.js';
 import { startBenchStack } from './stack.js';
@@ -42,7 +45,8 @@ const SECONDS = num('BENCH_SECONDS', 5);
 const POOL_MAX = Math.floor(num('BENCH_POOL_MAX', 20));
 const EVENTS = Math.floor(num('BENCH_EVENTS', 1000));
 const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,priced,many,recovery,cached,failover,search,flood').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'inproc,flash,priced,many,recovery,cached,failover,search,flood,memory').split(',').map((s) => s.trim()));
+const MEMORY_TICKETS = Math.floor(num('BENCH_MEMORY_TICKETS', 100_000));
 const FLOOD_READERS = Math.floor(num('BENCH_FLOOD_READERS', 64));
 const CONNECTIONS = Math.floor(num('BENCH_CONNECTIONS', 32));
 const LEASE_MS = Math.floor(num('BENCH_LEASE_MS', 2000));
@@ -122,6 +126,11 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   }
+  let memory: MemoryResult | null = null;
+  if (SCENARIOS.has('memory') && !aborted) {
+    say(`memory: ${MEMORY_TICKETS} tickets…`);
+    memory = await memoryBench(MEMORY_TICKETS);
+  }
   let cached: CachedReadResult | null = null;
   if (SCENARIOS.has('cached') && !aborted) {
     const stack = await startBenchStack({ poolMax: POOL_MAX, log: say, env: { RATE_LIMIT_POINTS: '1000000' } });
@@ -155,9 +164,10 @@ async function main(): Promise<number> {
   console.log(table(flash, many, recovery, opts));
   console.log(pricedTable(priced));
   console.log(extraTables(cached, failover));
+  if (memory) console.log(memoryTable(memory));
   if (search) console.log(searchTable(search));
   if (flood) console.log(readFloodTable(flood));
-  const t = [...targets(flash, many, recovery), ...pricedTargets(priced), ...(flood ? readFloodTargets(flood) : []), ...extraTargets(cached, failover)];
+  const t = [...targets(flash, many, recovery), ...pricedTargets(priced), ...(flood ? readFloodTargets(flood) : []), ...extraTargets(cached, failover), ...(memory ? memoryTargets(memory) : [])];
   console.log(`\ntargets:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
   const violations = [
     ...flash.flatMap((c) => [...c.actor.check.violations, ...c.rowLock.check.violations]),
@@ -169,7 +179,7 @@ async function main(): Promise<number> {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(dir, { recursive: true });
   const file = `${dir}${startedAt.replace(/[:.]/g, '-')}-scenarios.json`;
-  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS }, flash, priced, flood, many, recovery, cached, failover, search, targets: t, violations };
+  const payload = { startedAt, finishedAt: new Date().toISOString(), settings: { ...opts, aborted: undefined, callers: CALLERS, events: EVENTS, connections: CONNECTIONS, leaseMs: LEASE_MS, failoverReps: FAILOVER_REPS, memoryTickets: MEMORY_TICKETS }, flash, priced, flood, many, recovery, memory, cached, failover, search, targets: t, violations };
   await writeFile(`${file}.tmp`, `${JSON.stringify(payload, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
   const svg = benchChart({ startedAt, flash, many, recovery, cached, failover });

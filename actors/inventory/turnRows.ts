@@ -100,11 +100,23 @@ export function rowsOfTurn(entries: readonly JournalEntry[], state: Readonly<Inv
   return { reservations: [...touched.rows.values()], issued, checkIns: [...checkIns.values()], voids };
 }
 
+const DASH = 0x2d;
+
 /** Deterministic ticket id: replaying a confirm always mints the same ids. */
 export function mintTicketId(reservationId: string, index: number): string {
   const h = createHash('sha256').update(`${reservationId}:${index}`).digest();
   h[6] = ((h[6] ?? 0) & 0x0f) | 0x80; // version 8 (custom)
   h[8] = ((h[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
-  const hex = h.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  // Written into one buffer: one flat string (the ticket book keeps every id for the life of the event).
+  const id = Buffer.allocUnsafe(36);
+  id.write(h.toString('hex', 0, 4), 0, 'latin1');
+  id[8] = DASH;
+  id.write(h.toString('hex', 4, 6), 9, 'latin1');
+  id[13] = DASH;
+  id.write(h.toString('hex', 6, 8), 14, 'latin1');
+  id[18] = DASH;
+  id.write(h.toString('hex', 8, 10), 19, 'latin1');
+  id[23] = DASH;
+  id.write(h.toString('hex', 10, 16), 24, 'latin1');
+  return id.toString('latin1');
 }

@@ -42,7 +42,7 @@ class Interned {
 export interface TicketColumns {
   readonly ids: readonly string[];
   readonly types: readonly string[];
-  /** Gate names; index 0 of `gate` means no gate (the table starts at index 1). */
+  /** Gate names: `gate` holds 1 + the index in this table, 0 = no gate. */
   readonly gates: readonly string[];
   readonly currencies: readonly string[];
   readonly reservationIds: readonly string[];
@@ -76,10 +76,6 @@ export class TicketBook implements TicketReader {
   private reservation: Uint32Array = new Uint32Array(64);
   private currency: Uint8Array = new Uint8Array(64);
 
-  constructor() {
-    this.gates.of(''); // index 0: no gate
-  }
-
   get size(): number {
     return this.rows.size;
   }
@@ -100,7 +96,7 @@ export class TicketBook implements TicketReader {
       priceMinor: this.priceMinor[row] as number,
       status: STATUS[this.status[row] as number] as TicketStatus,
       checkedInAt: Number.isNaN(at) ? null : at,
-      gate: gate === 0 ? null : this.gates.at(gate),
+      gate: gate === 0 ? null : this.gates.at(gate - 1),
     };
   }
 
@@ -139,7 +135,7 @@ export class TicketBook implements TicketReader {
   checkIn(id: string, at: number, gate: string): void {
     const row = this.rows.get(id);
     if (row === undefined) return;
-    const g = this.gates.of(gate);
+    const g = this.gates.of(gate) + 1;
     if (g > 0xffff) throw new Error('too many gates in one event');
     this.status[row] = USED;
     this.checkedInAt[row] = at;
@@ -172,7 +168,7 @@ export class TicketBook implements TicketReader {
     return {
       ids: [...this.rows.keys()],
       types: [...this.types.values],
-      gates: this.gates.values.slice(1),
+      gates: [...this.gates.values],
       currencies: [...this.currencies.values],
       reservationIds: [...this.reservationIds],
       status: this.status.slice(0, n),
@@ -192,7 +188,7 @@ export class TicketBook implements TicketReader {
       if (column.length !== n) throw new Error(`ticket columns of unequal length (${column.length} ≠ ${n})`);
     }
     book.types = new Interned(c.types);
-    book.gates = new Interned(['', ...c.gates]);
+    book.gates = new Interned(c.gates);
     book.currencies = new Interned(c.currencies);
     book.reservationIds = [...c.reservationIds];
     book.status = c.status;

@@ -44,7 +44,8 @@ export class TurnReservations {
         break;
       }
       case 'EventCancelled':
-        if (!state.cancelled) for (const r of Object.values(state.reservations)) close({ ...r, status: 'RELEASED' }, false);
+        // The commit releases the event's open holds in bulk, except those this turn writes: their rows carry it.
+        if (!state.cancelled) for (const r of Object.values(state.reservations)) close({ ...r, status: 'RELEASED' }, this.rows.has(r.id));
         break;
       default:
         break;

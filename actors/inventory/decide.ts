@@ -83,6 +83,7 @@ function decideReserve(state: DecideState, cmd: ReserveCommand, ctx: DecideConte
   const existing = state.reservations[cmd.reservationId];
   if (existing) return existing.requestHash === fingerprint ? reservationReply(existing) : reusedId(cmd.reservationId);
   const past = cmd.reservationId === '' ? undefined : pastReservation(state, cmd.reservationId, ctx);
+  if (past && 'ok' in past) return { events: [], reply: past };
   if (past) return past.sameRequest(fingerprint) ? reservationReply(past.reservation, past.tickets) : reusedId(cmd.reservationId);
   if (cmd.items.length === 0) return refuse('VALIDATION', 'items must not be empty', { field: 'items' });
   if (new Set(cmd.items.map((i) => i.ticketTypeId)).size !== cmd.items.length) {
@@ -166,6 +167,7 @@ function decideConfirm(state: DecideState, id: string, paymentReference: string 
   if (!r) {
     const past = pastReservation(state, id, ctx);
     if (!past) return notFound(id);
+    if ('ok' in past) return { events: [], reply: past };
     const status = past.reservation.status;
     return status === 'CONFIRMED' ? reservationReply(past.reservation, past.tickets) : refuse('HOLD_EXPIRED', `reservation ${id} is ${status}`, { status });
   }
@@ -206,6 +208,7 @@ export function decide(state: DecideState, cmd: InventoryCommand, ctx: DecideCon
       if (r) return reservationReply({ ...r, status: 'RELEASED' }, [], [{ type: 'HoldReleased', reservationId: r.id }]);
       const past = pastReservation(state, cmd.reservationId, ctx);
       if (!past) return notFound(cmd.reservationId);
+      if ('ok' in past) return { events: [], reply: past };
       const status = past.reservation.status;
       if (status === 'CONFIRMED') return refuse('CONFLICT', 'a confirmed reservation cannot be released', { status });
       return reservationReply(past.reservation, past.tickets);
@@ -277,6 +280,7 @@ export function decide(state: DecideState, cmd: InventoryCommand, ctx: DecideCon
       const r = state.reservations[cmd.reservationId];
       if (r) return reservationReply(r);
       const past = pastReservation(state, cmd.reservationId, ctx);
+      if (past && 'ok' in past) return { events: [], reply: past };
       return past ? reservationReply(past.reservation, past.tickets) : notFound(cmd.reservationId);
     }
     case 'GetTicket': {

@@ -35,7 +35,9 @@ export function promoDiscount(
 export function decideApplyDiscount(state: DecideState, id: string, requested: string, ctx: DecideContext): Decision {
   const r = state.reservations[id];
   if (!r || r.expiresAt <= ctx.now) {
-    const status = r?.status ?? pastReservation(state, id, ctx)?.reservation.status;
+    const past = r ? undefined : pastReservation(state, id, ctx);
+    if (past && 'ok' in past) return { events: [], reply: past };
+    const status = r?.status ?? past?.reservation.status;
     if (status === undefined) return { events: [], reply: { ok: false, code: 'NOT_FOUND', message: `reservation ${id} not found`, details: { reservation_id: id } } };
     return { events: [], reply: { ok: false, code: 'HOLD_EXPIRED', message: `reservation ${id} is not an open hold`, details: { status } } };
   }

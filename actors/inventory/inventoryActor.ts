@@ -175,12 +175,13 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       const fresh = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
       if (fresh) this.catalog = fresh;
     }
+    const now = this.deps.clock();
+    // Records of holds closed before the idempotency window go (memory only: their retries are answered from Postgres).
+    this.state.closed.prune(now - settings.idempotencyWindowSeconds * 1000);
     // Ticket types the actor has never seen are registered before anything else decides,
     // and holds already due expire first (their timer may not have fired yet, e.g. right
     // after a recovery, or its delivery failed while the shard moved): nothing is decided or
     // read against a hold that has run out.
-    const now = this.deps.clock();
-    this.state.closed.prune(now - settings.idempotencyWindowSeconds * 1000);
     const prefix: InventoryCommand[] = [];
     // The catalog's cancellation is final and written first: an actor that learns of it
     // (activation, a sync) applies it before deciding anything, so it is never lost.
@@ -192,6 +193,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     if (due) prefix.push({ type: 'Expire', reservationIds: due });
     if (this.repriceDue(now, reload)) prefix.push({ type: 'Reprice' });
     const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
+    // Closed (or forgotten) reservations the commands name, from Postgres; their bodies are no longer in the state.
     const pastIds = pastReservationIds(this.state, commands);
     const loaded = pastIds.length > 0 ? await this.deps.pastReservations(this.eventId, pastIds) : undefined;
     const touched = new TurnReservations();

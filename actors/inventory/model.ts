@@ -198,16 +198,6 @@ export function emptyState(eventId: string): InventoryState {
   };
 }
 
-/** A deep copy of the state (tests compare before and after; the actor never copies it). */
-export function cloneState(s: InventoryState): InventoryState {
-  return {
-    ...structuredClone({ ...s, closed: undefined, tickets: undefined }),
-    eventId: s.eventId,
-    closed: s.closed.clone(),
-    tickets: s.tickets.clone(),
-  };
-}
-
 /** The state as decisions read it: the tickets through {@link TicketReader}. */
 export type DecideState = Omit<InventoryState, 'tickets'> & { readonly tickets: TicketReader };
 

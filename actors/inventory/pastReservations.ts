@@ -12,7 +12,7 @@
  * forgotten need no query.
  */
 import { requestHashBits, requestHashOf } from './closedReservations.js';
-import type { DecideContext, DecideState, InventoryCommand, PastReservation, Reservation, Ticket } from './model.js';
+import type { DecideContext, DecideState, InventoryCommand, PastReservation, Refusal, Reservation, Ticket } from './model.js';
 
 /** Commands that name a reservation a retry may ask about. */
 function reservationIdOf(cmd: InventoryCommand): string | undefined {
@@ -51,14 +51,16 @@ export interface Past {
 /**
  * The closed or forgotten reservation `id`, or undefined when there is none (a new id).
  * Its status is the state's when the state still has its record; its tickets are the
- * ticket book's (current status) with their codes from Postgres.
+ * ticket book's (current status) with their codes from Postgres. A record without a row
+ * of this event is refused: its id is another event's reservation in Postgres (a commit
+ * never overwrites that row), so this event has no body to answer with.
  */
-export function pastReservation(state: DecideState, id: string, ctx: Pick<DecideContext, 'pastReservations'>): Past | undefined {
+export function pastReservation(state: DecideState, id: string, ctx: Pick<DecideContext, 'pastReservations'>): Past | Refusal | undefined {
   const closed = state.closed.get(id);
   const past = ctx.pastReservations?.get(id);
   if (!past) {
-    if (closed) throw new Error(`the body of closed reservation ${id} was not loaded`);
-    return undefined;
+    if (!closed) return undefined;
+    return { ok: false, code: 'CONFLICT', message: `reservation id ${id} belongs to another event`, details: { reservation_id: id } };
   }
   const reservation: Reservation = closed && closed.status !== past.reservation.status ? { ...past.reservation, status: closed.status } : past.reservation;
   const tickets = reservation.ticketIds

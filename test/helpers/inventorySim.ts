@@ -12,7 +12,6 @@ import { evolve } from '../../actors/inventory/evolve.js';
 import { closedInTurn, pastReservationIds } from '../../actors/inventory/pastReservations.js';
 import { TurnReservations } from '../../actors/inventory/turnRows.js';
 import {
-  cloneState,
   emptyState,
   type PastReservation,
   type Decision,
@@ -233,6 +232,16 @@ export function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
+}
+
+/** A deep copy of the state (the actor never copies it: evolve changes it in place). */
+export function cloneState(s: InventoryState): InventoryState {
+  return {
+    ...structuredClone({ ...s, closed: undefined, tickets: undefined }),
+    eventId: s.eventId,
+    closed: s.closed.clone(),
+    tickets: s.tickets.clone(),
+  };
 }
 
 /**

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
 import { decide } from '../../actors/inventory/decide.js';
-import { cloneState, emptyState, type Reservation, type ReserveCommand, type Ticket } from '../../actors/inventory/model.js';
+import { emptyState, type Reservation, type ReserveCommand, type Ticket } from '../../actors/inventory/model.js';
 import { fromCompact, toCompact } from '../../actors/inventory/snapshotCodec.js';
-import { EVENT_ID, MIN, RUNS, T0, deepFreeze, plainState, replay, reservationsOf, rid, run, samePayload, scenarioArb, ticketId, typeId, Sim } from '../helpers/inventorySim.js';
+import { EVENT_ID, MIN, RUNS, T0, cloneState, deepFreeze, plainState, replay, reservationsOf, rid, run, samePayload, scenarioArb, ticketId, typeId, Sim } from '../helpers/inventorySim.js';
 
 /** A reservation without its request fingerprint (a closed one is answered from its stored body, which keeps only its hash). */
 const body = (r: Reservation | undefined) => r && (({ requestHash: _h, ...rest }) => rest)(r);

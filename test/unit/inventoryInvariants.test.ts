@@ -10,8 +10,7 @@ import fc from 'fast-check';
 import { decide } from '../../actors/inventory/decide.js';
 import { evolve } from '../../actors/inventory/evolve.js';
 import { type InventoryState, type LineItem, type Reservation } from '../../actors/inventory/model.js';
-import { cloneState } from '../../actors/inventory/model.js';
-import { CAP, CAPPED, RUNS, checkLevels, heldOf, plainState, reservationsOf, rid, run, scenarioArb, typeId, Sim } from '../helpers/inventorySim.js';
+import { CAP, CAPPED, RUNS, checkLevels, cloneState, heldOf, plainState, reservationsOf, rid, run, scenarioArb, typeId, Sim } from '../helpers/inventorySim.js';
 
 
 test('1. after every command: sold + held ≤ capacity, counters ≥ 0, held = Σ HELD, sold = registered + tickets', (t) => {

@@ -98,6 +98,16 @@ test('a row written before request hashes were stored (NULL) counts as the same 
   t.like(sim.exec({ ...reserve, customerId: 'anyone' }), { events: [], reply: { ok: true, reservation: { id: rid(1), status: 'RELEASED' } } });
 });
 
+test('a closed reservation with no row of this event (its id is another event\'s in Postgres) is refused CONFLICT, not taken for new', (t) => {
+  const sim = new Sim({ types: [0, 1, 2].map(() => ({ capacity: 10, sold: 0, price: 1000, locked: false })), usedBefore: 0 });
+  sim.exec({ type: 'SyncCatalog' });
+  const reserve: ReserveCommand = { type: 'Reserve', reservationId: rid(1), items: [{ ticketTypeId: typeId(0), quantity: 1 }], holdSeconds: 0, promoCode: null, customerId: null };
+  sim.exec(reserve);
+  sim.exec({ type: 'Release', reservationId: rid(1) });
+  sim.stored.delete(rid(1));
+  for (const cmd of retriesOf(sim, rid(1))) t.like(sim.exec(cmd), { events: [], reply: { ok: false, code: 'CONFLICT' } }, cmd.type);
+});
+
 test('fresh ids while nothing was forgotten need no load; closed ids do', (t) => {
   const sim = new Sim({ types: [0, 1, 2].map(() => ({ capacity: 10, sold: 0, price: 1000, locked: false })), usedBefore: 0 });
   sim.exec({ type: 'SyncCatalog' });

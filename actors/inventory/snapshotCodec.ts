@@ -42,7 +42,8 @@ interface CompactState {
     readonly reservation: string;
     readonly currency: string;
   };
-  readonly closed: { readonly ids: readonly string[]; readonly status: string; readonly closedAt: string; readonly requestHash: string; readonly forgotten: number };
+  /** `ids`: a reservation id, or the index of the same id in `tickets.reservationIds` (a confirmed one: stored once). */
+  readonly closed: { readonly ids: readonly (string | number)[]; readonly status: string; readonly closedAt: string; readonly requestHash: string; readonly forgotten: number };
 }
 
 const b64 = (a: Column): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -53,6 +54,13 @@ function column<T extends Column>(s: string, make: (buffer: ArrayBuffer) => T): 
   const buffer = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(buffer).set(bytes);
   return make(buffer);
+}
+
+/** Each id of `ids` that `table` holds as its index there (the table's last occurrence), else the id. */
+function sharedIds(ids: readonly string[], table: readonly string[]): (string | number)[] {
+  const index = new Map<string, number>();
+  table.forEach((id, i) => index.set(id, i));
+  return ids.map((id) => index.get(id) ?? id);
 }
 
 /** Everything but the holds and the ids (captured at the call: the columns are copies). */
@@ -89,7 +97,7 @@ function capture(state: InventoryState) {
       reservation: b64(t.reservation),
       currency: b64(t.currency),
     },
-    closedIds: c.ids,
+    closedIds: sharedIds(c.ids, t.reservationIds),
     closed: { status: b64(c.status), closedAt: b64(c.closedAt), requestHash: b64(c.requestHash), forgotten: c.forgotten },
   };
 }
@@ -133,7 +141,7 @@ export async function snapshotJsonInSlices(state: InventoryState, pause: () => P
   }
   const holds = await list(c.holds, (r) => holdTuple(r, c.type));
   const ticketIds = await list(c.ticketIds, (id) => id);
-  const closedIds = await list(c.closedIds, (id) => id);
+  const closedIds = await list<string | number>(c.closedIds, (id) => id);
   const tickets = `{"ids":${ticketIds},${JSON.stringify(c.tickets).slice(1)}`;
   const closed = `{"ids":${closedIds},${JSON.stringify(c.closed).slice(1)}`;
   return `${head.slice(0, -1)},"types":${JSON.stringify(c.types)},"holds":${holds},"tickets":${tickets},"closed":${closed}}`;
@@ -156,7 +164,7 @@ export function fromCompact(c: CompactState): InventoryState {
     currency: column(t.currency, (b) => new Uint8Array(b)),
   });
   const closed = ClosedReservations.fromColumns({
-    ids: c.closed.ids,
+    ids: c.closed.ids.map((id) => (typeof id === 'number' ? (t.reservationIds[id] as string) : id)),
     status: column(c.closed.status, (b) => new Uint8Array(b)),
     closedAt: column(c.closed.closedAt, (b) => new Float64Array(b)),
     requestHash: column(c.closed.requestHash, (b) => new Float64Array(b)),

@@ -5,11 +5,23 @@
 export type { Clock, TimerHandle, Timers } from '../runtime/clock.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import type { Timers } from '../runtime/clock.js';
 import type { CommitBatcher } from './commitBatcher.js';
 import type { CatalogInfo, InventoryCommand, InventoryState } from './model.js';
 import type { PricingPort } from './pricingPort.js';
+
+/** What an actor's commit needs: the fencing epoch this pod holds for a shard. */
+export interface ShardOwnership {
+  /** The epoch this pod holds for `shardId`, or undefined when it does not own it. */
+  epochFor(shardId: number): number | undefined;
+  /** A commit or fence check found a newer epoch: the shard is someone else's now. */
+  fenced?(shardId: number): void;
+  /**
+   * True when this pod serves the shard now: OWNED and its lease deadline not passed. A read
+   * answered from memory needs nothing more (no new owner can exist before the lease ran out).
+   */
+  serves(shardId: number): boolean;
+}
 
 export interface TicketCodeSigner {
   signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
@@ -28,7 +40,6 @@ export interface InventorySettings {
   readonly defaultHoldSeconds: number;
   readonly maxHoldSeconds: number;
   readonly discountsEnabled: boolean;
-  readonly shardCount: number;
 }
 
 export interface InventoryActorDeps {
@@ -39,6 +50,8 @@ export interface InventoryActorDeps {
   /** The hold-expiry timer's clock (the same time as `clock`; tests move both by hand). */
   readonly timers: Timers;
   readonly ownership: ShardOwnership;
+  /** The shard an event belongs to (the cluster's hash). */
+  readonly shardOf: (eventId: string) => number;
   readonly signer: TicketCodeSigner;
   readonly afterCommit: AfterCommit;
   /** Group commit across this pod's actors (one transaction for the turns ready together). */

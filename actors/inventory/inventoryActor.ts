@@ -17,8 +17,7 @@
  *               (committedView.ts).
  */
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
-import { shardOf } from '../../src/shards/shardOf.js';
-import { AppError, NotFoundError } from '../../src/errors.js';
+import { AppError, NotFoundError } from '../runtime/errors.js';
 import { decide } from './decide.js';
 import { decideTiers } from './decidePricing.js';
 import { evolve } from './evolve.js';
@@ -77,7 +76,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     private readonly deps: InventoryActorDeps,
   ) {
     this.state = emptyState(eventId);
-    this.shardId = shardOf(eventId, deps.settings.shardCount);
+    this.shardId = deps.shardOf(eventId);
     const openExpiry = (id: string): number | undefined => {
       const r = this.state.reservations[id];
       return r?.status === 'HELD' ? r.expiresAt : undefined;

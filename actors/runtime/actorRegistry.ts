@@ -23,7 +23,7 @@
  * activates it).
  */
 import type { Logger } from 'pino';
-import { AppError } from '../../src/errors.js';
+import { AppError } from './errors.js';
 
 export interface ActorBehavior<C, R> {
   /** Load state before the first turn (snapshot + journal replay). */

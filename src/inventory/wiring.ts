@@ -92,7 +92,6 @@ export async function createInventory(
     defaultHoldSeconds: config.inventory.holdDefaultSeconds,
     maxHoldSeconds: config.inventory.holdMaxSeconds,
     discountsEnabled: config.pricing.discountRulesEnabled,
-    shardCount,
   };
   const leases = createLeaseStore(redis);
   const registryOfPods = createPodRegistry(redis);
@@ -136,6 +135,7 @@ export async function createInventory(
         timers: inventoryClock,
         podName,
         ownership: shards,
+        shardOf: (id) => shardOf(id, shardCount),
         signer,
         settings,
         pricing,

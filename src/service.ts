@@ -207,7 +207,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const requireReadable = async (eventId: string, admin: boolean) => {
     await requireReadableEvent(pool, caches, eventId, async () => admin);
   };
-  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable, search: search.service, live: liveAvailability });
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable, search: search.service, live: liveAvailability, shardMap: () => ({ shardCount: config.shards.count, shards: inventory.shards.ownerMap() }) });
   const grpc = await startGrpcServer(config, handlers, {
     log,
     metrics,
@@ -226,8 +226,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   };
   const ports: BoundPorts = { http: (server.address() as AddressInfo).port, grpc: grpc.port, internal: internal.port };
   const advertised = advertiseAddress(config, internal.port);
-  const advertisedHttp = `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${ports.http}`;
-  await inventory.startSharding(advertised, advertisedHttp).catch(abortBoth);
+  const advertisedHost = advertised.slice(0, advertised.lastIndexOf(':'));
+  const announce = { http: `http://${advertisedHost}:${ports.http}`, grpc: config.grpc.publicAddress ?? `${config.pod.ip ?? '127.0.0.1'}:${ports.grpc}` };
+  await inventory.startSharding(advertised, announce).catch(abortBoth);
   const httpUrl = `http://${options.host ?? '127.0.0.1'}:${ports.http}`;
   if (config.portsFile !== undefined) {
     const portsFile = config.portsFile;

@@ -1,6 +1,6 @@
 /**
- * What every RPC handler is built with. `unary` / `serverStream` wrap an async
- * implementation with: load shedding and rate limits when the server has a guard
+ * What every RPC handler is built with. `unary` (here) and `serverStream` / `bidiStream`
+ * (./streamCall.ts) wrap an async implementation with: load shedding and rate limits when the server has a guard
  * (./limits.ts; the public door does, the pod-to-pod door does not), Bearer-token auth
  * (write RPCs need role service or admin; reads are public and ignore a bad token), a request id (`x-request-id` metadata or a new
  * one, echoed in the response headers), one log line per call, Prometheus metrics per
@@ -38,12 +38,6 @@ export interface CallContext {
 }
 
 export type UnaryImpl<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
-export type ServerStreamImpl<Req, Res> = (
-  request: Req,
-  call: grpc.ServerWritableStream<Req, Res>,
-  ctx: CallContext,
-) => Promise<void>;
-
 /** What the wrappers need from the server. */
 export interface CallDeps {
   readonly log: Logger;
@@ -54,9 +48,9 @@ export interface CallDeps {
 }
 
 const WRITE_ROLES: readonly Role[] = ['service', 'admin'];
-const BIND = Symbol('ticket.grpc.bind');
+export const BIND = Symbol('ticket.grpc.bind');
 
-type Bind = (deps: CallDeps) => grpc.UntypedHandleCall;
+export type Bind = (deps: CallDeps) => grpc.UntypedHandleCall;
 interface Bindable {
   readonly [BIND]: Bind;
 }
@@ -71,7 +65,7 @@ function authorizationOf(metadata: grpc.Metadata): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-async function authenticate(access: Access, metadata: grpc.Metadata, verifier: TokenVerifier): Promise<Principal | null> {
+export async function authenticate(access: Access, metadata: grpc.Metadata, verifier: TokenVerifier): Promise<Principal | null> {
   const authorization = authorizationOf(metadata);
   if (access === 'write') return verifier.require(authorization, WRITE_ROLES);
   if (!authorization) return null;
@@ -82,7 +76,7 @@ async function authenticate(access: Access, metadata: grpc.Metadata, verifier: T
   }
 }
 
-interface Started {
+export interface Started {
   readonly log: Logger;
   /** Send the response headers (with x-request-id) now. */
   sendHeaders(): void;
@@ -108,7 +102,7 @@ function methodMetrics(deps: CallDeps, method: string) {
   };
 }
 
-function memoMetrics(deps: CallDeps): (method: string) => ReturnType<typeof methodMetrics> {
+export function memoMetrics(deps: CallDeps): (method: string) => ReturnType<typeof methodMetrics> {
   const byMethod = new Map<string, ReturnType<typeof methodMetrics>>();
   return (method) => {
     let m = byMethod.get(method);
@@ -136,7 +130,7 @@ function callerOf(call: AnyCall): Caller {
   };
 }
 
-function begin(
+export function begin(
   call: AnyCall,
   deps: CallDeps,
   metricsOf: (method: string) => ReturnType<typeof methodMetrics>,
@@ -187,13 +181,13 @@ function begin(
 }
 
 /** The error to send; after the client cancelled, a failure is expected and only logged at debug. */
-function failure(err: unknown, cancelled: boolean, log: Logger): grpc.ServerErrorResponse {
+export function failure(err: unknown, cancelled: boolean, log: Logger): grpc.ServerErrorResponse {
   if (!cancelled) return toServiceError(err, log);
   log.debug({ err }, 'handler failed after the client cancelled');
   return Object.assign(new Error('cancelled'), { code: grpc.status.CANCELLED, details: 'cancelled' });
 }
 
-function unbound(name: string): grpc.ServerErrorResponse {
+export function unbound(name: string): grpc.ServerErrorResponse {
   return Object.assign(new Error(`${name} handler is not bound to a server`), {
     code: grpc.status.INTERNAL,
     details: 'handler not bound',
@@ -228,41 +222,6 @@ export function unary<Req, Res>(access: Access, impl: UnaryImpl<Req, Res>): grpc
     };
   };
   const handler: grpc.handleUnaryCall<Req, Res> = (_call, callback) => callback(unbound('unary'));
-  return Object.assign(handler, { [BIND]: bind as Bind });
-}
-
-export function serverStream<Req, Res>(
-  access: Access,
-  impl: ServerStreamImpl<Req, Res>,
-): grpc.handleServerStreamingCall<Req, Res> {
-  const bind = (deps: CallDeps): grpc.handleServerStreamingCall<Req, Res> => {
-    const metricsOf = memoMetrics(deps);
-    return (call) => {
-      const started = begin(call as grpc.ServerWritableStream<unknown, unknown>, deps, metricsOf);
-      started.sendHeaders();
-      const run = async (): Promise<void> => {
-        let principal: Principal | null = null;
-        let code: grpc.status = grpc.status.OK;
-        try {
-          deps.guard?.shed(access);
-          principal = await authenticate(access, call.metadata, deps.verifier);
-          const context = started.context(principal);
-          deps.guard?.charge(access, context.client);
-          if (!call.cancelled) {
-            await impl(call.request, call, context);
-          }
-          if (!call.cancelled && !call.writableEnded) call.end();
-        } catch (err) {
-          const error = failure(err, call.cancelled, started.log);
-          code = error.code ?? grpc.status.UNKNOWN;
-          if (!call.cancelled && !call.writableEnded) call.emit('error', error);
-        }
-        started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
-      };
-      void run();
-    };
-  };
-  const handler: grpc.handleServerStreamingCall<Req, Res> = (call) => call.emit('error', unbound('stream'));
   return Object.assign(handler, { [BIND]: bind as Bind });
 }
 

@@ -2,7 +2,8 @@
  * Builds the inventory side of one pod: ticket signing, projections, the actor registry,
  * shard ownership (Redis leases + Postgres epochs), routing to the owning pod and the
  * InventoryService facade. `startSharding` runs once the servers are bound (other pods
- * forward to the internal gRPC address; operators' tools read the REST URL). `stop()` hands every shard off (drain, snapshot, release),
+ * forward to the internal gRPC address; operators' tools read the REST URL; clients that
+ * route calls themselves read the public gRPC address from GetShardMap). `stop()` hands every shard off (drain, snapshot, release),
  * flushes projections and stops the signing workers, each step on its own.
  */
 import { createPricingPort } from '../pricing/port.js';
@@ -47,13 +48,21 @@ export interface InventoryModule {
   readonly forwarding: ExtraService;
   /** TLS between pods (the internal server's credentials among them). */
   readonly peerTls: PeerTls;
-  /** Join the cluster: heartbeat at `address` (the internal server's) and take this pod's shards. */
-  startSharding(address: string, httpUrl: string): Promise<void>;
+  /** Join the cluster: heartbeat at `address` (the internal server's), announcing the REST URL and public gRPC address, and take this pod's shards. */
+  startSharding(address: string, announce: PodAnnouncement): Promise<void>;
   /** Write the lagging Postgres counters now (tests, operations). */
   flushProjections(): Promise<void>;
   /** Every availability view this pod projects, as it is made (before the write is answered). */
   onView(listener: ViewListener): () => void;
   stop(): Promise<void>;
+}
+
+/** What a pod's heartbeat tells besides its internal address. */
+export interface PodAnnouncement {
+  /** The REST base URL (`ticketctl status`). */
+  readonly http: string;
+  /** host:port of the public gRPC port (GetShardMap). */
+  readonly grpc: string;
 }
 
 export async function createInventory(
@@ -95,9 +104,9 @@ export async function createInventory(
   };
   const leases = createLeaseStore(redis);
   const registryOfPods = createPodRegistry(redis);
-  let httpUrl: string | undefined;
-  // Every heartbeat also says where the pod's REST port is (for `ticketctl status`).
-  const pods: PodRegistry = { ...registryOfPods, heartbeat: (pod) => registryOfPods.heartbeat({ ...pod, http: httpUrl }) };
+  let announced: PodAnnouncement | undefined;
+  // Every heartbeat also says where the pod's REST and public gRPC ports are.
+  const pods: PodRegistry = { ...registryOfPods, heartbeat: (pod) => registryOfPods.heartbeat({ ...pod, http: announced?.http, grpc: announced?.grpc }) };
   // The hooks reach the registry below; they only run once shards are taken.
   const shards: ShardManager = new ShardManager(
     pool,
@@ -170,9 +179,9 @@ export async function createInventory(
     keys,
     forwarding: forwardingService(router.serveLocally, { mutualTls: config.internal.mutualTls, podTokens }),
     peerTls,
-    async startSharding(address, http) {
+    async startSharding(address, announce) {
       shards.setAddress(address);
-      httpUrl = http;
+      announced = announce;
       await shards.start();
       // Back from an outage: heartbeat and renew at once rather than at the next tick.
       redis.on('ready', () => {

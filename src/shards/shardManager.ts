@@ -39,9 +39,9 @@ import type { PodInfo, PodRegistry } from './podRegistry.js';
 import { FirstAssignment } from './firstAssignment.js';
 import { PodView } from './podView.js';
 import { TickLoop } from './tickLoop.js';
-import type { RoutingView, ShardHooks, ShardManagerOptions, ShardState } from './shardTypes.js';
+import type { RoutingView, ShardHooks, ShardManagerOptions, ShardOwnerEntry, ShardState } from './shardTypes.js';
 
-export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges, ShardOwnership, ShardState } from './shardTypes.js';
+export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges, ShardOwnerEntry, ShardOwnership, ShardState } from './shardTypes.js';
 export { takeEpoch } from './epochs.js';
 
 interface Held {
@@ -111,6 +111,17 @@ export class ShardManager implements RoutingView {
     const pod = this.owners[shardId];
     const info = pod ? this.pods.get(pod) : undefined;
     return pod && info ? { pod, address: info.address } : undefined;
+  }
+
+  /**
+   * Every shard's owner as this pod last saw it (the lease holder, refreshed every tick) with
+   * the public gRPC address its registry entry announces; pod null while nobody holds the lease.
+   */
+  ownerMap(): ShardOwnerEntry[] {
+    return Array.from({ length: this.options.shardCount }, (_, shard) => {
+      const pod = this.owners[shard] ?? null;
+      return { shard, pod, grpc: pod === null ? undefined : this.pods.get(pod)?.grpc };
+    });
   }
 
   fenced(shardId: number): void {

@@ -54,3 +54,12 @@ export interface RoutingView extends ShardOwnership {
   refresh(): Promise<void>;
   ownedShards(): number[];
 }
+
+/** One shard's owner as a pod last saw it, for clients that route calls themselves (GetShardMap). */
+export interface ShardOwnerEntry {
+  readonly shard: number;
+  /** The pod holding the shard's lease; null while none does (the shard is moving). */
+  readonly pod: string | null;
+  /** host:port of that pod's public gRPC port, as its heartbeat announces it. */
+  readonly grpc: string | undefined;
+}

@@ -142,6 +142,7 @@ export const envSchema = z.object({
   STREAM_BUFFER_MAX: int(32, 1, 100_000),
   OVERLOAD_LAG_MS: int(200, 10, 60_000),
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
+  SLOW_OPERATION_MS: int(500, 0, 600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import type { Timers } from '../runtime/clock.js';
 import type { CommitBatcher } from './commitBatcher.js';
-import type { CatalogInfo, InventoryCommand, InventoryState } from './model.js';
+import type { CatalogInfo, InventoryCommand, InventoryState, JournalEntry } from './model.js';
 import type { PricingPort } from './pricingPort.js';
 
 export interface TicketCodeSigner {
@@ -21,6 +21,14 @@ export interface TicketCodeSigner {
  * refreshed, and no counters are written or NOTIFYed.
  */
 export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean) => void;
+
+/**
+ * One turn's fenced commit, settled: `ok` (durable), `fenced` (the shard's epoch moved on:
+ * another pod owns it) or `failed` (Postgres refused or failed); the time it took from
+ * handing the write to the group commit, and the journal entries it carried.
+ */
+export type CommitOutcome = 'ok' | 'fenced' | 'failed';
+export type OnCommit = (eventId: string, outcome: CommitOutcome, seconds: number, entries: readonly JournalEntry[]) => void;
 
 export interface InventorySettings {
   /** Journal rows between snapshots. */
@@ -47,6 +55,8 @@ export interface InventoryActorDeps {
   readonly podName: string;
   /** Observe a commit the fencing epoch rejected (metrics). */
   readonly onFenced?: () => void;
+  /** Observe every turn's commit (metrics, slow-operation log); must not throw. */
+  readonly onCommit?: OnCommit;
   readonly settings: InventorySettings;
   /** Dynamic pricing (the engine and its interval); absent = base prices. */
   readonly pricing?: PricingPort;

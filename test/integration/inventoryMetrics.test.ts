@@ -1,8 +1,9 @@
 /**
  * The inventory's metrics, read from `/metrics` after real reservations, confirms,
  * releases, expiries and check-ins through a started service: each operation is counted
- * by its outcome, commits by theirs, actors' activations and passivations, BUSY refusals,
- * availability publications and the invariant gauge (0).
+ * by its outcome, commits by theirs (a fenced one too), actors' activations and
+ * passivations, BUSY refusals, availability publications, cache evictions and the
+ * invariant gauge (0).
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
@@ -11,6 +12,7 @@ import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { FakeClock } from '../helpers/fakeClock.js';
 import { waitFor } from '../helpers/clusterProcess.js';
 import { sampleSum, scrape } from '../helpers/metricsText.js';
+import { shardOf } from '../../src/shards/shardOf.js';
 
 /** The error code a call fails with, or undefined when it succeeds. */
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -102,4 +104,32 @@ test('a full mailbox refuses with BUSY, and each refusal is counted', async (t) 
   t.is(sampleSum(m, 'ticket_actor_busy_refusals_total'), busy);
   t.is(sampleSum(m, 'ticket_inventory_operations_total', { operation: 'reserve', outcome: 'BUSY' }), busy);
   t.is(sampleSum(m, 'ticket_inventory_operations_total', { operation: 'reserve', outcome: 'ok' }), codes.filter((c) => c === undefined).length);
+});
+
+test('a commit under an epoch another owner bumped is counted as fenced', async (t) => {
+  const svc = await startTestService(); // its own database: its shard is taken from under it
+  t.teardown(() => svc.close());
+  const inv = svc.service.inventory.service;
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id, { quantity: 10 });
+  const reserve = () => inv.reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }] });
+  await reserve();
+  t.is(sampleSum(await scrape(svc), 'ticket_commits_total', { outcome: 'fenced' }), 0);
+  await svc.db.query('UPDATE shard_owners SET epoch = epoch + 1, owner_pod = $1 WHERE shard_id = $2', ['usurper', shardOf(event.id, svc.config.shards.count)]);
+  // Refused under the old epoch; the pod takes the shard back and the call runs again there.
+  await reserve();
+  const m = await scrape(svc);
+  t.is(sampleSum(m, 'ticket_commits_total', { outcome: 'fenced' }), 1);
+  t.true(sampleSum(m, 'ticket_fenced_commits_total') >= 1);
+  t.is(sampleSum(m, 'ticket_inventory_operations_total', { operation: 'reserve', outcome: 'SHARD_MOVING' }), 1, 'the fenced attempt');
+  t.is(sampleSum(m, 'ticket_inventory_operations_total', { operation: 'reserve', outcome: 'ok' }), 2);
+});
+
+test('in-process cache copies dropped for room are counted as evictions', async (t) => {
+  const svc = await startTestService({ CACHE_MAX_SIZE: '1' });
+  t.teardown(() => svc.close());
+  const [a, b] = [await createEvent(svc), await createEvent(svc)];
+  for (const e of [a, b, a]) t.is((await svc.api('GET', `/events/${e.id}`, { token: null })).status, 200);
+  // One local copy at most: reading b evicts a, reading a again evicts b.
+  t.is(sampleSum(await scrape(svc), 'cache_evictions_total', { cache: 'event' }), 2);
 });

@@ -53,7 +53,7 @@ export interface InventoryActorDeps {
   readonly committer: CommitBatcher;
   /** This pod's name, recorded with every activation (shard, pod, epoch). */
   readonly podName: string;
-  /** Observe a commit the fencing epoch rejected (metrics). */
+  /** Observe a fenced step the epoch rejected: a commit, or the fence check of a turn that writes nothing (metrics). */
   readonly onFenced?: () => void;
   /** Observe every turn's commit (metrics, slow-operation log); must not throw. */
   readonly onCommit?: OnCommit;

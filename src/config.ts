@@ -122,6 +122,8 @@ export interface Config {
   readonly overloadLagMs: number;
   /** The longest a client may take to send a whole request (headers and body) on the REST port. */
   readonly requestTimeoutMs: number;
+  /** A REST request, unary gRPC call, actor commit or activation longer than this is logged at warn. */
+  readonly slowOperationMs: number;
 }
 
 function fail(issue: z.core.$ZodIssue): never {
@@ -263,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streams: { perClient: e.STREAMS_PER_CLIENT, perPod: e.STREAMS_PER_POD, bufferMax: e.STREAM_BUFFER_MAX, maxInFlight: e.STREAM_MAX_IN_FLIGHT },
     overloadLagMs: e.OVERLOAD_LAG_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    slowOperationMs: e.SLOW_OPERATION_MS,
   };
   return deepFreeze(config);
 }

@@ -146,6 +146,7 @@ export const envSchema = z.object({
   STREAM_MAX_IN_FLIGHT: int(64, 1, 10_000),
   OVERLOAD_LAG_MS: int(200, 10, 60_000),
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
+  SLOW_OPERATION_MS: int(500, 0, 600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

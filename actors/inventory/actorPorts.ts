@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Timers } from '../runtime/clock.js';
 import type { CommitBatcher } from './commitBatcher.js';
-import type { CatalogInfo, InventoryCommand, InventoryState } from './model.js';
+import type { CatalogInfo, InventoryCommand, InventoryState, JournalEntry } from './model.js';
 import type { PricingPort } from './pricingPort.js';
 
 /** What an actor's commit needs: the fencing epoch this pod holds for a shard. */
@@ -34,6 +34,14 @@ export interface TicketCodeSigner {
  */
 export type AfterCommit = (eventId: string, state: InventoryState, catalog: CatalogInfo, committed: boolean) => void;
 
+/**
+ * One turn's fenced commit, settled: `ok` (durable), `fenced` (the shard's epoch moved on:
+ * another pod owns it) or `failed` (Postgres refused or failed); the time it took from
+ * handing the write to the group commit, and the journal entries it carried.
+ */
+export type CommitOutcome = 'ok' | 'fenced' | 'failed';
+export type OnCommit = (eventId: string, outcome: CommitOutcome, seconds: number, entries: readonly JournalEntry[]) => void;
+
 export interface InventorySettings {
   /** Journal rows between snapshots. */
   readonly snapshotEveryEvents: number;
@@ -58,8 +66,10 @@ export interface InventoryActorDeps {
   readonly committer: CommitBatcher;
   /** This pod's name, recorded with every activation (shard, pod, epoch). */
   readonly podName: string;
-  /** Observe a commit the fencing epoch rejected (metrics). */
+  /** Observe a fenced step the epoch rejected: a commit, or the fence check of a turn that writes nothing (metrics). */
   readonly onFenced?: () => void;
+  /** Observe every turn's commit (metrics, slow-operation log); must not throw. */
+  readonly onCommit?: OnCommit;
   readonly settings: InventorySettings;
   /** Dynamic pricing (the engine and its interval); absent = base prices. */
   readonly pricing?: PricingPort;

@@ -24,7 +24,7 @@ import { evolve } from './evolve.js';
 import { HoldExpiries } from './expiryQueue.js';
 import { PricingTimer } from './pricingTimer.js';
 import { TurnRefusedError } from './commitBatcher.js';
-import type { InventoryActorDeps } from './actorPorts.js';
+import type { CommitOutcome, InventoryActorDeps } from './actorPorts.js';
 import { CommittedView } from './committedView.js';
 import {
   emptyState,
@@ -223,7 +223,15 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   /** Write the turn (fenced); returns the signed code of every ticket it issued, by ticket id. */
   private async commit(entries: readonly JournalEntry[]): Promise<ReadonlyMap<string, string>> {
     const { write, codes } = await assembleTurn(this.eventId, this.shardId, entries, this.state, this.deps.signer);
-    await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
+    const started = performance.now();
+    const observe = (outcome: CommitOutcome) => this.deps.onCommit?.(this.eventId, outcome, (performance.now() - started) / 1000, entries);
+    try {
+      await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
+    } catch (err) {
+      observe(err instanceof FencedError ? 'fenced' : 'failed');
+      throw err;
+    }
+    observe('ok');
     return codes;
   }
 

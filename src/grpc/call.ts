@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Principal, Role, TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/requestId.js';
+import type { SlowOperationLog } from '../observability/slowOperations.js';
 import type { Caller } from '../shards/router.js';
 import { toServiceError } from './errors.js';
 import { clientKey, type Access, type CallGuard } from './limits.js';
@@ -45,6 +46,8 @@ export interface CallDeps {
   readonly verifier: TokenVerifier;
   /** Load shedding and rate limits (the public door only). */
   readonly guard?: CallGuard;
+  /** Warns of a unary call slower than SLOW_OPERATION_MS (streams last as long as their caller wants). */
+  readonly slow?: SlowOperationLog;
 }
 
 const WRITE_ROLES: readonly Role[] = ['service', 'admin'];
@@ -78,11 +81,13 @@ export async function authenticate(access: Access, metadata: grpc.Metadata, veri
 
 export interface Started {
   readonly log: Logger;
+  readonly requestId: string;
   /** Send the response headers (with x-request-id) now. */
   sendHeaders(): void;
   /** What the handler is given, once the caller is authenticated. */
   context(principal: Principal | null): CallContext;
-  finish(code: grpc.status, principal: Principal | null): void;
+  /** Metrics and the call's log line; returns how long the call took (ms). */
+  finish(code: grpc.status, principal: Principal | null): number;
 }
 
 /** Per-method metric children, so a call does not hash its labels again. */
@@ -143,6 +148,7 @@ export function begin(
   let child: Logger | undefined;
   const log = () => (child ??= deps.log.child({ request_id: requestId, method }));
   return {
+    requestId,
     sendHeaders() {
       const headers = new grpc.Metadata();
       headers.set('x-request-id', requestId);
@@ -176,6 +182,7 @@ export function begin(
       if (deps.log.isLevelEnabled('info')) {
         log().info({ code: grpc.status[code] ?? String(code), duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject }, 'grpc call');
       }
+      return seconds * 1000;
     },
   };
 }
@@ -216,7 +223,9 @@ export function unary<Req, Res>(access: Access, impl: UnaryImpl<Req, Res>): grpc
         if ('error' in outcome) callback(outcome.error);
         else callback(null, outcome.response);
         const code = 'error' in outcome ? (outcome.error.code ?? grpc.status.UNKNOWN) : grpc.status.OK;
-        started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
+        const finalCode = call.cancelled ? grpc.status.CANCELLED : code;
+        const ms = started.finish(finalCode, principal);
+        deps.slow?.('grpc', ms, { method: call.getPath().slice(1), code: grpc.status[finalCode] ?? String(finalCode), request_id: started.requestId });
       };
       void run();
     };

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
+import { slowOperationLog } from '../observability/slowOperations.js';
 import { bindHandlers, type CallDeps } from './call.js';
 import type { CallGuard } from './limits.js';
 import { readTlsFile } from './tlsFiles.js';
@@ -97,7 +98,7 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   const log = deps.log.child({ component: 'grpc' });
   const credentials = await serverCredentials(config.grpc.tls);
   const server = new grpc.Server(serverOptions(config));
-  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier, guard: deps.guard };
+  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier, guard: deps.guard, slow: slowOperationLog(log, config.slowOperationMs) };
   const { ticket } = ticketProto;
   server.addService(ticket.TicketService.service, bindHandlers(services.ticket, callDeps));
   server.addService(ticket.InventoryService.service, bindHandlers(services.inventory, callDeps));

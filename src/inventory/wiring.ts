@@ -22,6 +22,8 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { isRowFault } from '../db/sqlstate.js';
 import type { Metrics } from '../observability/metrics.js';
+import { createInventoryMetrics } from '../observability/inventoryMetrics.js';
+import { slowOperationLog } from '../observability/slowOperations.js';
 import { createForwarder, forwardingService } from '../shards/forwarding.js';
 import { createPodTokens } from '../shards/podAuth.js';
 import { loadPeerTls, type PeerTls } from '../shards/peerTls.js';
@@ -87,11 +89,28 @@ export async function createInventory(
     log,
   });
   const signer = createTicketSigner(() => keys.signingKey());
+  // The gauges read the actor registry (built below) at scrape time.
+  const inventoryMetrics = createInventoryMetrics(
+    metrics.registry,
+    {
+      activeActors: () => registry.activeKeys().length,
+      maxMailboxDepth: () => registry.maxMailboxDepth(),
+      levels: () => registry.activeBehaviors().flatMap((b) => (b instanceof InventoryActor ? [b.current.levels] : [])),
+    },
+    slowOperationLog(log, config.slowOperationMs),
+  );
   const pricing = createPricingPort({ enabled: config.pricing.dynamicEnabled, intervalSeconds: config.pricing.updateIntervalSeconds });
   const projector = createProjector(
     redis,
     pool,
-    { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.cache.availabilityTtlSeconds, flushIntervalMs: config.inventory.projectionIntervalMs, clock, pricing },
+    {
+      keyPrefix: config.redis.keyPrefix,
+      ttlSeconds: config.cache.availabilityTtlSeconds,
+      flushIntervalMs: config.inventory.projectionIntervalMs,
+      clock,
+      pricing,
+      onAvailabilityFlush: inventoryMetrics.onAvailabilityFlush,
+    },
     log,
   );
   const shardCount = config.shards.count;
@@ -151,10 +170,16 @@ export async function createInventory(
         afterCommit: (id, state, catalog, committed) => projector.project(id, state, catalog, committed),
         committer,
         onFenced: () => metrics.fencedCommits.inc(),
+        onCommit: inventoryMetrics.onCommit,
         schedule: (id, cmd) => service.deliver(id, cmd),
       }),
     log,
-    { mailboxCapacity: config.inventory.mailboxCapacity, idleMs: config.inventory.actorIdleMs, isRead: isReadCommand },
+    {
+      mailboxCapacity: config.inventory.mailboxCapacity,
+      idleMs: config.inventory.actorIdleMs,
+      isRead: isReadCommand,
+      observer: inventoryMetrics.actorObserver,
+    },
   );
   const actorsOf = (shard: number) => registry.activeKeys().filter((k) => shardOf(k, shardCount) === shard);
   const peerTls = await loadPeerTls(config);
@@ -165,7 +190,7 @@ export async function createInventory(
     forwarder,
     shardCount,
     podName,
-    local: (eventId, cmd) => registry.send(eventId, cmd),
+    local: (eventId, cmd) => inventoryMetrics.observeOperation(cmd, registry.send(eventId, cmd)),
     onForward: (outcome) => metrics.forwards.inc({ outcome }),
     handoffWaitMs: config.shards.handoffWaitMs,
     onHandoffWait: (outcome) => metrics.handoffWaits.inc({ outcome }),

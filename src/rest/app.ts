@@ -9,6 +9,7 @@ import { createAuthFailureBudget } from './authFailures.js';
 import { cachedReads } from './cachedReads.js';
 import { errorMiddleware } from './errors.js';
 import { createObserver } from './observe.js';
+import { slowOperationLog } from '../observability/slowOperations.js';
 import { buildOpenApi } from './openapi.js';
 import { createRateLimiter } from '../limits/rateLimiter.js';
 import { createReadModels } from './readModels.js';
@@ -34,7 +35,7 @@ export function createRestApp(deps: RestDeps): RestApp {
   let openApiDoc: unknown;
   const openApi = () => (openApiDoc ??= buildOpenApi(routes, API_VERSION));
   const reads = createReadModels(deps);
-  const observer = createObserver(log, metrics);
+  const observer = createObserver(log, metrics, slowOperationLog(log, config.slowOperationMs));
   routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...catalogRoutes(deps, reads));
   const rateLimiter = createRateLimiter(redis, { keyPrefix: 'rl:public', ...config.rateLimit }, log);
 

@@ -8,6 +8,7 @@ import { createPodHealth } from '../../src/observability/podHealth.js';
 import { toOpenApiPath } from '../../src/rest/openapi.js';
 import { catalogRoutes } from '../../src/rest/routes/index.js';
 import { operationsRoutes } from '../../src/rest/routes/operations.js';
+import { adminRoutes } from '../../src/rest/routes/admin.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, MISSING_ID } from '../helpers/fixtures.js';
 
@@ -94,7 +95,7 @@ test('every route is in the OpenAPI document and every documented path is served
   const doc = (await svc.api('GET', '/openapi.json')).body;
   t.is(doc.openapi, '3.1.0');
   const fakeDeps = {} as RestDeps;
-  const routes = [...operationsRoutes(fakeDeps, () => ({})), ...catalogRoutes(fakeDeps)].filter((r) => !r.internal);
+  const routes = [...operationsRoutes(fakeDeps, () => ({})), ...adminRoutes(fakeDeps), ...catalogRoutes(fakeDeps)].filter((r) => !r.internal);
   for (const r of routes) {
     t.truthy(doc.paths[toOpenApiPath(r.path)]?.[r.method], `${r.method} ${r.path} missing from OpenAPI`);
   }
@@ -102,7 +103,7 @@ test('every route is in the OpenAPI document and every documented path is served
   t.is(documented, routes.length);
   // The public routes are all documented.
   for (const p of ['/events', '/events/{id}', '/events/{id}/tickets', '/events/{id}/availability/stream', '/events/search',
-    '/events/categories', '/events/featured', '/tickets/{id}', '/tickets/types', '/venues', '/venues/{id}', '/health', '/ready', '/metrics']) {
+    '/events/categories', '/events/featured', '/tickets/{id}', '/tickets/types', '/venues', '/venues/{id}', '/health', '/ready', '/metrics', '/admin/cluster']) {
     t.truthy(doc.paths[p]?.get, `GET ${p}`);
   }
   // Each documented GET answers from its handler, not the "no route" fallback.

@@ -3,7 +3,7 @@
  * CheckinService (handlers built with ./call.ts), grpc.health.v1.Health and server
  * reflection, over TLS when GRPC_TLS_ENABLED.
  *
- * Lifecycle: SERVING → DRAINING (health NOT_SERVING, calls still accepted) → STOPPING
+ * Lifecycle: SERVING → DRAINING (the pod's health draining: NOT_SERVING, calls still accepted) → STOPPING
  * (no new calls, in-flight ones finish; forced after the grace period) → STOPPED.
  * stop() is idempotent: it keeps its in-flight promise.
  */
@@ -18,8 +18,9 @@ import { slowOperationLog } from '../observability/slowOperations.js';
 import { bindHandlers, type CallDeps } from './call.js';
 import type { CallGuard } from './limits.js';
 import { readTlsFile } from './tlsFiles.js';
-import { createHealthMonitor, type DependencyChecks, type HealthOptions } from './health.js';
-import { reflectionPackageDefinition, ticketProto, TICKET_SERVICE_NAMES } from './proto.js';
+import type { PodHealth } from '../observability/podHealth.js';
+import { grpcHealth } from './health.js';
+import { reflectionPackageDefinition, ticketProto } from './proto.js';
 import type { TicketServiceHandlers } from './generated/ticket/TicketService.js';
 import type { InventoryServiceHandlers } from './generated/ticket/InventoryService.js';
 import type { PricingServiceHandlers } from './generated/ticket/PricingService.js';
@@ -42,9 +43,8 @@ export interface GrpcServerDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
-  readonly checks: DependencyChecks;
-  /** Health polling (defaults: every 1000 ms, 1000 ms timeout per check). */
-  readonly health?: HealthOptions;
+  /** The pod's health picture, served as grpc.health.v1.Health (its owner starts and stops the polling). */
+  readonly health: PodHealth;
   /** Load shedding and rate limits for every call (./limits.ts). */
   readonly guard?: CallGuard;
 }
@@ -105,16 +105,15 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   server.addService(ticket.PricingService.service, bindHandlers(services.pricing, callDeps));
   server.addService(ticket.CheckinService.service, bindHandlers(services.checkin, callDeps));
 
-  const health = createHealthMonitor(TICKET_SERVICE_NAMES, deps.checks, log, deps.health);
+  const health = grpcHealth(deps.health);
   health.implementation.addToServer(server);
   new ReflectionService(reflectionPackageDefinition()).addToServer(server);
 
-  await health.start();
   let port: number;
   try {
     port = await bind(server, `0.0.0.0:${config.grpcPort}`, credentials);
   } catch (err) {
-    health.stop();
+    health.detach();
     server.forceShutdown();
     throw err;
   }
@@ -129,14 +128,14 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   function setDraining(): void {
     if (state !== 'SERVING') return;
     transition('DRAINING');
-    health.setDraining();
+    deps.health.setDraining();
   }
 
   let stopping: Promise<void> | undefined;
   function stop(graceMs: number): Promise<void> {
     stopping ??= new Promise<void>((resolve) => {
       setDraining();
-      health.stop();
+      health.detach();
       transition('STOPPING');
       const done = () => {
         if (state === 'STOPPED') return;

@@ -19,6 +19,7 @@ import type { RouteSpec } from './route.js';
 import type { RestDeps } from './deps.js';
 import { catalogRoutes } from './routes/index.js';
 import { operationsRoutes } from './routes/operations.js';
+import { adminRoutes } from './routes/admin.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -36,7 +37,7 @@ export function createRestApp(deps: RestDeps): RestApp {
   const openApi = () => (openApiDoc ??= buildOpenApi(routes, API_VERSION));
   const reads = createReadModels(deps);
   const observer = createObserver(log, metrics, slowOperationLog(log, config.slowOperationMs));
-  routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...catalogRoutes(deps, reads));
+  routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...adminRoutes(deps), ...catalogRoutes(deps, reads));
   const rateLimiter = createRateLimiter(redis, { keyPrefix: 'rl:public', ...config.rateLimit }, log);
 
   // Behind TRUST_PROXY_HOPS proxies the client address is that many entries from the right

@@ -20,6 +20,8 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY protos ./protos
+# The operator's page (GET /admin): static files, no build step.
+COPY admin ./admin
 # `ticketctl` on the PATH (kubectl exec … -- ticketctl shards list; the migration init container).
 RUN chmod 0755 dist/src/cli/ticketctl.js && ln -s /app/dist/src/cli/ticketctl.js /usr/local/bin/ticketctl
 USER node

@@ -19,6 +19,16 @@ export default tseslint.config(
     },
   },
   {
+    // The operator's page script runs in the browser, unbuilt (admin/, served by the service).
+    files: ['admin/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'sessionStorage', 'fetch', 'AbortController', 'TextDecoderStream', 'Option', 'setTimeout', 'setInterval', 'clearInterval'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

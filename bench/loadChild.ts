@@ -1,13 +1,14 @@
 /**
  * The load child: a separate Node process (started by loadDriver.ts over IPC) that holds
- * the bench's callers — a grpc-js client of the service, the row-lock seller's pg pool and
- * the echo client — and runs closed-loop slices on request. Tallies stay here until the
+ * the bench's callers — a grpc-js client of the service (unary or StreamInventory), the
+ * row-lock seller's pg pool and the echo client — and runs closed-loop slices on request. Tallies stay here until the
  * host asks for the results; each slice reports this process's CPU (client side).
  */
 import type pg from 'pg';
 import { echoClient } from './echo.js';
-import { readClient, reserveClient, reserveRequest } from './grpcClient.js';
-import type { Reply, Request, ResultsReply, SideSpec, SliceReply } from './loadProtocol.js';
+import { readClient, reserveClient, reserveRequest, type ReserveClient } from './grpcClient.js';
+import { streamReserveClient } from './streamClient.js';
+import type { Reply, Request, ReserveTarget, ResultsReply, SideSpec, SliceReply } from './loadProtocol.js';
 import { createRowLockPool, rowLockSeller } from './rowLock.js';
 import { newTally, resultOf, runSlice, type Tally } from './workload.js';
 
@@ -21,21 +22,25 @@ interface Side {
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 const sides = new Map<string, Side>();
 
+/** Reservations of 1–4 seats of a target picked uniformly, through `client`. */
+function reserveSide(client: ReserveClient, targets: readonly ReserveTarget[], holdSeconds: number): Side {
+  return {
+    call: (q) => {
+      const t = pick(targets);
+      return client.reserve(reserveRequest(t.eventId, t.ticketTypeId, q, holdSeconds));
+    },
+    tally: newTally(),
+    callers: 0,
+    close: async () => client.close(),
+  };
+}
+
 async function build(spec: SideSpec): Promise<Side> {
   switch (spec.kind) {
-    case 'grpcReserve': {
-      const client = await reserveClient(spec.port, spec.jwtSecret);
-      const { targets, holdSeconds } = spec;
-      return {
-        call: (q) => {
-          const t = pick(targets);
-          return client.reserve(reserveRequest(t.eventId, t.ticketTypeId, q, holdSeconds));
-        },
-        tally: newTally(),
-        callers: 0,
-        close: async () => client.close(),
-      };
-    }
+    case 'grpcReserve':
+      return reserveSide(await reserveClient(spec.port, spec.jwtSecret), spec.targets, spec.holdSeconds);
+    case 'grpcStream':
+      return reserveSide(await streamReserveClient(spec.port, spec.jwtSecret, spec.streams), spec.targets, spec.holdSeconds);
     case 'rowLock': {
       const pool: pg.Pool = createRowLockPool(spec.databaseUrl, spec.poolMax);
       const sellers = spec.targets.map((t) => rowLockSeller(pool, t, spec.holdSeconds));

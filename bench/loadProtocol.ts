@@ -21,6 +21,8 @@ export type SideSpec =
   | { readonly kind: 'grpcReserve'; readonly name: string; readonly port: number; readonly jwtSecret: string; readonly targets: readonly ReserveTarget[]; readonly holdSeconds: number }
   | { readonly kind: 'rowLock'; readonly name: string; readonly databaseUrl: string; readonly poolMax: number; readonly targets: readonly RowLockTarget[]; readonly holdSeconds: number }
   | { readonly kind: 'echo'; readonly name: string; readonly port: number; readonly payloadBytes: number }
+  /** ReserveTickets as items of `streams` StreamInventory streams on one connection, the callers' calls spread over them in turn. */
+  | { readonly kind: 'grpcStream'; readonly name: string; readonly port: number; readonly jwtSecret: string; readonly targets: readonly ReserveTarget[]; readonly holdSeconds: number; readonly streams: number }
   /** Anonymous availability reads of the targets' events: GetAvailableTickets and GetInventoryLevels in turn. */
   | { readonly kind: 'grpcRead'; readonly name: string; readonly port: number; readonly targets: readonly ReserveTarget[] };
 

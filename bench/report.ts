@@ -6,6 +6,7 @@ import type { SideResult } from './interleave.js';
 import type { ManyEventsCell } from './manyEvents.js';
 import type { PricedFlashCell } from './pricedFlashSale.js';
 import type { RecoveryResult } from './recovery.js';
+import type { StreamCell } from './streamBench.js';
 
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
@@ -110,4 +111,21 @@ export function pricedTable(c: PricedFlashCell | null): string {
 export function pricedTargets(c: PricedFlashCell | null): Target[] {
   if (!c) return [];
   return [{ name: `flash sale with three pricing rules within 10% of the plain one (${c.callers} callers)`, met: c.ratio >= 0.9, detail: `${f(c.priced.load.reservationsPerSecond)} vs ${f(c.plain.load.reservationsPerSecond)} res/s (${f(c.ratio * 100, 1)}%)` }];
+}
+
+/** The StreamInventory scenario (absent when not run). */
+export function streamTable(c: StreamCell | null): string {
+  if (!c) return '';
+  return [
+    `\nStreamInventory: one event, ${c.callers} reservations in flight over ${c.streams} streams, beside the unary echo, interleaved`,
+    grid(
+      ['in flight', 'stream res/s', 'p50 ms', 'p99 ms', 'CPU µs/res srv / cli', 'echo calls/s', 'p50 ms', 'p99 ms', 'CPU µs/call srv / cli', 'stream / echo', 'oversell'],
+      [[String(c.callers), ...side(c.stream), ...side(c.echo), `${f(c.echoRatio, 2)}×`, String(c.stream.check.violations.length)]],
+    ),
+  ].join('\n');
+}
+
+export function streamTargets(c: StreamCell | null): Target[] {
+  if (!c) return [];
+  return [{ name: `StreamInventory ≥ 1.5× the unary echo's calls/s (${c.callers} in flight over ${c.streams} streams)`, met: c.echoRatio >= 1.5, detail: `${f(c.reservationsPerSecond)} res/s vs ${f(c.echo.load.reservationsPerSecond)} calls/s (${f(c.echoRatio, 2)}×)` }];
 }

@@ -50,6 +50,11 @@ export interface Config {
     };
     /** Where other pods reach this one (host:port of the internal port). */
     readonly advertiseAddress: string;
+    /**
+     * Where clients reach this pod's public gRPC port (host:port), as GetShardMap lists it;
+     * unset: POD_IP (else 127.0.0.1) with the bound GRPC_PORT.
+     */
+    readonly publicAddress?: string;
   };
   /**
    * The pod-to-pod door (protos/internal.proto), on a port of its own. Peers authenticate
@@ -109,12 +114,18 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Proxies in front of the REST port: the client address is this many entries from the right of X-Forwarded-For. */
   readonly trustProxyHops: number;
-  /** Open SSE + WatchAvailability streams, and how many updates a stream may hold unsent before it is dropped. */
-  readonly streams: { readonly perClient: number; readonly perPod: number; readonly bufferMax: number };
+  /**
+   * Open streams (SSE, WatchAvailability, StreamInventory), how many updates an availability
+   * stream may hold unsent before it is dropped, and how many items a StreamInventory stream
+   * has in flight at most.
+   */
+  readonly streams: { readonly perClient: number; readonly perPod: number; readonly bufferMax: number; readonly maxInFlight: number };
   /** Event loop delay above which this pod sheds load (public reads first). */
   readonly overloadLagMs: number;
   /** The longest a client may take to send a whole request (headers and body) on the REST port. */
   readonly requestTimeoutMs: number;
+  /** A REST request, unary gRPC call, actor commit or activation longer than this is logged at warn. */
+  readonly slowOperationMs: number;
 }
 
 function fail(issue: z.core.$ZodIssue): never {
@@ -208,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         clientKeyPath: e.GRPC_TLS_CLIENT_KEY_PATH ?? e.GRPC_TLS_KEY_PATH,
       },
       advertiseAddress: e.GRPC_ADVERTISE_ADDRESS ?? `${e.POD_IP ?? '127.0.0.1'}:${e.INTERNAL_GRPC_PORT}`,
+      publicAddress: e.GRPC_PUBLIC_ADDRESS,
     },
     internal: {
       port: e.INTERNAL_GRPC_PORT,
@@ -253,9 +265,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy: e.TRUST_PROXY,
     trustProxyHops: e.TRUST_PROXY_HOPS,
-    streams: { perClient: e.STREAMS_PER_CLIENT, perPod: e.STREAMS_PER_POD, bufferMax: e.STREAM_BUFFER_MAX },
+    streams: { perClient: e.STREAMS_PER_CLIENT, perPod: e.STREAMS_PER_POD, bufferMax: e.STREAM_BUFFER_MAX, maxInFlight: e.STREAM_MAX_IN_FLIGHT },
     overloadLagMs: e.OVERLOAD_LAG_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    slowOperationMs: e.SLOW_OPERATION_MS,
   };
   return deepFreeze(config);
 }

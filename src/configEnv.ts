@@ -109,6 +109,9 @@ export const envSchema = z.object({
   POD_NAME: z.string().min(1).optional(),
   POD_IP: optionalText,
   GRPC_ADVERTISE_ADDRESS: optionalText,
+  GRPC_PUBLIC_ADDRESS: optionalText.pipe(
+    z.string().regex(/^[A-Za-z0-9.:[\]-]{1,300}:\d{1,5}$/, { message: 'must be host:port' }).optional(),
+  ),
   SHARD_COUNT: int(64, 1, 4096),
   SHARD_LEASE_MS: int(10_000, 1000, 300_000),
   SHARD_HANDOFF_WAIT_MS: int(3000, 0, 60_000),
@@ -141,8 +144,10 @@ export const envSchema = z.object({
   STREAMS_PER_CLIENT: int(20, 1, 1_000_000),
   STREAMS_PER_POD: int(10_000, 1, 10_000_000),
   STREAM_BUFFER_MAX: int(32, 1, 100_000),
+  STREAM_MAX_IN_FLIGHT: int(64, 1, 10_000),
   OVERLOAD_LAG_MS: int(200, 10, 60_000),
   REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
+  SLOW_OPERATION_MS: int(500, 0, 600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

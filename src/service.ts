@@ -19,6 +19,7 @@ import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLiveAvailability } from './cache/liveAvailability.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { createPodHealth } from './observability/podHealth.js';
 import { createRestApp } from './rest/app.js';
 import { createPricingReads } from './pricing/pricingReads.js';
 import { createInventory, type InventoryModule } from './inventory/wiring.js';
@@ -26,6 +27,7 @@ import { createVerifier } from './auth/verifier.js';
 import { grpcServices } from './grpc/handlers/index.js';
 import { requireReadableEvent } from './rest/eventDetail.js';
 import { startGrpcServer } from './grpc/server.js';
+import { TICKET_SERVICE_NAMES } from './grpc/proto.js';
 import { startInternalServer } from './grpc/internalServer.js';
 import { createGrpcLimits } from './grpc/limits.js';
 import { createOverloadDetector, type LagSampler, type OverloadDetector } from './limits/overload.js';
@@ -167,6 +169,18 @@ export async function startService(config: Config, options: ServiceOptions = {})
     log,
   });
   const stopOffering = inventory.onView((view) => liveAvailability.offer(view));
+  // The one health picture behind /ready and gRPC health (shards: 'starting' until sharding has settled).
+  const health = createPodHealth(
+    TICKET_SERVICE_NAMES,
+    {
+      postgres: () => pool.query('SELECT 1'),
+      redis: () => redis.ping(),
+      schema: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
+      search: () => search.service.health(),
+      shards: () => inventory.shards.status(),
+    },
+    log,
+  );
   const { app, stop: stopRest } = createRestApp({
     config,
     pool,
@@ -179,8 +193,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     pricing,
     search: search.service,
     projectedViews: (listener) => inventory.onView(listener),
-    shardStatus: () => inventory.shards.status(),
-    schemaStatus: async () => describeSchema(await schemaStatus(pool, expectedMigration)),
+    health,
     streams,
     overload,
   });
@@ -193,6 +206,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   server.keepAliveTimeout = 65_000;
   /** Undo what started, so a failed start leaves nothing running. */
   const abort = async (err: unknown): Promise<never> => {
+    health.stop();
     server.close();
     stopRest();
     grpcLimits.stop();
@@ -207,14 +221,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const requireReadable = async (eventId: string, admin: boolean) => {
     await requireReadableEvent(pool, caches, eventId, async () => admin);
   };
-  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable, search: search.service, live: liveAvailability });
-  const grpc = await startGrpcServer(config, handlers, {
-    log,
-    metrics,
-    verifier,
-    guard: grpcLimits,
-    checks: { postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
-  }).catch(abort);
+  const handlers = grpcServices({ config, pool, log, inventory: inventory.service, availability, streams, metrics, pricing, requireReadableEvent: requireReadable, search: search.service, live: liveAvailability, shardMap: () => ({ shardCount: config.shards.count, shards: inventory.shards.ownerMap() }) });
+  await health.start();
+  const grpc = await startGrpcServer(config, handlers, { log, metrics, verifier, guard: grpcLimits, health }).catch(abort);
   const abortServing = async (err: unknown): Promise<never> => {
     await grpc.stop(0);
     return abort(err);
@@ -226,8 +235,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   };
   const ports: BoundPorts = { http: (server.address() as AddressInfo).port, grpc: grpc.port, internal: internal.port };
   const advertised = advertiseAddress(config, internal.port);
-  const advertisedHttp = `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${ports.http}`;
-  await inventory.startSharding(advertised, advertisedHttp).catch(abortBoth);
+  const advertisedHost = advertised.slice(0, advertised.lastIndexOf(':'));
+  const announce = { http: `http://${advertisedHost}:${ports.http}`, grpc: config.grpc.publicAddress ?? `${config.pod.ip ?? '127.0.0.1'}:${ports.grpc}` };
+  await inventory.startSharding(advertised, announce).catch(abortBoth);
+  await health.check(); // shards taken: gRPC health and /ready say so now, not at the next poll
   const httpUrl = `http://${options.host ?? '127.0.0.1'}:${ports.http}`;
   if (config.portsFile !== undefined) {
     const portsFile = config.portsFile;
@@ -242,7 +253,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       transition('STOPPING');
-      grpc.setDraining();
+      grpc.setDraining(); // the pod's health: draining (gRPC NOT_SERVING, /ready 503) at once
       const steps: Array<[string, () => Promise<unknown>]> = [
         // Hand every shard off first, while this pod still answers (with SHARD_MOVING).
         ['shards', () => inventory.shards.stop()],
@@ -259,6 +270,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         ['limits', async () => {
           grpcLimits.stop();
           overload.stop();
+          health.stop();
         }],
         ['inventory', () => inventory.stop()],
         ['search', () => search.stop()],

@@ -6,11 +6,23 @@
 export type { Clock, TimerHandle, Timers } from '../runtime/clock.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ShardOwnership } from '../../src/shards/shardManager.js';
 import type { Timers } from '../runtime/clock.js';
 import type { CommitBatcher } from './commitBatcher.js';
-import type { CatalogInfo, InventoryCommand, InventoryState, PastReservation } from './model.js';
+import type { CatalogInfo, InventoryCommand, InventoryState, JournalEntry, PastReservation } from './model.js';
 import type { PricingPort } from './pricingPort.js';
+
+/** What an actor's commit needs: the fencing epoch this pod holds for a shard. */
+export interface ShardOwnership {
+  /** The epoch this pod holds for `shardId`, or undefined when it does not own it. */
+  epochFor(shardId: number): number | undefined;
+  /** A commit or fence check found a newer epoch: the shard is someone else's now. */
+  fenced?(shardId: number): void;
+  /**
+   * True when this pod serves the shard now: OWNED and its lease deadline not passed. A read
+   * answered from memory needs nothing more (no new owner can exist before the lease ran out).
+   */
+  serves(shardId: number): boolean;
+}
 
 export interface TicketCodeSigner {
   signMany(payloads: readonly { ticketId: string; eventId: string; ticketTypeId: string }[]): Promise<string[]>;
@@ -29,13 +41,20 @@ export type AfterCommit = (eventId: string, state: InventoryState, catalog: Cata
  */
 export type PastReservationsLoader = (eventId: string, ids: readonly string[]) => Promise<ReadonlyMap<string, PastReservation>>;
 
+/**
+ * One turn's fenced commit, settled: `ok` (durable), `fenced` (the shard's epoch moved on:
+ * another pod owns it) or `failed` (Postgres refused or failed); the time it took from
+ * handing the write to the group commit, and the journal entries it carried.
+ */
+export type CommitOutcome = 'ok' | 'fenced' | 'failed';
+export type OnCommit = (eventId: string, outcome: CommitOutcome, seconds: number, entries: readonly JournalEntry[]) => void;
+
 export interface InventorySettings {
   /** Journal rows between snapshots. */
   readonly snapshotEveryEvents: number;
   readonly defaultHoldSeconds: number;
   readonly maxHoldSeconds: number;
   readonly discountsEnabled: boolean;
-  readonly shardCount: number;
   /** How long the state keeps a closed reservation's record (older retries are answered from Postgres). */
   readonly idempotencyWindowSeconds: number;
 }
@@ -48,6 +67,8 @@ export interface InventoryActorDeps {
   /** The hold-expiry timer's clock (the same time as `clock`; tests move both by hand). */
   readonly timers: Timers;
   readonly ownership: ShardOwnership;
+  /** The shard an event belongs to (the cluster's hash). */
+  readonly shardOf: (eventId: string) => number;
   readonly signer: TicketCodeSigner;
   readonly pastReservations: PastReservationsLoader;
   readonly afterCommit: AfterCommit;
@@ -55,8 +76,10 @@ export interface InventoryActorDeps {
   readonly committer: CommitBatcher;
   /** This pod's name, recorded with every activation (shard, pod, epoch). */
   readonly podName: string;
-  /** Observe a commit the fencing epoch rejected (metrics). */
+  /** Observe a fenced step the epoch rejected: a commit, or the fence check of a turn that writes nothing (metrics). */
   readonly onFenced?: () => void;
+  /** Observe every turn's commit (metrics, slow-operation log); must not throw. */
+  readonly onCommit?: OnCommit;
   readonly settings: InventorySettings;
   /** Dynamic pricing (the engine and its interval); absent = base prices. */
   readonly pricing?: PricingPort;

@@ -20,15 +20,14 @@
  *               (committedView.ts).
  */
 import type { ActorBehavior } from '../runtime/actorRegistry.js';
-import { shardOf } from '../../src/shards/shardOf.js';
-import { AppError, NotFoundError } from '../../src/errors.js';
+import { AppError, NotFoundError } from '../runtime/errors.js';
 import { decide } from './decide.js';
 import { decideTiers } from './decidePricing.js';
 import { evolve } from './evolve.js';
 import { HoldExpiries } from './expiryQueue.js';
 import { PricingTimer } from './pricingTimer.js';
 import { TurnRefusedError } from './commitBatcher.js';
-import type { InventoryActorDeps } from './actorPorts.js';
+import type { CommitOutcome, InventoryActorDeps } from './actorPorts.js';
 import { CommittedView } from './committedView.js';
 import {
   emptyState,
@@ -81,7 +80,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     private readonly deps: InventoryActorDeps,
   ) {
     this.state = emptyState(eventId);
-    this.shardId = shardOf(eventId, deps.settings.shardCount);
+    this.shardId = deps.shardOf(eventId);
     const openExpiry = (id: string): number | undefined => {
       const r = this.state.reservations[id];
       return r?.status === 'HELD' ? r.expiresAt : undefined;
@@ -237,7 +236,15 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   /** Write the turn (fenced); returns the signed code of every ticket it issued, by ticket id. */
   private async commit(entries: readonly JournalEntry[], touched: TurnReservations): Promise<ReadonlyMap<string, string>> {
     const { write, codes } = await assembleTurn(this.eventId, this.shardId, entries, this.state, touched, this.deps.signer);
-    await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
+    const started = performance.now();
+    const observe = (outcome: CommitOutcome) => this.deps.onCommit?.(this.eventId, outcome, (performance.now() - started) / 1000, entries);
+    try {
+      await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
+    } catch (err) {
+      observe(err instanceof FencedError ? 'fenced' : 'failed');
+      throw err;
+    }
+    observe('ok');
     return codes;
   }
 

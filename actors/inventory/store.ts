@@ -6,11 +6,14 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { AppError } from '../../src/errors.js';
-import type { Queryable } from '../../src/db/pool.js';
+import type pg from 'pg';
+import { AppError } from '../runtime/errors.js';
 import { parseSnapshotJson, snapshotJsonInSlices } from './snapshotCodec.js';
 import type { CatalogInfo, InventoryEvent, InventoryState, JournalEntry } from './model.js';
 import type { PricingRuleInfo } from './pricingPort.js';
+
+/** Anything that runs a query: a pool or one of its clients. */
+type Queryable = Pick<pg.Pool, 'query'>;
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

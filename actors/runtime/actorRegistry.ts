@@ -23,7 +23,10 @@
  * activates it).
  */
 import type { Logger } from 'pino';
-import { AppError } from '../../src/errors.js';
+import { AppError } from './errors.js';
+import { NO_ACTOR_OBSERVER, type ActorObserver } from './actorObserver.js';
+
+export type { ActorObserver } from './actorObserver.js';
 
 export interface ActorBehavior<C, R> {
   /** Load state before the first turn (snapshot + journal replay). */
@@ -51,6 +54,8 @@ export interface RegistryOptions<C = unknown> {
   readonly idleMs: number;
   /** Messages an active actor answers with `behavior.read`, outside the mailbox. */
   readonly isRead?: (command: C) => boolean;
+  /** Told of activations, passivations, turns and BUSY refusals (metrics); nothing by default. */
+  readonly observer?: ActorObserver;
 }
 
 export const DEFAULT_REGISTRY_OPTIONS: Pick<RegistryOptions, 'mailboxCapacity' | 'idleMs'> = { mailboxCapacity: 10_000, idleMs: 300_000 };
@@ -87,6 +92,7 @@ class ActorCell<C, R> {
   private lastActiveAt = 0;
   stopped: Promise<void> | undefined;
   private activation: Promise<void> | undefined;
+  private readonly observer: ActorObserver;
 
   constructor(
     readonly key: string,
@@ -96,6 +102,7 @@ class ActorCell<C, R> {
     private readonly onStopped: (cell: ActorCell<C, R>) => void,
   ) {
     this.behavior = factory(key);
+    this.observer = options.observer ?? NO_ACTOR_OBSERVER;
   }
 
   private transition(next: ActorState): void {
@@ -114,6 +121,7 @@ class ActorCell<C, R> {
 
   enqueue(command: C): Promise<R> {
     if (this.mailbox.length >= this.options.mailboxCapacity) {
+      this.observer.busy?.(this.key);
       return Promise.reject(new MailboxFullError(this.key, this.options.mailboxCapacity));
     }
     return new Promise<R>((resolve, reject) => {
@@ -130,10 +138,15 @@ class ActorCell<C, R> {
 
   private async ensureActive(): Promise<void> {
     if (this.state !== 'ACTIVATING') return;
+    const started = performance.now();
     this.activation ??= this.behavior.activate();
     try {
       await this.activation;
+      this.observer.activated?.(this.key, 'ok', (performance.now() - started) / 1000);
       this.transition('ACTIVE');
+    } catch (err) {
+      this.observer.activated?.(this.key, 'failed', (performance.now() - started) / 1000);
+      throw err;
     } finally {
       this.activation = undefined;
     }
@@ -153,6 +166,7 @@ class ActorCell<C, R> {
         }
         const next = this.alone.shift();
         const batch = next ? [next] : this.mailbox.splice(0);
+        this.observer.turn?.(this.key, batch.length);
         try {
           const replies = await this.behavior.turn(batch.map((e) => e.command));
           batch.forEach((e, i) => e.resolve(replies[i] as R));
@@ -215,6 +229,7 @@ class ActorCell<C, R> {
         this.log.warn({ err, actor: this.key }, 'actor passivation failed');
       }
       this.transition('STOPPED');
+      if (wasActive) this.observer.passivated?.(this.key);
       this.onStopped(this);
     })();
     return this.stopped;
@@ -269,6 +284,18 @@ export class ActorRegistry<C, R> {
 
   activeKeys(): string[] {
     return [...this.cells.keys()];
+  }
+
+  /** The behaviors of the ACTIVE actors (diagnostics: the inventory invariant gauge reads their state). */
+  activeBehaviors(): ActorBehavior<C, R>[] {
+    return [...this.cells.values()].flatMap((c) => (c.state === 'ACTIVE' ? [c.behavior] : []));
+  }
+
+  /** The most messages waiting in any one actor's mailbox now (0 when none wait). */
+  maxMailboxDepth(): number {
+    let max = 0;
+    for (const c of this.cells.values()) max = Math.max(max, c.mailbox.length + c.alone.length);
+    return max;
   }
 
   /** Passivate every actor; further sends fail with SHARD_MOVING. Idempotent. */

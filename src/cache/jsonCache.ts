@@ -7,7 +7,9 @@
  * is known down (the circuit, redisCircuit.ts) it is not asked at all: a read costs the
  * loader's time, not a Redis timeout.
  * Local hits are counted in process and added to cache_lookups_total by flushMetrics
- * (called before metrics are read), keeping a counter update off the hottest path.
+ * (called before metrics are read), keeping a counter update off the hottest path. Every
+ * lookup is logged at debug (`cache lookup`, with the cache, key and result); local copies
+ * dropped because the LRU is full count in cache_evictions_total.
  */
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -56,11 +58,21 @@ export function createJsonCache<T extends object>(
   const failed = () => options.circuit?.failed();
   const local =
     options.localMaxEntries > 0 && ttlSeconds > 0
-      ? new LRUCache<string, T>({ max: options.localMaxEntries, ttl: Math.min(LOCAL_TTL_MS, ttlSeconds * 1000) })
+      ? new LRUCache<string, T>({
+          max: options.localMaxEntries,
+          ttl: Math.min(LOCAL_TTL_MS, ttlSeconds * 1000),
+          dispose: (_value, _key, reason) => {
+            if (reason === 'evict') metrics.cacheEvictions.inc({ cache: namespace });
+          },
+        })
       : undefined;
   bus.onInvalidate(namespace, (key) => local?.delete(key));
   const redisKey = (key: string) => `${namespace}:${key}`;
-  const count = (result: 'hit' | 'miss' | 'error') => metrics.cacheLookups.inc({ cache: namespace, result });
+  const debug = log.isLevelEnabled('debug');
+  const count = (key: string, result: 'hit' | 'miss' | 'error') => {
+    metrics.cacheLookups.inc({ cache: namespace, result });
+    if (debug) log.debug({ cache: namespace, key, result }, 'cache lookup');
+  };
   /** Local hits are the hot path: counted here, added to the counter by flushMetrics. */
   let localHits = 0;
 
@@ -70,10 +82,11 @@ export function createJsonCache<T extends object>(
       const mine = local?.get(key);
       if (mine !== undefined) {
         localHits++;
+        if (debug) log.debug({ cache: namespace, key, result: 'local_hit' }, 'cache lookup');
         return mine;
       }
       if (!usable()) {
-        count('error');
+        count(key, 'error');
         const value = await load();
         local?.set(key, value);
         return value;
@@ -81,14 +94,14 @@ export function createJsonCache<T extends object>(
       try {
         const hit = await redis.get(redisKey(key));
         if (hit !== null) {
-          count('hit');
+          count(key, 'hit');
           const value = JSON.parse(hit) as T;
           local?.set(key, value);
           return value;
         }
-        count('miss');
+        count(key, 'miss');
       } catch (err) {
-        count('error');
+        count(key, 'error');
         failed();
         log.debug({ err, namespace }, 'cache read failed');
         return load();
@@ -104,7 +117,10 @@ export function createJsonCache<T extends object>(
     },
     peek(key) {
       const mine = local?.get(key);
-      if (mine !== undefined) localHits++;
+      if (mine !== undefined) {
+        localHits++;
+        if (debug) log.debug({ cache: namespace, key, result: 'local_hit' }, 'cache lookup');
+      }
       return mine;
     },
     flushMetrics() {

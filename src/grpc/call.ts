@@ -1,6 +1,6 @@
 /**
- * What every RPC handler is built with. `unary` / `serverStream` wrap an async
- * implementation with: load shedding and rate limits when the server has a guard
+ * What every RPC handler is built with. `unary` (here) and `serverStream` / `bidiStream`
+ * (./streamCall.ts) wrap an async implementation with: load shedding and rate limits when the server has a guard
  * (./limits.ts; the public door does, the pod-to-pod door does not), Bearer-token auth
  * (write RPCs need role service or admin; reads are public and ignore a bad token), a request id (`x-request-id` metadata or a new
  * one, echoed in the response headers), one log line per call, Prometheus metrics per
@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Principal, Role, TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/requestId.js';
+import type { SlowOperationLog } from '../observability/slowOperations.js';
 import type { Caller } from '../shards/router.js';
 import { toServiceError } from './errors.js';
 import { clientKey, type Access, type CallGuard } from './limits.js';
@@ -38,12 +39,6 @@ export interface CallContext {
 }
 
 export type UnaryImpl<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
-export type ServerStreamImpl<Req, Res> = (
-  request: Req,
-  call: grpc.ServerWritableStream<Req, Res>,
-  ctx: CallContext,
-) => Promise<void>;
-
 /** What the wrappers need from the server. */
 export interface CallDeps {
   readonly log: Logger;
@@ -51,12 +46,14 @@ export interface CallDeps {
   readonly verifier: TokenVerifier;
   /** Load shedding and rate limits (the public door only). */
   readonly guard?: CallGuard;
+  /** Warns of a unary call slower than SLOW_OPERATION_MS (streams last as long as their caller wants). */
+  readonly slow?: SlowOperationLog;
 }
 
 const WRITE_ROLES: readonly Role[] = ['service', 'admin'];
-const BIND = Symbol('ticket.grpc.bind');
+export const BIND = Symbol('ticket.grpc.bind');
 
-type Bind = (deps: CallDeps) => grpc.UntypedHandleCall;
+export type Bind = (deps: CallDeps) => grpc.UntypedHandleCall;
 interface Bindable {
   readonly [BIND]: Bind;
 }
@@ -71,7 +68,7 @@ function authorizationOf(metadata: grpc.Metadata): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-async function authenticate(access: Access, metadata: grpc.Metadata, verifier: TokenVerifier): Promise<Principal | null> {
+export async function authenticate(access: Access, metadata: grpc.Metadata, verifier: TokenVerifier): Promise<Principal | null> {
   const authorization = authorizationOf(metadata);
   if (access === 'write') return verifier.require(authorization, WRITE_ROLES);
   if (!authorization) return null;
@@ -82,13 +79,15 @@ async function authenticate(access: Access, metadata: grpc.Metadata, verifier: T
   }
 }
 
-interface Started {
+export interface Started {
   readonly log: Logger;
+  readonly requestId: string;
   /** Send the response headers (with x-request-id) now. */
   sendHeaders(): void;
   /** What the handler is given, once the caller is authenticated. */
   context(principal: Principal | null): CallContext;
-  finish(code: grpc.status, principal: Principal | null): void;
+  /** Metrics and the call's log line; returns how long the call took (ms). */
+  finish(code: grpc.status, principal: Principal | null): number;
 }
 
 /** Per-method metric children, so a call does not hash its labels again. */
@@ -108,7 +107,7 @@ function methodMetrics(deps: CallDeps, method: string) {
   };
 }
 
-function memoMetrics(deps: CallDeps): (method: string) => ReturnType<typeof methodMetrics> {
+export function memoMetrics(deps: CallDeps): (method: string) => ReturnType<typeof methodMetrics> {
   const byMethod = new Map<string, ReturnType<typeof methodMetrics>>();
   return (method) => {
     let m = byMethod.get(method);
@@ -136,7 +135,7 @@ function callerOf(call: AnyCall): Caller {
   };
 }
 
-function begin(
+export function begin(
   call: AnyCall,
   deps: CallDeps,
   metricsOf: (method: string) => ReturnType<typeof methodMetrics>,
@@ -149,6 +148,7 @@ function begin(
   let child: Logger | undefined;
   const log = () => (child ??= deps.log.child({ request_id: requestId, method }));
   return {
+    requestId,
     sendHeaders() {
       const headers = new grpc.Metadata();
       headers.set('x-request-id', requestId);
@@ -182,18 +182,19 @@ function begin(
       if (deps.log.isLevelEnabled('info')) {
         log().info({ code: grpc.status[code] ?? String(code), duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject }, 'grpc call');
       }
+      return seconds * 1000;
     },
   };
 }
 
 /** The error to send; after the client cancelled, a failure is expected and only logged at debug. */
-function failure(err: unknown, cancelled: boolean, log: Logger): grpc.ServerErrorResponse {
+export function failure(err: unknown, cancelled: boolean, log: Logger): grpc.ServerErrorResponse {
   if (!cancelled) return toServiceError(err, log);
   log.debug({ err }, 'handler failed after the client cancelled');
   return Object.assign(new Error('cancelled'), { code: grpc.status.CANCELLED, details: 'cancelled' });
 }
 
-function unbound(name: string): grpc.ServerErrorResponse {
+export function unbound(name: string): grpc.ServerErrorResponse {
   return Object.assign(new Error(`${name} handler is not bound to a server`), {
     code: grpc.status.INTERNAL,
     details: 'handler not bound',
@@ -222,47 +223,14 @@ export function unary<Req, Res>(access: Access, impl: UnaryImpl<Req, Res>): grpc
         if ('error' in outcome) callback(outcome.error);
         else callback(null, outcome.response);
         const code = 'error' in outcome ? (outcome.error.code ?? grpc.status.UNKNOWN) : grpc.status.OK;
-        started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
+        const finalCode = call.cancelled ? grpc.status.CANCELLED : code;
+        const ms = started.finish(finalCode, principal);
+        deps.slow?.('grpc', ms, { method: call.getPath().slice(1), code: grpc.status[finalCode] ?? String(finalCode), request_id: started.requestId });
       };
       void run();
     };
   };
   const handler: grpc.handleUnaryCall<Req, Res> = (_call, callback) => callback(unbound('unary'));
-  return Object.assign(handler, { [BIND]: bind as Bind });
-}
-
-export function serverStream<Req, Res>(
-  access: Access,
-  impl: ServerStreamImpl<Req, Res>,
-): grpc.handleServerStreamingCall<Req, Res> {
-  const bind = (deps: CallDeps): grpc.handleServerStreamingCall<Req, Res> => {
-    const metricsOf = memoMetrics(deps);
-    return (call) => {
-      const started = begin(call as grpc.ServerWritableStream<unknown, unknown>, deps, metricsOf);
-      started.sendHeaders();
-      const run = async (): Promise<void> => {
-        let principal: Principal | null = null;
-        let code: grpc.status = grpc.status.OK;
-        try {
-          deps.guard?.shed(access);
-          principal = await authenticate(access, call.metadata, deps.verifier);
-          const context = started.context(principal);
-          deps.guard?.charge(access, context.client);
-          if (!call.cancelled) {
-            await impl(call.request, call, context);
-          }
-          if (!call.cancelled && !call.writableEnded) call.end();
-        } catch (err) {
-          const error = failure(err, call.cancelled, started.log);
-          code = error.code ?? grpc.status.UNKNOWN;
-          if (!call.cancelled && !call.writableEnded) call.emit('error', error);
-        }
-        started.finish(call.cancelled ? grpc.status.CANCELLED : code, principal);
-      };
-      void run();
-    };
-  };
-  const handler: grpc.handleServerStreamingCall<Req, Res> = (call) => call.emit('error', unbound('stream'));
   return Object.assign(handler, { [BIND]: bind as Bind });
 }
 

@@ -19,6 +19,9 @@ import type { Reservation } from './generated/ticket/Reservation.js';
 import type { Ticket } from './generated/ticket/Ticket.js';
 import type { TicketType } from './generated/ticket/TicketType.js';
 import type { Venue } from './generated/ticket/Venue.js';
+import type { GetShardMapResponse } from './generated/ticket/GetShardMapResponse.js';
+import type { ShardOwnerEntry } from '../shards/shardTypes.js';
+import { SHARD_HASH } from '../shards/shardOf.js';
 
 export function timestamp(value: Date | number | null | undefined): Timestamp | null {
   if (value === null || value === undefined) return null;
@@ -148,5 +151,13 @@ export function reservationWithTickets(result: ReservationResult): { reservation
   return {
     reservation: reservationMessage(result),
     tickets: result.tickets.map((t) => ticketMessage(t, result.reservation.currency)),
+  };
+}
+
+export function shardMapMessage(map: { readonly shardCount: number; readonly shards: readonly ShardOwnerEntry[] }): GetShardMapResponse {
+  return {
+    shard_count: map.shardCount,
+    hash: SHARD_HASH,
+    shards: map.shards.map((s) => ({ shard: s.shard, pod: s.pod ?? '', grpc_address: s.grpc ?? '' })),
   };
 }

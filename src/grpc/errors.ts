@@ -5,6 +5,7 @@
  * domain: "ticket-service", metadata }`. An error that tells the caller when to retry
  * (`retry_after_seconds`: rate limits, load shedding) adds a `google.rpc.RetryInfo`.
  * Unknown errors become INTERNAL with a generic message; the real error is logged, never sent.
+ * A StreamInventory answer carries the same google.rpc.Status in its `error` field (toRpcStatus).
  */
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -81,15 +82,23 @@ function stringMap(details: Readonly<Record<string, unknown>> | undefined): Reco
   return out;
 }
 
-/** Encoded google.rpc.Status with an ErrorInfo detail, and a RetryInfo one when a retry delay is given. */
-export function encodeStatusDetails(code: grpc.status, message: string, info: ErrorInfo, retryDelayMs?: number): Buffer {
-  const { status, errorInfo, retryInfo } = types();
-  const details = [{ type_url: ERROR_INFO_TYPE_URL, value: errorInfo.encode(errorInfo.fromObject(info)).finish() }];
+export type AnyDetail = { type_url: string; value: Uint8Array };
+
+/** The details of a google.rpc.Status: an ErrorInfo, and a RetryInfo when a retry delay is given. */
+function detailsOf(info: ErrorInfo, retryDelayMs?: number): AnyDetail[] {
+  const { errorInfo, retryInfo } = types();
+  const details: AnyDetail[] = [{ type_url: ERROR_INFO_TYPE_URL, value: errorInfo.encode(errorInfo.fromObject(info)).finish() }];
   if (retryDelayMs !== undefined) {
     const delay = { seconds: Math.floor(retryDelayMs / 1000), nanos: (retryDelayMs % 1000) * 1e6 };
     details.push({ type_url: RETRY_INFO_TYPE_URL, value: retryInfo.encode(retryInfo.fromObject({ retry_delay: delay })).finish() });
   }
-  return Buffer.from(status.encode(status.fromObject({ code, message, details })).finish());
+  return details;
+}
+
+/** Encoded google.rpc.Status with an ErrorInfo detail, and a RetryInfo one when a retry delay is given. */
+export function encodeStatusDetails(code: grpc.status, message: string, info: ErrorInfo, retryDelayMs?: number): Buffer {
+  const { status } = types();
+  return Buffer.from(status.encode(status.fromObject({ code, message, details: detailsOf(info, retryDelayMs) })).finish());
 }
 
 /** The retry delay an error asks for (ms), if any. */
@@ -98,33 +107,48 @@ function retryDelayOf(app: AppError): number | undefined {
   return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
 }
 
-/** The status a handler's error becomes; unknown errors are logged and hidden. */
-export function toServiceError(err: unknown, log: Logger): grpc.ServerErrorResponse {
+/** A handler's error as the service answers it: the AppError (unknown errors are logged and hidden) and its gRPC status. */
+function answerOf(err: unknown, log: Logger): { app: AppError; code: grpc.status; info: ErrorInfo; retryDelayMs: number | undefined } {
   let app = toAppError(err);
   if (!app || app.code === 'INTERNAL') {
     log.error({ err }, 'unhandled error in gRPC handler');
     app ??= new AppError('INTERNAL', 'internal error');
   }
-  const code = GRPC_STATUS[app.code];
+  return { app, code: GRPC_STATUS[app.code], info: { reason: app.code, domain: ERROR_DOMAIN, metadata: stringMap(app.details) }, retryDelayMs: retryDelayOf(app) };
+}
+
+/** The status a handler's error becomes; unknown errors are logged and hidden. */
+export function toServiceError(err: unknown, log: Logger): grpc.ServerErrorResponse {
+  const { app, code, info, retryDelayMs } = answerOf(err, log);
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_TRAILER, app.code);
-  metadata.set(
-    STATUS_DETAILS_TRAILER,
-    encodeStatusDetails(code, app.message, { reason: app.code, domain: ERROR_DOMAIN, metadata: stringMap(app.details) }, retryDelayOf(app)),
-  );
+  metadata.set(STATUS_DETAILS_TRAILER, encodeStatusDetails(code, app.message, info, retryDelayMs));
   return Object.assign(new Error(app.message), { code, details: app.message, metadata });
 }
 
-/** The details of a client-side error's `grpc-status-details-bin` trailer. */
-function statusDetails(error: grpc.ServiceError): Array<{ type_url: string; value: Uint8Array }> {
-  const raw = error.metadata?.get(STATUS_DETAILS_TRAILER)[0];
+/** A google.rpc.Status message (as a stream answer carries it) with the same code, message and details a unary call's trailer would. */
+export interface RpcStatus {
+  readonly code: number;
+  readonly message: string;
+  readonly details: AnyDetail[];
+}
+
+export function toRpcStatus(err: unknown, log: Logger): RpcStatus {
+  const { app, code, info, retryDelayMs } = answerOf(err, log);
+  return { code, message: app.message, details: detailsOf(info, retryDelayMs) };
+}
+
+/** The details of a client-side error's `grpc-status-details-bin` trailer, or of a stream answer's google.rpc.Status. */
+function statusDetails(error: grpc.ServiceError | { details: readonly AnyDetail[] }): readonly AnyDetail[] {
+  if ('details' in error && Array.isArray(error.details)) return error.details;
+  const raw = (error as grpc.ServiceError).metadata?.get(STATUS_DETAILS_TRAILER)[0];
   if (!Buffer.isBuffer(raw)) return [];
   const { status } = types();
-  return (status.toObject(status.decode(raw), { defaults: true }) as { details: Array<{ type_url: string; value: Uint8Array }> }).details;
+  return (status.toObject(status.decode(raw), { defaults: true }) as { details: AnyDetail[] }).details;
 }
 
 /** The RetryInfo delay (ms) in a client-side error's status details, if any (for tests and clients). */
-export function decodeRetryDelayMs(error: grpc.ServiceError): number | undefined {
+export function decodeRetryDelayMs(error: grpc.ServiceError | { details: readonly AnyDetail[] }): number | undefined {
   const detail = statusDetails(error).find((d) => d.type_url === RETRY_INFO_TYPE_URL);
   if (!detail) return undefined;
   const { retryInfo } = types();
@@ -134,8 +158,8 @@ export function decodeRetryDelayMs(error: grpc.ServiceError): number | undefined
   return info.retry_delay ? info.retry_delay.seconds * 1000 + Math.round(info.retry_delay.nanos / 1e6) : undefined;
 }
 
-/** The ErrorInfo in a client-side error's `grpc-status-details-bin` trailer (for tests and clients). */
-export function decodeErrorInfo(error: grpc.ServiceError): ErrorInfo | undefined {
+/** The ErrorInfo in a client-side error's `grpc-status-details-bin` trailer or a stream answer's status (for tests and clients). */
+export function decodeErrorInfo(error: grpc.ServiceError | { details: readonly AnyDetail[] }): ErrorInfo | undefined {
   const { errorInfo } = types();
   const detail = statusDetails(error).find((d) => d.type_url === ERROR_INFO_TYPE_URL);
   if (!detail) return undefined;

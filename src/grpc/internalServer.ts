@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { bindHandlers, type CallDeps } from './call.js';
+import { slowOperationLog } from '../observability/slowOperations.js';
 import { bind, serverOptions, type ExtraService } from './server.js';
 
 export interface RunningInternalGrpc {
@@ -27,7 +28,8 @@ export async function startInternalServer(
 ): Promise<RunningInternalGrpc> {
   const log: Logger = deps.log.child({ component: 'grpc-internal' });
   const server = new grpc.Server(serverOptions(config));
-  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier }; // no guard, by design
+  // No guard, by design: the calling pod already admitted the call.
+  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier, slow: slowOperationLog(log, config.slowOperationMs) };
   server.addService(service.definition, bindHandlers(service.handlers, callDeps));
   const port = await bind(server, `0.0.0.0:${config.internal.port}`, credentials).catch((err: unknown) => {
     server.forceShutdown();

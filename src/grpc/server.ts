@@ -3,7 +3,7 @@
  * CheckinService (handlers built with ./call.ts), grpc.health.v1.Health and server
  * reflection, over TLS when GRPC_TLS_ENABLED.
  *
- * Lifecycle: SERVING → DRAINING (health NOT_SERVING, calls still accepted) → STOPPING
+ * Lifecycle: SERVING → DRAINING (the pod's health draining: NOT_SERVING, calls still accepted) → STOPPING
  * (no new calls, in-flight ones finish; forced after the grace period) → STOPPED.
  * stop() is idempotent: it keeps its in-flight promise.
  */
@@ -14,11 +14,13 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
+import { slowOperationLog } from '../observability/slowOperations.js';
 import { bindHandlers, type CallDeps } from './call.js';
 import type { CallGuard } from './limits.js';
 import { readTlsFile } from './tlsFiles.js';
-import { createHealthMonitor, type DependencyChecks, type HealthOptions } from './health.js';
-import { reflectionPackageDefinition, ticketProto, TICKET_SERVICE_NAMES } from './proto.js';
+import type { PodHealth } from '../observability/podHealth.js';
+import { grpcHealth } from './health.js';
+import { reflectionPackageDefinition, ticketProto } from './proto.js';
 import type { TicketServiceHandlers } from './generated/ticket/TicketService.js';
 import type { InventoryServiceHandlers } from './generated/ticket/InventoryService.js';
 import type { PricingServiceHandlers } from './generated/ticket/PricingService.js';
@@ -41,9 +43,8 @@ export interface GrpcServerDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
-  readonly checks: DependencyChecks;
-  /** Health polling (defaults: every 1000 ms, 1000 ms timeout per check). */
-  readonly health?: HealthOptions;
+  /** The pod's health picture, served as grpc.health.v1.Health (its owner starts and stops the polling). */
+  readonly health: PodHealth;
   /** Load shedding and rate limits for every call (./limits.ts). */
   readonly guard?: CallGuard;
 }
@@ -97,23 +98,22 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   const log = deps.log.child({ component: 'grpc' });
   const credentials = await serverCredentials(config.grpc.tls);
   const server = new grpc.Server(serverOptions(config));
-  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier, guard: deps.guard };
+  const callDeps: CallDeps = { log, metrics: deps.metrics, verifier: deps.verifier, guard: deps.guard, slow: slowOperationLog(log, config.slowOperationMs) };
   const { ticket } = ticketProto;
   server.addService(ticket.TicketService.service, bindHandlers(services.ticket, callDeps));
   server.addService(ticket.InventoryService.service, bindHandlers(services.inventory, callDeps));
   server.addService(ticket.PricingService.service, bindHandlers(services.pricing, callDeps));
   server.addService(ticket.CheckinService.service, bindHandlers(services.checkin, callDeps));
 
-  const health = createHealthMonitor(TICKET_SERVICE_NAMES, deps.checks, log, deps.health);
+  const health = grpcHealth(deps.health);
   health.implementation.addToServer(server);
   new ReflectionService(reflectionPackageDefinition()).addToServer(server);
 
-  await health.start();
   let port: number;
   try {
     port = await bind(server, `0.0.0.0:${config.grpcPort}`, credentials);
   } catch (err) {
-    health.stop();
+    health.detach();
     server.forceShutdown();
     throw err;
   }
@@ -128,14 +128,14 @@ export async function startGrpcServer(config: Config, services: GrpcServices, de
   function setDraining(): void {
     if (state !== 'SERVING') return;
     transition('DRAINING');
-    health.setDraining();
+    deps.health.setDraining();
   }
 
   let stopping: Promise<void> | undefined;
   function stop(graceMs: number): Promise<void> {
     stopping ??= new Promise<void>((resolve) => {
       setDraining();
-      health.stop();
+      health.detach();
       transition('STOPPING');
       const done = () => {
         if (state === 'STOPPED') return;

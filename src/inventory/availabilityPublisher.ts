@@ -14,6 +14,10 @@
  * a newer view came meanwhile) for a retry after `retryMs`, so the projection repairs itself
  * after a Redis outage even if the event never changes again.
  *
+ * `onFlush` observes every flush (metrics): its outcome and, per view, the time from the
+ * first mark of that event still unsent to the end of the flush that sent it (how long a
+ * commit took to reach Redis).
+ *
  * `settled(eventId)` resolves once the event's latest marked view has been sent (or its
  * flush failed, or `settleTimeoutMs` passed): readers on this pod then see their own writes.
  */
@@ -50,6 +54,8 @@ export interface PublisherOptions {
   readonly settleTimeoutMs: number;
   /** Least time between the starts of two flushes (0: right after the previous one). */
   readonly minIntervalMs?: number;
+  /** Observe each flush: `ok` with each view's lag from its mark (seconds), or `failed` with the views' count. */
+  readonly onFlush?: (outcome: 'ok' | 'failed', views: number, lagSeconds: readonly number[]) => void;
 }
 
 /** `stop` waits at most this long for the last flush. */
@@ -69,6 +75,8 @@ function deferred(): Deferred {
 export function createAvailabilityPublisher(sink: AvailabilitySink, options: PublisherOptions, log: Logger): AvailabilityPublisher {
   /** Latest unsent view per event, in mark order. */
   const pending = new Map<string, AvailabilityJson>();
+  /** When each pending event was first marked since it was last sent (performance.now()). */
+  const markedAt = new Map<string, number>();
   /** The flush on the wire: its events and its completion. */
   let inFlight: { readonly ids: ReadonlySet<string>; readonly done: Promise<void> } | undefined;
   /** Completion of the next flush to start (created when someone waits for it). */
@@ -105,9 +113,12 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
   async function send(): Promise<void> {
     if (inFlight || pending.size === 0) return;
     const views: AvailabilityJson[] = [];
+    const marks: number[] = [];
     for (const [id, view] of pending) {
       views.push(view);
+      marks.push(markedAt.get(id) ?? performance.now());
       pending.delete(id);
+      markedAt.delete(id);
       if (views.length >= options.maxPerFlush) break;
     }
     const done = nextFlush ?? deferred();
@@ -119,14 +130,21 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
       await sink.publish(views.map((v) => ({ eventId: v.event_id, version: v.version, json: JSON.stringify(v) })));
       if (failures > 0) log.info({ failures }, 'availability projection to Redis recovered');
       failures = 0;
+      if (options.onFlush) {
+        const now = performance.now();
+        options.onFlush('ok', views.length, marks.map((at) => (now - at) / 1000));
+      }
     } catch (err) {
       failures += 1;
       // One warning per outage, not one per tick.
       if (failures === 1) log.warn({ err, events: views.length }, 'availability projection to Redis failed; will retry');
-      for (const v of views) {
+      options.onFlush?.('failed', views.length, []);
+      views.forEach((v, i) => {
         const newer = pending.get(v.event_id);
         if (!newer || newer.version < v.version) pending.set(v.event_id, v);
-      }
+        // The lag runs from the first mark never sent.
+        markedAt.set(v.event_id, Math.min(markedAt.get(v.event_id) ?? Infinity, marks[i] ?? Infinity));
+      });
       retryMs = options.retryMs;
     } finally {
       inFlight = undefined;
@@ -141,6 +159,7 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
       const current = pending.get(view.event_id);
       if (current && current.version > view.version) return;
       pending.set(view.event_id, view);
+      if (!markedAt.has(view.event_id)) markedAt.set(view.event_id, performance.now());
       // While a retry is waiting, new marks wait for it too (no tight loop against a dead Redis).
       schedule(0);
     },

@@ -19,7 +19,7 @@ import type { Pool } from '../db/pool.js';
 import type { CatalogInfo, InventoryState } from '../../actors/inventory/model.js';
 import type { PricingPort } from '../../actors/inventory/pricingPort.js';
 import { availabilityOf, type AvailabilityJson } from './availabilityView.js';
-import { createAvailabilityPublisher } from './availabilityPublisher.js';
+import { createAvailabilityPublisher, type PublisherOptions } from './availabilityPublisher.js';
 import { createCounterProjection, INVENTORY_CHANGED_CHANNEL } from './counterProjection.js';
 import { availabilityKey, createRedisAvailabilitySink } from './redisAvailabilitySink.js';
 
@@ -51,7 +51,15 @@ export interface Projector {
 export function createProjector(
   redis: Redis,
   pool: Pool,
-  options: { keyPrefix: string; ttlSeconds: number; flushIntervalMs: number; clock: () => number; pricing?: PricingPort },
+  options: {
+    keyPrefix: string;
+    ttlSeconds: number;
+    flushIntervalMs: number;
+    clock: () => number;
+    pricing?: PricingPort;
+    /** Observe each availability flush to Redis (metrics). */
+    onAvailabilityFlush?: PublisherOptions['onFlush'];
+  },
   log: Logger,
 ): Projector {
   const availability = createAvailabilityPublisher(
@@ -61,6 +69,7 @@ export function createProjector(
       maxPerFlush: AVAILABILITY_MAX_PER_FLUSH,
       settleTimeoutMs: AVAILABILITY_SETTLE_TIMEOUT_MS,
       minIntervalMs: AVAILABILITY_MIN_INTERVAL_MS,
+      onFlush: options.onAvailabilityFlush,
     },
     log,
   );

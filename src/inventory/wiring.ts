@@ -2,7 +2,8 @@
  * Builds the inventory side of one pod: ticket signing, projections, the actor registry,
  * shard ownership (Redis leases + Postgres epochs), routing to the owning pod and the
  * InventoryService facade. `startSharding` runs once the servers are bound (other pods
- * forward to the internal gRPC address; operators' tools read the REST URL). `stop()` hands every shard off (drain, snapshot, release),
+ * forward to the internal gRPC address; operators' tools read the REST URL; clients that
+ * route calls themselves read the public gRPC address from GetShardMap). `stop()` hands every shard off (drain, snapshot, release),
  * flushes projections and stops the signing workers, each step on its own.
  */
 import { createPricingPort } from '../pricing/port.js';
@@ -22,6 +23,8 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { isRowFault } from '../db/sqlstate.js';
 import type { Metrics } from '../observability/metrics.js';
+import { createInventoryMetrics } from '../observability/inventoryMetrics.js';
+import { slowOperationLog } from '../observability/slowOperations.js';
 import { createForwarder, forwardingService } from '../shards/forwarding.js';
 import { createPodTokens } from '../shards/podAuth.js';
 import { loadPeerTls, type PeerTls } from '../shards/peerTls.js';
@@ -48,13 +51,21 @@ export interface InventoryModule {
   readonly forwarding: ExtraService;
   /** TLS between pods (the internal server's credentials among them). */
   readonly peerTls: PeerTls;
-  /** Join the cluster: heartbeat at `address` (the internal server's) and take this pod's shards. */
-  startSharding(address: string, httpUrl: string): Promise<void>;
+  /** Join the cluster: heartbeat at `address` (the internal server's), announcing the REST URL and public gRPC address, and take this pod's shards. */
+  startSharding(address: string, announce: PodAnnouncement): Promise<void>;
   /** Write the lagging Postgres counters now (tests, operations). */
   flushProjections(): Promise<void>;
   /** Every availability view this pod projects, as it is made (before the write is answered). */
   onView(listener: ViewListener): () => void;
   stop(): Promise<void>;
+}
+
+/** What a pod's heartbeat tells besides its internal address. */
+export interface PodAnnouncement {
+  /** The REST base URL (`ticketctl status`). */
+  readonly http: string;
+  /** host:port of the public gRPC port (GetShardMap). */
+  readonly grpc: string;
 }
 
 export async function createInventory(
@@ -79,11 +90,28 @@ export async function createInventory(
     log,
   });
   const signer = createTicketSigner(() => keys.signingKey());
+  // The gauges read the actor registry (built below) at scrape time.
+  const inventoryMetrics = createInventoryMetrics(
+    metrics.registry,
+    {
+      activeActors: () => registry.activeKeys().length,
+      maxMailboxDepth: () => registry.maxMailboxDepth(),
+      levels: () => registry.activeBehaviors().flatMap((b) => (b instanceof InventoryActor ? [b.current.levels] : [])),
+    },
+    slowOperationLog(log, config.slowOperationMs),
+  );
   const pricing = createPricingPort({ enabled: config.pricing.dynamicEnabled, intervalSeconds: config.pricing.updateIntervalSeconds });
   const projector = createProjector(
     redis,
     pool,
-    { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.cache.availabilityTtlSeconds, flushIntervalMs: config.inventory.projectionIntervalMs, clock, pricing },
+    {
+      keyPrefix: config.redis.keyPrefix,
+      ttlSeconds: config.cache.availabilityTtlSeconds,
+      flushIntervalMs: config.inventory.projectionIntervalMs,
+      clock,
+      pricing,
+      onAvailabilityFlush: inventoryMetrics.onAvailabilityFlush,
+    },
     log,
   );
   const shardCount = config.shards.count;
@@ -93,14 +121,13 @@ export async function createInventory(
     defaultHoldSeconds: config.inventory.holdDefaultSeconds,
     maxHoldSeconds: config.inventory.holdMaxSeconds,
     discountsEnabled: config.pricing.discountRulesEnabled,
-    shardCount,
     idempotencyWindowSeconds: config.inventory.idempotencyWindowSeconds,
   };
   const leases = createLeaseStore(redis);
   const registryOfPods = createPodRegistry(redis);
-  let httpUrl: string | undefined;
-  // Every heartbeat also says where the pod's REST port is (for `ticketctl status`).
-  const pods: PodRegistry = { ...registryOfPods, heartbeat: (pod) => registryOfPods.heartbeat({ ...pod, http: httpUrl }) };
+  let announced: PodAnnouncement | undefined;
+  // Every heartbeat also says where the pod's REST and public gRPC ports are.
+  const pods: PodRegistry = { ...registryOfPods, heartbeat: (pod) => registryOfPods.heartbeat({ ...pod, http: announced?.http, grpc: announced?.grpc }) };
   // The hooks reach the registry below; they only run once shards are taken.
   const shards: ShardManager = new ShardManager(
     pool,
@@ -138,6 +165,7 @@ export async function createInventory(
         timers: inventoryClock,
         podName,
         ownership: shards,
+        shardOf: (id) => shardOf(id, shardCount),
         signer,
         pastReservations: (eventId, ids) => loadPastReservations(pool, eventId, ids),
         settings,
@@ -145,10 +173,16 @@ export async function createInventory(
         afterCommit: (id, state, catalog, committed) => projector.project(id, state, catalog, committed),
         committer,
         onFenced: () => metrics.fencedCommits.inc(),
+        onCommit: inventoryMetrics.onCommit,
         schedule: (id, cmd) => service.deliver(id, cmd),
       }),
     log,
-    { mailboxCapacity: config.inventory.mailboxCapacity, idleMs: config.inventory.actorIdleMs, isRead: isReadCommand },
+    {
+      mailboxCapacity: config.inventory.mailboxCapacity,
+      idleMs: config.inventory.actorIdleMs,
+      isRead: isReadCommand,
+      observer: inventoryMetrics.actorObserver,
+    },
   );
   const actorsOf = (shard: number) => registry.activeKeys().filter((k) => shardOf(k, shardCount) === shard);
   const peerTls = await loadPeerTls(config);
@@ -159,7 +193,7 @@ export async function createInventory(
     forwarder,
     shardCount,
     podName,
-    local: (eventId, cmd) => registry.send(eventId, cmd),
+    local: (eventId, cmd) => inventoryMetrics.observeOperation(cmd, registry.send(eventId, cmd)),
     onForward: (outcome) => metrics.forwards.inc({ outcome }),
     handoffWaitMs: config.shards.handoffWaitMs,
     onHandoffWait: (outcome) => metrics.handoffWaits.inc({ outcome }),
@@ -173,9 +207,9 @@ export async function createInventory(
     keys,
     forwarding: forwardingService(router.serveLocally, { mutualTls: config.internal.mutualTls, podTokens }),
     peerTls,
-    async startSharding(address, http) {
+    async startSharding(address, announce) {
       shards.setAddress(address);
-      httpUrl = http;
+      announced = announce;
       await shards.start();
       // Back from an outage: heartbeat and renew at once rather than at the next tick.
       redis.on('ready', () => {

@@ -1,13 +1,14 @@
 /**
- * Bounds on long-lived availability streams (SSE and gRPC WatchAvailability), shared by
- * both doors of a pod:
+ * Bounds on long-lived streams (SSE and gRPC WatchAvailability, and gRPC StreamInventory
+ * for slots), shared by both doors of a pod:
  *
  *  - slots: at most STREAMS_PER_CLIENT open streams per client key (`ip:<address>` or
  *    `sub:<token subject>`) and STREAMS_PER_POD in all; one more is refused with
  *    RATE_LIMITED (REST 429, gRPC RESOURCE_EXHAUSTED) until one closes;
- *  - buffers: a stream whose consumer does not read is dropped once STREAM_BUFFER_MAX
+ *  - buffers: an availability stream whose consumer does not read is dropped once STREAM_BUFFER_MAX
  *    updates wait unsent in this process. Availability is a state, not a log: a consumer
- *    that reconnects gets the newest snapshot first, so nothing is owed to it.
+ *    that reconnects gets the newest snapshot first, so nothing is owed to it. (A
+ *    StreamInventory stream owes every answer: it stops reading instead, src/grpc/inFlight.ts.)
  *
  * Counts are per pod and in memory (a stream lives on one pod); a release is idempotent.
  */
@@ -47,10 +48,10 @@ export function createStreamSlots(limits: StreamLimits, metrics?: StreamMetrics)
     open(client) {
       const held = byClient.get(client) ?? 0;
       if (held >= limits.perClient) {
-        throw new RateLimitedError(STREAM_RETRY_AFTER_SECONDS, `at most ${limits.perClient} open availability streams per client`);
+        throw new RateLimitedError(STREAM_RETRY_AFTER_SECONDS, `at most ${limits.perClient} open streams per client`);
       }
       if (total >= limits.perPod) {
-        throw new RateLimitedError(STREAM_RETRY_AFTER_SECONDS, 'this pod holds as many availability streams as it may');
+        throw new RateLimitedError(STREAM_RETRY_AFTER_SECONDS, 'this pod holds as many open streams as it may');
       }
       byClient.set(client, held + 1);
       total++;

@@ -8,7 +8,10 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
+  /** Lookups by cache (`event`, `search`, `pricing`) and result (`local_hit`, `hit`, `miss`, `error`). */
   readonly cacheLookups: Counter<'cache' | 'result'>;
+  /** In-process copies dropped to make room (the LRU was full), by cache. */
+  readonly cacheEvictions: Counter<'cache'>;
   /** gRPC calls by full method (`ticket.TicketService/ReserveTickets`) and status name (`OK`, `NOT_FOUND`…). */
   readonly grpcHandled: Counter<'method' | 'code'>;
   readonly grpcDuration: Histogram<'method'>;
@@ -18,9 +21,11 @@ export interface Metrics {
   /** Calls forwarded to the owning pod, by outcome. */
   readonly forwards: Counter<'outcome'>;
   readonly handoffSeconds: Histogram;
-  /** Actor commits rejected by the fencing epoch. */
+  /** Inventory calls that waited for a moving shard, by outcome. */
   readonly handoffWaits: Counter<'outcome'>;
+  /** One group commit (the turns of several actors in one statement); per-turn commits are in inventoryMetrics.ts. */
   readonly commitSeconds: Histogram;
+  /** Fenced steps (a turn's commit, or the fence check of a turn that writes nothing) refused because the shard epoch moved on. */
   readonly fencedCommits: Counter;
   /** 0 normal, 1 shedding public reads, 2 shedding writes too (src/limits/overload.ts). */
   readonly loadSheddingLevel: Gauge;
@@ -54,8 +59,14 @@ export function createMetrics(): Metrics {
     }),
     cacheLookups: new Counter({
       name: 'cache_lookups_total',
-      help: 'Cache lookups by cache and result (hit, miss, error)',
+      help: 'Cache lookups by cache and result (local_hit, hit, miss, error)',
       labelNames: ['cache', 'result'],
+      registers: [registry],
+    }),
+    cacheEvictions: new Counter({
+      name: 'cache_evictions_total',
+      help: 'In-process cache entries evicted to make room, by cache',
+      labelNames: ['cache'],
       registers: [registry],
     }),
     grpcHandled: new Counter({
@@ -82,7 +93,7 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     commitSeconds: new Histogram({ name: 'ticket_group_commit_seconds', help: 'Time of one group commit (all turns of a batch) in Postgres', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
-    fencedCommits: new Counter({ name: 'ticket_fenced_commits_total', help: 'Actor commits rejected because the shard epoch moved on', registers: [registry] }),
+    fencedCommits: new Counter({ name: 'ticket_fenced_commits_total', help: 'Actor commits and fence checks refused because the shard epoch moved on', registers: [registry] }),
     loadSheddingLevel: new Gauge({ name: 'ticket_load_shedding_level', help: 'Load shedding: 0 none, 1 public reads refused, 2 writes refused too', registers: [registry] }),
     loadShed: new Counter({ name: 'ticket_load_shed_total', help: 'Requests refused by load shedding, by door and kind', labelNames: ['door', 'kind'], registers: [registry] }),
     rateLimited: new Counter({ name: 'ticket_rate_limited_total', help: 'gRPC calls refused by a rate limit, by budget', labelNames: ['budget'], registers: [registry] }),

@@ -9,6 +9,7 @@ import { createAuthFailureBudget } from './authFailures.js';
 import { cachedReads } from './cachedReads.js';
 import { errorMiddleware } from './errors.js';
 import { createObserver } from './observe.js';
+import { slowOperationLog } from '../observability/slowOperations.js';
 import { buildOpenApi } from './openapi.js';
 import { createRateLimiter } from '../limits/rateLimiter.js';
 import { createReadModels } from './readModels.js';
@@ -18,6 +19,7 @@ import type { RouteSpec } from './route.js';
 import type { RestDeps } from './deps.js';
 import { catalogRoutes } from './routes/index.js';
 import { operationsRoutes } from './routes/operations.js';
+import { adminRoutes } from './routes/admin.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -34,8 +36,8 @@ export function createRestApp(deps: RestDeps): RestApp {
   let openApiDoc: unknown;
   const openApi = () => (openApiDoc ??= buildOpenApi(routes, API_VERSION));
   const reads = createReadModels(deps);
-  const observer = createObserver(log, metrics);
-  routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...catalogRoutes(deps, reads));
+  const observer = createObserver(log, metrics, slowOperationLog(log, config.slowOperationMs));
+  routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...adminRoutes(deps), ...catalogRoutes(deps, reads));
   const rateLimiter = createRateLimiter(redis, { keyPrefix: 'rl:public', ...config.rateLimit }, log);
 
   // Behind TRUST_PROXY_HOPS proxies the client address is that many entries from the right

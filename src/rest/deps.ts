@@ -11,6 +11,7 @@ import type { AvailabilityJson } from '../inventory/availabilityView.js';
 import type { OverloadDetector } from '../limits/overload.js';
 import type { StreamSlots } from '../limits/streams.js';
 import type { SearchService } from '../search/searchService.js';
+import type { PodHealth } from '../observability/podHealth.js';
 
 /** Everything route handlers need, built once in the composition root (src/main.ts). */
 export interface RestDeps {
@@ -27,10 +28,8 @@ export interface RestDeps {
   /** Price disclosure (cached per event). */
   readonly pricing: PricingReads;
   readonly search: SearchService;
-  /** 'ok' while this pod takes part in shard ownership, else why not (for /ready). */
-  readonly shardStatus: () => string;
-  /** 'ok' while the database schema is the one this build needs, else why not (for /ready). */
-  readonly schemaStatus: () => Promise<string>;
+  /** The pod's health picture (Postgres, schema, Redis, search, shards) for /ready; gRPC health serves the same. */
+  readonly health: PodHealth;
   /** The pod's availability stream slots (shared with gRPC WatchAvailability). */
   readonly streams: StreamSlots;
   /** Load shedding: public reads first, admin writes last; operations routes never. */

@@ -12,6 +12,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/requestId.js';
+import type { SlowOperationLog } from '../observability/slowOperations.js';
 
 /**
  * The route template (`/events/:id`), never the raw path, keeps label cardinality bounded:
@@ -46,7 +47,8 @@ export interface Observer {
   flush(): void;
 }
 
-export function createObserver(log: Logger, metrics: Metrics): Observer {
+/** `slow` warns of a request slower than SLOW_OPERATION_MS (an SSE stream is timed until its headers are sent). */
+export function createObserver(log: Logger, metrics: Metrics, slow?: SlowOperationLog): Observer {
   /** method → route → status → metrics. */
   const known = new Map<string, Map<string, Map<number, RouteMetrics>>>();
   const all: RouteMetrics[] = [];
@@ -77,6 +79,7 @@ export function createObserver(log: Logger, metrics: Metrics): Observer {
     const m = routeMetrics(ctx.req.method ?? 'GET', route, ctx.res.statusCode);
     m.pending++;
     m.duration.observe(seconds);
+    slow?.('rest', seconds * 1000, { method: m.labels.method, route, status: m.labels.status, request_id: ctx.state.requestId as string });
     if (route !== '/metrics' && route !== '/health' && log.isLevelEnabled('info')) {
       log.info(
         {

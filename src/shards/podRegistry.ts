@@ -1,6 +1,6 @@
 /**
  * Pod registry and operator controls in Redis.
- *  - `pods` hash: pod name → {address, http?, heartbeatAt, draining}; a pod whose heartbeat is
+ *  - `pods` hash: pod name → {address, http?, grpc?, heartbeatAt, draining}; a pod whose heartbeat is
  *    older than the TTL is dead and pruned by whoever notices.
  *  - `shard-overrides` hash: shard → pod, set by `ticketctl shards move`.
  *  - `pods-draining` set: pods `ticketctl shards drain` emptied (no shards assigned).
@@ -14,13 +14,15 @@ export interface PodInfo {
   readonly address: string;
   /** The pod's REST base URL (`/ready`, `/metrics`) for operators' tools; absent from older pods. */
   readonly http?: string;
+  /** host:port of the pod's public gRPC port, for clients that route calls themselves (GetShardMap); absent from older pods. */
+  readonly grpc?: string;
   /** Wall-clock ms of the last heartbeat (pods share one Redis clock view only roughly). */
   readonly heartbeatAt: number;
   /** The pod is shutting down: assign it nothing. */
   readonly draining: boolean;
 }
 
-const podJson = z.object({ address: z.string(), http: z.string().optional(), heartbeatAt: z.number(), draining: z.boolean() });
+const podJson = z.object({ address: z.string(), http: z.string().optional(), grpc: z.string().optional(), heartbeatAt: z.number(), draining: z.boolean() });
 
 const PODS = 'pods';
 const OVERRIDES = 'shard-overrides';
@@ -42,7 +44,7 @@ export interface PodRegistry {
 export function createPodRegistry(redis: Redis, clock: () => number = Date.now): PodRegistry {
   return {
     async heartbeat(pod) {
-      const entry = { address: pod.address, http: pod.http, heartbeatAt: clock(), draining: pod.draining };
+      const entry = { address: pod.address, http: pod.http, grpc: pod.grpc, heartbeatAt: clock(), draining: pod.draining };
       const added = await redis.hset(PODS, pod.name, JSON.stringify(entry));
       return added === 1;
     },

@@ -7,7 +7,8 @@
  * SHARD_MOVING, or the owner cannot be reached — the call waits and is then delivered to the
  * new owner. While it waits the map is re-read (one shared read for all waiting calls) with
  * a short back-off. The wait is bounded by the caller's deadline (the answer leaves a little
- * before it) and by SHARD_HANDOFF_WAIT_MS; past it the caller gets the retryable
+ * before it), by SHARD_HANDOFF_WAIT_MS, and to UNREADABLE_WAIT_MS while the map cannot be
+ * read at all (Redis unreachable: DEPENDENCY); past it the caller gets the retryable
  * SHARD_MOVING. Only a command the old owner did not run is retried: SHARD_MOVING means
  * "not served here", and a lost answer is retried only with commands that are idempotent
  * by their ids (every inventory command is).
@@ -35,6 +36,12 @@ export type Route = (eventId: string, cmd: InventoryCommand, caller?: Caller) =>
 export const DEFAULT_HANDOFF_WAIT_MS = 3000;
 /** A waiting call answers this long before its caller's deadline, so the answer arrives in time. */
 export const DEADLINE_MARGIN_MS = 250;
+/**
+ * While the map cannot be read (Redis unreachable) a call waits at most this long: no shard
+ * changes hands without Redis (the leases live there), so a longer wait could only end in
+ * the same DEPENDENCY answer, and on a starved machine arrive after the caller's deadline.
+ */
+export const UNREADABLE_WAIT_MS = 1000;
 /** Back-off between looks at the map while a shard moves: 10, 20, 40 … at most 100 ms. */
 const FIRST_RETRY_MS = 10;
 const MAX_RETRY_MS = 100;
@@ -109,6 +116,8 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
     let started: number | undefined;
     /** The last map read failed (Redis unreachable): past the wait that is the caller's answer. */
     let unreadable: unknown;
+    /** Since when the map has been unreadable (reads failing one after another). */
+    let unreadableSince: number | undefined;
     for (let pause = FIRST_RETRY_MS; ; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
       try {
         const reply = await forwardOnce(eventId, cmd, caller);
@@ -118,7 +127,7 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
         if (!isMoving(err)) throw err;
         started ??= clock.now();
         checkCaller(caller);
-        const until = Math.min(started + waitMs, (caller?.deadline ?? Infinity) - DEADLINE_MARGIN_MS);
+        const until = Math.min(started + waitMs, (caller?.deadline ?? Infinity) - DEADLINE_MARGIN_MS, (unreadableSince ?? Infinity) + UNREADABLE_WAIT_MS);
         if (clock.now() >= until) {
           o.onHandoffWait?.('moving', clock.now() - started);
           // Without Redis the map cannot be read: a retryable DEPENDENCY, not an INTERNAL error.
@@ -133,6 +142,7 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
         () => undefined,
         (err: unknown) => err ?? new Error('shard map unreadable'),
       );
+      unreadableSince = unreadable === undefined ? undefined : (unreadableSince ?? clock.now());
     }
   };
   return { route, serveLocally };

@@ -5,7 +5,8 @@
  * as live for a grace period, podView.ts), renews the leases it holds, hands off shards
  * desired elsewhere and takes free shards desired here.
  *
- * A shard's lifecycle (every transition is logged):
+ * A shard's lifecycle (every transition is logged at debug; the pod's ownership as one
+ * summary line at info, ./ownershipLog.ts):
  *   ACQUIRING ──lease + epoch bump──▶ OWNED ──desired elsewhere / SIGTERM──▶ DRAINING ──▶ RELEASED
  *        └──lease taken by another──▶ RELEASED        OWNED ──lease held by another / fenced──▶ RELEASED
  *   OWNED ──deadline passed (Redis unreachable)──▶ SUSPENDED ──lease re-taken, epoch still ours──▶ OWNED
@@ -39,9 +40,10 @@ import type { PodInfo, PodRegistry } from './podRegistry.js';
 import { FirstAssignment } from './firstAssignment.js';
 import { PodView } from './podView.js';
 import { TickLoop } from './tickLoop.js';
-import type { RoutingView, ShardHooks, ShardManagerOptions, ShardState } from './shardTypes.js';
+import { OwnershipLog } from './ownershipLog.js';
+import type { RoutingView, ShardHooks, ShardManagerOptions, ShardOwnerEntry, ShardState } from './shardTypes.js';
 
-export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges, ShardOwnership, ShardState } from './shardTypes.js';
+export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges, ShardOwnerEntry, ShardOwnership, ShardState } from './shardTypes.js';
 export { takeEpoch } from './epochs.js';
 
 interface Held {
@@ -58,6 +60,7 @@ export class ShardManager implements RoutingView {
   private started = false;
   private readonly loop: TickLoop;
   private readonly readiness: FirstAssignment;
+  private readonly summaries: OwnershipLog;
   private stopping = false;
   private readonly safetyMs: number;
   private readonly view: PodView;
@@ -75,7 +78,10 @@ export class ShardManager implements RoutingView {
     this.safetyMs = Math.max(200, Math.floor(options.leaseMs / 10));
     this.clock = options.clock ?? systemClock;
     this.view = new PodView(options.leaseMs, () => this.clock.monotonic());
-    this.loop = new TickLoop(() => this.runTick(), this.clock, Math.max(100, Math.floor(options.leaseMs / 3)), log);
+    const tickMs = Math.max(100, Math.floor(options.leaseMs / 3));
+    this.loop = new TickLoop(() => this.runTick(), this.clock, tickMs, log);
+    // Hand-offs spread over consecutive ticks: settled means no change for one and a half.
+    this.summaries = new OwnershipLog(this.clock, Math.floor(tickMs * 1.5), log, options.pod.name, () => this.ownedShards());
     this.readiness = new FirstAssignment(this.clock, 3 * options.leaseMs, log, options.pod.name);
   }
 
@@ -87,8 +93,9 @@ export class ShardManager implements RoutingView {
     if (next === 'RELEASED') this.held.delete(shardId);
     else if (held) this.held.set(shardId, held);
     else if (current) current.state = next;
-    this.log.info({ shard: shardId, from, to: next, pod: this.options.pod.name }, 'shard state');
+    this.log.debug({ shard: shardId, from, to: next, pod: this.options.pod.name }, 'shard state');
     this.hooks.transition?.(shardId, from, next);
+    if (from === 'OWNED' || next === 'OWNED') this.summaries.changed();
   }
 
   epochFor(shardId: number): number | undefined {
@@ -111,6 +118,17 @@ export class ShardManager implements RoutingView {
     const pod = this.owners[shardId];
     const info = pod ? this.pods.get(pod) : undefined;
     return pod && info ? { pod, address: info.address } : undefined;
+  }
+
+  /**
+   * Every shard's owner as this pod last saw it (the lease holder, refreshed every tick) with
+   * the public gRPC address its registry entry announces; pod null while nobody holds the lease.
+   */
+  ownerMap(): ShardOwnerEntry[] {
+    return Array.from({ length: this.options.shardCount }, (_, shard) => {
+      const pod = this.owners[shard] ?? null;
+      return { shard, pod, grpc: pod === null ? undefined : this.pods.get(pod)?.grpc };
+    });
   }
 
   fenced(shardId: number): void {
@@ -157,6 +175,7 @@ export class ShardManager implements RoutingView {
     this.readiness.start();
     await this.tick();
     this.started = true;
+    this.summaries.summary('start');
     this.nudge(); // a pod joining: the others hand its share over now, not at their next tick
     this.unsubscribe = this.options.nudges?.subscribe(() => {
       if (!this.stopping) void this.tick();
@@ -245,7 +264,7 @@ export class ShardManager implements RoutingView {
           } else if (h.state === 'SUSPENDED') {
             resumable.push([shard, h, started]);
           } else {
-            if (result === 'retaken') this.log.info({ shard }, 'shard lease re-taken (Redis had lost it)');
+            if (result === 'retaken') this.log.debug({ shard }, 'shard lease re-taken (Redis had lost it)');
             h.deadline = started + this.options.leaseMs - this.safetyMs;
           }
         } catch (err) {
@@ -324,7 +343,7 @@ export class ShardManager implements RoutingView {
     this.nudge(); // the desired owner takes it now, not at its next tick
     const seconds = (this.clock.monotonic() - started) / 1000;
     this.hooks.handedOff?.(shard, seconds);
-    this.log.info({ shard, duration_ms: Math.round(seconds * 1000) }, 'shard handed off');
+    this.log.debug({ shard, duration_ms: Math.round(seconds * 1000) }, 'shard handed off');
   }
 
   /** SIGTERM: hand every shard off and leave the registry. Idempotent. */
@@ -332,10 +351,13 @@ export class ShardManager implements RoutingView {
     this.stopping = true;
     this.unsubscribe?.();
     await this.loop.stop();
+    this.summaries.stop();
+    const handedOff = this.held.size; // shards held when shutdown began, each handed off or given up
     await this.registry.heartbeat({ name: this.options.pod.name, address: this.options.pod.address, draining: true }).catch(() => undefined);
     this.nudge(); // the others compute their new shares now
     for (const [shard, h] of [...this.held]) if (h.state === 'SUSPENDED') this.lose(shard, 'shutting down while suspended');
     await Promise.all([...this.held.keys()].map((shard) => this.handoff(shard)));
     await this.registry.remove(this.options.pod.name).catch(() => undefined);
+    this.summaries.summary('shutdown', { released: handedOff });
   }
 }

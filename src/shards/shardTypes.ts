@@ -1,5 +1,9 @@
 /** The contracts around a pod's shard ownership: what actors, routers and hooks see. */
+import type { ShardOwnership } from '../../actors/inventory/actorPorts.js';
 import type { Clock } from '../../actors/runtime/clock.js';
+
+/** What an actor's commit needs (declared beside the actor). */
+export type { ShardOwnership };
 
 /**
  * A shard's state on this pod. SUSPENDED: its lease could not be renewed before the local
@@ -41,19 +45,6 @@ export interface ShardHooks {
   handedOff?(shardId: number, seconds: number): void;
 }
 
-/** What an actor's commit needs: the fencing epoch this pod holds for a shard. */
-export interface ShardOwnership {
-  /** The epoch this pod holds for `shardId`, or undefined when it does not own it. */
-  epochFor(shardId: number): number | undefined;
-  /** A commit or fence check found a newer epoch: the shard is someone else's now. */
-  fenced?(shardId: number): void;
-  /**
-   * True when this pod serves the shard now: OWNED and its lease deadline not passed. A read
-   * answered from memory needs nothing more (no new owner can exist before the lease ran out).
-   */
-  serves(shardId: number): boolean;
-}
-
 export interface RoutingView extends ShardOwnership {
   /** True while this pod is taking the shard over (it serves it in a moment). */
   acquiring(shardId: number): boolean;
@@ -62,4 +53,13 @@ export interface RoutingView extends ShardOwnership {
   /** Re-read leases and pods now (after a SHARD_MOVING answer). */
   refresh(): Promise<void>;
   ownedShards(): number[];
+}
+
+/** One shard's owner as a pod last saw it, for clients that route calls themselves (GetShardMap). */
+export interface ShardOwnerEntry {
+  readonly shard: number;
+  /** The pod holding the shard's lease; null while none does (the shard is moving). */
+  readonly pod: string | null;
+  /** host:port of that pod's public gRPC port, as its heartbeat announces it. */
+  readonly grpc: string | undefined;
 }

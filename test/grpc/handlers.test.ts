@@ -9,7 +9,7 @@ import { decodeErrorInfo } from '../../src/grpc/errors.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, createTicketType, createVenue } from '../helpers/fixtures.js';
 import { grpcClients, grpcError, healthStatus, unaryCall, type TestClients } from '../helpers/grpc.js';
-import { ensureBinaries, startRedis } from '../../src/dev/localStack.js';
+import { startServiceWithOwnRedis } from '../helpers/ownRedis.js';
 import { signToken } from '../helpers/tokens.js';
 import { FakeClock } from '../helpers/fakeClock.js';
 
@@ -268,17 +268,10 @@ test('a fenced owner answers UNAVAILABLE with reason SHARD_MOVING once its hand-
   );
 });
 
-test('health stays SERVING while Redis is away (degraded) and after it is back', async (t) => {
-  const bins = await ensureBinaries();
-  const redis = await startRedis(bins);
-  const svc = await startTestService({ REDIS_URL: redis.url });
+test('the pod stays SERVING while Redis is away (degraded) and after it is back', async (t) => {
+  const { svc, stopRedis, restartRedis } = await startServiceWithOwnRedis(t);
   const clients = grpcClients(`127.0.0.1:${svc.service.grpcPort}`);
-  const later: { redis?: Awaited<ReturnType<typeof startRedis>> } = {};
-  t.teardown(async () => {
-    clients.close();
-    await svc.close();
-    await later.redis?.stop();
-  });
+  t.teardown(async () => clients.close());
   const waitFor = async (want: string, service = '') => {
     let got = '';
     for (let i = 0; i < 100 && got !== want; i++) {
@@ -289,7 +282,7 @@ test('health stays SERVING while Redis is away (degraded) and after it is back',
   };
   t.is(await waitFor('SERVING'), 'SERVING');
   t.is(await waitFor('SERVING', 'ticket.TicketService'), 'SERVING');
-  await redis.stop();
+  await stopRedis();
   // Once readiness reports the degradation, health polls have seen Redis down too (both
   // poll about every second): sample for a few polls, always SERVING.
   for (let i = 0; i < 100 && (await svc.api('GET', '/ready', { token: null })).body.checks?.redis !== 'degraded'; i++) {
@@ -301,6 +294,6 @@ test('health stays SERVING while Redis is away (degraded) and after it is back',
     await new Promise((r) => setTimeout(r, 100));
   }
   t.deepEqual([...seen], ['SERVING']);
-  later.redis = await startRedis(bins, { port: redis.port });
+  await restartRedis();
   t.is(await waitFor('SERVING'), 'SERVING');
 });

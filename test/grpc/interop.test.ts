@@ -1,6 +1,7 @@
 /**
  * Interoperability with an independent gRPC implementation: Debian's python3-grpcio and
- * python3-grpc-tools compile protos/ticket.proto and run reserve → confirm → check-in →
+ * python3-grpc-tools compile protos/ticket.proto (with the google/rpc/status.proto it
+ * imports) and run reserve → confirm → check-in →
  * repeat check-in against the server (.ci/run installs both packages).
  */
 import { execFile } from 'node:child_process';
@@ -29,7 +30,7 @@ test.after.always(async (t) => {
 
 test('a Python grpcio client runs reserve → confirm → check-in → repeat check-in', async (t) => {
   const { svc, dir } = t.context;
-  await exec(PYTHON, ['-m', 'grpc_tools.protoc', '-Iprotos', `--python_out=${dir}`, `--grpc_python_out=${dir}`, 'protos/ticket.proto']);
+  await exec(PYTHON, ['-m', 'grpc_tools.protoc', '-Iprotos', `--python_out=${dir}`, `--grpc_python_out=${dir}`, 'protos/ticket.proto', 'protos/google/rpc/status.proto']);
   const event = await createEvent(svc);
   const type = await createTicketType(svc, event.id, { quantity: 3, price: { currency: 'USD', amount_minor: 4200 } });
   const token = await signToken({ roles: ['service'] });

@@ -17,7 +17,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Prom
   return false;
 }
 
-test('health stays SERVING while Redis fails (degraded), is NOT_SERVING while Postgres fails, then SERVING again', async (t) => {
+test('health: Redis down leaves the pod, TicketService and PricingService SERVING and takes InventoryService and CheckinService out; Postgres down takes out everything', async (t) => {
   let redisUp = true;
   let postgresUp = true;
   let redisChecks = 0;
@@ -37,18 +37,58 @@ test('health stays SERVING while Redis fails (degraded), is NOT_SERVING while Po
   const unknown = await grpcError(healthStatus(g.clients, 'no.such.Service'));
   t.is(unknown.code, grpc.status.NOT_FOUND);
 
-  // Redis down: polls keep running and every status stays SERVING.
   redisUp = false;
+  t.true(await eventually(async () => (await healthStatus(g.clients, 'ticket.InventoryService')) === 'NOT_SERVING'));
   const checksAtOutage = redisChecks;
   t.true(await eventually(async () => redisChecks >= checksAtOutage + 3), 'health polled Redis while it was down');
-  for (const name of ['', ...SERVICES]) t.is(await healthStatus(g.clients, name), 'SERVING', name);
+  for (const name of ['', 'ticket.TicketService', 'ticket.PricingService']) t.is(await healthStatus(g.clients, name), 'SERVING', name);
+  for (const name of ['ticket.InventoryService', 'ticket.CheckinService']) t.is(await healthStatus(g.clients, name), 'NOT_SERVING', name);
 
   postgresUp = false;
   t.true(await eventually(async () => (await healthStatus(g.clients)) === 'NOT_SERVING'));
-  t.is(await healthStatus(g.clients, 'ticket.TicketService'), 'NOT_SERVING');
+  for (const name of SERVICES) t.is(await healthStatus(g.clients, name), 'NOT_SERVING', name);
   postgresUp = true;
   redisUp = true;
-  t.true(await eventually(async () => (await healthStatus(g.clients)) === 'SERVING'));
+  t.true(await eventually(async () => (await healthStatus(g.clients, 'ticket.CheckinService')) === 'SERVING'));
+  for (const name of ['', ...SERVICES]) t.is(await healthStatus(g.clients, name), 'SERVING', name);
+});
+
+test('Watch streams the current status, then each change', async (t) => {
+  let postgresUp = true;
+  const g = await startTestGrpc({
+    checks: {
+      postgres: async () => {
+        if (!postgresUp) throw new Error('postgres down');
+      },
+      redis: async () => undefined,
+    },
+  });
+  t.teardown(() => g.close());
+  const seen: string[] = [];
+  const call = g.clients.health.Watch({ service: 'ticket.TicketService' });
+  t.teardown(() => call.cancel());
+  call.on('error', () => undefined);
+  const next = (want: string) =>
+    new Promise<void>((resolve) => {
+      const onData = (m: { status: string }) => {
+        if (m.status !== want) return;
+        call.off('data', onData);
+        resolve();
+      };
+      call.on('data', onData);
+    });
+  call.on('data', (m: { status: string }) => seen.push(m.status));
+  await next('SERVING');
+  const down = next('NOT_SERVING');
+  postgresUp = false;
+  await down;
+  const up = next('SERVING');
+  postgresUp = true;
+  await up;
+  const drained = next('NOT_SERVING');
+  g.server.setDraining();
+  await drained;
+  t.deepEqual(seen, ['SERVING', 'NOT_SERVING', 'SERVING', 'NOT_SERVING']);
 });
 
 test('a check that hangs counts as failing', async (t) => {

@@ -2,7 +2,8 @@
 import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
 import { AppError } from '../../src/errors.js';
-import { serverStream, unary } from '../../src/grpc/call.js';
+import { unary } from '../../src/grpc/call.js';
+import { serverStream } from '../../src/grpc/streamCall.js';
 import type { GetEventByIdRequest__Output } from '../../src/grpc/generated/ticket/GetEventByIdRequest.js';
 import type { GetEventByIdResponse } from '../../src/grpc/generated/ticket/GetEventByIdResponse.js';
 import type { WatchAvailabilityRequest__Output } from '../../src/grpc/generated/ticket/WatchAvailabilityRequest.js';

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { createVerifier } from '../../src/auth/verifier.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { startGrpcServer } from '../../src/grpc/server.js';
-import { grpcClients, grpcError, grpcTestConfig, healthStatus, testServices } from '../helpers/grpc.js';
+import { grpcClients, grpcError, grpcTestConfig, healthStatus, startedTestHealth, testServices } from '../helpers/grpc.js';
 
 const test = anyTest as TestFn<{ dir: string; cert: string; key: string }>;
 
@@ -30,12 +30,12 @@ test.after.always((t) => {
   rmSync(t.context.dir, { recursive: true, force: true });
 });
 
-function deps() {
+async function deps() {
   return {
     log: pino({ level: 'silent' }),
     metrics: createMetrics(),
     verifier: createVerifier({ disabled: true }),
-    checks: { postgres: async () => undefined, redis: async () => undefined },
+    health: await startedTestHealth(),
   };
 }
 
@@ -45,7 +45,7 @@ function tlsEnv(cert: string, key: string): Record<string, string> {
 
 test('a TLS server accepts a client trusting its certificate and refuses plaintext', async (t) => {
   const { cert, key } = t.context;
-  const server = await startGrpcServer(grpcTestConfig(tlsEnv(cert, key)), testServices(), deps());
+  const server = await startGrpcServer(grpcTestConfig(tlsEnv(cert, key)), testServices(), await deps());
   t.teardown(() => server.stop(1000));
   const address = `127.0.0.1:${server.port}`;
 
@@ -64,9 +64,9 @@ test('a TLS server accepts a client trusting its certificate and refuses plainte
 test('an unreadable certificate or key names its variable', async (t) => {
   const { cert, key, dir } = t.context;
   const missing = path.join(dir, 'nope.crt');
-  const noCert = await t.throwsAsync(startGrpcServer(grpcTestConfig(tlsEnv(missing, key)), testServices(), deps()));
+  const noCert = await t.throwsAsync(startGrpcServer(grpcTestConfig(tlsEnv(missing, key)), testServices(), await deps()));
   t.regex(noCert?.message ?? '', /GRPC_TLS_CERT_PATH.*nope\.crt/);
-  const noKey = await t.throwsAsync(startGrpcServer(grpcTestConfig(tlsEnv(cert, missing)), testServices(), deps()));
+  const noKey = await t.throwsAsync(startGrpcServer(grpcTestConfig(tlsEnv(cert, missing)), testServices(), await deps()));
   t.regex(noKey?.message ?? '', /GRPC_TLS_KEY_PATH/);
 });
 
@@ -74,6 +74,6 @@ test('a key that does not match the certificate is refused at start-up', async (
   const { cert, dir } = t.context;
   const otherKey = path.join(dir, 'other.key');
   writeFileSync(otherKey, execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519']));
-  const err = await t.throwsAsync(startGrpcServer(grpcTestConfig(tlsEnv(cert, otherKey)), testServices(), deps()));
+  const err = await t.throwsAsync(startGrpcServer(grpcTestConfig(tlsEnv(cert, otherKey)), testServices(), await deps()));
   t.regex(err?.message ?? '', /GRPC_TLS_CERT_PATH.*GRPC_TLS_KEY_PATH/);
 });

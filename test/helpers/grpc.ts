@@ -10,8 +10,9 @@ import { pino } from 'pino';
 import { createVerifier } from '../../src/auth/verifier.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { LOADER_OPTIONS, reflectionProtoDir, ticketProto } from '../../src/grpc/proto.js';
-import { startGrpcServer, type GrpcServerDeps, type GrpcServices, type RunningGrpc } from '../../src/grpc/server.js';
+import { LOADER_OPTIONS, reflectionProtoDir, ticketProto, TICKET_SERVICE_NAMES } from '../../src/grpc/proto.js';
+import { startGrpcServer, type GrpcServices, type RunningGrpc } from '../../src/grpc/server.js';
+import { createPodHealth, type PodHealth, type PodHealthChecks, type PodHealthOptions } from '../../src/observability/podHealth.js';
 import type { TicketServiceClient } from '../../src/grpc/generated/ticket/TicketService.js';
 import type { InventoryServiceClient } from '../../src/grpc/generated/ticket/InventoryService.js';
 import type { PricingServiceClient } from '../../src/grpc/generated/ticket/PricingService.js';
@@ -98,18 +99,18 @@ export async function startTestGrpc(
   options: {
     services?: ServiceOverrides;
     env?: Record<string, string>;
-    checks?: GrpcServerDeps['checks'];
-    health?: GrpcServerDeps['health'];
+    checks?: PodHealthChecks;
+    health?: PodHealthOptions;
   } = {},
 ): Promise<TestGrpc> {
   const config = grpcTestConfig(options.env);
   const metrics = createMetrics();
+  const health = await startedTestHealth(options.checks, options.health);
   const server = await startGrpcServer(config, testServices(options.services), {
     log: pino({ level: 'silent' }),
     metrics,
     verifier: createVerifier({ disabled: config.auth.disabled, jwtSecret: config.auth.jwtSecret }),
-    checks: options.checks ?? { postgres: async () => undefined, redis: async () => undefined },
-    health: options.health ?? { intervalMs: 50, timeoutMs: 200 },
+    health,
   });
   const address = `127.0.0.1:${server.port}`;
   const clients = grpcClients(address);
@@ -122,8 +123,19 @@ export async function startTestGrpc(
     async close() {
       clients.close();
       await server.stop(1000);
+      health.stop();
     },
   };
+}
+
+/** A pod health over `checks` (all passing by default), polling every 50 ms, its first check done. */
+export async function startedTestHealth(
+  checks: PodHealthChecks = { postgres: async () => undefined, redis: async () => undefined },
+  options: PodHealthOptions = { intervalMs: 50, timeoutMs: 200 },
+): Promise<PodHealth> {
+  const health = createPodHealth(TICKET_SERVICE_NAMES, checks, pino({ level: 'silent' }), options);
+  await health.start();
+  return health;
 }
 
 export interface CallOptions {

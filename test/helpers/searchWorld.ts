@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startEsStandIn, type EsStandIn, type StandInOptions } from './esStandIn/server.js';
 import { startTestService, type TestService } from './service.js';
+import { waitFor } from './clusterProcess.js';
 
 export type Backend = 'postgres' | 'elasticsearch';
 export const BACKENDS: readonly Backend[] = ['postgres', 'elasticsearch'];
@@ -22,15 +23,6 @@ export interface SearchWorld {
   /** Resolves once every catalog change is in the search index (at once for Postgres). */
   settled(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
-}
-
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 export async function pendingInOutbox(svc: TestService): Promise<number> {
@@ -57,7 +49,7 @@ export async function startSearchWorld(
     es,
     alias,
     settled: async (timeoutMs) => {
-      if (backend === 'elasticsearch') await waitFor('the outbox to drain', async () => (await pendingInOutbox(svc)) === 0, timeoutMs);
+      if (backend === 'elasticsearch') await waitFor('the outbox to drain', async () => (await pendingInOutbox(svc)) === 0, { timeoutMs, intervalMs: 20 });
     },
     async close() {
       await svc.close();

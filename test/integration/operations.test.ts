@@ -1,11 +1,14 @@
 import anyTest, { type TestFn } from 'ava';
 import { pino } from 'pino';
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../src/cache/redis.js';
-import { ensureBinaries, startRedis } from '../../src/dev/localStack.js';
+import { startServiceWithOwnRedis } from '../helpers/ownRedis.js';
 import type { RestDeps } from '../../src/rest/deps.js';
+import { TICKET_SERVICE_NAMES } from '../../src/grpc/proto.js';
+import { createPodHealth } from '../../src/observability/podHealth.js';
 import { toOpenApiPath } from '../../src/rest/openapi.js';
 import { catalogRoutes } from '../../src/rest/routes/index.js';
 import { operationsRoutes } from '../../src/rest/routes/operations.js';
+import { adminRoutes } from '../../src/rest/routes/admin.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, MISSING_ID } from '../helpers/fixtures.js';
 
@@ -23,25 +26,22 @@ test('health and readiness', async (t) => {
   t.deepEqual(health.body, { status: 'ok' });
   const ready = await svc.api('GET', '/ready', { token: null });
   t.is(ready.status, 200);
-  t.deepEqual(ready.body, { status: 'ready', checks: { postgres: 'ok', redis: 'ok', schema: 'ok', search: 'ok', shards: 'ok' } });
+  t.deepEqual(ready.body, {
+    status: 'ready',
+    checks: { postgres: 'ok', redis: 'ok', schema: 'ok', search: 'ok', shards: 'ok' },
+    services: Object.fromEntries(['', ...TICKET_SERVICE_NAMES].map((n) => [n, 'SERVING'])),
+  });
 });
 
 test('readiness stays 200 with redis "degraded" while Redis is down; catalog reads answer from Postgres', async (t) => {
-  const bins = await ensureBinaries();
-  const redis = await startRedis(bins);
-  const svc = await startTestService({ REDIS_URL: redis.url });
-  const later: { redis?: Awaited<ReturnType<typeof startRedis>> } = {};
-  t.teardown(async () => {
-    await svc.close();
-    await later.redis?.stop();
-  });
+  const { svc, stopRedis, restartRedis } = await startServiceWithOwnRedis(t);
   t.is((await svc.api('GET', '/ready')).status, 200);
   const event = await createEvent(svc, { title: 'Degraded Harbour Concert' });
-  await redis.stop();
+  await stopRedis();
 
   const down = await svc.api('GET', '/ready');
   t.is(down.status, 200);
-  t.deepEqual(down.body, { status: 'ready', checks: { postgres: 'ok', redis: 'degraded', schema: 'ok', search: 'ok', shards: 'ok' } });
+  t.deepEqual(down.body.checks, { postgres: 'ok', redis: 'degraded', schema: 'ok', search: 'ok', shards: 'ok' });
   // Catalog and search reads fall through to Postgres at once instead of waiting on Redis
   // (which would cost a command timeout per read).
   for (const path of [`/events/${event.id}`, '/events', `/events/search?q=${encodeURIComponent('harbour')}`]) {
@@ -52,7 +52,7 @@ test('readiness stays 200 with redis "degraded" while Redis is down; catalog rea
   }
   t.true((await svc.api('GET', '/events/search?q=harbour')).body.items.some((e: { id: string }) => e.id === event.id));
 
-  later.redis = await startRedis(bins, { port: redis.port });
+  await restartRedis();
   let checks: Record<string, string> = {};
   for (let i = 0; i < 100 && checks.redis !== 'ok'; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -62,17 +62,20 @@ test('readiness stays 200 with redis "degraded" while Redis is down; catalog rea
 });
 
 test('readiness is 503 when Postgres is unreachable, whatever Redis says, with short reasons of its own', async (t) => {
-  const deps = {
-    config: { search: { backend: 'postgres' } },
-    log: pino({ level: 'silent' }),
-    shardStatus: () => 'ok',
-    pool: { query: async () => Promise.reject(new Error('connect ECONNREFUSED')) },
-    redis: { ping: async () => Promise.reject(new Error('connect ECONNREFUSED')) },
-  } as unknown as RestDeps;
-  const ready = operationsRoutes(deps, () => ({})).find((r) => r.path === '/ready');
+  const refused = async () => Promise.reject(new Error('connect ECONNREFUSED'));
+  const health = createPodHealth(
+    TICKET_SERVICE_NAMES,
+    { postgres: refused, redis: refused, schema: async () => 'ok', search: refused, shards: () => 'ok' },
+    pino({ level: 'silent' }),
+  );
+  const ready = operationsRoutes({ health } as unknown as RestDeps, () => ({})).find((r) => r.path === '/ready');
   const result = await ready?.handler({} as never);
   t.is(result?.status, 503);
-  t.deepEqual(result?.body, { status: 'not_ready', checks: { postgres: 'unreachable', redis: 'degraded', search: 'unreachable', shards: 'ok' } });
+  t.deepEqual(result?.body, {
+    status: 'not_ready',
+    checks: { postgres: 'unreachable', redis: 'degraded', search: 'unreachable', shards: 'ok' },
+    services: Object.fromEntries(['', ...TICKET_SERVICE_NAMES].map((n) => [n, 'NOT_SERVING'])),
+  });
 });
 
 test('metrics expose request counts by route template, latency and process metrics', async (t) => {
@@ -92,7 +95,7 @@ test('every route is in the OpenAPI document and every documented path is served
   const doc = (await svc.api('GET', '/openapi.json')).body;
   t.is(doc.openapi, '3.1.0');
   const fakeDeps = {} as RestDeps;
-  const routes = [...operationsRoutes(fakeDeps, () => ({})), ...catalogRoutes(fakeDeps)].filter((r) => !r.internal);
+  const routes = [...operationsRoutes(fakeDeps, () => ({})), ...adminRoutes(fakeDeps), ...catalogRoutes(fakeDeps)].filter((r) => !r.internal);
   for (const r of routes) {
     t.truthy(doc.paths[toOpenApiPath(r.path)]?.[r.method], `${r.method} ${r.path} missing from OpenAPI`);
   }
@@ -100,7 +103,7 @@ test('every route is in the OpenAPI document and every documented path is served
   t.is(documented, routes.length);
   // The public routes are all documented.
   for (const p of ['/events', '/events/{id}', '/events/{id}/tickets', '/events/{id}/availability/stream', '/events/search',
-    '/events/categories', '/events/featured', '/tickets/{id}', '/tickets/types', '/venues', '/venues/{id}', '/health', '/ready', '/metrics']) {
+    '/events/categories', '/events/featured', '/tickets/{id}', '/tickets/types', '/venues', '/venues/{id}', '/health', '/ready', '/metrics', '/admin/cluster']) {
     t.truthy(doc.paths[p]?.get, `GET ${p}`);
   }
   // Each documented GET answers from its handler, not the "no route" fallback.

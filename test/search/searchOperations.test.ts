@@ -9,7 +9,8 @@ import anyTest, { type TestFn } from 'ava';
 import { pino } from 'pino';
 import { createEvent, createTicketType, createVenue } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall } from '../helpers/grpc.js';
-import { pendingInOutbox, startSearchWorld, waitFor, type SearchWorld } from '../helpers/searchWorld.js';
+import { pendingInOutbox, startSearchWorld, type SearchWorld } from '../helpers/searchWorld.js';
+import { waitFor } from '../helpers/clusterProcess.js';
 import type { BulkRecord } from '../helpers/esStandIn/server.js';
 
 /** A busy CI machine may take seconds for a first call; the behaviour is what is tested here. */

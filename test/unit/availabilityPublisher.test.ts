@@ -181,3 +181,32 @@ test('with minIntervalMs, flushes start at least that far apart and the last vie
   t.is(f.stored.get('hot')?.version, 60);
   await pub.stop();
 });
+
+test('each flush is observed: views sent with their lag from the first unsent mark, and failed flushes', async (t) => {
+  const f = fakeSink({ delayMs: 30 });
+  const flushes: Array<{ outcome: string; views: number; lag: readonly number[] }> = [];
+  const pub = createAvailabilityPublisher(
+    f.sink,
+    { retryMs: 20, maxPerFlush: 5000, settleTimeoutMs: 1000, onFlush: (outcome, views, lag) => flushes.push({ outcome, views, lag }) },
+    log,
+  );
+  pub.mark(view('a', 1));
+  pub.mark(view('b', 1));
+  pub.mark(view('a', 2));
+  await pub.flush();
+  t.is(flushes.length, 1);
+  t.like(flushes[0], { outcome: 'ok', views: 2 });
+  t.is(flushes[0]?.lag.length, 2);
+  for (const lag of flushes[0]?.lag ?? []) t.true(lag >= 0.025, `lag ${lag} s covers the sink's 30 ms`);
+
+  // A failed flush is observed; the retry's lag runs from the first mark, across the failure.
+  f.state.failing = true;
+  pub.mark(view('a', 3));
+  await pub.flush();
+  t.like(flushes[1], { outcome: 'failed', views: 1, lag: [] });
+  f.state.failing = false;
+  for (let i = 0; i < 500 && flushes.length < 3; i++) await sleep(5);
+  t.like(flushes[2], { outcome: 'ok', views: 1 });
+  t.true((flushes[2]?.lag[0] ?? 0) >= 0.07, 'two sink calls of 30 ms and the 20 ms retry wait');
+  await pub.stop();
+});

@@ -2,7 +2,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { Any as _google_protobuf_Any, Any__Output as _google_protobuf_Any__Output } from './google/protobuf/Any.js';
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp.js';
+import type { Status as _google_rpc_Status, Status__Output as _google_rpc_Status__Output } from './google/rpc/Status.js';
 import type { ApplyDiscountRequest as _ticket_ApplyDiscountRequest, ApplyDiscountRequest__Output as _ticket_ApplyDiscountRequest__Output } from './ticket/ApplyDiscountRequest.js';
 import type { ApplyDiscountResponse as _ticket_ApplyDiscountResponse, ApplyDiscountResponse__Output as _ticket_ApplyDiscountResponse__Output } from './ticket/ApplyDiscountResponse.js';
 import type { AvailabilitySnapshot as _ticket_AvailabilitySnapshot, AvailabilitySnapshot__Output as _ticket_AvailabilitySnapshot__Output } from './ticket/AvailabilitySnapshot.js';
@@ -38,10 +40,14 @@ import type { GetPricingRulesRequest as _ticket_GetPricingRulesRequest, GetPrici
 import type { GetPricingRulesResponse as _ticket_GetPricingRulesResponse, GetPricingRulesResponse__Output as _ticket_GetPricingRulesResponse__Output } from './ticket/GetPricingRulesResponse.js';
 import type { GetReservationRequest as _ticket_GetReservationRequest, GetReservationRequest__Output as _ticket_GetReservationRequest__Output } from './ticket/GetReservationRequest.js';
 import type { GetReservationResponse as _ticket_GetReservationResponse, GetReservationResponse__Output as _ticket_GetReservationResponse__Output } from './ticket/GetReservationResponse.js';
+import type { GetShardMapRequest as _ticket_GetShardMapRequest, GetShardMapRequest__Output as _ticket_GetShardMapRequest__Output } from './ticket/GetShardMapRequest.js';
+import type { GetShardMapResponse as _ticket_GetShardMapResponse, GetShardMapResponse__Output as _ticket_GetShardMapResponse__Output } from './ticket/GetShardMapResponse.js';
 import type { GetTicketKeysRequest as _ticket_GetTicketKeysRequest, GetTicketKeysRequest__Output as _ticket_GetTicketKeysRequest__Output } from './ticket/GetTicketKeysRequest.js';
 import type { GetTicketKeysResponse as _ticket_GetTicketKeysResponse, GetTicketKeysResponse__Output as _ticket_GetTicketKeysResponse__Output } from './ticket/GetTicketKeysResponse.js';
 import type { InventoryLevel as _ticket_InventoryLevel, InventoryLevel__Output as _ticket_InventoryLevel__Output } from './ticket/InventoryLevel.js';
 import type { InventoryServiceClient as _ticket_InventoryServiceClient, InventoryServiceDefinition as _ticket_InventoryServiceDefinition } from './ticket/InventoryService.js';
+import type { InventoryStreamRequest as _ticket_InventoryStreamRequest, InventoryStreamRequest__Output as _ticket_InventoryStreamRequest__Output } from './ticket/InventoryStreamRequest.js';
+import type { InventoryStreamResponse as _ticket_InventoryStreamResponse, InventoryStreamResponse__Output as _ticket_InventoryStreamResponse__Output } from './ticket/InventoryStreamResponse.js';
 import type { LineItem as _ticket_LineItem, LineItem__Output as _ticket_LineItem__Output } from './ticket/LineItem.js';
 import type { LockInventoryRequest as _ticket_LockInventoryRequest, LockInventoryRequest__Output as _ticket_LockInventoryRequest__Output } from './ticket/LockInventoryRequest.js';
 import type { LockInventoryResponse as _ticket_LockInventoryResponse, LockInventoryResponse__Output as _ticket_LockInventoryResponse__Output } from './ticket/LockInventoryResponse.js';
@@ -62,6 +68,7 @@ import type { ReserveTicketsRequest as _ticket_ReserveTicketsRequest, ReserveTic
 import type { ReserveTicketsResponse as _ticket_ReserveTicketsResponse, ReserveTicketsResponse__Output as _ticket_ReserveTicketsResponse__Output } from './ticket/ReserveTicketsResponse.js';
 import type { SearchEventsRequest as _ticket_SearchEventsRequest, SearchEventsRequest__Output as _ticket_SearchEventsRequest__Output } from './ticket/SearchEventsRequest.js';
 import type { SearchEventsResponse as _ticket_SearchEventsResponse, SearchEventsResponse__Output as _ticket_SearchEventsResponse__Output } from './ticket/SearchEventsResponse.js';
+import type { ShardOwner as _ticket_ShardOwner, ShardOwner__Output as _ticket_ShardOwner__Output } from './ticket/ShardOwner.js';
 import type { SyncCheckinsRequest as _ticket_SyncCheckinsRequest, SyncCheckinsRequest__Output as _ticket_SyncCheckinsRequest__Output } from './ticket/SyncCheckinsRequest.js';
 import type { SyncCheckinsResponse as _ticket_SyncCheckinsResponse, SyncCheckinsResponse__Output as _ticket_SyncCheckinsResponse__Output } from './ticket/SyncCheckinsResponse.js';
 import type { Ticket as _ticket_Ticket, Ticket__Output as _ticket_Ticket__Output } from './ticket/Ticket.js';
@@ -84,7 +91,11 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   google: {
     protobuf: {
+      Any: MessageTypeDefinition<_google_protobuf_Any, _google_protobuf_Any__Output>
       Timestamp: MessageTypeDefinition<_google_protobuf_Timestamp, _google_protobuf_Timestamp__Output>
+    }
+    rpc: {
+      Status: MessageTypeDefinition<_google_rpc_Status, _google_rpc_Status__Output>
     }
   }
   ticket: {
@@ -123,10 +134,14 @@ export interface ProtoGrpcType {
     GetPricingRulesResponse: MessageTypeDefinition<_ticket_GetPricingRulesResponse, _ticket_GetPricingRulesResponse__Output>
     GetReservationRequest: MessageTypeDefinition<_ticket_GetReservationRequest, _ticket_GetReservationRequest__Output>
     GetReservationResponse: MessageTypeDefinition<_ticket_GetReservationResponse, _ticket_GetReservationResponse__Output>
+    GetShardMapRequest: MessageTypeDefinition<_ticket_GetShardMapRequest, _ticket_GetShardMapRequest__Output>
+    GetShardMapResponse: MessageTypeDefinition<_ticket_GetShardMapResponse, _ticket_GetShardMapResponse__Output>
     GetTicketKeysRequest: MessageTypeDefinition<_ticket_GetTicketKeysRequest, _ticket_GetTicketKeysRequest__Output>
     GetTicketKeysResponse: MessageTypeDefinition<_ticket_GetTicketKeysResponse, _ticket_GetTicketKeysResponse__Output>
     InventoryLevel: MessageTypeDefinition<_ticket_InventoryLevel, _ticket_InventoryLevel__Output>
     InventoryService: SubtypeConstructor<typeof grpc.Client, _ticket_InventoryServiceClient> & { service: _ticket_InventoryServiceDefinition }
+    InventoryStreamRequest: MessageTypeDefinition<_ticket_InventoryStreamRequest, _ticket_InventoryStreamRequest__Output>
+    InventoryStreamResponse: MessageTypeDefinition<_ticket_InventoryStreamResponse, _ticket_InventoryStreamResponse__Output>
     LineItem: MessageTypeDefinition<_ticket_LineItem, _ticket_LineItem__Output>
     LockInventoryRequest: MessageTypeDefinition<_ticket_LockInventoryRequest, _ticket_LockInventoryRequest__Output>
     LockInventoryResponse: MessageTypeDefinition<_ticket_LockInventoryResponse, _ticket_LockInventoryResponse__Output>
@@ -148,6 +163,7 @@ export interface ProtoGrpcType {
     ReserveTicketsResponse: MessageTypeDefinition<_ticket_ReserveTicketsResponse, _ticket_ReserveTicketsResponse__Output>
     SearchEventsRequest: MessageTypeDefinition<_ticket_SearchEventsRequest, _ticket_SearchEventsRequest__Output>
     SearchEventsResponse: MessageTypeDefinition<_ticket_SearchEventsResponse, _ticket_SearchEventsResponse__Output>
+    ShardOwner: MessageTypeDefinition<_ticket_ShardOwner, _ticket_ShardOwner__Output>
     SyncCheckinsRequest: MessageTypeDefinition<_ticket_SyncCheckinsRequest, _ticket_SyncCheckinsRequest__Output>
     SyncCheckinsResponse: MessageTypeDefinition<_ticket_SyncCheckinsResponse, _ticket_SyncCheckinsResponse__Output>
     Ticket: MessageTypeDefinition<_ticket_Ticket, _ticket_Ticket__Output>

@@ -8,6 +8,7 @@ import type { InventoryService } from '../../inventory/inventoryService.js';
 import type { StreamSlots } from '../../limits/streams.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { SearchService } from '../../search/searchService.js';
+import type { ShardOwnerEntry } from '../../shards/shardTypes.js';
 
 /** What the RPC handlers need, built once in the composition root. */
 export interface HandlerDeps {
@@ -27,6 +28,8 @@ export interface HandlerDeps {
    */
   readonly requireReadableEvent: (eventId: string, admin: boolean) => Promise<void>;
   readonly search: SearchService;
+  /** The shard count and every shard's owner as this pod last saw it (GetShardMap). */
+  readonly shardMap: () => { readonly shardCount: number; readonly shards: readonly ShardOwnerEntry[] };
   /** The live availability this pod holds (fed over pub/sub): public availability reads answer from it. */
   readonly live?: LiveAvailability;
 }

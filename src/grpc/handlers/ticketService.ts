@@ -1,19 +1,26 @@
-/** ticket.TicketService: catalog reads, the reservation lifecycle, and the availability stream (./watchAvailability.ts). */
+/**
+ * ticket.TicketService: catalog reads, the reservation lifecycle (./reservations.ts: unary
+ * and over StreamInventory, ./inventoryStream.ts), the availability stream
+ * (./watchAvailability.ts) and the shard map for clients that route calls themselves.
+ */
 import { countEvents, getEvent, listCategories, listEvents, listFeatured } from '../../catalog/events.js';
 import { listEventTicketTypes } from '../../catalog/ticketTypes.js';
 import { getVenue } from '../../catalog/venues.js';
 import { latField, lonField, nearPlace, radiusField, requireTextOrPlace, searchTextField } from '../../search/queryFields.js';
 import { requireReadable } from '../../catalog/visibility.js';
 import { unary } from '../call.js';
-import { availableTypes, eventMessage, money, reservationMessage, reservationWithTickets, ticketTypeMessage, venueMessage } from '../convert.js';
+import { availableTypes, eventMessage, money, reservationWithTickets, shardMapMessage, ticketTypeMessage, venueMessage } from '../convert.js';
 import type { TicketServiceHandlers } from '../generated/ticket/TicketService.js';
 import type { AvailabilityJson } from '../../inventory/availabilityView.js';
 import type { HandlerDeps } from './deps.js';
 import { check, isAdmin, optionalText, optionalTimestamp, pageSize, requiredId } from './validate.js';
 import { watchAvailability } from './watchAvailability.js';
+import { streamInventory } from './inventoryStream.js';
+import { reservationHandlers } from './reservations.js';
 
 export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers {
   const { pool, config, inventory, requireReadableEvent, search, live } = deps;
+  const reservations = reservationHandlers(deps);
   /** Public availability: this pod's live copy (no round trip while it is fresh), else the projection. */
   const currentAvailability = async (eventId: string): Promise<AvailabilityJson> => (live ? (await live.get(eventId)).value : inventory.availability(eventId));
   return {
@@ -93,26 +100,9 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
       events: (await listFeatured(pool, pageSize(req.limit, 10, 100, 'limit'), req.include_past)).map((e) => eventMessage(e)),
     })),
 
-    ReserveTickets: unary('write', async (req, ctx) => {
-      const result = await inventory.as(ctx.caller).reserve(requiredId(req.event_id, 'event_id'), {
-        reservationId: requiredId(req.reservation_id, 'reservation_id'),
-        items: req.items.map((i, n) => ({ ticketTypeId: requiredId(i.ticket_type_id, `items[${n}].ticket_type_id`), quantity: i.quantity })),
-        holdSeconds: req.hold_seconds,
-        promoCode: optionalText(req.promo_code, 'promo_code', 64) ?? null,
-        customerId: optionalText(req.customer_id, 'customer_id', 200) ?? null,
-      });
-      return { reservation: reservationMessage(result) };
-    }),
-
-    ReleaseTickets: unary('write', async (req, ctx) => ({
-      reservation: reservationMessage(await inventory.as(ctx.caller).release(requiredId(req.event_id, 'event_id'), requiredId(req.reservation_id, 'reservation_id'))),
-    })),
-
-    ConfirmReservation: unary('write', async (req, ctx) =>
-      reservationWithTickets(
-        await inventory.as(ctx.caller).confirm(requiredId(req.event_id, 'event_id'), requiredId(req.reservation_id, 'reservation_id'), optionalText(req.payment_reference, 'payment_reference', 200) ?? null),
-      ),
-    ),
+    ReserveTickets: unary('write', reservations.reserve),
+    ReleaseTickets: unary('write', reservations.release),
+    ConfirmReservation: unary('write', reservations.confirm),
 
     // Ticket codes, customer id and payment reference: personal data, for service/admin tokens only.
     GetReservation: unary('write', async (req, ctx) =>
@@ -120,5 +110,7 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
     ),
 
     WatchAvailability: watchAvailability(deps),
+    StreamInventory: streamInventory(deps, reservations),
+    GetShardMap: unary('public', async () => shardMapMessage(deps.shardMap())),
   };
 }

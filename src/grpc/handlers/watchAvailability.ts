@@ -10,7 +10,7 @@
 import { RateLimitedError } from '../../errors.js';
 import type { AvailabilityJson } from '../../inventory/availabilityView.js';
 import { unsentCounter } from '../../limits/streams.js';
-import { serverStream } from '../call.js';
+import { serverStream } from '../streamCall.js';
 import { availableTypes } from '../convert.js';
 import type { AvailabilitySnapshot } from '../generated/ticket/AvailabilitySnapshot.js';
 import type { WatchAvailabilityRequest__Output as WatchAvailabilityRequest } from '../generated/ticket/WatchAvailabilityRequest.js';

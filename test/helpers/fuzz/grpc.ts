@@ -10,6 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import fc from 'fast-check';
+import { decodeErrorInfo } from '../../../src/grpc/errors.js';
 import { hostileCursor, hostileId, hostileString, poisoned } from './hostile.js';
 import { retryMoving, type Credential } from './world.js';
 
@@ -147,7 +148,12 @@ export interface GrpcOutcome {
   readonly reason?: string;
 }
 
-/** Call any unary or server-streaming method generically (again while the shard moves); a stream is cancelled after its first message. */
+/**
+ * Call any unary or streaming method generically (again while the shard moves). A server
+ * stream is cancelled after its first message. A bidirectional stream (StreamInventory)
+ * is sent the request as its one item and half-closed; the outcome is that item's answer
+ * (its google.rpc.Status when it carries one), or the stream's status when it has none.
+ */
 export function invoke(client: grpc.Client, rpc: Rpc, call: GrpcCall, metadata: grpc.Metadata = new grpc.Metadata()): Promise<GrpcOutcome> {
   return retryMoving(() => invokeOnce(client, rpc, call, metadata.clone()), (o) => (o as GrpcOutcome | undefined)?.reason === 'SHARD_MOVING');
 }
@@ -161,6 +167,26 @@ function invokeOnce(client: grpc.Client, rpc: Rpc, call: GrpcCall, metadata: grp
       const reason = err?.metadata?.get('x-error-code')[0];
       resolve(err ? { code: err.code, details: err.details, reason: typeof reason === 'string' ? reason : undefined } : { code: grpc.status.OK, details: '' });
     };
+    if (def.requestStream && def.responseStream) {
+      const stream = client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, { deadline });
+      let settled = false;
+      const settle = (outcome: GrpcOutcome) => {
+        if (!settled) resolve(outcome);
+        settled = true;
+      };
+      stream.on('data', (answer: { error?: { code: number; message: string; details: Array<{ type_url: string; value: Buffer }> } | null }) => {
+        const error = answer.error;
+        settle(error ? { code: error.code, details: error.message, reason: decodeErrorInfo(error)?.reason } : { code: grpc.status.OK, details: '' });
+      });
+      stream.on('error', (err: grpc.ServiceError) => {
+        if (!settled) done(err);
+        settled = true;
+      });
+      stream.on('end', () => settle({ code: grpc.status.OK, details: '' }));
+      stream.write(call.request);
+      stream.end();
+      return;
+    }
     if (def.responseStream) {
       const stream = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, call.request, metadata, { deadline });
       let settled = false;

@@ -18,6 +18,10 @@ import type { GetFeaturedEventsRequest as _ticket_GetFeaturedEventsRequest, GetF
 import type { GetFeaturedEventsResponse as _ticket_GetFeaturedEventsResponse, GetFeaturedEventsResponse__Output as _ticket_GetFeaturedEventsResponse__Output } from '../ticket/GetFeaturedEventsResponse.js';
 import type { GetReservationRequest as _ticket_GetReservationRequest, GetReservationRequest__Output as _ticket_GetReservationRequest__Output } from '../ticket/GetReservationRequest.js';
 import type { GetReservationResponse as _ticket_GetReservationResponse, GetReservationResponse__Output as _ticket_GetReservationResponse__Output } from '../ticket/GetReservationResponse.js';
+import type { GetShardMapRequest as _ticket_GetShardMapRequest, GetShardMapRequest__Output as _ticket_GetShardMapRequest__Output } from '../ticket/GetShardMapRequest.js';
+import type { GetShardMapResponse as _ticket_GetShardMapResponse, GetShardMapResponse__Output as _ticket_GetShardMapResponse__Output } from '../ticket/GetShardMapResponse.js';
+import type { InventoryStreamRequest as _ticket_InventoryStreamRequest, InventoryStreamRequest__Output as _ticket_InventoryStreamRequest__Output } from '../ticket/InventoryStreamRequest.js';
+import type { InventoryStreamResponse as _ticket_InventoryStreamResponse, InventoryStreamResponse__Output as _ticket_InventoryStreamResponse__Output } from '../ticket/InventoryStreamResponse.js';
 import type { ReleaseTicketsRequest as _ticket_ReleaseTicketsRequest, ReleaseTicketsRequest__Output as _ticket_ReleaseTicketsRequest__Output } from '../ticket/ReleaseTicketsRequest.js';
 import type { ReleaseTicketsResponse as _ticket_ReleaseTicketsResponse, ReleaseTicketsResponse__Output as _ticket_ReleaseTicketsResponse__Output } from '../ticket/ReleaseTicketsResponse.js';
 import type { ReserveTicketsRequest as _ticket_ReserveTicketsRequest, ReserveTicketsRequest__Output as _ticket_ReserveTicketsRequest__Output } from '../ticket/ReserveTicketsRequest.js';
@@ -98,6 +102,21 @@ export interface TicketServiceClient extends grpc.Client {
   getReservation(argument: _ticket_GetReservationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
   getReservation(argument: _ticket_GetReservationRequest, callback: grpc.requestCallback<_ticket_GetReservationResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Public: the shard count, the hash and each shard's owner pod and its public gRPC address.
+   */
+  GetShardMap(argument: _ticket_GetShardMapRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  GetShardMap(argument: _ticket_GetShardMapRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  GetShardMap(argument: _ticket_GetShardMapRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  GetShardMap(argument: _ticket_GetShardMapRequest, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Public: the shard count, the hash and each shard's owner pod and its public gRPC address.
+   */
+  getShardMap(argument: _ticket_GetShardMapRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  getShardMap(argument: _ticket_GetShardMapRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  getShardMap(argument: _ticket_GetShardMapRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  getShardMap(argument: _ticket_GetShardMapRequest, callback: grpc.requestCallback<_ticket_GetShardMapResponse__Output>): grpc.ClientUnaryCall;
+  
   ReleaseTickets(argument: _ticket_ReleaseTicketsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_ReleaseTicketsResponse__Output>): grpc.ClientUnaryCall;
   ReleaseTickets(argument: _ticket_ReleaseTicketsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ticket_ReleaseTicketsResponse__Output>): grpc.ClientUnaryCall;
   ReleaseTickets(argument: _ticket_ReleaseTicketsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_ReleaseTicketsResponse__Output>): grpc.ClientUnaryCall;
@@ -125,6 +144,23 @@ export interface TicketServiceClient extends grpc.Client {
   searchEvents(argument: _ticket_SearchEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ticket_SearchEventsResponse__Output>): grpc.ClientUnaryCall;
   searchEvents(argument: _ticket_SearchEventsRequest, callback: grpc.requestCallback<_ticket_SearchEventsResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Reserve, confirm and release over one long-lived stream (service or admin token on the
+   * stream): each item is answered by request_id, possibly out of order; a bad item gets an
+   * error answer and the stream goes on. At most STREAM_MAX_IN_FLIGHT items per stream are
+   * taken at once: past that the server stops reading until answers are sent.
+   */
+  StreamInventory(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ticket_InventoryStreamRequest, _ticket_InventoryStreamResponse__Output>;
+  StreamInventory(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ticket_InventoryStreamRequest, _ticket_InventoryStreamResponse__Output>;
+  /**
+   * Reserve, confirm and release over one long-lived stream (service or admin token on the
+   * stream): each item is answered by request_id, possibly out of order; a bad item gets an
+   * error answer and the stream goes on. At most STREAM_MAX_IN_FLIGHT items per stream are
+   * taken at once: past that the server stops reading until answers are sent.
+   */
+  streamInventory(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ticket_InventoryStreamRequest, _ticket_InventoryStreamResponse__Output>;
+  streamInventory(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ticket_InventoryStreamRequest, _ticket_InventoryStreamResponse__Output>;
+  
   WatchAvailability(argument: _ticket_WatchAvailabilityRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ticket_AvailabilitySnapshot__Output>;
   WatchAvailability(argument: _ticket_WatchAvailabilityRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_ticket_AvailabilitySnapshot__Output>;
   watchAvailability(argument: _ticket_WatchAvailabilityRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_ticket_AvailabilitySnapshot__Output>;
@@ -151,11 +187,24 @@ export interface TicketServiceHandlers extends grpc.UntypedServiceImplementation
    */
   GetReservation: grpc.handleUnaryCall<_ticket_GetReservationRequest__Output, _ticket_GetReservationResponse>;
   
+  /**
+   * Public: the shard count, the hash and each shard's owner pod and its public gRPC address.
+   */
+  GetShardMap: grpc.handleUnaryCall<_ticket_GetShardMapRequest__Output, _ticket_GetShardMapResponse>;
+  
   ReleaseTickets: grpc.handleUnaryCall<_ticket_ReleaseTicketsRequest__Output, _ticket_ReleaseTicketsResponse>;
   
   ReserveTickets: grpc.handleUnaryCall<_ticket_ReserveTicketsRequest__Output, _ticket_ReserveTicketsResponse>;
   
   SearchEvents: grpc.handleUnaryCall<_ticket_SearchEventsRequest__Output, _ticket_SearchEventsResponse>;
+  
+  /**
+   * Reserve, confirm and release over one long-lived stream (service or admin token on the
+   * stream): each item is answered by request_id, possibly out of order; a bad item gets an
+   * error answer and the stream goes on. At most STREAM_MAX_IN_FLIGHT items per stream are
+   * taken at once: past that the server stops reading until answers are sent.
+   */
+  StreamInventory: grpc.handleBidiStreamingCall<_ticket_InventoryStreamRequest__Output, _ticket_InventoryStreamResponse>;
   
   WatchAvailability: grpc.handleServerStreamingCall<_ticket_WatchAvailabilityRequest__Output, _ticket_AvailabilitySnapshot>;
   
@@ -169,8 +218,10 @@ export interface TicketServiceDefinition extends grpc.ServiceDefinition {
   GetEvents: MethodDefinition<_ticket_GetEventsRequest, _ticket_GetEventsResponse, _ticket_GetEventsRequest__Output, _ticket_GetEventsResponse__Output>
   GetFeaturedEvents: MethodDefinition<_ticket_GetFeaturedEventsRequest, _ticket_GetFeaturedEventsResponse, _ticket_GetFeaturedEventsRequest__Output, _ticket_GetFeaturedEventsResponse__Output>
   GetReservation: MethodDefinition<_ticket_GetReservationRequest, _ticket_GetReservationResponse, _ticket_GetReservationRequest__Output, _ticket_GetReservationResponse__Output>
+  GetShardMap: MethodDefinition<_ticket_GetShardMapRequest, _ticket_GetShardMapResponse, _ticket_GetShardMapRequest__Output, _ticket_GetShardMapResponse__Output>
   ReleaseTickets: MethodDefinition<_ticket_ReleaseTicketsRequest, _ticket_ReleaseTicketsResponse, _ticket_ReleaseTicketsRequest__Output, _ticket_ReleaseTicketsResponse__Output>
   ReserveTickets: MethodDefinition<_ticket_ReserveTicketsRequest, _ticket_ReserveTicketsResponse, _ticket_ReserveTicketsRequest__Output, _ticket_ReserveTicketsResponse__Output>
   SearchEvents: MethodDefinition<_ticket_SearchEventsRequest, _ticket_SearchEventsResponse, _ticket_SearchEventsRequest__Output, _ticket_SearchEventsResponse__Output>
+  StreamInventory: MethodDefinition<_ticket_InventoryStreamRequest, _ticket_InventoryStreamResponse, _ticket_InventoryStreamRequest__Output, _ticket_InventoryStreamResponse__Output>
   WatchAvailability: MethodDefinition<_ticket_WatchAvailabilityRequest, _ticket_AvailabilitySnapshot, _ticket_WatchAvailabilityRequest__Output, _ticket_AvailabilitySnapshot__Output>
 }

@@ -1,0 +1,83 @@
+/**
+ * Operation logs of a started service: with SLOW_OPERATION_MS=0 every REST request, unary
+ * gRPC call, actor activation and actor commit is a `slow operation` warning naming what
+ * it was and how long it took, never the caller; cache lookups are logged at debug.
+ */
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import test from 'ava';
+import { pino } from 'pino';
+import { startTestService } from '../helpers/service.js';
+import { createEvent, createTicketType } from '../helpers/fixtures.js';
+import { grpcClients, unaryCall } from '../helpers/grpc.js';
+import { waitFor } from '../helpers/clusterProcess.js';
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, log: pino({ level: 'debug' }, sink) };
+}
+
+test('with a threshold of 0 every request, call, activation and commit is a slow operation warning without personal data', async (t) => {
+  const { lines, log } = capture();
+  const svc = await startTestService({ SLOW_OPERATION_MS: '0' }, undefined, { serviceOptions: { log } });
+  const clients = grpcClients(`127.0.0.1:${svc.service.grpcPort}`);
+  t.teardown(async () => {
+    clients.close();
+    await svc.close();
+  });
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id, { quantity: 10 });
+  const customer = 'customer-3f9a@example.org';
+  await svc.service.inventory.service.reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }], customerId: customer });
+  t.is((await svc.api('GET', `/events/${event.id}`, { token: null, headers: { 'x-request-id': 'slow-rest-1' } })).status, 200);
+  t.is((await svc.api('GET', `/events/${event.id}`, { token: null })).status, 200);
+  await unaryCall(clients.ticket, 'GetEventById', { event_id: event.id }, { metadata: { 'x-request-id': 'slow-grpc-1' } });
+
+  const slow = lines.filter((l) => l.msg === 'slow operation');
+  t.true(slow.every((l) => l.level === 40 && typeof l.duration_ms === 'number' && l.threshold_ms === 0));
+  t.like(
+    slow.find((l) => l.operation === 'rest' && l.request_id === 'slow-rest-1'),
+    { method: 'GET', route: '/events/:id', status: '200' },
+  );
+  t.like(
+    slow.find((l) => l.operation === 'grpc' && l.request_id === 'slow-grpc-1'),
+    { method: 'ticket.TicketService/GetEventById', code: 'OK' },
+  );
+  t.like(slow.find((l) => l.operation === 'actor_activation'), { event_id: event.id, outcome: 'ok' });
+  t.like(slow.find((l) => l.operation === 'actor_commit'), { event_id: event.id, outcome: 'ok' });
+  for (const l of slow) {
+    const text = JSON.stringify(l);
+    t.false(text.includes(customer), 'no customer id');
+    t.false(text.includes(svc.adminToken), 'no token');
+    t.false('ip' in l || 'subject' in l || 'path' in l, `only what identifies the operation: ${text}`);
+  }
+
+  // Cache lookups at debug: the first read of the event misses, a later one hits a copy
+  // (read again until one does: the writes above invalidate the copy when their
+  // notifications arrive, which may be after a read).
+  const lookups = () => lines.filter((l) => l.msg === 'cache lookup' && l.cache === 'event' && l.key === event.id);
+  t.like(lookups()[0], { level: 20, result: 'miss' });
+  await waitFor('a read served from the cache', async () => {
+    await svc.api('GET', `/events/${event.id}`, { token: null });
+    return lookups().some((l) => l.result === 'local_hit' || l.result === 'hit');
+  });
+  t.true(lookups().every((l) => l.level === 20));
+});
+
+test('under the threshold nothing is a slow operation', async (t) => {
+  const { lines, log } = capture();
+  const svc = await startTestService({ SLOW_OPERATION_MS: '600000' }, undefined, { serviceOptions: { log } });
+  t.teardown(() => svc.close());
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id, { quantity: 10 });
+  await svc.service.inventory.service.reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }] });
+  t.is((await svc.api('GET', `/events/${event.id}`, { token: null })).status, 200);
+  t.true(lines.some((l) => l.msg === 'request'), 'the service logged');
+  t.false(lines.some((l) => l.msg === 'slow operation'));
+});

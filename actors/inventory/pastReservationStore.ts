@@ -4,7 +4,7 @@
  * compact record of a closed hold, and none once it is older than the idempotency window
  * (pastReservations.ts says which ones a turn needs). One query for all of a turn's ids.
  */
-import type { Queryable } from '../../src/db/pool.js';
+import type { Queryable } from './store.js';
 import type { LineItem, PastReservation, Reservation, ReservationStatus } from './model.js';
 import { mintTicketId } from './turnRows.js';
 

@@ -13,7 +13,7 @@ import type { CatalogInfo, InventoryEvent, InventoryState, JournalEntry } from '
 import type { PricingRuleInfo } from './pricingPort.js';
 
 /** Anything that runs a query: a pool or one of its clients. */
-type Queryable = Pick<pg.Pool, 'query'>;
+export type Queryable = Pick<pg.Pool, 'query'>;
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

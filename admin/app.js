@@ -79,7 +79,10 @@ function formatAge(ms) {
 function readiness(r) {
   if (r.state === 'ready') {
     const degraded = Object.entries(r.checks ?? {}).filter(([, v]) => v === 'degraded').map(([k]) => `${k}: degraded`);
-    return { text: degraded.length ? `ready (${degraded.join(', ')})` : 'ready', className: degraded.length ? 'degraded' : '' };
+    // gRPC services the pod does not serve now (the inventory services while Redis is down).
+    const notServing = Object.entries(r.services ?? {}).filter(([k, v]) => k !== '' && v !== 'SERVING').map(([k]) => `${k}: not serving`);
+    const notes = [...degraded, ...notServing];
+    return { text: notes.length ? `ready (${notes.join(', ')})` : 'ready', className: notes.length ? 'degraded' : '' };
   }
   if (r.state === 'not_ready') {
     const failing = Object.entries(r.checks ?? {}).filter(([, v]) => v !== 'ok' && v !== 'degraded').map(([k, v]) => `${k}: ${v}`);

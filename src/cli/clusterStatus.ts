@@ -12,7 +12,12 @@ import { table } from './output.js';
 const PROBE_TIMEOUT_MS = 2000;
 
 export type Readiness =
-  | { readonly state: 'ready' | 'not_ready'; readonly checks: Readonly<Record<string, string>> }
+  | {
+      readonly state: 'ready' | 'not_ready';
+      readonly checks: Readonly<Record<string, string>>;
+      /** Each gRPC service's health status as the pod reports it (`SERVING`, `NOT_SERVING`). */
+      readonly services?: Readonly<Record<string, string>>;
+    }
   | { readonly state: 'unreachable'; readonly reason: string }
   | { readonly state: 'unknown' };
 
@@ -21,9 +26,9 @@ export async function probeReady(http: string | null, timeoutMs = PROBE_TIMEOUT_
   if (http === null) return { state: 'unknown' };
   try {
     const res = await fetch(`${http}/ready`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json()) as { status?: unknown; checks?: unknown };
-    const checks = body.checks !== null && typeof body.checks === 'object' ? (body.checks as Record<string, string>) : {};
-    return { state: res.status === 200 && body.status === 'ready' ? 'ready' : 'not_ready', checks };
+    const body = (await res.json()) as { status?: unknown; checks?: unknown; services?: unknown };
+    const record = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, string>) : {});
+    return { state: res.status === 200 && body.status === 'ready' ? 'ready' : 'not_ready', checks: record(body.checks), services: record(body.services) };
   } catch (err) {
     const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
     return { state: 'unreachable', reason };
@@ -45,12 +50,18 @@ function stateOf(p: PodView): string {
   return 'serving';
 }
 
-/** `ready`, `not ready (shards: starting)`, `unreachable (connection failed)`, `-`. */
+/** The gRPC services a pod reports as not serving (e.g. the inventory services while Redis is down). */
+const notServing = (services: Readonly<Record<string, string>> | undefined) =>
+  Object.entries(services ?? {})
+    .filter(([name, v]) => name !== '' && v !== 'SERVING')
+    .map(([name]) => `${name}: not serving`);
+
+/** `ready`, `ready (redis: degraded, ticket.InventoryService: not serving)`, `not ready (shards: starting)`, `unreachable (connection failed)`, `-`. */
 export function readinessLabel(r: Readiness): string {
   switch (r.state) {
     case 'ready': {
-      const degraded = Object.entries(r.checks).filter(([, v]) => v === 'degraded').map(([k]) => k);
-      return degraded.length > 0 ? `ready (${degraded.map((k) => `${k}: degraded`).join(', ')})` : 'ready';
+      const notes = [...Object.entries(r.checks).filter(([, v]) => v === 'degraded').map(([k]) => `${k}: degraded`), ...notServing(r.services)];
+      return notes.length > 0 ? `ready (${notes.join(', ')})` : 'ready';
     }
     case 'not_ready': {
       const failing = Object.entries(r.checks).filter(([, v]) => v !== 'ok' && v !== 'degraded');

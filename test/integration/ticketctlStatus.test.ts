@@ -22,7 +22,7 @@ const cliEnv = (config: Config): Record<string, string> => ({
 interface StatusJson {
   shardCount: number;
   shards: { ok: number; moving: number; free: number };
-  pods: Array<{ name: string; state: string; http: string | null; ownedShards: number; readiness: { state: string; checks?: Record<string, string> } }>;
+  pods: Array<{ name: string; state: string; http: string | null; ownedShards: number; readiness: { state: string; checks?: Record<string, string>; services?: Record<string, string> } }>;
 }
 
 test('status lists both pods as ready with their REST URLs, and every shard held once', async (t) => {
@@ -40,6 +40,7 @@ test('status lists both pods as ready with their REST URLs, and every shard held
       t.is(pod?.http, `http://127.0.0.1:${svc.service.ports.http}`, 'the URL the pod announced reaches its REST port');
       t.is(pod?.readiness.state, 'ready');
       t.is(pod?.readiness.checks?.shards, 'ok');
+      t.is(pod?.readiness.services?.['ticket.InventoryService'], 'SERVING');
     }
     t.is(status.pods.reduce((n, p) => n + p.ownedShards, 0), a.config.shards.count);
 
@@ -60,5 +61,9 @@ test('a pod that does not answer is shown as unreachable, one without a URL as u
   t.is(readinessLabel(closed), 'unreachable (connection failed)');
   t.is(readinessLabel(await probeReady(null)), '-');
   t.is(readinessLabel({ state: 'not_ready', checks: { postgres: 'ok', redis: 'degraded', shards: 'draining' } }), 'not ready (shards: draining)');
+  t.is(
+    readinessLabel({ state: 'ready', checks: { postgres: 'ok', redis: 'degraded' }, services: { '': 'SERVING', 'ticket.TicketService': 'SERVING', 'ticket.InventoryService': 'NOT_SERVING' } }),
+    'ready (redis: degraded, ticket.InventoryService: not serving)',
+  );
   t.is(readinessLabel({ state: 'ready', checks: { postgres: 'ok', redis: 'degraded' } }), 'ready (redis: degraded)');
 });

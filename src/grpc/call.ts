@@ -121,13 +121,17 @@ export function memoMetrics(deps: CallDeps): (method: string) => ReturnType<type
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
+const CALL_CANCELLED = Object.freeze(new Error('the caller cancelled the call'));
+
 /** The caller's deadline (epoch ms, if any) and a signal aborted when the call is cancelled. */
 function callerOf(call: AnyCall): Caller {
   const raw = call.getDeadline();
   const deadline = raw instanceof Date ? raw.getTime() : raw;
   const controller = new AbortController();
-  if (call.cancelled) controller.abort();
-  else call.once('cancelled', () => controller.abort());
+  // A reason of our own: abort() without one builds a DOMException (with its stack) per
+  // call, and grpc-js reports most finished calls as cancelled too.
+  if (call.cancelled) controller.abort(CALL_CANCELLED);
+  else call.once('cancelled', () => controller.abort(CALL_CANCELLED));
   return {
     authorization: authorizationOf(call.metadata),
     ...(Number.isFinite(deadline) ? { deadline } : {}),

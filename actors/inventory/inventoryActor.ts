@@ -52,6 +52,7 @@ import {
 import { mintTicketId, TurnReservations } from './turnRows.js';
 import { pastReservationIds } from './pastReservations.js';
 import { assembleTurn } from './turnCommit.js';
+import { repriceDue, turnPrefix } from './turnPrefix.js';
 
 /** Put the codes signed for the commit on the tickets the replies carry (the confirm path signs once). */
 function withCodes(replies: InventoryReply[], codes: ReadonlyMap<string, string>): void {
@@ -140,17 +141,6 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     };
   }
 
-  /**
-   * Prices are recomputed first in a turn when an interval boundary passed, the catalog was
-   * just re-read (a rule or base price may have changed), or a ticket type has no price yet.
-   */
-  private repriceDue(now: number, catalogReloaded: boolean): boolean {
-    const pricing = this.deps.pricing;
-    if (!pricing?.enabled) return false;
-    if (catalogReloaded || pricing.intervalOf(now).start > this.state.pricing.interval) return true;
-    return this.catalog.ticketTypes.some((t) => !this.state.pricing.prices[t.id]);
-  }
-
   /** A read (committedView.ts READ_COMMANDS) from committed state, while this pod serves the shard. */
   read(cmd: InventoryCommand): InventoryReply {
     if (!this.deps.ownership.serves(this.shardId)) {
@@ -177,20 +167,11 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     const now = this.deps.clock();
     // Records of holds closed before the idempotency window go (memory only: their retries are answered from Postgres).
     this.state.closed.prune(now - settings.idempotencyWindowSeconds * 1000);
-    // Ticket types the actor has never seen are registered before anything else decides,
-    // and holds already due expire first (their timer may not have fired yet, e.g. right
-    // after a recovery, or its delivery failed while the shard moved): nothing is decided or
-    // read against a hold that has run out.
-    const prefix: InventoryCommand[] = [];
-    // The catalog's cancellation is final and written first: an actor that learns of it
-    // (activation, a sync) applies it before deciding anything, so it is never lost.
-    if (this.catalog.eventStatus === 'cancelled' && !this.state.cancelled) {
-      prefix.push({ type: 'CancelEvent', reason: this.catalog.cancelReason ?? 'the event was cancelled' });
-    }
-    if (this.catalog.ticketTypes.some((t) => !this.state.levels[t.id])) prefix.push({ type: 'SyncCatalog' });
-    const due = this.expiries.dueNow(now);
-    if (due) prefix.push({ type: 'Expire', reservationIds: due });
-    if (this.repriceDue(now, reload)) prefix.push({ type: 'Reprice' });
+    // What must run before the batch (turnPrefix.ts): a cancellation, new ticket types, due holds, a repricing.
+    const prefix = turnPrefix(this.state, this.catalog, {
+      dueHolds: this.expiries.dueNow(now),
+      reprice: repriceDue(this.state, this.catalog, this.deps.pricing, now, reload),
+    });
     const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
     // Closed (or forgotten) reservations the commands name, from Postgres; their bodies are no longer in the state.
     const pastIds = pastReservationIds(this.state, commands);

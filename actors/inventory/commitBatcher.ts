@@ -106,8 +106,8 @@ export function createCommitBatcher(pool: Pick<pg.Pool, 'query'>, faults: Commit
       return commitGroup(group.slice(half));
     }
     group.forEach((p, i) => {
-      const fenced = outcomes[i];
-      if (fenced) p.reject(fenced);
+      const refused = outcomes[i]; // fenced, or unchained (an earlier turn of its actor was not written)
+      if (refused) p.reject(refused);
       else p.resolve();
     });
     return undefined;

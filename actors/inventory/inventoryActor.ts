@@ -9,17 +9,20 @@
  *               (pastReservations.ts; none in the usual case); decide each command of the
  *               batch in order against in-memory state, apply
  *               the events, then ONE fenced commit for the whole batch; only then return
- *               the replies (the output gate). A throw here fails the batch and the
- *               registry reloads a fresh actor from Postgres; a write Postgres refused
+ *               the replies (the output gate). Pipelined (startTurn): the next batch is
+ *               decided while this one commits; its write carries this one's last seq and
+ *               is written only after it, and its replies wait for it. A throw here fails
+ *               the batch and the registry reloads a fresh actor from Postgres (a turn
+ *               decided on top of a failed one runs again there); a write Postgres refused
  *               (TurnRefusedError) is retried command by command, so only its own fails.
- *   passivate = snapshot if anything happened since the last one.
- * After each commit: projections (Redis availability, lagging Postgres counters) and a
- * snapshot every `snapshotEvery` journal rows.
+ *   passivate = let the turns in flight land, then snapshot if anything happened since the last one.
+ * After each commit: projections (Redis availability, lagging Postgres counters) of the
+ * durable state, and a snapshot every `snapshotEvery` journal rows once no turn is in flight.
  *   read      = GetLevels, GetTicket and Quote of an active actor: answered from committed
  *               state without a turn and without Postgres while this pod serves the shard
  *               (committedView.ts).
  */
-import type { ActorBehavior } from '../runtime/actorRegistry.js';
+import { PredecessorFailedError, type ActorBehavior, type TurnInFlight } from '../runtime/actorRegistry.js';
 import { AppError, NotFoundError } from '../runtime/errors.js';
 import { decide } from './decide.js';
 import { decideTiers } from './decidePricing.js';
@@ -27,7 +30,7 @@ import { evolve } from './evolve.js';
 import { HoldExpiries } from './expiryQueue.js';
 import { PricingTimer } from './pricingTimer.js';
 import { TurnRefusedError } from './commitBatcher.js';
-import type { CommitOutcome, InventoryActorDeps } from './actorPorts.js';
+import type { InventoryActorDeps } from './actorPorts.js';
 import { CommittedView } from './committedView.js';
 import {
   emptyState,
@@ -38,21 +41,20 @@ import {
   type InventoryReply,
   type InventoryState,
   type JournalEntry,
+  type PastReservation,
 } from './model.js';
 import {
-  encodeSnapshot,
   loadCatalogInfo,
   loadJournal,
   loadLatestSnapshot,
   checkFence,
   recordActivation,
-  writeSnapshot,
-  FencedError,
 } from './store.js';
 import { mintTicketId, TurnReservations } from './turnRows.js';
 import { pastReservationIds } from './pastReservations.js';
-import { assembleTurn } from './turnCommit.js';
 import { repriceDue, turnPrefix } from './turnPrefix.js';
+import { SnapshotWriter } from './snapshotWriter.js';
+import { TurnWriter } from './turnWriter.js';
 
 /** Put the codes signed for the commit on the tickets the replies carry (the confirm path signs once). */
 function withCodes(replies: InventoryReply[], codes: ReadonlyMap<string, string>): void {
@@ -67,14 +69,18 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   private state: InventoryState;
   private catalog: CatalogInfo = { eventStatus: 'active', ticketTypes: [], promos: [] };
   private readonly shardId: number;
-  private lastSnapshotSeq = 0;
-  /** The latest snapshot write (they run one after another); passivation waits for it. */
-  private snapshotting: Promise<void> = Promise.resolve();
+  private readonly snapshots: SnapshotWriter;
+  /** This actor's turn writes on their way into the group commit, in turn order. */
+  private readonly writer: TurnWriter;
   /** Open holds by expiry (derived from state; rebuilt on activation) and their timer. */
   private readonly expiries: HoldExpiries;
   private readonly repricing: PricingTimer;
   /** The state as of the last commit, for reads that do not queue behind writes. */
   private readonly committed = new CommittedView();
+  /** Settles when the latest turn started is durable; rejects (PredecessorFailedError) if it or one before it failed. */
+  private tail: Promise<void> = Promise.resolve();
+  /** Holds closed by turns still committing, as their replies answer with them (Postgres has them only after). */
+  private readonly closedInFlight = new Map<string, PastReservation>();
 
   constructor(
     readonly eventId: string,
@@ -82,6 +88,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   ) {
     this.state = emptyState(eventId);
     this.shardId = deps.shardOf(eventId);
+    this.snapshots = new SnapshotWriter(deps.pool, eventId, deps.settings.snapshotEveryEvents, deps.log);
+    this.writer = new TurnWriter(deps, eventId, this.shardId);
     const openExpiry = (id: string): number | undefined => {
       const r = this.state.reservations[id];
       return r?.status === 'HELD' ? r.expiresAt : undefined;
@@ -103,14 +111,6 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     return this.state;
   }
 
-  private epoch(): number {
-    const epoch = this.deps.ownership.epochFor(this.shardId);
-    if (epoch === undefined) {
-      throw new AppError('SHARD_MOVING', `this pod does not own shard ${this.shardId}`, { shard_id: this.shardId });
-    }
-    return epoch;
-  }
-
   async activate(): Promise<void> {
     const { pool, settings } = this.deps;
     const catalog = await loadCatalogInfo(pool, this.eventId, settings.discountsEnabled);
@@ -119,7 +119,7 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
     this.catalog = catalog;
     const snapshot = await loadLatestSnapshot(pool, this.eventId);
     const state = snapshot ?? emptyState(this.eventId);
-    this.lastSnapshotSeq = state.seq;
+    this.snapshots.lastSeq = state.seq;
     for (const entry of await loadJournal(pool, this.eventId, state.seq)) {
       state.seq = entry.seq; // before evolve, as in a turn: events may record their own position
       evolve(state, entry.event);
@@ -150,14 +150,47 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   }
 
   async turn(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
+    return (await this.startTurn(batch)).replies;
+  }
+
+  /**
+   * Decide `batch` and queue its commit; resolves once the commit is queued, so the
+   * registry can decide the next batch while this one commits (pipelining). `replies`
+   * settles after this turn's commit and every earlier turn's: a turn whose predecessor
+   * failed fails with PredecessorFailedError (nothing of it was written: its commit
+   * carries the predecessor's last journal seq and is written only after it).
+   */
+  async startTurn(batch: readonly InventoryCommand[]): Promise<TurnInFlight<InventoryReply>> {
+    if (this.snapshots.due(this.state) && this.committed.inFlight() > 0) {
+      // A snapshot is due and is of durable state only: let the turns in flight land first.
+      const landed = await this.tail.then(
+        () => true,
+        () => false,
+      );
+      if (landed && this.committed.inFlight() === 0) void this.snapshots.write(this.state);
+    }
+    const previous = this.tail;
     try {
-      return await this.decideAndCommit(batch);
-    } finally {
-      this.committed.end();
+      const { replies, entries, touched, projectLevels } = await this.decideBatch(batch);
+      const written = entries.length > 0 ? this.writer.write(entries, this.state, touched) : undefined;
+      written?.catch(() => undefined); // awaited by settle() once the turns before it are durable
+      for (const [id, past] of touched.closed) this.closedInFlight.set(id, past);
+      const done = this.settle(previous, written, replies, touched, projectLevels);
+      this.tail = done.then(
+        () => undefined,
+        () => Promise.reject(new PredecessorFailedError(this.eventId)),
+      );
+      this.tail.catch(() => undefined); // observed by the next turn; a last failed turn is the registry's to report
+      this.armTimers();
+      return { replies: done };
+    } catch (err) {
+      this.committed.clear();
+      throw err;
     }
   }
 
-  private async decideAndCommit(batch: readonly InventoryCommand[]): Promise<InventoryReply[]> {
+  /** Decide every command of the batch against the state (applying the events as it goes). */
+  private async decideBatch(batch: readonly InventoryCommand[]) {
     const { pool, settings } = this.deps;
     const reload = batch.some((c) => c.type === 'SyncCatalog' || c.type === 'CancelEvent');
     if (reload) {
@@ -173,11 +206,15 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       reprice: repriceDue(this.state, this.catalog, this.deps.pricing, now, reload),
     });
     const commands: readonly InventoryCommand[] = prefix.length > 0 ? [...prefix, ...batch] : batch;
-    // Closed (or forgotten) reservations the commands name, from Postgres; their bodies are no longer in the state.
-    const pastIds = pastReservationIds(this.state, commands);
+    // Closed (or forgotten) reservations the commands name, from Postgres (their bodies are no
+    // longer in the state), unless a turn still committing closed them (Postgres has not got them yet).
+    const pastIds = pastReservationIds(this.state, commands).filter((id) => !this.closedInFlight.has(id));
     const loaded = pastIds.length > 0 ? await this.deps.pastReservations(this.eventId, pastIds) : undefined;
     const touched = new TurnReservations();
-    const ctx: DecideContext = { ...this.context(now), pastReservations: { get: (id) => touched.closed.get(id) ?? loaded?.get(id) } };
+    const ctx: DecideContext = {
+      ...this.context(now),
+      pastReservations: { get: (id) => touched.closed.get(id) ?? this.closedInFlight.get(id) ?? loaded?.get(id) },
+    };
     const entries: JournalEntry[] = [];
     const replies: InventoryReply[] = [];
     this.committed.begin(this.state);
@@ -200,50 +237,41 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       replies.push(d.reply);
     }
     if (prefix.length > 0) replies.splice(0, prefix.length);
-    if (entries.length > 0) {
-      const codes = await this.commit(entries, touched);
-      if (codes.size > 0) withCodes(replies, codes);
-      this.afterCommit();
-    } else {
-      // Answers that commit nothing (reads, refusals) must not come from a stale owner
-      // either: check the fence before replying, as a commit would.
-      await this.fenced(() => checkFence(this.deps.pool, this.eventId, this.shardId, this.epoch()));
-      if (batch.some((c) => c.type === 'GetLevels' || c.type === 'SyncCatalog')) this.project();
-    }
-    this.armTimers();
-    return replies;
-  }
-
-  /** Write the turn (fenced); returns the signed code of every ticket it issued, by ticket id. */
-  private async commit(entries: readonly JournalEntry[], touched: TurnReservations): Promise<ReadonlyMap<string, string>> {
-    const { write, codes } = await assembleTurn(this.eventId, this.shardId, entries, this.state, touched, this.deps.signer);
-    const started = performance.now();
-    const observe = (outcome: CommitOutcome) => this.deps.onCommit?.(this.eventId, outcome, (performance.now() - started) / 1000, entries);
-    try {
-      await this.fenced(() => this.deps.committer.commit({ ...write, epoch: this.epoch() }));
-    } catch (err) {
-      observe(err instanceof FencedError ? 'fenced' : 'failed');
-      throw err;
-    }
-    observe('ok');
-    return codes;
+    const projectLevels = batch.some((c) => c.type === 'GetLevels' || c.type === 'SyncCatalog');
+    return { replies, entries, touched, projectLevels };
   }
 
   /**
-   * Run a fenced database step; a moved epoch tells the shard owner. Every failure goes up
-   * as it is (nothing was acknowledged): where it is reported, a connection or server
-   * failure becomes a retryable DEPENDENCY error, a refused write a non-retryable one.
+   * The output gate of one turn: its replies once it and every turn before it are durable.
+   * A turn that writes nothing (reads, refusals) still checks the fence, as a commit would,
+   * so its answers never come from a stale owner.
    */
-  private async fenced(step: () => Promise<void>): Promise<void> {
+  private async settle(
+    previous: Promise<void>,
+    written: Promise<ReadonlyMap<string, string>> | undefined,
+    replies: InventoryReply[],
+    touched: TurnReservations,
+    projectLevels: boolean,
+  ): Promise<InventoryReply[]> {
     try {
-      await step();
-    } catch (err) {
-      if (err instanceof FencedError) {
-        this.deps.onFenced?.();
-        this.deps.ownership.fenced?.(this.shardId);
+      await previous;
+      if (written) {
+        const codes = await written;
+        if (codes.size > 0) withCodes(replies, codes);
+      } else {
+        await this.writer.fenced(() => checkFence(this.deps.pool, this.eventId, this.shardId, this.writer.epoch()));
       }
+    } catch (err) {
+      this.committed.clear();
       throw err;
+    } finally {
+      // Postgres has them now (or the actor is thrown away).
+      for (const id of touched.closed.keys()) this.closedInFlight.delete(id);
     }
+    this.committed.committed();
+    if (written) this.afterCommit();
+    else if (projectLevels) this.project();
+    return replies;
   }
 
   /**
@@ -257,7 +285,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
 
   private project(committed = false): void {
     try {
-      this.deps.afterCommit(this.eventId, this.state, this.catalog, committed);
+      // What is durable: a turn decided meanwhile may still be committing.
+      this.deps.afterCommit(this.eventId, this.committed.committedState(this.state), this.catalog, committed);
     } catch (err) {
       this.deps.log.warn({ err, eventId: this.eventId }, 'inventory projection failed');
     }
@@ -265,33 +294,8 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
 
   private afterCommit(): void {
     this.project(true);
-    if (this.state.seq - this.lastSnapshotSeq >= this.deps.settings.snapshotEveryEvents) {
-      void this.snapshot();
-    }
-  }
-
-  /**
-   * Capture the state now (it keeps changing), encode and write in the background after
-   * any earlier snapshot's write. Resolves when the latest snapshot is written (or failed),
-   * so passivation never returns while one is still on its way.
-   */
-  private snapshot(): Promise<void> {
-    const seq = this.state.seq;
-    if (seq <= this.lastSnapshotSeq) return this.snapshotting;
-    this.lastSnapshotSeq = seq;
-    // encodeSnapshot captures the state synchronously before its first await: later turns cannot leak in.
-    const encoded = encodeSnapshot(this.state);
-    const previous = this.snapshotting;
-    this.snapshotting = (async () => {
-      try {
-        const bytes = await encoded;
-        await previous;
-        await writeSnapshot(this.deps.pool, this.eventId, seq, bytes);
-      } catch (err) {
-        this.deps.log.warn({ err, eventId: this.eventId, seq }, 'snapshot failed');
-      }
-    })();
-    return this.snapshotting;
+    // A snapshot is of durable state only: taken when no later turn is still committing.
+    if (this.committed.inFlight() === 0 && this.snapshots.due(this.state)) void this.snapshots.write(this.state);
   }
 
   private armTimers(): void {
@@ -302,6 +306,10 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
   async passivate(): Promise<void> {
     // A passivated actor reprices when it is next activated; the hold-expiry timer stays.
     this.repricing.stop();
-    await this.snapshot();
+    const landed = await this.tail.then(
+      () => true,
+      () => false,
+    );
+    if (landed) await this.snapshots.write(this.state);
   }
 }

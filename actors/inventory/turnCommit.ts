@@ -56,6 +56,19 @@ export interface TurnWrite {
   readonly tickets: readonly IssuedTicketRow[];
   readonly checkIns: readonly CheckInRow[];
   readonly voids?: readonly VoidRow[];
+  /**
+   * Set when the turn was decided while an earlier turn of its actor was still committing:
+   * that turn's last journal seq. The turn is written only if that one was.
+   */
+  readonly afterSeq?: number;
+}
+
+/** A turn decided after another one of its actor that was not written: nothing of it was written either. */
+export class UnchainedTurnError extends Error {
+  override readonly name = 'UnchainedTurnError';
+  constructor(readonly eventId: string) {
+    super(`a turn of event ${eventId} was not written: the turn before it was not`);
+  }
 }
 
 /**
@@ -83,17 +96,27 @@ export async function assembleTurn(
 
 /** Every row carries `t`, the index of its turn; only turns that pass the fence are written. */
 const COMMIT_TURNS_SQL = `
-WITH fence AS (
+WITH RECURSIVE fence AS (
   SELECT shard_id, epoch FROM shard_owners WHERE shard_id = ANY($1::int[]) ORDER BY shard_id FOR SHARE
-), ok AS (
-  SELECT t.t, t.event_id, t.epoch
-  FROM jsonb_to_recordset($2::jsonb) AS t(t int, event_id uuid, shard_id int, epoch bigint)
+), unfenced AS (
+  SELECT t.t, t.event_id, t.epoch, t.after_seq, t.last_seq
+  FROM jsonb_to_recordset($2::jsonb) AS t(t int, event_id uuid, shard_id int, epoch bigint, after_seq bigint, last_seq bigint)
   JOIN fence f ON f.shard_id = t.shard_id AND f.epoch = t.epoch
+), chained AS (
+  -- a turn decided after another one of its actor (after_seq: that turn's last journal row)
+  -- is written only if that one is: already in the journal, or written by this statement
+  SELECT u.t, u.event_id, u.last_seq FROM unfenced u
+  WHERE u.after_seq IS NULL
+     OR EXISTS (SELECT 1 FROM inventory_journal j WHERE j.event_id = u.event_id AND j.seq = u.after_seq)
+  UNION
+  SELECT u.t, u.event_id, u.last_seq FROM unfenced u JOIN chained c ON c.event_id = u.event_id AND c.last_seq = u.after_seq AND c.t < u.t
+), ok AS (
+  SELECT u.t, u.event_id, u.epoch FROM unfenced u WHERE u.t IN (SELECT t FROM chained)
 ), journal AS (
   INSERT INTO inventory_journal (event_id, seq, epoch, kind, payload)
   SELECT ok.event_id, e.seq, ok.epoch, e.kind, e.payload
   FROM jsonb_to_recordset($3::jsonb) AS e(t int, seq bigint, kind text, payload jsonb) JOIN ok ON ok.t = e.t
-), reservations AS (
+), reservation_rows AS (
   INSERT INTO reservations AS r (id, event_id, customer_id, status, items, currency, total_minor, discount_minor,
                                  promo_code, payment_reference, expires_at, request_hash)
   SELECT x.id, ok.event_id, x.customer_id, x.status, x.items, x.currency, x.total_minor, x.discount_minor,
@@ -107,7 +130,7 @@ WITH fence AS (
        promo_code = EXCLUDED.promo_code, updated_at = now()
     -- a client-chosen id that another event already uses never overwrites that event's row
     WHERE r.event_id = EXCLUDED.event_id
-), tickets AS (
+), ticket_rows AS (
   INSERT INTO tickets (id, event_id, ticket_type_id, reservation_id, code, price_minor, currency, status,
                        checked_in_at, checked_in_gate)
   SELECT x.id, ok.event_id, x.ticket_type_id, x.reservation_id, x.code, x.price_minor, x.currency,
@@ -135,7 +158,7 @@ WITH fence AS (
   WHERE k.event_id = v.event_id AND (v.ticket_id IS NULL OR k.id = v.ticket_id) AND k.status <> 'VOID'
     AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($6::jsonb) AS c(t int, id uuid) WHERE c.t = v.t AND c.id = k.id)
 )
-SELECT shard_id, epoch FROM fence`;
+SELECT shard_id, epoch, ARRAY(SELECT t FROM unfenced WHERE t NOT IN (SELECT t FROM chained)) AS unchained FROM fence`;
 
 /**
  * The journal's primary key (event_id, seq): a turn that violates it lost a race with
@@ -144,7 +167,7 @@ SELECT shard_id, epoch FROM fence`;
 export const JOURNAL_PRIMARY_KEY = 'inventory_journal_pkey';
 
 /** Name of the prepared statement (pg prepares it once per connection). */
-const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v4';
+const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v5';
 
 function reservationRow(t: number, r: Reservation) {
   return {
@@ -167,7 +190,14 @@ function reservationRow(t: number, r: Reservation) {
 /** The statement's parameters: shard ids, then one JSON array per table (rows tagged with their turn). */
 function commitParameters(writes: readonly TurnWrite[]): [number[], string, string, string, string, string, string] {
   const shards = [...new Set(writes.map((w) => w.shardId))];
-  const turns = writes.map((w, t) => ({ t, event_id: w.eventId, shard_id: w.shardId, epoch: w.epoch }));
+  const turns = writes.map((w, t) => ({
+    t,
+    event_id: w.eventId,
+    shard_id: w.shardId,
+    epoch: w.epoch,
+    after_seq: w.afterSeq ?? null,
+    last_seq: w.entries[w.entries.length - 1]?.seq ?? null,
+  }));
   const journal: { t: number; seq: number; kind: string; payload: unknown }[] = [];
   const reservations: ReturnType<typeof reservationRow>[] = [];
   const tickets: Record<string, unknown>[] = [];
@@ -222,20 +252,23 @@ function commitParameters(writes: readonly TurnWrite[]): [number[], string, stri
 
 /**
  * Commit the turns of one or more actors in ONE statement (one transaction, one fsync).
- * Returns, per turn, null when committed or the FencedError that kept it out; throws when
+ * Returns, per turn, null when committed or the FencedError / UnchainedTurnError that kept
+ * it out; throws when
  * the statement itself fails (then nothing of any turn was written).
  */
-export async function commitTurns(pool: Pick<pg.Pool, 'query'>, writes: readonly TurnWrite[]): Promise<(FencedError | null)[]> {
+export async function commitTurns(pool: Pick<pg.Pool, 'query'>, writes: readonly TurnWrite[]): Promise<(FencedError | UnchainedTurnError | null)[]> {
   if (writes.length === 0) return [];
-  const { rows } = await pool.query<{ shard_id: number; epoch: string }>({
+  const { rows } = await pool.query<{ shard_id: number; epoch: string; unchained: number[] }>({
     name: COMMIT_TURNS_STATEMENT,
     text: COMMIT_TURNS_SQL,
     values: commitParameters(writes),
   });
   const epochs = new Map<number, number>();
   for (const r of rows) epochs.set(r.shard_id, Number(r.epoch));
-  return writes.map((w) => {
+  const unchained = new Set(rows[0]?.unchained ?? []);
+  return writes.map((w, t) => {
     const actual = epochs.get(w.shardId) ?? null;
-    return actual === w.epoch ? null : new FencedError(w.eventId, w.shardId, w.epoch, actual);
+    if (actual !== w.epoch) return new FencedError(w.eventId, w.shardId, w.epoch, actual);
+    return unchained.has(t) ? new UnchainedTurnError(w.eventId) : null;
   });
 }

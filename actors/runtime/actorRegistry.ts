@@ -5,7 +5,11 @@
  * Each actor has a bounded mailbox. Its loop takes *everything* waiting as one batch
  * and hands it to `behavior.turn`, which resolves one reply per message only after its
  * effects are durable (the output gate); while a turn runs, new messages accumulate for
- * the next batch. A full mailbox rejects at once with a retryable BUSY error.
+ * the next batch. A behavior with `startTurn` is pipelined: the loop starts the next batch
+ * as soon as the previous one is decided (PIPELINE_DEPTH turns in flight at most), and a
+ * turn that fails with PredecessorFailedError (decided on top of one that failed) is run
+ * again, first, on the reloaded behavior. A full mailbox rejects at once with a retryable
+ * BUSY error.
  *
  * Actor lifecycle (transitions are logged):
  *   ACTIVATING ──ok──▶ ACTIVE ──idle for idleMs──▶ PASSIVATING ──▶ STOPPED
@@ -23,56 +27,22 @@
  * activates it).
  */
 import type { Logger } from 'pino';
-import { AppError } from './errors.js';
 import { NO_ACTOR_OBSERVER, type ActorObserver } from './actorObserver.js';
+import {
+  ActorStoppedError,
+  DEFAULT_REGISTRY_OPTIONS,
+  MailboxFullError,
+  PIPELINE_DEPTH,
+  PredecessorFailedError,
+  type ActorBehavior,
+  type ActorState,
+  type RegistryOptions,
+  type TurnInFlight,
+} from './actorTypes.js';
 
 export type { ActorObserver } from './actorObserver.js';
-
-export interface ActorBehavior<C, R> {
-  /** Load state before the first turn (snapshot + journal replay). */
-  activate(): Promise<void>;
-  /** Decide and persist one batch; one reply per command, in order. Throwing fails them all. */
-  turn(batch: readonly C[]): Promise<R[]>;
-  /**
-   * True when `err`, thrown by a turn of several commands, came from one of them (not from
-   * the batch as a whole): the fresh actor then runs each of those commands as a turn of
-   * its own, so only the guilty one fails.
-   */
-  isolates?(err: unknown): boolean;
-  /** Persist what recovery needs (a snapshot) and release resources. */
-  passivate(): Promise<void>;
-  /** Answer a read (`RegistryOptions.isRead`) from committed state, without a turn. */
-  read?(command: C): R;
-}
-
-export type ActorState = 'ACTIVATING' | 'ACTIVE' | 'PASSIVATING' | 'STOPPED';
-
-export interface RegistryOptions<C = unknown> {
-  /** Messages waiting per actor before new ones are refused with BUSY. */
-  readonly mailboxCapacity: number;
-  /** An actor with no message for this long is passivated. */
-  readonly idleMs: number;
-  /** Messages an active actor answers with `behavior.read`, outside the mailbox. */
-  readonly isRead?: (command: C) => boolean;
-  /** Told of activations, passivations, turns and BUSY refusals (metrics); nothing by default. */
-  readonly observer?: ActorObserver;
-}
-
-export const DEFAULT_REGISTRY_OPTIONS: Pick<RegistryOptions, 'mailboxCapacity' | 'idleMs'> = { mailboxCapacity: 10_000, idleMs: 300_000 };
-
-export class MailboxFullError extends AppError {
-  override readonly name = 'MailboxFullError';
-  constructor(key: string, capacity: number) {
-    super('BUSY', `the actor for ${key} has ${capacity} messages waiting; retry shortly`, { key, capacity });
-  }
-}
-
-export class ActorStoppedError extends AppError {
-  override readonly name = 'ActorStoppedError';
-  constructor(key: string) {
-    super('SHARD_MOVING', `the actor for ${key} is stopping; retry`, { key });
-  }
-}
+export { ActorStoppedError, DEFAULT_REGISTRY_OPTIONS, MailboxFullError, PIPELINE_DEPTH, PredecessorFailedError } from './actorTypes.js';
+export type { ActorBehavior, ActorState, RegistryOptions, TurnInFlight } from './actorTypes.js';
 
 interface Envelope<C, R> {
   readonly command: C;
@@ -87,6 +57,8 @@ class ActorCell<C, R> {
   readonly alone: Envelope<C, R>[] = [];
   behavior: ActorBehavior<C, R>;
   running = false;
+  /** Wakes a loop that waits on a turn in flight when a message arrives. */
+  private arrived: (() => void) | undefined;
   idleTimer: NodeJS.Timeout | undefined;
   /** performance.now() when the last turn ended (the idle timer is re-armed lazily from it). */
   private lastActiveAt = 0;
@@ -131,6 +103,7 @@ class ActorCell<C, R> {
   }
 
   private schedule(): void {
+    this.arrived?.(); // a loop waiting on a turn in flight takes the new message now
     if (this.running || this.state === 'PASSIVATING' || this.state === 'STOPPED') return;
     this.running = true;
     this.loop().catch((err: unknown) => this.log.error({ err, actor: this.key }, 'actor loop crashed'));
@@ -153,8 +126,31 @@ class ActorCell<C, R> {
   }
 
   private async loop(): Promise<void> {
+    /** Turns started and not yet settled (pipelined behaviors only). */
+    const inFlight = new Set<Promise<void>>();
+    /** A turn failed: the behavior is reloaded once every turn in flight has settled. */
+    let failed = false;
     try {
-      while ((this.alone.length > 0 || this.mailbox.length > 0) && this.state !== 'STOPPED') {
+      for (;;) {
+        if (failed && inFlight.size === 0) {
+          // Whatever the behavior held in memory may be ahead of storage: reload.
+          this.behavior = this.factory(this.key);
+          this.transition('ACTIVATING');
+          failed = false;
+        }
+        if (this.state === 'STOPPED') break;
+        const waiting = this.alone.length > 0 || this.mailbox.length > 0;
+        if (!waiting && inFlight.size === 0) break;
+        if (failed || inFlight.size >= PIPELINE_DEPTH) {
+          await Promise.race(inFlight); // never empty here
+          continue;
+        }
+        if (!waiting) {
+          // A turn is in flight: start the next one as soon as a message arrives, or go on when it settles.
+          await Promise.race([...inFlight, new Promise<void>((resolve) => (this.arrived = resolve))]);
+          this.arrived = undefined;
+          continue;
+        }
         try {
           await this.ensureActive();
         } catch (err) {
@@ -167,18 +163,38 @@ class ActorCell<C, R> {
         const next = this.alone.shift();
         const batch = next ? [next] : this.mailbox.splice(0);
         this.observer.turn?.(this.key, batch.length);
-        try {
-          const replies = await this.behavior.turn(batch.map((e) => e.command));
-          batch.forEach((e, i) => e.resolve(replies[i] as R));
-        } catch (err) {
+        const onFailure = (err: unknown) => {
+          failed = true;
+          if (err instanceof PredecessorFailedError) {
+            // Nothing of it was written: run it again, first, on the reloaded actor.
+            if (next) this.alone.unshift(next);
+            else this.mailbox.unshift(...batch);
+            return;
+          }
           const isolate = batch.length > 1 && this.behavior.isolates?.(err) === true;
           if (isolate) this.alone.push(...batch);
           else for (const e of batch) e.reject(err);
-          // Whatever the behavior held in memory may be ahead of storage: reload.
           this.log.warn({ err, actor: this.key, batch: batch.length, isolate }, 'actor turn failed; reloading');
-          this.behavior = this.factory(this.key);
-          this.transition('ACTIVATING');
+        };
+        const deliver = (replies: R[]) => batch.forEach((e, i) => e.resolve(replies[i] as R));
+        const commands = batch.map((e) => e.command);
+        if (!this.behavior.startTurn) {
+          try {
+            deliver(await this.behavior.turn(commands));
+          } catch (err) {
+            onFailure(err);
+          }
+          continue;
         }
+        let started: TurnInFlight<R>;
+        try {
+          started = await this.behavior.startTurn(commands);
+        } catch (err) {
+          onFailure(err);
+          continue;
+        }
+        const settled: Promise<void> = started.replies.then(deliver, onFailure).finally(() => inFlight.delete(settled));
+        inFlight.add(settled);
       }
     } finally {
       this.running = false;

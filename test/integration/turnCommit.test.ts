@@ -135,7 +135,7 @@ test('a shard without an owner row, or with another epoch, is fenced; every tabl
   // Turn 1 (ok): a hold, then in a later commit its confirm (tickets) and a check-in of an
   // earlier ticket; turn 2 is stale (epoch 8 ≠ 9); turn 3's shard has no row.
   const first = holdTurn(ok, 2001, 3, 1);
-  t.deepEqual(await commitTurns(pool, [first, holdTurn(stale, 2002, 8, 1), holdTurn(orphan, 2003, 1, 1)]).then((o) => o.map((x) => x?.code ?? null)), [
+  t.deepEqual(await commitTurns(pool, [first, holdTurn(stale, 2002, 8, 1), holdTurn(orphan, 2003, 1, 1)]).then((o) => o.map((x) => (x instanceof FencedError ? x.code : (x?.name ?? null)))), [
     null,
     'SHARD_MOVING',
     'SHARD_MOVING',
@@ -286,4 +286,34 @@ test('a turn that confirms, checks in, voids and cancels writes every row as the
   t.is(confirmed.requestHash, requestHashOf(requestFingerprint(reserve(c) as Parameters<typeof requestFingerprint>[0])));
   t.like(past.get(a)!.reservation, { status: 'RELEASED', ticketIds: [] });
   t.deepEqual(await loadPastReservations(pool, other.eventId, [a]), new Map(), 'another event does not see it');
+});
+
+test('a pipelined turn is written only after the turn before it: in the journal already, or earlier in the same statement', async (t) => {
+  const { pool } = t.context;
+  await setEpoch(pool, 3001, 1);
+  const e = await newEvent(pool);
+  const outcome = (o: readonly unknown[]) => o.map((x) => (x === null ? null : (x as Error).name));
+  const after = (w: TurnWrite, afterSeq: number): TurnWrite => ({ ...w, afterSeq });
+
+  // Turn 1 and, decided while it committed, turn 2 (after seq 1) in one statement: both written.
+  t.deepEqual(outcome(await commitTurns(pool, [holdTurn(e, 3001, 1, 1), after(holdTurn(e, 3001, 1, 2), 1)])), [null, null]);
+  // Turn 3 after turn 2, which is in the journal: written.
+  t.deepEqual(outcome(await commitTurns(pool, [after(holdTurn(e, 3001, 1, 3), 2)])), [null]);
+  // Turn 5 after a turn 4 that was never written: refused, nothing of it written.
+  t.deepEqual(outcome(await commitTurns(pool, [after(holdTurn(e, 3001, 1, 5), 4)])), ['UnchainedTurnError']);
+  t.is(await count(pool, 'inventory_journal', e.eventId), 3);
+  t.is(await count(pool, 'reservations', e.eventId), 3);
+
+  // A chain whose first turn is fenced: the whole chain stays out, other events' turns go in.
+  const f = await newEvent(pool);
+  await setEpoch(pool, 3002, 2);
+  t.deepEqual(outcome(await commitTurns(pool, [holdTurn(f, 3002, 1, 1), after(holdTurn(f, 3002, 1, 2), 1), holdTurn(e, 3001, 1, 4)])), [
+    'FencedError',
+    'FencedError',
+    null,
+  ]);
+  // A chain whose first turn is unchained: its successor in the same statement is too.
+  t.deepEqual(outcome(await commitTurns(pool, [after(holdTurn(e, 3001, 1, 6), 9), after(holdTurn(e, 3001, 1, 7), 6)])), ['UnchainedTurnError', 'UnchainedTurnError']);
+  t.is(await count(pool, 'inventory_journal', e.eventId), 4);
+  t.is(await count(pool, 'inventory_journal', f.eventId), 0);
 });

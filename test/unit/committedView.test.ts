@@ -52,7 +52,7 @@ test('reads during an in-flight turn see the committed values; after the commit,
   t.like(read(view, state, quote), { ok: true, kind: 'reservation', reservation: { totalMinor: 900 } }, 'quoted on committed levels, unlocked');
   t.like(state.levels[TYPE], { sold: 4, held: 0 });
 
-  view.end();
+  view.committed();
   t.like(read(view, state, { type: 'GetLevels' }), { eventLocked: true, levels: [{ sold: 4, available: 6 }] });
   t.like(read(view, state, { type: 'GetTicket', ticketId: 't1' }), { ticket: { status: 'USED', gate: 'A' } });
   t.like(read(view, state, { type: 'GetTicket', ticketId: 't2' }), { ticket: { status: 'VALID' } });
@@ -67,7 +67,7 @@ test('a cancellation in flight: every ticket still reads as it was committed', (
   view.remember(state, cancel);
   evolve(state, cancel);
   t.like(read(view, state, { type: 'GetTicket', ticketId: 't1' }), { ticket: { status: 'VALID' } });
-  view.end();
+  view.committed();
   t.like(read(view, state, { type: 'GetTicket', ticketId: 't1' }), { ticket: { status: 'VOID' } });
 });
 

@@ -103,11 +103,6 @@ export class CommittedView {
     this.pending.shift();
   }
 
-  /** A turn failed: the actor is thrown away with whatever it decided. */
-  clear(): void {
-    this.pending.length = 0;
-  }
-
   /** Turns decided and not yet durable. */
   inFlight(): number {
     return this.pending.length;

@@ -170,23 +170,20 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       if (landed && this.committed.inFlight() === 0) void this.snapshots.write(this.state);
     }
     const previous = this.tail;
-    try {
-      const { replies, entries, touched, projectLevels } = await this.decideBatch(batch);
-      const written = entries.length > 0 ? this.writer.write(entries, this.state, touched) : undefined;
-      written?.catch(() => undefined); // awaited by settle() once the turns before it are durable
-      for (const [id, past] of touched.closed) this.closedInFlight.set(id, past);
-      const done = this.settle(previous, written, replies, touched, projectLevels);
-      this.tail = done.then(
-        () => undefined,
-        () => Promise.reject(new PredecessorFailedError(this.eventId)),
-      );
-      this.tail.catch(() => undefined); // observed by the next turn; a last failed turn is the registry's to report
-      this.armTimers();
-      return { replies: done };
-    } catch (err) {
-      this.committed.clear();
-      throw err;
-    }
+    // A turn that fails here or later leaves its committed-view record: until the registry
+    // reloads the actor, reads answer from the durable state before it.
+    const { replies, entries, touched, projectLevels } = await this.decideBatch(batch);
+    const written = entries.length > 0 ? this.writer.write(entries, this.state, touched) : undefined;
+    written?.catch(() => undefined); // awaited by settle() once the turns before it are durable
+    for (const [id, past] of touched.closed) this.closedInFlight.set(id, past);
+    const done = this.settle(previous, written, replies, touched, projectLevels);
+    this.tail = done.then(
+      () => undefined,
+      () => Promise.reject(new PredecessorFailedError(this.eventId)),
+    );
+    this.tail.catch(() => undefined); // observed by the next turn; a last failed turn is the registry's to report
+    this.armTimers();
+    return { replies: done };
   }
 
   /** Decide every command of the batch against the state (applying the events as it goes). */
@@ -261,9 +258,6 @@ export class InventoryActor implements ActorBehavior<InventoryCommand, Inventory
       } else {
         await this.writer.fenced(() => checkFence(this.deps.pool, this.eventId, this.shardId, this.writer.epoch()));
       }
-    } catch (err) {
-      this.committed.clear();
-      throw err;
     } finally {
       // Postgres has them now (or the actor is thrown away).
       for (const id of touched.closed.keys()) this.closedInFlight.delete(id);

@@ -101,6 +101,8 @@ export interface Config {
     readonly mailboxCapacity: number;
     readonly actorIdleMs: number;
     readonly snapshotEveryEvents: number;
+    /** Turns per event actor in flight at most: 1 = the next turn is decided once the last is durable; more = pipelined. */
+    readonly pipelineDepth: number;
     readonly projectionIntervalMs: number;
     readonly holdDefaultSeconds: number;
     readonly holdMaxSeconds: number;
@@ -252,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mailboxCapacity: e.ACTOR_MAILBOX_CAPACITY,
       actorIdleMs: e.ACTOR_IDLE_MS,
       snapshotEveryEvents: e.INVENTORY_SNAPSHOT_EVERY_EVENTS,
+      pipelineDepth: e.INVENTORY_PIPELINE_DEPTH,
       projectionIntervalMs: e.INVENTORY_PROJECTION_INTERVAL_MS,
       holdDefaultSeconds: e.HOLD_DEFAULT_SECONDS,
       holdMaxSeconds: e.HOLD_MAX_SECONDS,

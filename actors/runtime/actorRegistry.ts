@@ -6,7 +6,7 @@
  * and hands it to `behavior.turn`, which resolves one reply per message only after its
  * effects are durable (the output gate); while a turn runs, new messages accumulate for
  * the next batch. A behavior with `startTurn` is pipelined: the loop starts the next batch
- * as soon as the previous one is decided (PIPELINE_DEPTH turns in flight at most), and a
+ * as soon as the previous one is decided (`pipelineDepth` turns in flight at most), and a
  * turn that fails with PredecessorFailedError (decided on top of one that failed) is run
  * again, first, on the reloaded behavior. A full mailbox rejects at once with a retryable
  * BUSY error.
@@ -32,7 +32,6 @@ import {
   ActorStoppedError,
   DEFAULT_REGISTRY_OPTIONS,
   MailboxFullError,
-  PIPELINE_DEPTH,
   PredecessorFailedError,
   type ActorBehavior,
   type ActorState,
@@ -41,7 +40,7 @@ import {
 } from './actorTypes.js';
 
 export type { ActorObserver } from './actorObserver.js';
-export { ActorStoppedError, DEFAULT_REGISTRY_OPTIONS, MailboxFullError, PIPELINE_DEPTH, PredecessorFailedError } from './actorTypes.js';
+export { ActorStoppedError, DEFAULT_REGISTRY_OPTIONS, MailboxFullError, PredecessorFailedError } from './actorTypes.js';
 export type { ActorBehavior, ActorState, RegistryOptions, TurnInFlight } from './actorTypes.js';
 
 interface Envelope<C, R> {
@@ -130,6 +129,8 @@ class ActorCell<C, R> {
     const inFlight = new Set<Promise<void>>();
     /** A turn failed: the behavior is reloaded once every turn in flight has settled. */
     let failed = false;
+    /** Messages in the latest turn started. */
+    let lastBatch = 0;
     try {
       for (;;) {
         if (failed && inFlight.size === 0) {
@@ -141,12 +142,14 @@ class ActorCell<C, R> {
         if (this.state === 'STOPPED') break;
         const waiting = this.alone.length > 0 || this.mailbox.length > 0;
         if (!waiting && inFlight.size === 0) break;
-        if (failed || inFlight.size >= PIPELINE_DEPTH) {
+        if (failed || inFlight.size >= (this.options.pipelineDepth ?? 1)) {
           await Promise.race(inFlight); // never empty here
           continue;
         }
-        if (!waiting) {
-          // A turn is in flight: start the next one as soon as a message arrives, or go on when it settles.
+        // With a turn in flight the next one starts early only once as many messages wait as
+        // that turn took (or one to run alone): a small early turn would split the batch the
+        // commit cycle gathers, and cost more commits than the overlap saves.
+        if (inFlight.size > 0 && this.alone.length === 0 && this.mailbox.length < lastBatch) {
           await Promise.race([...inFlight, new Promise<void>((resolve) => (this.arrived = resolve))]);
           this.arrived = undefined;
           continue;
@@ -162,6 +165,7 @@ class ActorCell<C, R> {
         }
         const next = this.alone.shift();
         const batch = next ? [next] : this.mailbox.splice(0);
+        lastBatch = batch.length;
         this.observer.turn?.(this.key, batch.length);
         const onFailure = (err: unknown) => {
           failed = true;

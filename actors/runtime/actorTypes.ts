@@ -14,7 +14,7 @@ export interface ActorBehavior<C, R> {
   /**
    * Pipelined turns: decide one batch and queue its write, resolving as soon as the next
    * batch may be decided; `replies` settles once the write is durable (as `turn` would).
-   * When present the registry keeps up to PIPELINE_DEPTH turns in flight per actor.
+   * When present the registry keeps up to `RegistryOptions.pipelineDepth` turns in flight per actor.
    */
   startTurn?(batch: readonly C[]): Promise<TurnInFlight<R>>;
   /**
@@ -33,9 +33,6 @@ export interface ActorBehavior<C, R> {
 export interface TurnInFlight<R> {
   readonly replies: Promise<R[]>;
 }
-
-/** Turns of one actor in flight at most: one committing while the next is decided. */
-export const PIPELINE_DEPTH = 2;
 
 /**
  * A pipelined turn that was not written because an earlier turn of the same actor was not:
@@ -57,6 +54,11 @@ export interface RegistryOptions<C = unknown> {
   readonly idleMs: number;
   /** Messages an active actor answers with `behavior.read`, outside the mailbox. */
   readonly isRead?: (command: C) => boolean;
+  /**
+   * Turns of one actor in flight at most (behaviors with `startTurn`): 1 (the default) decides
+   * the next turn once the last is durable; 2 decides it while the last commits.
+   */
+  readonly pipelineDepth?: number;
   /** Told of activations, passivations, turns and BUSY refusals (metrics); nothing by default. */
   readonly observer?: ActorObserver;
 }

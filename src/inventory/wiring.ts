@@ -180,6 +180,7 @@ export async function createInventory(
     {
       mailboxCapacity: config.inventory.mailboxCapacity,
       idleMs: config.inventory.actorIdleMs,
+      pipelineDepth: config.inventory.pipelineDepth,
       isRead: isReadCommand,
       observer: inventoryMetrics.actorObserver,
     },

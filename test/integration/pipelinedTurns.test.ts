@@ -16,7 +16,7 @@ import { createEvent, createTicketType } from '../helpers/fixtures.js';
 
 const test = anyTest as TestFn<{ svc: TestService }>;
 test.before(async (t) => {
-  t.context.svc = await startTestService();
+  t.context.svc = await startTestService({ INVENTORY_PIPELINE_DEPTH: '2' });
 });
 test.after.always(async (t) => {
   await t.context.svc?.close();

@@ -7,7 +7,10 @@
  * bumped epoch), then, for the turns whose epoch still matches only, appends the journal
  * rows (primary key (event_id, seq): two writers collide even without the epoch) and writes
  * the rows that must be readable at once: reservations touched, tickets issued, check-ins.
- * The epochs it locked come back, so the caller knows which turns were fenced out.
+ * A pipelined turn (`afterSeq`) is written only if the turn it was decided after is: in
+ * the journal already, or written by this statement (a recursive CTE follows the chain).
+ * The epochs it locked come back, with the turns left out of a chain, so the caller knows
+ * which turns were fenced out or unchained.
  *
  * One statement instead of BEGIN … COMMIT: no round trip per table, and no window in
  * which a paused pod (SIGSTOP, GC pause, partition) could hold the FOR SHARE lock open
@@ -253,8 +256,7 @@ function commitParameters(writes: readonly TurnWrite[]): [number[], string, stri
 /**
  * Commit the turns of one or more actors in ONE statement (one transaction, one fsync).
  * Returns, per turn, null when committed or the FencedError / UnchainedTurnError that kept
- * it out; throws when
- * the statement itself fails (then nothing of any turn was written).
+ * it out; throws when the statement itself fails (then nothing of any turn was written).
  */
 export async function commitTurns(pool: Pick<pg.Pool, 'query'>, writes: readonly TurnWrite[]): Promise<(FencedError | UnchainedTurnError | null)[]> {
   if (writes.length === 0) return [];

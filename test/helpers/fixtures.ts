@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 /** Small builders for catalog objects through the admin REST API. */
 import type { TestService } from './service.js';
+import type { ReserveCommand } from '../../actors/inventory/model.js';
 
 let counter = 0;
 
@@ -53,3 +54,13 @@ export async function recordSale(svc: TestService, eventId: string, ticketTypeId
 }
 
 export const MISSING_ID = '00000000-0000-4000-8000-000000000000';
+
+/** A Reserve of 2 seats with a fresh id, as sent straight to the actor registry (which does not validate). */
+export const reserveCommand = (typeId: string, customerId: string | null = null): ReserveCommand => ({
+  type: 'Reserve',
+  reservationId: randomUUID(),
+  items: [{ ticketTypeId: typeId, quantity: 2 }],
+  holdSeconds: 0,
+  promoCode: null,
+  customerId,
+});

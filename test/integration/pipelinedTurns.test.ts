@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
-import type { InventoryCommand, InventoryReply, ReserveCommand } from '../../actors/inventory/model.js';
+import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import { toAppError } from '../../src/errorNormalize.js';
 import { shardOf } from '../../src/shards/shardOf.js';
 import { waitFor } from '../helpers/clusterProcess.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { createEvent, createTicketType } from '../helpers/fixtures.js';
+import { createEvent, createTicketType, reserveCommand } from '../helpers/fixtures.js';
 
 const test = anyTest as TestFn<{ svc: TestService }>;
 test.before(async (t) => {
@@ -22,14 +22,7 @@ test.after.always(async (t) => {
   await t.context.svc?.close();
 });
 
-const reserve = (typeId: string, customerId: string | null = null): ReserveCommand => ({
-  type: 'Reserve',
-  reservationId: randomUUID(),
-  items: [{ ticketTypeId: typeId, quantity: 2 }],
-  holdSeconds: 0,
-  promoCode: null,
-  customerId,
-});
+const reserve = reserveCommand;
 
 test('a turn decided while the one before it commits: reads see only what is durable; when the one before is refused, it runs again and succeeds', async (t) => {
   const { svc } = t.context;

@@ -9,14 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import type { InventoryCommand, InventoryReply, ReserveCommand } from '../../actors/inventory/model.js';
+import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import { toAppError } from '../../src/errorNormalize.js';
 import { GRPC_STATUS } from '../../src/grpc/errors.js';
 import { HTTP_STATUS } from '../../src/rest/errors.js';
 import { shardOf } from '../../src/shards/shardOf.js';
 import { waitFor } from '../helpers/clusterProcess.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { createEvent, createTicketType } from '../helpers/fixtures.js';
+import { createEvent, createTicketType, reserveCommand } from '../helpers/fixtures.js';
 
 const test = anyTest as TestFn<{ svc: TestService }>;
 test.before(async (t) => {
@@ -27,14 +27,7 @@ test.after.always(async (t) => {
 });
 
 
-const reserve = (typeId: string, customerId: string | null = null): ReserveCommand => ({
-  type: 'Reserve',
-  reservationId: randomUUID(),
-  items: [{ ticketTypeId: typeId, quantity: 2 }],
-  holdSeconds: 0,
-  promoCode: null,
-  customerId,
-});
+const reserve = reserveCommand;
 
 const journalRows = async (svc: TestService, eventId: string): Promise<number> =>
   (await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM inventory_journal WHERE event_id = $1', [eventId])).rows[0]!.n;

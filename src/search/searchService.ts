@@ -5,8 +5,17 @@
  * counted, and never cached, so the next search asks Elasticsearch again.
  * Each search that reaches a backend logs one `search` line at debug with the query's
  * shape (which filters, text length, paging) and duration, never the text itself.
+ *
+ * Health (asked by the pod's health poll every second, and by every `/ready`) is answered
+ * from what this pod last learnt about the primary while that is fresh: a search the
+ * primary answered or failed tells as much as a health request, so a pod under search
+ * traffic sends none. Otherwise one health request at a time goes out (concurrent askers
+ * share it); an answer is trusted for HEALTH_OK_FOR_MS, a failure for HEALTH_FAILED_FOR_MS
+ * (shorter: a recovery shows soon). With Elasticsearch that is one cluster-health request
+ * per pod every 10 s at most, instead of one per pod per second.
  */
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../actors/runtime/clock.js';
 import type { Caches } from '../cache/caches.js';
 import { AppError } from '../errors.js';
 import type { CatalogEvent } from '../catalog/events.js';
@@ -23,6 +32,10 @@ export type SearchHealth = 'ok' | 'degraded';
 
 /** The primary's health check gets this long, so /ready can still ask the fallback in time. */
 const PRIMARY_HEALTH_TIMEOUT_MS = 1000;
+/** How long a healthy primary (a health answer or a search it answered) is taken as healthy. */
+export const HEALTH_OK_FOR_MS = 10_000;
+/** How long a failed primary (a failed health request or search) is taken as failed. */
+export const HEALTH_FAILED_FOR_MS = 2_000;
 
 export interface SearchService {
   readonly backend: SearchBackend['name'];
@@ -38,6 +51,8 @@ export interface SearchServiceDeps {
   readonly caches: Caches;
   readonly metrics: SearchMetrics;
   readonly log: Logger;
+  /** Measures how fresh the last word on the primary's health is (tests move it by hand). */
+  readonly clock?: Pick<Clock, 'monotonic'>;
 }
 
 /** A degraded answer: carried out of the cache loader so the cache does not keep it. */
@@ -72,7 +87,45 @@ function shape(query: SearchQuery): Record<string, unknown> {
   };
 }
 
-export function createSearchService({ primary, fallback, caches, metrics, log }: SearchServiceDeps): SearchService {
+export function createSearchService({ primary, fallback, caches, metrics, log, clock = systemClock }: SearchServiceDeps): SearchService {
+  /** The latest word on the primary's health: when, and the failure if it failed. */
+  let known: { at: number; failure?: Error } | undefined;
+  let asking: Promise<void> | undefined;
+  const learn = (failure?: Error) => {
+    known = { at: clock.monotonic(), ...(failure ? { failure } : {}) };
+  };
+
+  /** Resolves when the primary is healthy as far as this pod knows, asking it only when that is stale. */
+  function primaryHealth(): Promise<void> {
+    if (known) {
+      const age = clock.monotonic() - known.at;
+      if (!known.failure && age < HEALTH_OK_FOR_MS) return Promise.resolve();
+      if (known.failure && age < HEALTH_FAILED_FOR_MS) return Promise.reject(known.failure);
+    }
+    asking ??= askPrimary().finally(() => {
+      asking = undefined;
+    });
+    return asking;
+  }
+
+  async function askPrimary(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        primary.health(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('health check timed out')), PRIMARY_HEALTH_TIMEOUT_MS);
+        }),
+      ]);
+      learn();
+    } catch (err) {
+      learn(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function answer(query: SearchQuery): Promise<SearchAnswer> {
     const started = performance.now();
     let backend = primary.name;
@@ -80,8 +133,10 @@ export function createSearchService({ primary, fallback, caches, metrics, log }:
     let result: SearchResult;
     try {
       result = await primary.search(query);
+      learn();
     } catch (err) {
       if (!fallback || isCallerError(err)) throw err;
+      learn(err instanceof Error ? err : new Error(String(err)));
       log.warn({ err: (err as Error).message, backend: primary.name }, 'search backend failed: answering from the fallback');
       metrics.degraded.inc();
       backend = fallback.name;
@@ -124,21 +179,13 @@ export function createSearchService({ primary, fallback, caches, metrics, log }:
       }
     },
     async health() {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          primary.health(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('health check timed out')), PRIMARY_HEALTH_TIMEOUT_MS);
-          }),
-        ]);
+        await primaryHealth();
         return 'ok';
       } catch (err) {
         if (!fallback) throw err;
         await fallback.health();
         return 'degraded';
-      } finally {
-        clearTimeout(timer);
       }
     },
   };

@@ -1,0 +1,108 @@
+/**
+ * The search health the pod's health poll asks every second is answered from what the pod
+ * last learnt about the primary backend while that is fresh: at most one health request
+ * per HEALTH_OK_FOR_MS while it is healthy (none while searches succeed), one per
+ * HEALTH_FAILED_FOR_MS while it fails, never two at once.
+ */
+import test from 'ava';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import type { Caches } from '../../src/cache/caches.js';
+import type { SearchBackend, SearchResult } from '../../src/search/backend.js';
+import { createSearchMetrics } from '../../src/search/searchMetrics.js';
+import { createSearchService, HEALTH_FAILED_FOR_MS, HEALTH_OK_FOR_MS } from '../../src/search/searchService.js';
+
+const EMPTY: SearchResult = { items: [], total: 0, next_cursor: null, suggestions: [], facets: { category: [], city: [] } };
+
+/** A backend whose health and search answers the test sets, counting what it was asked. */
+function fakeBackend(name: SearchBackend['name']) {
+  const state = { healthy: true, searching: true, healthCalls: 0, searches: 0, release: undefined as (() => void) | undefined, hold: false };
+  const backend: SearchBackend = {
+    name,
+    async search() {
+      state.searches += 1;
+      if (!state.searching) throw new Error(`${name} search failed`);
+      return EMPTY;
+    },
+    suggest: async () => [],
+    async health() {
+      state.healthCalls += 1;
+      if (state.hold) await new Promise<void>((resolve) => (state.release = resolve));
+      if (!state.healthy) throw new Error(`${name} is down`);
+    },
+  };
+  return { backend, state };
+}
+
+/** Caches that never hold anything: every search reaches the backends. */
+const noCache = {
+  searchKey: async () => 'k',
+  search: { getOrLoad: (_key: string, load: () => Promise<object>) => load() },
+} as unknown as Caches;
+
+function world() {
+  const primary = fakeBackend('elasticsearch');
+  const fallback = fakeBackend('postgres');
+  const time = { ms: 0 };
+  const service = createSearchService({
+    primary: primary.backend,
+    fallback: fallback.backend,
+    caches: noCache,
+    metrics: createSearchMetrics(new Registry()),
+    log: pino({ level: 'silent' }),
+    clock: { monotonic: () => time.ms },
+  });
+  return { primary: primary.state, fallback: fallback.state, time, service };
+}
+
+test('a healthy primary is asked once per HEALTH_OK_FOR_MS however often health is polled', async (t) => {
+  const w = world();
+  for (let ms = 0; ms < HEALTH_OK_FOR_MS; ms += 1000) {
+    w.time.ms = ms;
+    t.is(await w.service.health(), 'ok');
+  }
+  t.is(w.primary.healthCalls, 1);
+  w.time.ms = HEALTH_OK_FOR_MS;
+  t.is(await w.service.health(), 'ok');
+  t.is(w.primary.healthCalls, 2);
+});
+
+test('a search the primary answered counts as a health answer: under traffic no health request goes out', async (t) => {
+  const w = world();
+  for (let ms = 0; ms < 3 * HEALTH_OK_FOR_MS; ms += 1000) {
+    w.time.ms = ms;
+    await w.service.search({ q: 'jazz', limit: 10 });
+    t.is(await w.service.health(), 'ok');
+  }
+  t.is(w.primary.healthCalls, 0);
+});
+
+test('a failed primary reads degraded at once after a failed search, and is asked again after HEALTH_FAILED_FOR_MS', async (t) => {
+  const w = world();
+  t.is(await w.service.health(), 'ok');
+  w.primary.healthy = false;
+  w.primary.searching = false;
+  const answer = await w.service.search({ q: 'jazz', limit: 10 });
+  t.true(answer.degraded);
+  t.is(await w.service.health(), 'degraded', 'the failed search is news: no wait for the ok to go stale');
+  t.is(w.primary.healthCalls, 1);
+  w.time.ms = HEALTH_FAILED_FOR_MS - 1;
+  t.is(await w.service.health(), 'degraded');
+  t.is(w.primary.healthCalls, 1);
+  w.primary.healthy = true;
+  w.time.ms = HEALTH_FAILED_FOR_MS;
+  t.is(await w.service.health(), 'ok', 'a recovery shows once the failure is stale');
+  t.is(w.primary.healthCalls, 2);
+  t.true(w.fallback.healthCalls >= 1, 'degraded means the fallback answers: it was asked');
+});
+
+test('concurrent health checks share one request to the primary', async (t) => {
+  const w = world();
+  w.primary.hold = true;
+  const checks = [w.service.health(), w.service.health(), w.service.health()];
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  t.is(w.primary.healthCalls, 1);
+  w.primary.release?.();
+  t.deepEqual(await Promise.all(checks), ['ok', 'ok', 'ok']);
+  t.is(w.primary.healthCalls, 1);
+});

@@ -65,7 +65,19 @@ export function startSearchIndexer(deps: IndexerDeps, options: IndexerOptions): 
     if (next === state) return;
     log.info({ from: state, to: next, pod: options.pod }, 'search indexer state');
     state = next;
+    // Only the active indexer reports the outbox: a former holder's figures would go stale.
+    if (next !== 'ACTIVE') {
+      metrics.outboxDepth.set(0);
+      metrics.indexingLagSeconds.set(0);
+    }
   };
+
+  /** Outbox depth and lag, after every batch, failed ones too (an outage is when they grow). */
+  async function reportOutbox(): Promise<void> {
+    const stats = await outboxStats(pool);
+    metrics.outboxDepth.set(stats.depth);
+    metrics.indexingLagSeconds.set(stats.lagSeconds);
+  }
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -106,9 +118,7 @@ export function startSearchIndexer(deps: IndexerDeps, options: IndexerOptions): 
       }
       if (failed.length > 0 && done.length === 0) throw new Error('every document of the batch was refused');
     }
-    const stats = await outboxStats(pool);
-    metrics.outboxDepth.set(stats.depth);
-    metrics.indexingLagSeconds.set(stats.lagSeconds);
+    await reportOutbox();
     return ids.length;
   }
 
@@ -135,6 +145,7 @@ export function startSearchIndexer(deps: IndexerDeps, options: IndexerOptions): 
         metrics.bulkErrors.inc({ kind: 'request' });
         const wait = Math.min(options.backoffMaxMs, options.backoffMinMs * 2 ** Math.min(failures - 1, 20));
         log.warn({ err: (err as Error).message, failures, retry_ms: wait }, 'search indexer: batch failed, backing off');
+        await reportOutbox().catch((statsErr: unknown) => log.debug({ err: statsErr }, 'search indexer: outbox stats unavailable'));
         // A NOTIFY does not cut a backoff short (stop() does).
         backingOff = true;
         woken = false;

@@ -63,6 +63,11 @@ test('writes while Elasticsearch is down: searches degrade to Postgres, the pod 
     await waitFor('a failed bulk request to be counted', async () =>
       metric((await svc.api('GET', '/metrics', { token: null })).body as string, 'ticket_search_bulk_errors_total{kind="request"') >= 1,
     );
+    // The outbox figures grow during the outage (when they matter), not only after a good batch.
+    await waitFor('the outbox depth and lag to show the waiting changes', async () => {
+      const text = (await svc.api('GET', '/metrics', { token: null })).body as string;
+      return metric(text, 'ticket_search_outbox_depth') >= 2 && metric(text, 'ticket_search_indexing_lag_seconds') > 0;
+    });
 
     es.up();
     await world.settled();

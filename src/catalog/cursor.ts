@@ -1,8 +1,9 @@
 /**
  * Opaque keyset-pagination cursors: base64url JSON of the last row's sort key.
  * A cursor is decoded strictly before use: its key must have exactly the listing's types
- * (a timestamp within range and a UUID, or an offset), so anything else, forged or
- * broken, is a VALIDATION error on `cursor`, never a 500 from the database.
+ * (a timestamp within range and a UUID, or a search's offset: src/search/queryFields.ts),
+ * so anything else, forged or broken, is a VALIDATION error on `cursor`, never a 500 from
+ * the database.
  */
 import { z } from 'zod';
 import type { Queryable } from '../db/pool.js';
@@ -15,8 +16,6 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 
 /** Keyset order by (timestamp, id): events by start date, admin collections by creation. */
 export const timeIdKey = z.tuple([timestampField, uuidField]);
-/** Result offset of a ranked search. */
-export const offsetKey = z.tuple([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
 
 const BASE64URL = /^[A-Za-z0-9_-]{1,1000}$/;
 

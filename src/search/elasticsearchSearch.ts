@@ -9,9 +9,9 @@
  * same opaque cursor Postgres hands out.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { decodeCursor, encodeCursor, offsetKey } from '../catalog/cursor.js';
 import type { SearchBackend, SearchOptions, SearchQuery, SearchResult } from './backend.js';
 import { documentEvent, type SearchDocument } from './document.js';
+import { searchPage } from './queryFields.js';
 
 const FACETS = ['category', 'city'] as const;
 
@@ -77,12 +77,11 @@ export function createElasticsearchSearch(client: Client, alias: string, options
   return {
     name: 'elasticsearch',
     async search(query): Promise<SearchResult> {
-      const offset = query.cursor ? decodeCursor(query.cursor, offsetKey)[0] : 0;
-      const limit = Math.min(query.limit, options.maxResults);
+      const page = searchPage(query.cursor, query.limit, options.maxResults);
       const res = await client.search<SearchDocument>({
         index: alias,
-        from: offset,
-        size: limit,
+        from: page.offset,
+        size: page.limit,
         track_total_hits: true,
         query: { bool: { must: query.q === undefined ? [] : [textQuery(query.q, options.fuzzy)], filter: filters(query, clock()) } },
         sort: sortOrder(query),
@@ -94,7 +93,7 @@ export function createElasticsearchSearch(client: Client, alias: string, options
       return {
         items,
         total,
-        next_cursor: offset + limit < total ? encodeCursor([offset + limit]) : null,
+        next_cursor: page.next(total),
         suggestions,
         facets: { category: buckets(res.aggregations, 'category'), city: buckets(res.aggregations, 'city') },
       };

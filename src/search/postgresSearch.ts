@@ -8,9 +8,9 @@
  * query text results come nearest first.
  */
 import type { Queryable } from '../db/pool.js';
-import { decodeCursor, encodeCursor, offsetKey } from '../catalog/cursor.js';
 import { escapeLike, EVENT_COLUMNS, toEvent, type DbEvent } from '../catalog/events.js';
 import { EARTH_RADIUS_KM, type NearPlace, type SearchBackend, type SearchOptions, type SearchQuery, type SearchResult } from './backend.js';
+import { searchPage } from './queryFields.js';
 
 const KM_PER_DEGREE = (Math.PI * EARTH_RADIUS_KM) / 180;
 
@@ -35,8 +35,8 @@ function nearSql(near: NearPlace, arg: (v: unknown) => string): { where: string[
 }
 
 export async function searchEvents(db: Queryable, query: SearchQuery, options: SearchOptions): Promise<SearchResult> {
-  const offset = query.cursor ? decodeCursor(query.cursor, offsetKey)[0] : 0;
-  const limit = Math.min(query.limit, options.maxResults);
+  const page = searchPage(query.cursor, query.limit, options.maxResults);
+  const { offset, limit } = page;
   const args: unknown[] = [];
   const arg = (v: unknown) => `$${args.push(v)}`;
   const filters: string[] = [];
@@ -86,15 +86,15 @@ export async function searchEvents(db: Queryable, query: SearchQuery, options: S
     ),
   ]);
   const rows = hits.rows;
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
+  const kept = rows.length > limit ? rows.slice(0, limit) : rows;
   const suggestions = query.q === undefined ? [] : await suggest(db, query.q, options.suggestionLimit);
   const facetList = (name: string) =>
     facets.rows.filter((r) => r.facet === name).map((r) => ({ value: r.value, count: Number(r.n) }));
+  const total = Number(rows[0]?.total ?? (offset > 0 ? offset : 0));
   return {
     items: kept.map(toEvent),
-    total: Number(rows[0]?.total ?? (offset > 0 ? offset : 0)),
-    next_cursor: more ? encodeCursor([offset + limit]) : null,
+    total,
+    next_cursor: rows.length > limit ? page.next(total) : null,
     suggestions,
     facets: { category: facetList('category'), city: facetList('city') },
   };

@@ -3,8 +3,11 @@
  * bounded, without control characters or markup (`<`, `>`); a place is latitude in
  * [-90, 90], longitude in [-180, 180] and a radius in (0, MAX_RADIUS_KM] km, all three or
  * none. Failures are VALIDATION errors naming the field.
+ * Paging is by result offset, within the first SEARCH_WINDOW matches (Elasticsearch's
+ * result window; Postgres keeps the same bound so the two answer alike).
  */
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
 import { textField } from '../catalog/fields.js';
 import { ValidationError } from '../errors.js';
 import { MAX_RADIUS_KM, type NearPlace } from './backend.js';
@@ -33,4 +36,25 @@ export function nearPlace(lat: number | undefined, lon: number | undefined, radi
 /** Text, or a place, or both: a search needs at least one. */
 export function requireTextOrPlace(q: string | undefined, near: NearPlace | undefined, field = 'q'): void {
   if (q === undefined && near === undefined) throw new ValidationError(`${field} is required unless lat, lon and radius_km are given`, { field });
+}
+
+/** Matches a search can page through (Elasticsearch's default index.max_result_window). */
+export const SEARCH_WINDOW = 10_000;
+
+/** An offset cursor inside the window; any other is an invalid cursor. */
+const searchOffsetKey = z.tuple([z.number().int().min(0).max(SEARCH_WINDOW - 1)]);
+
+export interface SearchPage {
+  readonly offset: number;
+  readonly limit: number;
+  /** The cursor of the page after this one, if `total` matches leave one inside the window. */
+  next(total: number): string | null;
+}
+
+/** Where a search page starts and how long it is: at most `maxResults`, never past the window. */
+export function searchPage(cursor: string | undefined, limit: number, maxResults: number): SearchPage {
+  const offset = cursor ? decodeCursor(cursor, searchOffsetKey)[0] : 0;
+  const size = Math.min(limit, maxResults, SEARCH_WINDOW - offset);
+  const end = offset + size;
+  return { offset, limit: size, next: (total) => (end < total && end < SEARCH_WINDOW ? encodeCursor([end]) : null) };
 }

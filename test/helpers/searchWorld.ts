@@ -32,14 +32,14 @@ export async function pendingInOutbox(svc: TestService): Promise<number> {
 
 export async function startSearchWorld(
   backend: Backend,
-  options: { env?: Record<string, string>; es?: EsStandIn; standIn?: StandInOptions; shareWith?: SearchWorld; log?: Logger } = {},
+  options: { env?: Record<string, string>; es?: EsStandIn; standIn?: StandInOptions; shareWith?: SearchWorld; log?: Logger; indexer?: Partial<typeof FAST_INDEXER> } = {},
 ): Promise<SearchWorld> {
   const ownEs = backend === 'elasticsearch' && !options.es && !options.shareWith ? await startEsStandIn(options.standIn) : undefined;
   const es = options.es ?? options.shareWith?.es ?? ownEs;
   const alias = options.shareWith?.alias ?? `events-${randomBytes(3).toString('hex')}`;
   const env: Record<string, string> = { ...options.env };
   if (backend === 'elasticsearch' && es) Object.assign(env, { SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: es.url, ELASTICSEARCH_INDEX: alias });
-  const svc = await startTestService(env, options.shareWith?.svc, { serviceOptions: { searchIndexer: FAST_INDEXER, ...(options.log ? { log: options.log } : {}) } }).catch(async (err: unknown) => {
+  const svc = await startTestService(env, options.shareWith?.svc, { serviceOptions: { searchIndexer: { ...FAST_INDEXER, ...options.indexer }, ...(options.log ? { log: options.log } : {}) } }).catch(async (err: unknown) => {
     await ownEs?.close();
     throw err;
   });

@@ -2,7 +2,8 @@
  * Search in operation with Elasticsearch (the local stand-in of its API): the outbox keeps
  * every write while Elasticsearch is down and the indexer writes each version once when
  * it is back; meanwhile searches answer from Postgres flagged degraded and the pod stays
- * ready; only one pod indexes at a time; cached results are shared by REST and gRPC.
+ * ready; only one pod indexes at a time; a NOTIFY wakes the indexer; cached results are
+ * shared by REST and gRPC.
  */
 import { Writable } from 'node:stream';
 import anyTest, { type TestFn } from 'ava';
@@ -134,6 +135,24 @@ test('two pods: one indexes at a time, the other takes over when it stops, nothi
     // The second pod first: the first owns the database (a stopped service stops again at once).
     await podB.close();
     await podA.close();
+  }
+});
+
+test('a catalog write wakes the indexer through NOTIFY: indexed long before its idle interval', async (t) => {
+  // The indexer would look on its own only every 10 minutes; the test waits 1 minute at most.
+  const world = await startSearchWorld('elasticsearch', { indexer: { idleMs: 600_000 } });
+  const es = world.es;
+  if (!es) throw new Error('no stand-in');
+  try {
+    // The first may be found by the indexer's first look; each later one only by a NOTIFY
+    // (after a batch smaller than a full one the indexer waits out its idle interval).
+    for (const title of ['Night Ferry Concert', 'Dawn Ferry Concert', 'Noon Ferry Concert']) {
+      const event = await createEvent(world.svc, { title });
+      await waitFor(`${title} to be indexed`, async () => es.documents(world.alias).has(event.id), { timeoutMs: 60_000, intervalMs: 20 });
+    }
+    t.is(await pendingInOutbox(world.svc), 0);
+  } finally {
+    await world.close();
   }
 });
 

@@ -7,7 +7,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { loadDocumentPage } from '../../src/search/document.js';
 import { createEsClient } from '../../src/search/esIndex.js';
-import { reindex } from '../../src/search/reindex.js';
+import { reindex, type ReindexProgress } from '../../src/search/reindex.js';
 import { createEvent, createTicketType, createVenue } from '../helpers/fixtures.js';
 import { startSearchWorld, type SearchWorld } from '../helpers/searchWorld.js';
 import { stderrLines, ticketctl } from '../helpers/ticketctl.js';
@@ -63,11 +63,13 @@ test('reindex while the service writes and reads: the index matches Postgres exa
     })();
 
     let changedBeforeSwap = 0;
+    const progress: ReindexProgress[] = [];
     const report = await reindex({
       pool: svc.db,
       client,
       alias: world.alias,
       batchSize: 4,
+      onProgress: (p) => progress.push(p),
       // Changes the copy did not see, already drained by the indexer into the OLD index:
       // only the catch-up can bring them into the new one.
       beforeSwap: async () => {
@@ -94,6 +96,12 @@ test('reindex while the service writes and reads: the index matches Postgres exa
     t.true(answers.length > 0);
     t.true(answers.every((a) => a.status === 200 && a.degraded === false), JSON.stringify(answers.filter((a) => a.status !== 200 || a.degraded)));
     await assertIndexMatchesPostgres(t, world);
+    // What the progress bar shows: every phase in order, the copy counted up to its total.
+    t.deepEqual([...new Set(progress.map((p) => p.phase))], ['copy', 'catch-up', 'swap', 'cleanup']);
+    const copied = progress.filter((p) => p.phase === 'copy');
+    t.true(copied.length > 2, 'the copy reports each batch');
+    t.is(copied.at(-1)?.done, report.documents);
+    t.is(copied.at(-1)?.total, report.documents);
   } finally {
     await client.close();
     await world.close();

@@ -18,9 +18,9 @@ interface ReindexOptions {
   readonly batch: string;
 }
 
-/** A progress bar per phase on stderr, only at a terminal and never with --json. */
-function progressBar(enabled: boolean): { update(p: ReindexProgress): void; stop(): void } {
-  if (!enabled) return { update: () => undefined, stop: () => undefined };
+/** A progress bar per phase on `stream` (stderr), only when it is a terminal and never with --json. */
+export function progressBar(stream: NodeJS.WritableStream & { readonly isTTY?: boolean }, enabled: boolean): { update(p: ReindexProgress): void; stop(): void } {
+  if (!enabled || stream.isTTY !== true) return { update: () => undefined, stop: () => undefined };
   let bar: SingleBar | undefined;
   let phase: string | undefined;
   return {
@@ -28,7 +28,7 @@ function progressBar(enabled: boolean): { update(p: ReindexProgress): void; stop
       if (p.phase !== phase) {
         bar?.stop();
         phase = p.phase;
-        bar = new SingleBar({ format: `${p.phase.padEnd(8)} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`, hideCursor: true });
+        bar = new SingleBar({ format: `${p.phase.padEnd(8)} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`, hideCursor: true, stream });
         bar.start(Math.max(p.total, 1), 0);
       }
       bar?.setTotal(Math.max(p.total, 1));
@@ -46,7 +46,7 @@ async function reindexAction(options: ReindexOptions): Promise<void> {
   const db = loadDatabaseConfig();
   const pool = createPool({ url: db.url, ssl: db.ssl, max: 3, applicationName: 'ticketctl' }, pino({ level: 'silent' }));
   const client = createEsClient({ url: e.ELASTICSEARCH_URL, index: e.ELASTICSEARCH_INDEX, username: e.ELASTICSEARCH_USERNAME, password: e.ELASTICSEARCH_PASSWORD });
-  const bar = progressBar(!options.json && process.stderr.isTTY === true);
+  const bar = progressBar(process.stderr, !options.json);
   try {
     const report = await reindex({ pool, client, alias: e.ELASTICSEARCH_INDEX, batchSize: batch, onProgress: (p) => bar.update(p) });
     bar.stop();

@@ -39,7 +39,6 @@ export interface CatalogEvent {
   readonly featured: boolean;
   readonly imageUrl: string | null;
   readonly maxCapacity: number | null;
-  readonly currentCapacity: number;
   readonly createdBy: string | null;
   readonly cancelledAt: Date | null;
   readonly cancelReason: string | null;
@@ -91,7 +90,6 @@ export function toEvent(r: DbEvent): CatalogEvent {
     featured: r.featured,
     imageUrl: r.image_url,
     maxCapacity: r.max_capacity,
-    currentCapacity: r.current_capacity,
     createdBy: r.created_by,
     cancelledAt: r.cancelled_at,
     cancelReason: r.cancel_reason,

@@ -1,9 +1,9 @@
 /**
  * An event's search document: what Elasticsearch stores (and returns as `_source`) and
  * what cached search results hold. It carries the event's public fields, its venue's
- * name, city and location, and the lowest visible ticket price; it is read from
- * Postgres in one statement together with the outbox version, so a document and its
- * version always belong together.
+ * name, city and location, and the lowest visible ticket price — not the tickets sold:
+ * sales change no document (migrations/0011). It is read from Postgres in one statement
+ * together with the outbox version, so a document and its version always belong together.
  */
 import type { CatalogEvent, DbEvent, EventStatus } from '../catalog/events.js';
 import type { Queryable } from '../db/pool.js';
@@ -23,7 +23,6 @@ export interface SearchDocument {
   readonly end_date: string;
   readonly image_url: string | null;
   readonly max_capacity: number | null;
-  readonly current_capacity: number;
   readonly price_from_minor: number | null;
   readonly currency: string | null;
   readonly cancelled_at: string | null;
@@ -51,7 +50,7 @@ interface DbDocumentRow extends Partial<DbEvent> {
 
 const DOCUMENT_SELECT = `
   SELECT o.event_id, o.version, e.id, e.title, e.description, e.category, e.venue_id, e.start_date, e.end_date,
-         e.status, e.featured, e.image_url, e.max_capacity, e.current_capacity, e.cancelled_at, e.created_at, e.updated_at,
+         e.status, e.featured, e.image_url, e.max_capacity, e.cancelled_at, e.created_at, e.updated_at,
          v.name AS venue_name, v.city, v.latitude::float8 AS latitude, v.longitude::float8 AS longitude,
          p.price_minor AS price_from_minor, p.currency
   FROM search_outbox o
@@ -85,7 +84,6 @@ function toDocument(r: DbDocumentRow): VersionedDocument {
       end_date: r.end_date.toISOString(),
       image_url: r.image_url ?? null,
       max_capacity: r.max_capacity ?? null,
-      current_capacity: r.current_capacity ?? 0,
       price_from_minor: r.price_from_minor === null ? null : Number(r.price_from_minor),
       currency: r.currency,
       cancelled_at: r.cancelled_at?.toISOString() ?? null,
@@ -125,7 +123,6 @@ export function documentEvent(d: SearchDocument): CatalogEvent {
     featured: d.featured,
     imageUrl: d.image_url,
     maxCapacity: d.max_capacity,
-    currentCapacity: d.current_capacity,
     createdBy: null,
     cancelledAt: d.cancelled_at === null ? null : new Date(d.cancelled_at),
     cancelReason: null,

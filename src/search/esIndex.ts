@@ -64,7 +64,6 @@ export const INDEX_MAPPINGS: estypes.MappingTypeMapping = {
     end_date: { type: 'date' },
     image_url: { type: 'keyword', index: false },
     max_capacity: { type: 'integer' },
-    current_capacity: { type: 'integer' },
     price_from_minor: { type: 'long' },
     currency: { type: 'keyword' },
     cancelled_at: { type: 'date' },

@@ -12,7 +12,9 @@
  * traffic sends none. Otherwise one health request at a time goes out (concurrent askers
  * share it); an answer is trusted for HEALTH_OK_FOR_MS, a failure for HEALTH_FAILED_FOR_MS
  * (shorter: a recovery shows soon). With Elasticsearch that is one cluster-health request
- * per pod every 10 s at most, instead of one per pod per second.
+ * per pod every 10 s at most, instead of one per pod per second. Postgres alone (no
+ * fallback) is asked every time: a local query, and /ready's Postgres and search checks
+ * then never disagree.
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../actors/runtime/clock.js';
@@ -91,6 +93,8 @@ export function createSearchService({ primary, fallback, caches, metrics, log, c
   /** The latest word on the primary's health: when, and the failure if it failed. */
   let known: { at: number; failure?: Error } | undefined;
   let asking: Promise<void> | undefined;
+  const okFor = fallback ? HEALTH_OK_FOR_MS : 0;
+  const failedFor = fallback ? HEALTH_FAILED_FOR_MS : 0;
   const learn = (failure?: Error) => {
     known = { at: clock.monotonic(), ...(failure ? { failure } : {}) };
   };
@@ -99,8 +103,8 @@ export function createSearchService({ primary, fallback, caches, metrics, log, c
   function primaryHealth(): Promise<void> {
     if (known) {
       const age = clock.monotonic() - known.at;
-      if (!known.failure && age < HEALTH_OK_FOR_MS) return Promise.resolve();
-      if (known.failure && age < HEALTH_FAILED_FOR_MS) return Promise.reject(known.failure);
+      if (!known.failure && age < okFor) return Promise.resolve();
+      if (known.failure && age < failedFor) return Promise.reject(known.failure);
     }
     asking ??= askPrimary().finally(() => {
       asking = undefined;

@@ -40,13 +40,13 @@ const noCache = {
   search: { getOrLoad: (_key: string, load: () => Promise<object>) => load() },
 } as unknown as Caches;
 
-function world() {
-  const primary = fakeBackend('elasticsearch');
+function world(options: { fallback: boolean } = { fallback: true }) {
+  const primary = fakeBackend(options.fallback ? 'elasticsearch' : 'postgres');
   const fallback = fakeBackend('postgres');
   const time = { ms: 0 };
   const service = createSearchService({
     primary: primary.backend,
-    fallback: fallback.backend,
+    ...(options.fallback ? { fallback: fallback.backend } : {}),
     caches: noCache,
     metrics: createSearchMetrics(new Registry()),
     log: pino({ level: 'silent' }),
@@ -105,4 +105,13 @@ test('concurrent health checks share one request to the primary', async (t) => {
   w.primary.release?.();
   t.deepEqual(await Promise.all(checks), ['ok', 'ok', 'ok']);
   t.is(w.primary.healthCalls, 1);
+});
+
+test('Postgres alone (no fallback) is asked every time: a local query, in step with the Postgres check', async (t) => {
+  const w = world({ fallback: false });
+  t.is(await w.service.health(), 'ok');
+  t.is(await w.service.health(), 'ok');
+  t.is(w.primary.healthCalls, 2);
+  w.primary.healthy = false;
+  await t.throwsAsync(w.service.health(), { message: 'postgres is down' });
 });

@@ -6,7 +6,7 @@
 import type { Queryable } from '../db/pool.js';
 import { eventView, ticketTypeView, venueView, type eventDetailJson } from './views.js';
 import type { z } from 'zod';
-import { getEvent } from '../catalog/events.js';
+import { getEvent, getEventStatus } from '../catalog/events.js';
 import { listEventTicketTypes } from '../catalog/ticketTypes.js';
 import { getVenue } from '../catalog/venues.js';
 import type { AvailabilitySnapshot } from '../cache/liveAvailability.js';
@@ -35,11 +35,24 @@ export async function cachedEventDetail(db: Queryable, caches: Pick<Caches, 'eve
 }
 
 /**
- * The event's cached detail if the caller may read it, else NOT_FOUND: drafts and cancelled
- * events (and what belongs to them: availability, levels, prices) are for admins only.
- * `isAdmin` is asked only for such an event, so public reads never verify a token.
+ * NOT_FOUND unless the caller may read the event: drafts and cancelled events (and what
+ * belongs to them: availability, levels, prices) are for admins only. The status comes from
+ * its own cache (`caches.visibility`), which sales do not drop, so the check costs a read no
+ * Postgres statement while the event sells. `isAdmin` is asked only for such an event, so
+ * public reads never verify a token.
  */
 export async function requireReadableEvent(
+  db: Queryable,
+  caches: Pick<Caches, 'visibility'>,
+  id: string,
+  isAdmin: () => Promise<boolean>,
+): Promise<void> {
+  const { status } = (await caches.visibility.getOrLoad(id, async () => ({ status: await getEventStatus(db, id) }))) as { status: string };
+  if (!isPublicStatus(status)) requireReadable({ id, status }, await isAdmin());
+}
+
+/** The event's cached detail if the caller may read it, else NOT_FOUND (as above). */
+export async function readableEventDetail(
   db: Queryable,
   caches: Pick<Caches, 'event'>,
   id: string,

@@ -125,7 +125,7 @@ export const computePrice: PriceEngine = (inputs) => {
   const factors: PriceFactor[] = [];
   for (const rule of rulesFor(inputs.rules, inputs.ticketTypeId)) {
     const why = matchRule(rule, inputs);
-    if (why !== undefined) factors.push({ ruleId: rule.id, kind: rule.kind, adjustmentBps: rule.adjustmentBps, why });
+    if (why !== undefined) factors.push({ ruleId: rule.id, name: rule.name, kind: rule.kind, adjustmentBps: rule.adjustmentBps, why });
   }
   const adjustmentBps = factors.reduce((sum, f) => sum + f.adjustmentBps, 0);
   const unclampedMinor = applyBps(inputs.baseMinor, adjustmentBps);

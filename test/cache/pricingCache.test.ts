@@ -71,6 +71,8 @@ test.serial('rule, base-price, bound and release-tier changes drop the cached di
   t.is((await afterWrite('rule created')).current_price.amount_minor, 12_000);
   await ok(svc, 'PUT', `${rules}/${demand.id}`, { adjustment_bps: 3000 });
   t.is((await afterWrite('rule changed')).current_price.amount_minor, 13_000);
+  await ok(svc, 'PUT', `${rules}/${demand.id}`, { name: 'High demand' });
+  t.like((await afterWrite('rule renamed')).factors[0], { rule_id: demand.id, name: 'High demand' });
   const velocity = await ok(svc, 'POST', rules, { name: 'pace', kind: 'velocity', threshold: 0, window_seconds: 600, adjustment_bps: 500 });
   t.deepEqual((await afterWrite('second rule')).factors.map((f: any) => f.rule_id).sort(), [demand.id, velocity.id].sort());
   await ok(svc, 'PUT', `${rules}/${demand.id}`, { active: false });

@@ -157,7 +157,7 @@ test.serial('a sale crossing a demand threshold raises later holds at the next b
   t.is(shown.sseValidUntil, new Date(boundaryAt).toISOString(), 'price_valid_until is published with the availability');
   t.is(shown.watchValidUntil, boundaryAt);
   t.is(shown.dynamic.factors.length, 1);
-  t.like(shown.dynamic.factors[0], { rule_id: rule.id, kind: 'demand', adjustment_bps: 2500 });
+  t.like(shown.dynamic.factors[0], { rule_id: rule.id, name: 'demand rule', kind: 'demand', adjustment_bps: 2500 });
   t.is(Number(shown.dynamic.base_price.amount_minor), 10_000);
   t.is(Number(shown.dynamic.valid_until.seconds) * 1000, boundaryAt);
 
@@ -171,6 +171,7 @@ test.serial('a sale crossing a demand threshold raises later holds at the next b
   const d = shown.disclosureType;
   t.like(d, { base_price: { amount_minor: 10_000 }, price_floor: { amount_minor: 5000 }, price_cap: { amount_minor: 30_000 }, tier_open: true });
   t.deepEqual(d.history.map((h: any) => h.price.amount_minor), [10_000, 12_500]);
+  t.like(d.factors[0], { rule_id: rule.id, name: 'demand rule', kind: 'demand', adjustment_bps: 2500 });
   t.regex(d.factors[0].why, /50% or more sold/);
 
   // A promo code applies on top of the dynamic price.

@@ -13,7 +13,8 @@ import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall, type TestClients } from '../helpers/grpc.js';
 import { FakeClock } from '../helpers/fakeClock.js';
 import { waitFor } from '../helpers/clusterProcess.js';
-import { seedDatabase } from '../../src/cli/seedWriter.js';
+import { ticketctl } from '../helpers/ticketctl.js';
+import { applyBps } from '../../src/pricing/engine.js';
 import { shardOf } from '../../src/shards/shardOf.js';
 
 const INTERVAL_MS = 60_000;
@@ -38,9 +39,9 @@ const inv = (svc: TestService) => svc.service.inventory.service;
  * pricing timer fires at the boundary; nothing else is sent to the actor, so the interval's
  * `PricesUpdated` in the journal shows the timer repriced.
  */
-async function boundary(svc: TestService, eventId: string, extraMs = 0): Promise<void> {
-  const target = intervalStart(clock.now()) + INTERVAL_MS + 1000 + extraMs;
-  await clock.advance(target - clock.now());
+async function boundary(svc: TestService, eventId: string, extraMs = 0, on = clock): Promise<void> {
+  const target = intervalStart(on.now()) + INTERVAL_MS + 1000 + extraMs;
+  await on.advance(target - on.now());
   await waitFor('the pricing timer to reprice at the boundary', async () => {
     const { rows } = await svc.db.query(
       `SELECT 1 FROM inventory_journal WHERE event_id = $1 AND kind = 'PricesUpdated' AND (payload->>'interval')::bigint = $2`,
@@ -365,26 +366,41 @@ test('DYNAMIC_PRICING_ENABLED=false gives base prices everywhere; rules are only
   t.like(detail, { price_range: { floor: { amount_minor: 4000 }, cap: { amount_minor: 4000 } } });
 });
 
-test('ticketctl seed writes rules that visibly act: far-off events show an early-bird price', async (t) => {
-  const seeded = await startTestService();
+test('ticketctl seed writes rules that visibly act: far-off events show an early-bird price, 20 sales within 10 minutes add 15%', async (t) => {
+  const seedClock = new FakeClock(intervalStart(Date.now()) + 1000);
+  const seeded = await startTestService({ PRICE_UPDATE_INTERVAL: '60' }, undefined, { clock: seedClock });
   t.teardown(() => seeded.close());
-  const client = await seeded.db.connect();
-  try {
-    const result = await seedDatabase(client, { events: 12, now: new Date() });
-    t.true(result.seeded);
-  } finally {
-    client.release();
-  }
+  const run = await ticketctl(['seed', '--events', '12', '--json'], { DATABASE_URL: seeded.database.url, DATABASE_SSL: 'false' });
+  t.is(run.code, 0, run.stderr);
+  t.like(JSON.parse(run.stdout), { seeded: true, events: 12 });
   const { rows } = await seeded.db.query<{ id: string }>(
     `SELECT id FROM events WHERE created_by = 'ticketctl-seed' AND start_date > now() + interval '61 days' ORDER BY start_date LIMIT 1`,
   );
   t.truthy(rows[0], 'the seed spreads events over six months');
-  const disclosure = (await seeded.api('GET', `/events/${rows[0]!.id}/pricing`, { token: null })).body;
+  const eventId = rows[0]!.id;
+  const disclosure = (await seeded.api('GET', `/events/${eventId}/pricing`, { token: null })).body;
   t.true(disclosure.ticket_types.length > 0);
   for (const type of disclosure.ticket_types) {
-    t.true(type.factors.some((f: any) => f.kind === 'time' && f.adjustment_bps === -1500), JSON.stringify(type.factors));
+    t.true(type.factors.some((f: any) => f.kind === 'time' && f.name === 'Early bird' && f.adjustment_bps === -1500), JSON.stringify(type.factors));
     t.true(type.current_price.amount_minor < type.base_price.amount_minor);
   }
+
+  // A burst of 20 sales on the largest ticket type on sale: from the next boundary "Selling fast" adds 15%.
+  const detail = (await seeded.api('GET', `/events/${eventId}`, { token: null })).body;
+  const type = detail.ticket_types
+    .filter((x: any) => x.sale_status === 'on_sale' && x.quantity >= 20)
+    .sort((a: any, b: any) => b.quantity - a.quantity)[0];
+  t.truthy(type, 'a seeded ticket type on sale with 20 seats or more');
+  for (let sold = 0; sold < 20; ) {
+    const quantity = Math.min(type.max_per_purchase, 20 - sold);
+    await sell(seeded, eventId, type.id, quantity);
+    sold += quantity;
+  }
+  await boundary(seeded, eventId, 0, seedClock);
+  const priced = (await seeded.api('GET', `/events/${eventId}/pricing`, { token: null })).body.ticket_types.find((x: any) => x.ticket_type_id === type.id);
+  t.true(priced.factors.some((f: any) => f.kind === 'velocity' && f.name === 'Selling fast' && f.adjustment_bps === 1500), JSON.stringify(priced.factors));
+  const adjustment = priced.factors.reduce((sum: number, f: any) => sum + f.adjustment_bps, 0);
+  t.is(priced.current_price.amount_minor, applyBps(priced.base_price.amount_minor, adjustment));
 });
 
 test.serial('prices survive a shard move unchanged: the new owner does not recompute within the interval', async (t) => {

@@ -25,7 +25,8 @@ export async function loadEventDetail(db: Queryable, id: string): Promise<EventD
   return {
     ...eventView(event),
     venue: venue ? venueView(venue) : null,
-    ticket_types: types.map((t) => ticketTypeView(t)),
+    // The bounds in force with dynamic pricing; without it the body fixes them at serve time (withLiveAvailability).
+    ticket_types: types.map((t) => ticketTypeView(t, true)),
   };
 }
 
@@ -63,13 +64,17 @@ export async function readableEventDetail(
   return detail;
 }
 
-/** The catalog detail with counters and sale status taken from the live availability. */
-export function withLiveAvailability(detail: EventDetailJson, live: AvailabilitySnapshot | undefined): EventDetailJson {
-  if (!live) return detail;
-  const byId = new Map(live.value.ticket_types.map((t) => [t.ticket_type_id, t]));
+/**
+ * The catalog detail with counters and sale status taken from the live availability; without
+ * dynamic pricing (`dynamicPricing` false) each price range is the base price itself.
+ */
+export function withLiveAvailability(detail: EventDetailJson, live: AvailabilitySnapshot | undefined, dynamicPricing = true): EventDetailJson {
+  if (!live && dynamicPricing) return detail;
+  const byId = new Map(live?.value.ticket_types.map((t) => [t.ticket_type_id, t]));
   return {
     ...detail,
-    ticket_types: detail.ticket_types.map((t) => {
+    ticket_types: detail.ticket_types.map((type) => {
+      const t = dynamicPricing ? type : { ...type, price_range: { floor: type.price, cap: type.price } };
       const l = byId.get(t.id);
       return l ? { ...t, quantity: l.capacity, available: l.available, sold: l.sold, sale_status: l.status } : t;
     }),
@@ -80,12 +85,12 @@ export function withLiveAvailability(detail: EventDetailJson, live: Availability
  * Response bodies keyed by the cached detail object (the in-process cache hands out the
  * same object until it is refreshed or dropped) and the snapshot they were built with.
  */
-export function createEventDetailBodies(): (detail: EventDetailJson, live: AvailabilitySnapshot | undefined) => JsonBody {
+export function createEventDetailBodies(dynamicPricing: () => boolean): (detail: EventDetailJson, live: AvailabilitySnapshot | undefined) => JsonBody {
   const bodies = new WeakMap<EventDetailJson, { live: AvailabilitySnapshot | undefined; body: JsonBody }>();
   return (detail, live) => {
     const known = bodies.get(detail);
     if (known && known.live === live) return known.body;
-    const body = JsonBody.of(withLiveAvailability(detail, live));
+    const body = JsonBody.of(withLiveAvailability(detail, live, dynamicPricing()));
     bodies.set(detail, { live, body });
     return body;
   };

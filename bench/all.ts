@@ -38,7 +38,7 @@ import { manyEventsCell, type ManyEventsCell } from './manyEvents.js';
 import { recoveryBench, type RecoveryResult } from './recovery.js';
 import { memoryBench, memoryTable, memoryTargets, type MemoryResult } from './memory.js';
 import { SEARCH_CONNECTIONS, SEARCH_EVENTS, searchBench, searchTable, type SearchBenchResult } from './searchBench.js';
-import { readFloodBench, readFloodTable, readFloodTargets, type ReadFloodResult } from './readFlood.js';
+import { READ_FLOOD_ENV, readFloodBench, readFloodTable, readFloodTargets, type ReadFloodResult } from './readFlood.js';
 import { startBenchStack } from './stack.js';
 import { streamCell, type StreamCell } from './streamBench.js';
 import { extraTables, extraTargets, pricedTable, pricedTargets, streamTable, streamTargets, table, targets } from './report.js';
@@ -110,7 +110,8 @@ async function main(): Promise<number> {
   let flood: ReadFloodResult | null = null;
   let stream: StreamCell | null = null;
   if (SCENARIOS.has('flash') || SCENARIOS.has('priced') || SCENARIOS.has('flood') || SCENARIOS.has('many') || SCENARIOS.has('stream')) {
-    const stack = await startBenchStack({ poolMax: POOL_MAX, log: say });
+    // The flood's readers share one address: the stack raises the per-caller read budget for them (readFlood.ts).
+    const stack = await startBenchStack({ poolMax: POOL_MAX, log: say, ...(SCENARIOS.has('flood') ? { env: READ_FLOOD_ENV } : {}) });
     const child = await startLoadChild();
     try {
       if (SCENARIOS.has('flash')) {

@@ -16,6 +16,8 @@ export interface Tally {
   ackedQuantity: number;
   errors: number;
   firstError: string | null;
+  /** Of the errors: calls a rate limit refused (gRPC RESOURCE_EXHAUSTED). */
+  refused: number;
 }
 
 export const newTally = (): Tally => ({
@@ -26,7 +28,12 @@ export const newTally = (): Tally => ({
   ackedQuantity: 0,
   errors: 0,
   firstError: null,
+  refused: 0,
 });
+
+/** gRPC RESOURCE_EXHAUSTED: a rate limit of the service refused the call (grpc-js and the lean client both carry the code). */
+const RESOURCE_EXHAUSTED = 8;
+const isRefusal = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === RESOURCE_EXHAUSTED;
 
 export interface SliceOptions {
   readonly callers: number;
@@ -55,6 +62,7 @@ export async function runSlice(tally: Tally, opts: SliceOptions): Promise<void> 
         await opts.call(quantity);
       } catch (err) {
         tally.errors += 1;
+        if (isRefusal(err)) tally.refused += 1;
         tally.firstError ??= `${(err as Error).name}: ${(err as Error).message}`;
         continue;
       }
@@ -85,6 +93,8 @@ export interface LoadResult {
   readonly ackedQuantity: number;
   readonly errors: number;
   readonly firstError: string | null;
+  /** Of the errors: calls a rate limit refused (RESOURCE_EXHAUSTED). */
+  readonly refused: number;
 }
 
 export function resultOf(callers: number, t: Tally): LoadResult {
@@ -100,5 +110,6 @@ export function resultOf(callers: number, t: Tally): LoadResult {
     ackedQuantity: t.ackedQuantity,
     errors: t.errors,
     firstError: t.firstError,
+    refused: t.refused,
   };
 }

@@ -50,12 +50,12 @@ function basisOf(info: TicketTypeInfo, rules: readonly PricingRuleInfo[]): strin
     info.currency,
     info.priceFloorMinor ?? null,
     info.priceCapMinor ?? null,
-    rules.map((r) => [r.id, r.kind, r.threshold, r.adjustmentBps, r.windowSeconds]),
+    rules.map((r) => [r.id, r.name, r.kind, r.threshold, r.adjustmentBps, r.windowSeconds]),
   ]);
 }
 
 const sameFactors = (a: readonly PriceFactor[], b: readonly PriceFactor[]): boolean =>
-  a.length === b.length && a.every((f, i) => f.ruleId === b[i]?.ruleId && f.adjustmentBps === b[i]?.adjustmentBps && f.why === b[i]?.why);
+  a.length === b.length && a.every((f, i) => f.ruleId === b[i]?.ruleId && f.name === b[i]?.name && f.adjustmentBps === b[i]?.adjustmentBps && f.why === b[i]?.why);
 
 /**
  * The price changes due now: every ticket type when an interval boundary passed, otherwise

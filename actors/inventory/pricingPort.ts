@@ -46,6 +46,8 @@ export interface PriceInputs {
 
 export interface PriceFactor {
   readonly ruleId: string;
+  /** The rule's name (absent from factors journaled before names were recorded). */
+  readonly name?: string;
   readonly kind: PricingRuleKind;
   readonly adjustmentBps: number;
   /** Plain-language reason, for buyers. */

@@ -1,7 +1,10 @@
 /**
  * The service's read-model caches, one namespace each, with the seed's TTLs:
- * event detail (CACHE_TTL_EVENTS), search results (CACHE_TTL_SEARCH) and the price disclosure
- * (PRICE_UPDATE_INTERVAL). (Availability is
+ * event detail (CACHE_TTL_EVENTS), the event's status alone for the visibility check of
+ * reads (CACHE_TTL_EVENTS), search results (CACHE_TTL_SEARCH) and the price disclosure
+ * (PRICE_UPDATE_INTERVAL). The detail holds the ticket types' counters, so every sale drops
+ * it (src/cache/inventoryNotifications.ts); the status moves only with catalog writes, so a
+ * read's visibility check stays a cache hit through a flash sale. (Availability is
  * not cached here: the inventory actor projects it into Redis after every commit, and
  * liveAvailability.ts keeps a short-lived in-process copy fed by the availability feed.)
  * Search keys carry a catalog version that every catalog write bumps, so a write makes all
@@ -19,12 +22,14 @@ const CATALOG_VERSION_KEY = 'catalog-version';
 
 export interface Caches {
   readonly event: JsonCache<object>;
+  /** `{ status }` per event: what the visibility check of a read needs, dropped by catalog writes only. */
+  readonly visibility: JsonCache<object>;
   readonly search: JsonCache<object>;
   /** Price disclosure per event (src/pricing/pricingReads.ts), dropped when the event's prices move. */
   readonly pricing: JsonCache<object>;
   /** Cache key for a search: catalog version + hash of the normalized query. */
   searchKey(query: Readonly<Record<string, unknown>>): Promise<string>;
-  /** After any catalog write: drop the event's detail, retire cached searches. */
+  /** After any catalog write: drop the event's detail and status, retire cached searches. */
   eventChanged(eventId: string): Promise<void>;
   /** Retire every cached search (the search index took in new documents). */
   retireSearches(): Promise<void>;
@@ -43,11 +48,13 @@ export function createCaches(
   const make = (namespace: string, ttlSeconds: number) =>
     createJsonCache<object>(redis, bus, { namespace, ttlSeconds, localMaxEntries: config.cache.maxEntries, circuit }, metrics, log);
   const event = make('event', config.cache.eventsTtlSeconds);
+  const visibility = make('event-status', config.cache.eventsTtlSeconds);
   const search = make('search', config.cache.searchTtlSeconds);
   // Prices move at most once per interval (and are dropped when they do): an interval is long enough.
   const pricing = make('pricing', config.pricing.updateIntervalSeconds);
   return {
     event,
+    visibility,
     search,
     pricing,
     async searchKey(query) {
@@ -63,6 +70,7 @@ export function createCaches(
     },
     flushMetrics() {
       event.flushMetrics();
+      visibility.flushMetrics();
       search.flushMetrics();
       pricing.flushMetrics();
     },
@@ -72,6 +80,7 @@ export function createCaches(
     async eventChanged(eventId) {
       await Promise.all([
         event.invalidate(eventId),
+        visibility.invalidate(eventId),
         pricing.invalidate(eventId),
         redis.incr(CATALOG_VERSION_KEY).catch((err: unknown) => log.warn({ err }, 'catalog version bump failed')),
       ]);

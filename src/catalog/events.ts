@@ -105,6 +105,14 @@ export async function getEvent(db: Queryable, id: string): Promise<CatalogEvent>
   return toEvent(row);
 }
 
+/** The event's status (NOT_FOUND unless it exists). */
+export async function getEventStatus(db: Queryable, id: string): Promise<EventStatus> {
+  const { rows } = await db.query<{ status: EventStatus }>('SELECT status FROM events WHERE id = $1', [id]);
+  const row = rows[0];
+  if (!row) throw new NotFoundError('event', id);
+  return row.status;
+}
+
 /** NOT_FOUND unless the event exists. */
 export async function requireEvent(db: Queryable, eventId: string): Promise<void> {
   const { rowCount } = await db.query('SELECT 1 FROM events WHERE id = $1', [eventId]);

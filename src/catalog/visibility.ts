@@ -2,8 +2,9 @@
  * Who may read an event: active and completed events are public; drafts and cancelled
  * events are read by admins only (anyone else is told NOT_FOUND, as if there were none)
  * and listed or searched by nobody. What belongs to such an event (availability, levels,
- * prices, ticket types) follows it: the hot reads take the status from the cached event
- * detail (rest/eventDetail.ts `requireReadableEvent`), so the check costs no query.
+ * prices, ticket types) follows it: the hot reads take the status from a cache of their
+ * own that sales do not drop (rest/eventDetail.ts `requireReadableEvent`), so the check
+ * costs no query.
  */
 import { NotFoundError } from '../errors.js';
 import type { EventStatus } from './events.js';

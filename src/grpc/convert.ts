@@ -5,7 +5,7 @@
 import type { CatalogEvent } from '../catalog/events.js';
 import type { TicketType as CatalogTicketType } from '../catalog/ticketTypes.js';
 import { saleStatus } from '../catalog/ticketTypes.js';
-import { boundsOf } from '../pricing/engine.js';
+import { rangeOf } from '../pricing/engine.js';
 import type { Venue as CatalogVenue } from '../catalog/venues.js';
 import type { LevelView } from '../../actors/inventory/model.js';
 import type { AvailabilityJson } from '../inventory/availabilityView.js';
@@ -48,7 +48,8 @@ export function venueMessage(v: CatalogVenue): Venue {
   };
 }
 
-export function ticketTypeMessage(t: CatalogTicketType, now = new Date()): TicketType {
+/** `dynamicPricing`: DYNAMIC_PRICING_ENABLED (without it the range is the base price itself). */
+export function ticketTypeMessage(t: CatalogTicketType, dynamicPricing: boolean, now = new Date()): TicketType {
   return {
     id: t.id,
     event_id: t.eventId,
@@ -64,15 +65,15 @@ export function ticketTypeMessage(t: CatalogTicketType, now = new Date()): Ticke
     valid_until: timestamp(t.validUntil),
     status: saleStatus(t, now),
     gates: [...t.gates],
-    ...priceRangeMessage(t),
+    ...priceRangeMessage(t, dynamicPricing),
     opens_after_sold_out: t.opensAfterSoldOut ?? '',
     current_price: money(t.priceMinor, t.currency),
   };
 }
 
 /** How far the price can move: the bounds in force. */
-function priceRangeMessage(t: CatalogTicketType): Pick<TicketType, 'price_floor' | 'price_cap'> {
-  const { floorMinor, capMinor } = boundsOf(t.priceMinor, t.priceFloorMinor, t.priceCapMinor);
+function priceRangeMessage(t: CatalogTicketType, dynamicPricing: boolean): Pick<TicketType, 'price_floor' | 'price_cap'> {
+  const { floorMinor, capMinor } = rangeOf(dynamicPricing, t.priceMinor, t.priceFloorMinor, t.priceCapMinor);
   return { price_floor: money(floorMinor, t.currency), price_cap: money(capMinor, t.currency) };
 }
 

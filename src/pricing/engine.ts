@@ -61,6 +61,16 @@ export function boundsOf(baseMinor: number, floorMinor: number | null, capMinor:
   return { floorMinor: floor, capMinor: Math.max(cap, floor) };
 }
 
+/** How far a price can move: the bounds in force, or the base price itself without dynamic pricing. */
+export function rangeOf(
+  dynamicPricing: boolean,
+  baseMinor: number,
+  floorMinor: number | null,
+  capMinor: number | null,
+): { floorMinor: number; capMinor: number } {
+  return dynamicPricing ? boundsOf(baseMinor, floorMinor, capMinor) : { floorMinor: baseMinor, capMinor: baseMinor };
+}
+
 /** Tickets sold in the `windowSeconds` before `now` (buckets at or after now − window). */
 export function salesWithin(recentSales: PriceInputs['recentSales'], now: number, windowSeconds: number): number {
   const from = now - windowSeconds * 1000;
@@ -115,7 +125,7 @@ export const computePrice: PriceEngine = (inputs) => {
   const factors: PriceFactor[] = [];
   for (const rule of rulesFor(inputs.rules, inputs.ticketTypeId)) {
     const why = matchRule(rule, inputs);
-    if (why !== undefined) factors.push({ ruleId: rule.id, kind: rule.kind, adjustmentBps: rule.adjustmentBps, why });
+    if (why !== undefined) factors.push({ ruleId: rule.id, name: rule.name, kind: rule.kind, adjustmentBps: rule.adjustmentBps, why });
   }
   const adjustmentBps = factors.reduce((sum, f) => sum + f.adjustmentBps, 0);
   const unclampedMinor = applyBps(inputs.baseMinor, adjustmentBps);

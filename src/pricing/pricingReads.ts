@@ -20,6 +20,8 @@ import { priceInterval } from './engine.js';
 
 export interface PriceFactorJson {
   readonly rule_id: string;
+  /** The rule's name (its kind for a factor recorded before names were). */
+  readonly name: string;
   readonly kind: string;
   readonly adjustment_bps: number;
   readonly why: string;
@@ -90,7 +92,7 @@ export function createPricingReads(options: {
         price_floor: money(t.floorMinor, t.currency),
         price_cap: money(t.capMinor, t.currency),
         current_price: money(t.priceMinor, t.currency),
-        factors: t.factors.map((f) => ({ rule_id: f.ruleId, kind: f.kind, adjustment_bps: f.adjustmentBps, why: f.why })),
+        factors: t.factors.map((f) => ({ rule_id: f.ruleId, name: f.name ?? f.kind, kind: f.kind, adjustment_bps: f.adjustmentBps, why: f.why })),
         history: t.history.map(([at, price]) => ({ at: new Date(at).toISOString(), price: money(price, t.currency) })),
         valid_until: validUntil(t, now),
         opens_after_sold_out: t.opensAfterSoldOut,

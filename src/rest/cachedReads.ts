@@ -1,10 +1,11 @@
 /**
  * Fast path for the two hottest public reads, GET /events/:id and GET /events/:id/tickets.
  * When this pod's in-process read models hold a fresh body for exactly this id (an id the
- * regular route validated when it loaded it) of an event anyone may read (its cached detail
- * says active or completed), the request is answered here, first in the
- * middleware chain and synchronously: request id, security headers, load shedding, the local rate limit, the cached bytes
- * (written straight to the response), metrics and access log, with no router, schema
+ * regular route validated when it loaded it) of an event anyone may read (its cached detail,
+ * or for the availability its cached status, says active or completed), the request is
+ * answered here, first in the middleware chain and synchronously: request id, security
+ * headers, load shedding, the local rate limit, the cached bytes (written straight to the
+ * response), metrics and access log, with no router, schema
  * parsing, body parsing, promise or I/O.
  * Anything else (another route or method, a miss, a stale entry) goes on down the regular
  * chain unchanged, which validates, loads and fills the caches; the answers are the same
@@ -38,11 +39,17 @@ export interface CachedReadDeps {
 export function cachedReads({ reads, caches, rateLimiter, overload, observer, log }: CachedReadDeps) {
   function cachedBody(eventId: string, tickets: boolean): Buffer | undefined {
     // Only events anyone may read: a draft or cancelled one goes the regular way (admins only).
+    // The availability needs only the event's status (the visibility check's cache, which
+    // sales do not drop); the detail is its own cached document.
+    if (tickets) {
+      const visible = caches.visibility.peek(eventId) as { status: string } | undefined;
+      if (visible === undefined || !isPublicStatus(visible.status)) return undefined;
+      return reads.live().peek(eventId)?.body;
+    }
     const detail = caches.event.peek(eventId) as EventDetailJson | undefined;
     if (detail === undefined || !isPublicStatus(detail.status)) return undefined;
     const live = reads.live().peek(eventId);
-    if (live === undefined) return undefined;
-    return tickets ? live.body : reads.detailBody(detail, live).bytes;
+    return live === undefined ? undefined : reads.detailBody(detail, live).bytes;
   }
 
   return function serveCachedRead(ctx: Context, next: Next): Promise<void> | undefined {

@@ -6,7 +6,7 @@
 import type { Queryable } from '../db/pool.js';
 import { eventView, ticketTypeView, venueView, type eventDetailJson } from './views.js';
 import type { z } from 'zod';
-import { getEvent } from '../catalog/events.js';
+import { getEvent, getEventStatus } from '../catalog/events.js';
 import { listEventTicketTypes } from '../catalog/ticketTypes.js';
 import { getVenue } from '../catalog/venues.js';
 import type { AvailabilitySnapshot } from '../cache/liveAvailability.js';
@@ -25,7 +25,8 @@ export async function loadEventDetail(db: Queryable, id: string): Promise<EventD
   return {
     ...eventView(event),
     venue: venue ? venueView(venue) : null,
-    ticket_types: types.map((t) => ticketTypeView(t)),
+    // The bounds in force with dynamic pricing; without it the body fixes them at serve time (withLiveAvailability).
+    ticket_types: types.map((t) => ticketTypeView(t, true)),
   };
 }
 
@@ -35,11 +36,24 @@ export async function cachedEventDetail(db: Queryable, caches: Pick<Caches, 'eve
 }
 
 /**
- * The event's cached detail if the caller may read it, else NOT_FOUND: drafts and cancelled
- * events (and what belongs to them: availability, levels, prices) are for admins only.
- * `isAdmin` is asked only for such an event, so public reads never verify a token.
+ * NOT_FOUND unless the caller may read the event: drafts and cancelled events (and what
+ * belongs to them: availability, levels, prices) are for admins only. The status comes from
+ * its own cache (`caches.visibility`), which sales do not drop, so the check costs a read no
+ * Postgres statement while the event sells. `isAdmin` is asked only for such an event, so
+ * public reads never verify a token.
  */
 export async function requireReadableEvent(
+  db: Queryable,
+  caches: Pick<Caches, 'visibility'>,
+  id: string,
+  isAdmin: () => Promise<boolean>,
+): Promise<void> {
+  const { status } = (await caches.visibility.getOrLoad(id, async () => ({ status: await getEventStatus(db, id) }))) as { status: string };
+  if (!isPublicStatus(status)) requireReadable({ id, status }, await isAdmin());
+}
+
+/** The event's cached detail if the caller may read it, else NOT_FOUND (as above). */
+export async function readableEventDetail(
   db: Queryable,
   caches: Pick<Caches, 'event'>,
   id: string,
@@ -50,13 +64,17 @@ export async function requireReadableEvent(
   return detail;
 }
 
-/** The catalog detail with counters and sale status taken from the live availability. */
-export function withLiveAvailability(detail: EventDetailJson, live: AvailabilitySnapshot | undefined): EventDetailJson {
-  if (!live) return detail;
-  const byId = new Map(live.value.ticket_types.map((t) => [t.ticket_type_id, t]));
+/**
+ * The catalog detail with counters and sale status taken from the live availability; without
+ * dynamic pricing (`dynamicPricing` false) each price range is the base price itself.
+ */
+export function withLiveAvailability(detail: EventDetailJson, live: AvailabilitySnapshot | undefined, dynamicPricing = true): EventDetailJson {
+  if (!live && dynamicPricing) return detail;
+  const byId = new Map(live?.value.ticket_types.map((t) => [t.ticket_type_id, t]));
   return {
     ...detail,
-    ticket_types: detail.ticket_types.map((t) => {
+    ticket_types: detail.ticket_types.map((type) => {
+      const t = dynamicPricing ? type : { ...type, price_range: { floor: type.price, cap: type.price } };
       const l = byId.get(t.id);
       return l ? { ...t, quantity: l.capacity, available: l.available, sold: l.sold, sale_status: l.status } : t;
     }),
@@ -67,12 +85,12 @@ export function withLiveAvailability(detail: EventDetailJson, live: Availability
  * Response bodies keyed by the cached detail object (the in-process cache hands out the
  * same object until it is refreshed or dropped) and the snapshot they were built with.
  */
-export function createEventDetailBodies(): (detail: EventDetailJson, live: AvailabilitySnapshot | undefined) => JsonBody {
+export function createEventDetailBodies(dynamicPricing: () => boolean): (detail: EventDetailJson, live: AvailabilitySnapshot | undefined) => JsonBody {
   const bodies = new WeakMap<EventDetailJson, { live: AvailabilitySnapshot | undefined; body: JsonBody }>();
   return (detail, live) => {
     const known = bodies.get(detail);
     if (known && known.live === live) return known.body;
-    const body = JsonBody.of(withLiveAvailability(detail, live));
+    const body = JsonBody.of(withLiveAvailability(detail, live, dynamicPricing()));
     bodies.set(detail, { live, body });
     return body;
   };

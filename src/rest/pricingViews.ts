@@ -80,7 +80,7 @@ export const pricingDisclosureJson = z.object({
       price_floor: moneySchema,
       price_cap: moneySchema,
       current_price: moneySchema,
-      factors: z.array(z.object({ rule_id: z.string(), kind: z.string(), adjustment_bps: z.number().int(), why: z.string() })),
+      factors: z.array(z.object({ rule_id: z.string(), name: z.string(), kind: z.string(), adjustment_bps: z.number().int(), why: z.string() })),
       history: z.array(z.object({ at: z.string(), price: moneySchema })),
       valid_until: z.string().nullable(),
       opens_after_sold_out: z.string().nullable(),

@@ -35,7 +35,7 @@ export function createReadModels(deps: RestDeps): ReadModels {
       }
       return live;
     },
-    detailBody: createEventDetailBodies(),
+    detailBody: createEventDetailBodies(() => deps.config.pricing.dynamicEnabled),
     stop: () => unsubscribe?.(),
   };
 }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { CatalogEvent } from '../catalog/events.js';
 import { money, moneySchema, type MoneyJson } from '../catalog/money.js';
-import { boundsOf } from '../pricing/engine.js';
+import { rangeOf } from '../pricing/engine.js';
 import { saleStatus, type TicketType } from '../catalog/ticketTypes.js';
 import type { Venue } from '../catalog/venues.js';
 
@@ -70,12 +70,13 @@ export const ticketTypeJson = z.object({
 });
 export type TicketTypeJson = z.infer<typeof ticketTypeJson>;
 
-export function priceRangeView(t: TicketType): { floor: MoneyJson; cap: MoneyJson } {
-  const { floorMinor, capMinor } = boundsOf(t.priceMinor, t.priceFloorMinor, t.priceCapMinor);
+/** The bounds in force; without dynamic pricing (`dynamicPricing` false) the base price itself. */
+export function priceRangeView(t: TicketType, dynamicPricing: boolean): { floor: MoneyJson; cap: MoneyJson } {
+  const { floorMinor, capMinor } = rangeOf(dynamicPricing, t.priceMinor, t.priceFloorMinor, t.priceCapMinor);
   return { floor: money(floorMinor, t.currency), cap: money(capMinor, t.currency) };
 }
 
-export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson {
+export function ticketTypeView(t: TicketType, dynamicPricing: boolean, now = new Date()): TicketTypeJson {
   return {
     id: t.id,
     event_id: t.eventId,
@@ -94,7 +95,7 @@ export function ticketTypeView(t: TicketType, now = new Date()): TicketTypeJson 
     gates: [...t.gates],
     price_floor: t.priceFloorMinor === null ? null : money(t.priceFloorMinor, t.currency),
     price_cap: t.priceCapMinor === null ? null : money(t.priceCapMinor, t.currency),
-    price_range: priceRangeView(t),
+    price_range: priceRangeView(t, dynamicPricing),
     opens_after_sold_out: t.opensAfterSoldOut,
     created_at: t.createdAt.toISOString(),
     updated_at: t.updatedAt.toISOString(),

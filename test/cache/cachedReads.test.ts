@@ -68,6 +68,7 @@ test('the pub/sub feed replaces the cached availability at once; the TTL brings 
   const event = await createEvent(podA);
   await createTicketType(podA, event.id, { quantity: 10 });
   const real = (await until(() => podB.api('GET', `/events/${event.id}/tickets`), (r) => r.body.ticket_types?.length === 1)).value.body;
+  await podB.api('GET', `/events/${event.id}`); // pod B holds the event's detail too (the availability route needs only its status)
   await sleep(50);
   // A feed message that Redis's stored projection does not hold: only the feed can put it in pod B's copy.
   const fake = { ...real, version: real.version, ticket_types: real.ticket_types.map((x: any) => ({ ...x, available: 1 })) };

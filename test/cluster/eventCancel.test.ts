@@ -64,17 +64,24 @@ test('cancel with ~200 reserves, confirms and check-ins in flight, then kill -9 
 
   // ~200 calls through every pod, 30 at a time; the cancel goes in through a pod that is not
   // the owner while they run, and the owner is killed right after its acknowledgement.
+  // At least TOTAL calls, and the load goes on until AFTER_ACK of them started after the
+  // acknowledgement (however fast the rest ran), up to CAP.
   const TOTAL = 210;
+  const AFTER_ACK = 90;
+  const CAP = 2000;
   let issued = 0;
+  let issuedAfterAck = 0;
   let answered = 0;
   let ackedAt = Infinity;
   const afterAck: string[] = [];
+  const throughSurvivors = new Set<string>();
   const outcomes = new Map<string, number>();
   const call = (i: number): Promise<string> => {
-    const pod = podAt(i);
     const kind = i % 3;
+    // Each kind through every pod in turn (podAt(i) alone would send each kind through one pod).
+    const pod = podAt(i + Math.floor(i / 3));
     const opts = { token: cluster.token, deadlineMs: 20_000 };
-    if (kind === 0) return reserve(i).then(() => 'reserve ok', (err) => `reserve ${reasonOf(err)}`);
+    if (kind === 0) return reserve(i, pod).then(() => 'reserve ok', (err) => `reserve ${reasonOf(err)}`);
     if (kind === 1) {
       return unaryCall(pod.clients.ticket, 'ConfirmReservation', { event_id: event.eventId, reservation_id: open[i % open.length] }, opts).then(
         () => 'confirm ok',
@@ -87,13 +94,17 @@ test('cancel with ~200 reserves, confirms and check-ins in flight, then kill -9 
     );
   };
   const worker = async () => {
-    while (issued < TOTAL) {
+    while (issued < CAP && (issued < TOTAL || issuedAfterAck < AFTER_ACK)) {
       const i = issued++;
       const startedAt = Date.now();
+      if (startedAt > ackedAt) issuedAfterAck += 1;
       const outcome = await call(i);
       answered += 1;
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      if (startedAt > ackedAt) afterAck.push(outcome);
+      if (startedAt > ackedAt) {
+        afterAck.push(outcome);
+        if (podAt(i + Math.floor(i / 3)).name !== owner) throughSurvivors.add(outcome.split(' ')[0] as string);
+      }
     }
   };
   const workers = Promise.all(Array.from({ length: 30 }, worker));
@@ -107,9 +118,11 @@ test('cancel with ~200 reserves, confirms and check-ins in flight, then kill -9 
   const inFlightAtAck = issued - answered;
   await workers;
   t.log(`calls in flight at the acknowledgement: ${inFlightAtAck}; issued after it: ${afterAck.length}; outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`);
-  t.true(answered === TOTAL);
+  t.is(answered, issued);
+  t.true(afterAck.length >= AFTER_ACK, `only ${afterAck.length} calls started after the acknowledgement`);
   // Nothing started after the acknowledgement was sold, confirmed or admitted.
   t.deepEqual(afterAck.filter((o) => o.endsWith(' ok') || o === 'check-in CHECKED_IN' || o === 'check-in ALREADY_USED'), []);
+  t.deepEqual([...throughSurvivors].sort(), ['check-in', 'confirm', 'reserve'], 'every kind of call went through a surviving pod after the acknowledgement');
 
   // A surviving pod serves the event again (its new owner loaded it from the journal).
   const survivor = others[1]!;

@@ -1,7 +1,9 @@
 /**
  * Two pods on one database and Redis: GetShardMap on either pod lists every shard's owner
- * with the owner's public gRPC address, and StreamInventory items for an event the other pod
- * owns are forwarded to it (the owner's actor runs them), as the unary RPCs are.
+ * with the owner's public gRPC address, StreamInventory items for an event the other pod
+ * owns are forwarded to it (the owner's actor runs them), as the unary RPCs are, and public
+ * availability reads on the pod that does not own the event are answered from the live
+ * availability it holds, without a forward.
  */
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -9,6 +11,7 @@ import anyTest, { type TestFn } from 'ava';
 import { shardOf } from '../../src/shards/shardOf.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall, type TestClients } from '../helpers/grpc.js';
+import { waitFor } from '../helpers/clusterProcess.js';
 import { openInventoryStream } from '../helpers/inventoryStream.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { signToken } from '../helpers/tokens.js';
@@ -31,6 +34,12 @@ test.after.always(async (t) => {
   for (const c of t.context.clients ?? []) c.close();
   for (const p of [...(t.context.pods ?? [])].reverse()) await p.close();
 });
+
+/** Calls this pod forwarded to owners so far (every outcome). */
+async function forwardsOf(pod: TestService): Promise<number> {
+  const text = (await pod.api('GET', '/metrics')).body as string;
+  return [...text.matchAll(/^ticket_shard_forwards_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
 
 /** The owner each pod itself says it serves, by shard. */
 function servedBy(pods: readonly TestService[], shardCount: number): string[] {
@@ -78,4 +87,22 @@ test('stream items for an event the other pod owns are forwarded to it', async (
   const replay = await unaryCall(clients[1].ticket, 'ReserveTickets', reserve, { token });
   t.deepEqual(replay.response, held.reserve);
   t.is((await stream.end()).code, grpc.status.OK);
+});
+
+test('public availability on the pod that does not own the event comes from its live copy: nothing is forwarded', async (t) => {
+  const { pods, clients, token } = t.context;
+  const [first, second] = pods;
+  let event: { id: string };
+  do event = await createEvent(first);
+  while (!second.service.inventory.shards.serves(shardOf(event.id, 16)));
+  const type = await createTicketType(first, event.id, { quantity: 6 });
+  await unaryCall(clients[1].ticket, 'ReserveTickets', { event_id: event.id, reservation_id: randomUUID(), items: [{ ticket_type_id: type.id, quantity: 2 }] }, { token });
+  const available = async () =>
+    (await unaryCall<{ ticket_types: Array<{ available: number }> }>(clients[0].ticket, 'GetAvailableTickets', { event_id: event.id })).response.ticket_types[0]?.available;
+  // The first pod learns the owner's view (over the feed, or from the projection in Redis).
+  await waitFor('the first pod to show the reservation', async () => (await available()) === 4);
+  const before = await forwardsOf(first);
+  for (let i = 0; i < 50; i++) t.is(await available(), 4);
+  t.is(await forwardsOf(first), before, 'no read was forwarded to the owner');
+  t.false(first.service.inventory.registry.activeKeys().includes(event.id), 'no actor of the event on the pod that does not own it');
 });

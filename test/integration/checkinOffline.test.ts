@@ -76,6 +76,28 @@ test('CheckInTicket at a gate its type does not list: WRONG_GATE, and the ticket
   t.is(right.response.result, 'CHECKED_IN');
 });
 
+test('gates changed after tickets were sold apply at once: online, in the bundle and to uploads', async (t) => {
+  const { svc, clients, service } = t.context;
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id);
+  const [early, late, offline] = [await recordSale(svc, event.id, type.id), await recordSale(svc, event.id, type.id), await recordSale(svc, event.id, type.id)];
+  const checkIn = async (code: string, gate: string) => (await unaryCall(clients.checkin, 'CheckInTicket', { code, gate }, { token: service })).response.result as string;
+  t.is(await checkIn(early.code, 'South'), 'CHECKED_IN', 'no gates: any gate');
+
+  t.is((await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, { body: { gates: ['North'] } })).status, 200);
+  t.is(await checkIn(late.code, 'South'), 'WRONG_GATE');
+  const bundle = (await svc.api('GET', `/events/${event.id}/checkin-bundle`, { token: service })).body.bundle as string;
+  const payload = JSON.parse(Buffer.from(bundle.split('.')[1] as string, 'base64url').toString('utf8')) as CheckinBundlePayload;
+  t.deepEqual(payload.ticket_types, [{ id: type.id, gates: ['North'] }]);
+  t.is(decideOffline(payload, late.code, 'South'), 'WRONG_GATE');
+  const upload = await unaryCall(clients.checkin, 'SyncCheckins', { event_id: event.id, scans: [{ code: offline.code, gate: 'South', scanned_at: ts(Date.now() - 60_000) }] }, { token: service });
+  t.is(upload.response.results[0].result, 'WRONG_GATE');
+  t.is(await checkIn(late.code, 'North'), 'CHECKED_IN');
+
+  t.is((await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, { body: { gates: [] } })).status, 200);
+  t.is(await checkIn(offline.code, 'South'), 'CHECKED_IN', 'gates cleared: any gate again');
+});
+
 test('the bundle verifies with the public key alone, holds voids and gates, and the offline decision matches the online one', async (t) => {
   const { svc, clients, service } = t.context;
   const event = await createEvent(svc);

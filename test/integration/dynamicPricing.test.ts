@@ -11,16 +11,16 @@ import { startTestService, type TestService } from '../helpers/service.js';
 import { retryMoving } from '../helpers/retry.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall, type TestClients } from '../helpers/grpc.js';
-import { seedDatabase } from '../../src/cli/seedWriter.js';
+import { FakeClock } from '../helpers/fakeClock.js';
+import { waitFor } from '../helpers/clusterProcess.js';
+import { ticketctl } from '../helpers/ticketctl.js';
+import { applyBps } from '../../src/pricing/engine.js';
 import { shardOf } from '../../src/shards/shardOf.js';
 
 const INTERVAL_MS = 60_000;
-let now = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS + 1000;
-const clock = () => now;
-/** Move the inventory's clock into the next pricing interval (plus `extraMs`). */
-const nextInterval = (extraMs = 0) => {
-  now = (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS + 1000 + extraMs;
-};
+/** The inventory's clock (decisions, hold and pricing timers), moved by hand: 1 s into an interval. */
+const clock = new FakeClock(Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS + 1000);
+const intervalStart = (at: number) => Math.floor(at / INTERVAL_MS) * INTERVAL_MS;
 
 const test = anyTest as TestFn<{ svc: TestService; clients: TestClients }>;
 test.before(async (t) => {
@@ -34,10 +34,21 @@ test.after.always(async (t) => {
 
 const inv = (svc: TestService) => svc.service.inventory.service;
 
-/** Into the next pricing interval, and the actor's pricing timer fires (it runs on real time; the clock here is the test's). */
-async function boundary(svc: TestService, eventId: string, extraMs = 0): Promise<void> {
-  nextInterval(extraMs);
-  await inv(svc).deliver(eventId, { type: 'Reprice' });
+/**
+ * Move the clock 1 s into the next pricing interval (plus `extraMs`). The actor's own
+ * pricing timer fires at the boundary; nothing else is sent to the actor, so the interval's
+ * `PricesUpdated` in the journal shows the timer repriced.
+ */
+async function boundary(svc: TestService, eventId: string, extraMs = 0, on = clock): Promise<void> {
+  const target = intervalStart(on.now()) + INTERVAL_MS + 1000 + extraMs;
+  await on.advance(target - on.now());
+  await waitFor('the pricing timer to reprice at the boundary', async () => {
+    const { rows } = await svc.db.query(
+      `SELECT 1 FROM inventory_journal WHERE event_id = $1 AND kind = 'PricesUpdated' AND (payload->>'interval')::bigint = $2`,
+      [eventId, intervalStart(target)],
+    );
+    return rows.length > 0;
+  });
 }
 
 async function addRule(svc: TestService, eventId: string, rule: Record<string, unknown>): Promise<any> {
@@ -90,8 +101,8 @@ function firstWatch(clients: TestClients, eventId: string): Promise<any> {
 }
 
 /** What every reader shows for one ticket type: REST availability, REST disclosure, gRPC reads, CalculatePrice. */
-async function shownPrices(t: { context: { svc: TestService; clients: TestClients } }, eventId: string, typeId: string) {
-  const { svc, clients } = t.context;
+async function shownPrices(pod: { svc: TestService; clients: TestClients }, eventId: string, typeId: string) {
+  const { svc, clients } = pod;
   await svc.service.inventory.flushProjections();
   const rest = (await svc.api('GET', `/events/${eventId}/tickets`, { token: null })).body.ticket_types.find((x: any) => x.ticket_type_id === typeId);
   const disclosure = (await svc.api('GET', `/events/${eventId}/pricing`, { token: null })).body.ticket_types.find((x: any) => x.ticket_type_id === typeId);
@@ -100,6 +111,7 @@ async function shownPrices(t: { context: { svc: TestService; clients: TestClient
   const calc = (await unaryCall(clients.pricing, 'CalculatePrice', { event_id: eventId, items: [{ ticket_type_id: typeId, quantity: 1 }] })).response;
   const sse = (await firstSse(svc, eventId)).ticket_types.find((x: any) => x.ticket_type_id === typeId);
   const watched = (await firstWatch(clients, eventId)).ticket_types.find((x: any) => x.ticket_type_id === typeId);
+  const byId = (await unaryCall(clients.ticket, 'GetEventById', { event_id: eventId })).response.event.ticket_types.find((x: any) => x.id === typeId);
   return {
     sse: sse.price.amount_minor as number,
     sseValidUntil: sse.price_valid_until as string | null,
@@ -110,6 +122,7 @@ async function shownPrices(t: { context: { svc: TestService; clients: TestClient
     grpcAvailable: Number(available.price.amount_minor),
     grpcDynamic: Number(dynamic.current_price.amount_minor),
     calculate: Number(calc.lines[0].unit_price.amount_minor),
+    eventById: Number(byId.current_price.amount_minor),
     dynamic,
     disclosureType: disclosure,
   };
@@ -126,23 +139,28 @@ test.serial('a sale crossing a demand threshold raises later holds at the next b
   await sell(svc, event.id, type.id, 5); // 50 % sold: the rule matches from the next boundary
   const sameInterval = await hold(svc, event.id, type.id, 1);
   t.is(sameInterval.reservation.items[0]?.unitPriceMinor, 10_000, 'within an interval the price does not move');
+  const before = await shownPrices(t.context, event.id, type.id); // the disclosure is cached now
+  t.deepEqual(
+    [before.rest, before.disclosure, before.grpcAvailable, before.grpcDynamic, before.calculate, before.sse, before.watch, before.eventById],
+    [10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000],
+  );
 
   await boundary(svc, event.id);
-  const shown = await shownPrices(t, event.id, type.id);
+  const shown = await shownPrices(t.context, event.id, type.id);
   const later = await hold(svc, event.id, type.id, 1);
   t.is(later.reservation.items[0]?.unitPriceMinor, 12_500);
   // Everyone shows what the next reserve charged.
   t.deepEqual(
-    [shown.rest, shown.disclosure, shown.grpcAvailable, shown.grpcDynamic, shown.calculate, shown.sse, shown.watch],
-    [12_500, 12_500, 12_500, 12_500, 12_500, 12_500, 12_500],
+    [shown.rest, shown.disclosure, shown.grpcAvailable, shown.grpcDynamic, shown.calculate, shown.sse, shown.watch, shown.eventById],
+    [12_500, 12_500, 12_500, 12_500, 12_500, 12_500, 12_500, 12_500],
   );
-  const boundaryAt = (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS;
+  const boundaryAt = intervalStart(clock.now()) + INTERVAL_MS;
   t.is(shown.sseValidUntil, new Date(boundaryAt).toISOString(), 'price_valid_until is published with the availability');
   t.is(shown.watchValidUntil, boundaryAt);
   t.is(shown.dynamic.factors.length, 1);
-  t.like(shown.dynamic.factors[0], { rule_id: rule.id, kind: 'demand', adjustment_bps: 2500 });
+  t.like(shown.dynamic.factors[0], { rule_id: rule.id, name: 'demand rule', kind: 'demand', adjustment_bps: 2500 });
   t.is(Number(shown.dynamic.base_price.amount_minor), 10_000);
-  t.is(Number(shown.dynamic.valid_until.seconds) * 1000, (Math.floor(now / INTERVAL_MS) + 1) * INTERVAL_MS);
+  t.is(Number(shown.dynamic.valid_until.seconds) * 1000, boundaryAt);
 
   const confirmedEarly = await inv(svc).confirm(event.id, early.reservation.id, 'pay');
   t.is(confirmedEarly.reservation.totalMinor, 10_000, 'the earlier hold pays its locked price');
@@ -154,6 +172,7 @@ test.serial('a sale crossing a demand threshold raises later holds at the next b
   const d = shown.disclosureType;
   t.like(d, { base_price: { amount_minor: 10_000 }, price_floor: { amount_minor: 5000 }, price_cap: { amount_minor: 30_000 }, tier_open: true });
   t.deepEqual(d.history.map((h: any) => h.price.amount_minor), [10_000, 12_500]);
+  t.like(d.factors[0], { rule_id: rule.id, name: 'demand rule', kind: 'demand', adjustment_bps: 2500 });
   t.regex(d.factors[0].why, /50% or more sold/);
 
   // A promo code applies on top of the dynamic price.
@@ -178,13 +197,13 @@ test.serial('a base-price or rule change reprices at once; a velocity rule switc
   await sell(svc, event.id, type.id, 3);
   await sell(svc, event.id, type.id, 3);
   await boundary(svc, event.id);
-  const during = await shownPrices(t, event.id, type.id);
+  const during = await shownPrices(t.context, event.id, type.id);
   t.is(during.grpcDynamic, 3300);
   t.like(during.dynamic.factors[0], { rule_id: velocity.id, kind: 'velocity' });
   t.is((await hold(svc, event.id, type.id, 1)).reservation.items[0]?.unitPriceMinor, 3300);
 
   await boundary(svc, event.id, INTERVAL_MS); // more than the 120 s window after the burst
-  const after = await shownPrices(t, event.id, type.id);
+  const after = await shownPrices(t.context, event.id, type.id);
   t.deepEqual([after.rest, after.grpcDynamic, after.calculate], [3000, 3000, 3000]);
   t.deepEqual(after.dynamic.factors, []);
   t.deepEqual(after.disclosureType.history.map((h: any) => h.price.amount_minor), [2000, 3000, 3300, 3000]);
@@ -200,13 +219,14 @@ test.serial('a base-price or rule change reprices at once; a velocity rule switc
 
 test.serial('early bird, both readings: a negative time rule far from the start, and an early-bird type whose price holds only until its sale ends', async (t) => {
   const { svc } = t.context;
-  const event = await createEvent(svc, { start_date: new Date(now + 90 * 86_400_000).toISOString(), end_date: new Date(now + 90 * 86_400_000 + 3_600_000).toISOString() });
-  const saleEnds = Math.floor(now / INTERVAL_MS) * INTERVAL_MS + 30_000; // before the interval's end
+  const startsAt = clock.now() + 90 * 86_400_000;
+  const event = await createEvent(svc, { start_date: new Date(startsAt).toISOString(), end_date: new Date(startsAt + 3_600_000).toISOString() });
+  const saleEnds = intervalStart(clock.now()) + 30_000; // before the interval's end
   const earlyType = await createTicketType(svc, event.id, { name: 'Early', price: { currency: 'USD', amount_minor: 8000 }, valid_until: new Date(saleEnds).toISOString() });
   const rule = await addRule(svc, event.id, { kind: 'time', threshold: 60 * 86_400, adjustment_bps: -2000 });
   const r = await hold(svc, event.id, earlyType.id, 1);
   t.is(r.reservation.items[0]?.unitPriceMinor, 6400, '-20% while the event is more than 60 days away');
-  const shown = await shownPrices(t, event.id, earlyType.id);
+  const shown = await shownPrices(t.context, event.id, earlyType.id);
   t.like(shown.dynamic.factors[0], { rule_id: rule.id, adjustment_bps: -2000 });
   t.regex(shown.dynamic.factors[0].reason, /early bird/);
   t.is(shown.disclosureType.valid_until, new Date(saleEnds).toISOString(), 'the offer ends with the sale window');
@@ -284,19 +304,25 @@ test.serial('bad pricing input is refused with VALIDATION and stores nothing', a
   const velocity = await addRule(svc, event.id, { kind: 'velocity', threshold: 5, window_seconds: 60, adjustment_bps: 100 });
   const patch = await svc.api('PUT', `/events/${event.id}/pricing-rules/${velocity.id}`, { body: { window_seconds: null } });
   t.is(patch.body.error?.code, 'VALIDATION');
+  for (const body of [{ kind: 'demand', threshold: 10_001 }, { kind: 'time', window_seconds: 60 }, { window_seconds: 86_401 }, { adjustment_bps: 100_001 }, { kind: 'surge' }]) {
+    const res = await svc.api('PUT', `/events/${event.id}/pricing-rules/${velocity.id}`, { body });
+    t.is(res.body.error?.code, 'VALIDATION', JSON.stringify(body));
+  }
+  const next = await createTicketType(svc, event.id, { name: 'Next tier', opens_after_sold_out: type.id });
   const badTypes: Record<string, unknown>[] = [
     { price_floor: { currency: 'EUR', amount_minor: 100 } },
     { price_floor: { currency: 'USD', amount_minor: 900 }, price_cap: { currency: 'USD', amount_minor: 800 } },
     { opens_after_sold_out: type.id },
     { opens_after_sold_out: other.id },
+    { opens_after_sold_out: next.id }, // a cycle: next opens after this one
   ];
   for (const body of badTypes) {
     const res = await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, { body });
     t.is(res.status, 400, JSON.stringify(body));
     t.is(res.body.error.code, 'VALIDATION');
   }
-  const rules = await svc.db.query('SELECT window_seconds FROM pricing_rules WHERE event_id = $1', [event.id]);
-  t.deepEqual(rules.rows, [{ window_seconds: 60 }]);
+  const rules = await svc.db.query('SELECT kind, threshold, adjustment_bps, window_seconds FROM pricing_rules WHERE event_id = $1', [event.id]);
+  t.deepEqual(rules.rows, [{ kind: 'velocity', threshold: 5, adjustment_bps: 100, window_seconds: 60 }]);
   const row = await svc.db.query('SELECT price_floor_minor, price_cap_minor, opens_after_sold_out FROM ticket_types WHERE id = $1', [type.id]);
   t.deepEqual(row.rows[0], { price_floor_minor: null, price_cap_minor: null, opens_after_sold_out: null });
 
@@ -317,36 +343,64 @@ test('DYNAMIC_PRICING_ENABLED=false gives base prices everywhere; rules are only
   const event = await createEvent(plain);
   const type = await createTicketType(plain, event.id, { price: { currency: 'USD', amount_minor: 4000 } });
   await addRule(plain, event.id, { kind: 'demand', threshold: 0, adjustment_bps: 5000 });
+  const clients = grpcClients(`127.0.0.1:${plain.service.grpcPort}`);
+  t.teardown(() => clients.close());
+  const shown = await shownPrices({ svc: plain, clients }, event.id, type.id);
+  t.deepEqual(
+    [shown.rest, shown.disclosure, shown.grpcAvailable, shown.grpcDynamic, shown.calculate, shown.sse, shown.watch, shown.eventById],
+    [4000, 4000, 4000, 4000, 4000, 4000, 4000, 4000],
+  );
+  t.deepEqual(shown.dynamic.factors, []);
+  t.deepEqual([shown.sseValidUntil, shown.watchValidUntil], [null, null], 'a base price holds until the catalog changes');
   const r = await inv(plain).reserve(event.id, { reservationId: randomUUID(), items: [{ ticketTypeId: type.id, quantity: 1 }] });
   t.is(r.reservation.items[0]?.unitPriceMinor, 4000);
-  await plain.service.inventory.flushProjections();
-  const tickets = (await plain.api('GET', `/events/${event.id}/tickets`, { token: null })).body.ticket_types[0];
-  t.is(tickets.price.amount_minor, 4000);
-  const disclosure = (await plain.api('GET', `/events/${event.id}/pricing`, { token: null })).body;
-  t.false(disclosure.dynamic_pricing);
-  t.like(disclosure.ticket_types[0], { current_price: { amount_minor: 4000 }, price_floor: { amount_minor: 4000 }, price_cap: { amount_minor: 4000 }, factors: [] });
+  // The range shown is the base price itself: the price cannot move.
+  t.like(shown.disclosureType, { price_floor: { amount_minor: 4000 }, price_cap: { amount_minor: 4000 }, factors: [] });
+  t.false((await plain.api('GET', `/events/${event.id}/pricing`, { token: null })).body.dynamic_pricing);
+  t.deepEqual([Number(shown.dynamic.price_floor.amount_minor), Number(shown.dynamic.price_cap.amount_minor)], [4000, 4000]);
+  const byId = (await unaryCall(clients.ticket, 'GetEventById', { event_id: event.id })).response.event.ticket_types[0];
+  t.deepEqual([Number(byId.price_floor.amount_minor), Number(byId.price_cap.amount_minor)], [4000, 4000]);
+  const restType = (await plain.api('GET', `/tickets/${type.id}`, { token: null })).body;
+  t.like(restType, { price_range: { floor: { amount_minor: 4000 }, cap: { amount_minor: 4000 } } });
+  const detail = (await plain.api('GET', `/events/${event.id}`, { token: null })).body.ticket_types[0];
+  t.like(detail, { price_range: { floor: { amount_minor: 4000 }, cap: { amount_minor: 4000 } } });
 });
 
-test('ticketctl seed writes rules that visibly act: far-off events show an early-bird price', async (t) => {
-  const seeded = await startTestService();
+test('ticketctl seed writes rules that visibly act: far-off events show an early-bird price, 20 sales within 10 minutes add 15%', async (t) => {
+  const seedClock = new FakeClock(intervalStart(Date.now()) + 1000);
+  const seeded = await startTestService({ PRICE_UPDATE_INTERVAL: '60' }, undefined, { clock: seedClock });
   t.teardown(() => seeded.close());
-  const client = await seeded.db.connect();
-  try {
-    const result = await seedDatabase(client, { events: 12, now: new Date() });
-    t.true(result.seeded);
-  } finally {
-    client.release();
-  }
+  const run = await ticketctl(['seed', '--events', '12', '--json'], { DATABASE_URL: seeded.database.url, DATABASE_SSL: 'false' });
+  t.is(run.code, 0, run.stderr);
+  t.like(JSON.parse(run.stdout), { seeded: true, events: 12 });
   const { rows } = await seeded.db.query<{ id: string }>(
     `SELECT id FROM events WHERE created_by = 'ticketctl-seed' AND start_date > now() + interval '61 days' ORDER BY start_date LIMIT 1`,
   );
   t.truthy(rows[0], 'the seed spreads events over six months');
-  const disclosure = (await seeded.api('GET', `/events/${rows[0]!.id}/pricing`, { token: null })).body;
+  const eventId = rows[0]!.id;
+  const disclosure = (await seeded.api('GET', `/events/${eventId}/pricing`, { token: null })).body;
   t.true(disclosure.ticket_types.length > 0);
   for (const type of disclosure.ticket_types) {
-    t.true(type.factors.some((f: any) => f.kind === 'time' && f.adjustment_bps === -1500), JSON.stringify(type.factors));
+    t.true(type.factors.some((f: any) => f.kind === 'time' && f.name === 'Early bird' && f.adjustment_bps === -1500), JSON.stringify(type.factors));
     t.true(type.current_price.amount_minor < type.base_price.amount_minor);
   }
+
+  // A burst of 20 sales on the largest ticket type on sale: from the next boundary "Selling fast" adds 15%.
+  const detail = (await seeded.api('GET', `/events/${eventId}`, { token: null })).body;
+  const type = detail.ticket_types
+    .filter((x: any) => x.sale_status === 'on_sale' && x.quantity >= 20)
+    .sort((a: any, b: any) => b.quantity - a.quantity)[0];
+  t.truthy(type, 'a seeded ticket type on sale with 20 seats or more');
+  for (let sold = 0; sold < 20; ) {
+    const quantity = Math.min(type.max_per_purchase, 20 - sold);
+    await sell(seeded, eventId, type.id, quantity);
+    sold += quantity;
+  }
+  await boundary(seeded, eventId, 0, seedClock);
+  const priced = (await seeded.api('GET', `/events/${eventId}/pricing`, { token: null })).body.ticket_types.find((x: any) => x.ticket_type_id === type.id);
+  t.true(priced.factors.some((f: any) => f.kind === 'velocity' && f.name === 'Selling fast' && f.adjustment_bps === 1500), JSON.stringify(priced.factors));
+  const adjustment = priced.factors.reduce((sum: number, f: any) => sum + f.adjustment_bps, 0);
+  t.is(priced.current_price.amount_minor, applyBps(priced.base_price.amount_minor, adjustment));
 });
 
 test.serial('prices survive a shard move unchanged: the new owner does not recompute within the interval', async (t) => {

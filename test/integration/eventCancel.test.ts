@@ -121,6 +121,13 @@ test('ticketctl events cancel: the catalog first, then every pod hears of it; it
   const { svc } = t.context;
   const { event, tickets } = await eventWithSales(svc, 2, 2);
   const env = { DATABASE_URL: svc.database.url, DATABASE_SSL: 'false' };
+  for (const args of [['--reason', 'bad\u0001reason'], ['--wait', '601']]) {
+    const refused = await ticketctl(['events', 'cancel', event.id, ...args], env);
+    t.is(refused.code, 1, args.join(' '));
+    t.regex(refused.stderr, /--reason|--wait/);
+  }
+  const untouched = await svc.db.query('SELECT status, cancelled_at, cancel_reason FROM events WHERE id = $1', [event.id]);
+  t.deepEqual(untouched.rows[0], { status: 'active', cancelled_at: null, cancel_reason: null }, 'refused input changed nothing');
   const run = await ticketctl(['events', 'cancel', event.id, '--reason', 'act of god', '--json'], env);
   t.is(run.code, 0, run.stderr);
   t.like(JSON.parse(run.stdout), { event_id: event.id, status: 'cancelled', reason: 'act of god' });
@@ -135,9 +142,9 @@ test('ticketctl events cancel: the catalog first, then every pod hears of it; it
 
 test('VoidTicket over gRPC: the ticket checks in as VOID; twice is a no-op; bad input changes nothing', async (t) => {
   const { svc, clients } = t.context;
-  const { event, tickets } = await eventWithSales(svc, 0, 2);
+  const { event, tickets } = await eventWithSales(svc, 0, 3);
   const service = await signToken({ roles: ['service'] });
-  const [code, other] = tickets as [string, string];
+  const [code, other, third] = tickets as [string, string, string];
   const ticketId = (await inv(svc).validate(code)).ticket?.id as string;
   const call = (req: Record<string, string>, token: string | null = service) => unaryCall(clients.checkin, 'VoidTicket', req, { token });
   const ok = { event_id: event.id, ticket_id: ticketId, reason: 'refunded' };
@@ -165,6 +172,12 @@ test('VoidTicket over gRPC: the ticket checks in as VOID; twice is a no-op; bad 
   t.is((await svc.db.query('SELECT status FROM tickets WHERE id = $1', [ticketId])).rows[0].status, 'VOID');
   t.is((await inv(svc).checkIn(code, 'G')).result, 'VOID');
   t.is((await inv(svc).checkIn(other, 'G')).result, 'CHECKED_IN', 'the other ticket still admits');
+
+  // An admin may void one too.
+  const thirdId = (await inv(svc).validate(third)).ticket?.id as string;
+  const byAdmin = await call({ ...ok, ticket_id: thirdId, reason: 'chargeback' }, svc.adminToken);
+  t.is(byAdmin.response.ticket.status, 'VOID');
+  t.is((await inv(svc).checkIn(third, 'G')).result, 'VOID');
 });
 
 test('POST /events/:id/cancel refuses bad input with 400 and changes nothing', async (t) => {

@@ -6,6 +6,7 @@ import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { FakeClock } from '../helpers/fakeClock.js';
 import { waitFor } from '../helpers/clusterProcess.js';
+import type { TicketSigner } from '../../src/tickets/signingPool.js';
 
 const test = anyTest as TestFn<{ svc: TestService }>;
 test.before(async (t) => {
@@ -85,6 +86,33 @@ test('reserve → confirm issues signed tickets that can be checked in at once; 
   const used = await svc.db.query('SELECT status, checked_in_gate FROM tickets WHERE code = $1', [code]);
   t.deepEqual(used.rows[0], { status: 'USED', checked_in_gate: 'North' });
   t.like((await inv(svc).levels(event.id)).levels[0], { sold: 2, held: 0, available: 8 });
+});
+
+test('a confirm signs each ticket code once, in the commit that issues it; the answer carries those codes', async (t) => {
+  const svc = await startTestService();
+  t.teardown(() => svc.close());
+  // The one signer the actors' commits and the facade share: count what it signs.
+  const signer = (inv(svc) as unknown as { signer: TicketSigner }).signer;
+  const signMany = signer.signMany.bind(signer);
+  const signed: string[] = [];
+  signer.signMany = (payloads) => {
+    signed.push(...payloads.map((p) => p.ticketId));
+    return signMany(payloads);
+  };
+  const event = await createEvent(svc);
+  const type = await createTicketType(svc, event.id, { quantity: 10 });
+  const reservationId = randomUUID();
+  await inv(svc).reserve(event.id, { reservationId, items: [{ ticketTypeId: type.id, quantity: 3 }] });
+  t.deepEqual(signed, [], 'a hold issues no ticket');
+  const confirmed = await inv(svc).confirm(event.id, reservationId, 'pay');
+  t.deepEqual([...signed].sort(), confirmed.tickets.map((k) => k.id).sort(), 'each ticket signed exactly once');
+  const rows = await svc.db.query<{ id: string; code: string }>('SELECT id, code FROM tickets WHERE reservation_id = $1', [reservationId]);
+  t.deepEqual(
+    new Map(rows.rows.map((r) => [r.id, r.code])),
+    new Map(confirmed.tickets.map((k) => [k.id, k.code])),
+    'the codes answered are the codes the commit wrote',
+  );
+  for (const k of confirmed.tickets) t.is((await inv(svc).validate(k.code)).status, 'VALID');
 });
 
 test('50 concurrent check-ins of one ticket: one CHECKED_IN, 49 ALREADY_USED', async (t) => {

@@ -197,7 +197,7 @@ test('a service whose Redis is down still limits', async (t) => {
   }
 });
 
-/** The ConfigMap's proxy settings (TRUST_PROXY=true and no TRUST_PROXY_HOPS: its default of one hop). */
+/** The ConfigMap's proxy settings (TRUST_PROXY=true, TRUST_PROXY_HOPS one hop: the ingress). */
 function shippedProxyEnv(): Record<string, string> {
   const configMap = parseAllDocuments(readFileSync('k8s/configmap.yaml', 'utf8'))
     .map((d) => d.toJS() as { kind: string; data?: Record<string, string> })

@@ -17,6 +17,7 @@ import { pino } from 'pino';
 import { createAvailabilityFeed } from '../../src/cache/availabilityFeed.js';
 import { createPubSub } from '../../src/cache/pubsub.js';
 import { decodeErrorInfo } from '../../src/grpc/errors.js';
+import { createRedisAvailabilitySink } from '../../src/inventory/redisAvailabilitySink.js';
 import { createStreamSlots } from '../../src/limits/streams.js';
 import { sseFrames, streamAvailability } from '../../src/rest/availabilityStream.js';
 import { callMetadata, serviceWithEvent, unaryCall, type ServiceWithEvent } from '../helpers/grpc.js';
@@ -247,9 +248,12 @@ let nextVersion = 1_000_000;
 /** Publish large snapshots of the test event (versions above any real one) until a stream of `door` is dropped. */
 async function publishUntilDropped(t: ExecutionContext<Context>, door: 'sse' | 'grpc'): Promise<{ count: number; kb: number; lastVersion: number }> {
   const { svc, eventId } = t.context;
-  const publisher = new Redis(svc.redisUrl, { db: 0 });
+  // Published as the inventory projection does (the hash first, then the channel), so a
+  // reader that reloads from Redis finds the same newest view as the feed delivered.
+  const publisher = new Redis(svc.redisUrl, { db: 0, keyPrefix: svc.config.redis.keyPrefix });
   publisher.on('error', () => undefined);
   t.teardown(() => publisher.disconnect());
+  const sink = createRedisAvailabilitySink(publisher, { keyPrefix: svc.config.redis.keyPrefix, ttlSeconds: 0 }, pino({ level: 'silent' }));
   const { response: current } = await unaryCall<{ ticket_types: Array<{ ticket_type_id: string; name: string }> }>(
     t.context.clients.ticket,
     'GetAvailableTickets',
@@ -266,7 +270,10 @@ async function publishUntilDropped(t: ExecutionContext<Context>, door: 'sse' | '
   const dropped = async () => droppedMetric.test((await svc.api('GET', '/metrics')).body as string);
   const first = nextVersion;
   while (!(await dropped()) && nextVersion < first + 600) {
-    for (let i = 0; i < 20; i++) await publisher.publish(`${svc.config.redis.keyPrefix}availability:${eventId}`, snapshot(++nextVersion));
+    for (let i = 0; i < 20; i++) {
+      const version = ++nextVersion;
+      await sink.publish([{ eventId, version, json: snapshot(version) }]);
+    }
   }
   t.true(await dropped(), `not dropped after ${nextVersion - first} snapshots`);
   return { count: nextVersion - first, kb: Math.round(snapshot(nextVersion).length / 1024), lastVersion: nextVersion };

@@ -23,6 +23,9 @@ interface Ids {
   cloudJazz: string;
   cancelledJazz: string;
   noVenueJazz: string;
+  quasarTonight: string;
+  quasarPast: string;
+  quasarDraft: string;
 }
 
 interface World {
@@ -68,6 +71,10 @@ async function seed(world: SearchWorld): Promise<Ids> {
     cloudJazz: await event('Jazz in the Cloud', 'Music', cloud, 'A venue without coordinates.'),
     cancelledJazz: await event('Cancelled Jazz Gala', 'Music', lisbon),
     noVenueJazz: await event('Online Jazz Masterclass', 'Education', null),
+    // Without a venue (never near a place) and matching no other query: an ended event and a draft.
+    quasarTonight: await event('Quasar Parade Tonight', 'Parade', null),
+    quasarPast: await createEvent(svc, { title: 'Quasar Parade Past', category: 'Parade', start_date: '2021-03-01T18:00:00Z', end_date: '2021-03-01T22:00:00Z' }).then((e: { id: string }) => e.id),
+    quasarDraft: await createEvent(svc, { title: 'Quasar Parade Draft', category: 'Parade', status: 'draft' }).then((e: { id: string }) => e.id),
   };
   await svc.db.query(`UPDATE events SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, [ids.cancelledJazz]);
   await world.settled();
@@ -134,6 +141,28 @@ for (const backend of BACKENDS) {
     t.is(res.body.facets.category[0]?.value, 'Music');
     t.deepEqual(facet(res.body.facets.city), { Lisbon: 3, Porto: 1 });
     t.is(res.body.facets.city[0]?.value, 'Lisbon');
+  });
+
+  test(`[${backend}] ended events only with include_past, drafts never, whoever asks (REST and gRPC)`, async (t) => {
+    const w = world(t);
+    const { quasarTonight, quasarPast, quasarDraft } = w.ids;
+    for (const token of [null, w.world.svc.adminToken]) {
+      const rest = async (params: Record<string, string>) =>
+        (await w.world.svc.api<SearchBody>('GET', `/events/search?${new URLSearchParams(params).toString()}`, { token })).body;
+      const upcoming = await rest({ q: 'quasar' });
+      t.deepEqual(idsOf(upcoming), [quasarTonight]);
+      t.is(upcoming.total, 1);
+      t.false(upcoming.suggestions.includes('Quasar Parade Draft'), JSON.stringify(upcoming.suggestions));
+      const all = await rest({ q: 'quasar', include_past: 'true' });
+      t.deepEqual(sorted(idsOf(all)), sorted([quasarTonight, quasarPast]));
+      t.is(all.total, 2);
+      t.deepEqual(idsOf(await rest({ q: 'quasar', include_past: 'false' })), [quasarTonight]);
+      const rpc = async (message: Record<string, unknown>) =>
+        (await unaryCall(w.clients.ticket, 'SearchEvents', { query: 'quasar', ...message }, { ...PATIENT, token })).response.events.map((e: { id: string }) => e.id);
+      t.deepEqual(await rpc({}), [quasarTonight]);
+      t.deepEqual(sorted(await rpc({ include_past: true })), sorted([quasarTonight, quasarPast]));
+      t.false([...idsOf(all), ...(await rpc({ include_past: true }))].includes(quasarDraft));
+    }
   });
 
   test(`[${backend}] category and city filters narrow the results, case-insensitively`, async (t) => {

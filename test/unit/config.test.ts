@@ -54,6 +54,13 @@ test('defaults are the seed values when only JWT_SECRET is given', (t) => {
   t.is(c.auth.failuresPerMinute, 20);
   t.is(c.requestTimeoutMs, 30000);
   t.is(c.ticketSigningKeyPem, undefined);
+  // Under pressure: the hand-off wait, the budgets of every door, the stream bounds, shedding.
+  t.is(c.shards.handoffWaitMs, 3000);
+  t.deepEqual(c.grpcRateLimit, { readPoints: 1000, writePoints: 50000, windowSeconds: 1 });
+  t.false(c.trustProxy);
+  t.is(c.trustProxyHops, 1);
+  t.deepEqual(c.streams, { perClient: 20, perPod: 10000, bufferMax: 32, maxInFlight: 64 });
+  t.is(c.overloadLagMs, 200);
 });
 
 test('token audience and issuer, the failed-authentication budget and the request timeout', (t) => {

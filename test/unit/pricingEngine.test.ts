@@ -17,7 +17,7 @@ const ruleArb: fc.Arbitrary<PricingRuleInfo> = fc
   })
   .map((r) => ({
     id: r.id,
-    name: 'rule',
+    name: `rule ${r.id.slice(0, 8)}`,
     kind: r.kind,
     threshold: r.kind === 'demand' ? r.threshold % 10_001 : r.threshold,
     adjustmentBps: r.adjustmentBps,
@@ -108,7 +108,12 @@ test('factors add up to the applied adjustment before clamping', (t) => {
     fc.property(inputsArb, (inputs) => {
       const r = computePrice(inputs);
       const sum = r.factors.reduce((s, f) => s + f.adjustmentBps, 0);
-      return sum === r.adjustmentBps && r.unclampedMinor === applyBps(inputs.baseMinor, sum) && r.factors.every((f) => f.why.length > 0);
+      const ruleOf = (id: string) => inputs.rules.find((x) => x.id === id);
+      return (
+        sum === r.adjustmentBps &&
+        r.unclampedMinor === applyBps(inputs.baseMinor, sum) &&
+        r.factors.every((f) => f.why.length > 0 && f.name === ruleOf(f.ruleId)?.name && f.kind === ruleOf(f.ruleId)?.kind)
+      );
     }),
   );
   t.pass();
@@ -139,7 +144,7 @@ test('no float money anywhere: every amount is a safe integer and adjusting roun
 
 const rule = (r: Partial<PricingRuleInfo> & Pick<PricingRuleInfo, 'kind' | 'threshold' | 'adjustmentBps'>): PricingRuleInfo => ({
   id: `r-${r.kind}-${r.threshold}`,
-  name: r.kind,
+  name: `${r.kind} rule`,
   windowSeconds: r.kind === 'velocity' ? 600 : null,
   ticketTypeId: null,
   ...r,
@@ -170,6 +175,7 @@ test('each kind matches as documented and adjustments add in bps of the base', (
 
   const busy = computePrice({ ...base, rules, sold: 50, recentSales: [[NOW - 599_000, 4], [NOW - 1000, 6]] });
   t.deepEqual(busy.factors.map((f) => f.ruleId), [demand.id, velocity.id, early.id]);
+  t.deepEqual(busy.factors.map((f) => f.name), [demand.name, velocity.name, early.name]);
   t.is(busy.adjustmentBps, 2500 + 1000 - 2000);
   t.is(busy.priceMinor, 11_500);
 

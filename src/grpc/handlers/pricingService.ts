@@ -101,7 +101,7 @@ export function pricingServiceHandlers({ pool, inventory, pricing, requireReadab
       return {
         base_price: asMoney(type.base_price),
         current_price: asMoney(type.current_price),
-        factors: type.factors.map((f) => ({ name: f.kind, adjustment_bps: f.adjustment_bps, reason: f.why, rule_id: f.rule_id, kind: f.kind })),
+        factors: type.factors.map((f) => ({ name: f.name, adjustment_bps: f.adjustment_bps, reason: f.why, rule_id: f.rule_id, kind: f.kind })),
         valid_until: type.valid_until === null ? null : timestamp(new Date(type.valid_until)),
         price_floor: asMoney(type.price_floor),
         price_cap: asMoney(type.price_cap),

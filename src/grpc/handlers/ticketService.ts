@@ -51,7 +51,7 @@ export function ticketServiceHandlers(deps: HandlerDeps): TicketServiceHandlers 
       const byId = new Map(live?.ticket_types.map((t) => [t.ticket_type_id, t]));
       const ticket_types = types.map((t) => {
         const l = byId.get(t.id);
-        const message = ticketTypeMessage(t);
+        const message = ticketTypeMessage(t, config.pricing.dynamicEnabled);
         return l
           ? { ...message, quantity: l.capacity, available: l.available, sold: l.sold, status: l.status, current_price: money(l.price.amount_minor, l.price.currency) }
           : message;

@@ -12,7 +12,7 @@ import { checkCapacityChange } from '../../catalog/capacity.js';
 import { withTransaction } from '../../db/pool.js';
 import { latField, lonField, nearPlace, radiusField, requireTextOrPlace, searchTextField } from '../../search/queryFields.js';
 import type { Principal } from '../../auth/verifier.js';
-import { requireReadableEvent } from '../eventDetail.js';
+import { readableEventDetail } from '../eventDetail.js';
 import type { JsonBody } from '../jsonBody.js';
 import type { ReadModels } from '../readModels.js';
 import type { RestDeps } from '../deps.js';
@@ -109,7 +109,7 @@ export function eventRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
 
   /** Cached detail with the live availability (in-process, fed over pub/sub) laid over its ticket types. */
   async function eventDetail(eventId: string, isAdmin: () => Promise<boolean>): Promise<JsonBody> {
-    const detail = await requireReadableEvent(pool, caches, eventId, isAdmin);
+    const detail = await readableEventDetail(pool, caches, eventId, isAdmin);
     const live = reads.live();
     const snapshot = live.peek(eventId) ?? (await live.get(eventId).catch(() => undefined));
     return reads.detailBody(detail, snapshot);

@@ -66,6 +66,8 @@ const typeParams = z.object({ id: uuid, type: uuid });
 export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
   const { pool, caches, availability, inventory, streams } = deps;
   const frames = sseFrames();
+  /** Without dynamic pricing a ticket type's price range is its base price (read late: route lists are also built from empty deps). */
+  const dynamicPricing = () => deps.config.pricing.dynamicEnabled;
 
   /** After a catalog write: drop cached details, and let the actor re-read the catalog (it re-projects). */
   async function changed(eventId: string): Promise<void> {
@@ -160,7 +162,7 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
       handler: async ({ query, isAdmin }) => {
         const publicOnly = !(await isAdmin());
         const page = await listTicketTypes(pool, { eventId: query.event_id, limit: query.limit, cursor: query.cursor, publicOnly });
-        return { body: { items: page.items.map((t) => ticketTypeView(t)), next_cursor: page.next_cursor } };
+        return { body: { items: page.items.map((t) => ticketTypeView(t, dynamicPricing())), next_cursor: page.next_cursor } };
       },
     }),
     route({
@@ -176,7 +178,7 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
         await requireReadableEvent(pool, caches, type.eventId, isAdmin).catch((err: unknown) => {
           throw err instanceof AppError && err.code === 'NOT_FOUND' ? new NotFoundError('ticket type', params.id) : err;
         });
-        return { body: ticketTypeView(type) };
+        return { body: ticketTypeView(type, dynamicPricing()) };
       },
     }),
     route({
@@ -196,7 +198,7 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
           }),
         );
         await changed(params.id);
-        return { status: 201, body: ticketTypeView(created) };
+        return { status: 201, body: ticketTypeView(created, dynamicPricing()) };
       },
     }),
     route({
@@ -229,7 +231,7 @@ export function ticketRoutes(deps: RestDeps, reads: ReadModels): RouteSpec[] {
           }),
         );
         await changed(params.id);
-        return { body: ticketTypeView(withLevels(updated, levels)) };
+        return { body: ticketTypeView(withLevels(updated, levels), dynamicPricing()) };
       },
     }),
     route({

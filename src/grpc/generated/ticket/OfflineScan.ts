@@ -4,7 +4,7 @@
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../google/protobuf/Timestamp.js';
 
 /**
- * Scans a scanner made offline, uploaded later (service token). Applied by the event's
+ * Scans a scanner made offline, uploaded later (service or admin token). Applied by the event's
  * inventory as one command: the first scan of a ticket by scanned_at wins (also over a later
  * online check-in); re-sending an upload changes nothing.
  */
@@ -24,7 +24,7 @@ export interface OfflineScan {
 }
 
 /**
- * Scans a scanner made offline, uploaded later (service token). Applied by the event's
+ * Scans a scanner made offline, uploaded later (service or admin token). Applied by the event's
  * inventory as one command: the first scan of a ticket by scanned_at wins (also over a later
  * online check-in); re-sending an upload changes nothing.
  */

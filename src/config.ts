@@ -154,6 +154,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.SEARCH_BACKEND === 'elasticsearch' && !e.ELASTICSEARCH_URL) {
     throw new ConfigError('ELASTICSEARCH_URL', 'is required when SEARCH_BACKEND=elasticsearch');
   }
+  if ((e.ELASTICSEARCH_USERNAME === undefined) !== (e.ELASTICSEARCH_PASSWORD === undefined)) {
+    const missing = e.ELASTICSEARCH_USERNAME === undefined ? 'ELASTICSEARCH_USERNAME' : 'ELASTICSEARCH_PASSWORD';
+    throw new ConfigError(missing, 'is required with the other Elasticsearch credential (set both or neither)');
+  }
   if (e.GRPC_KEEPALIVE_TIMEOUT_MS >= e.GRPC_KEEPALIVE_TIME_MS) {
     throw new ConfigError('GRPC_KEEPALIVE_TIMEOUT_MS', 'must be less than GRPC_KEEPALIVE_TIME_MS');
   }

@@ -143,10 +143,13 @@ test('authentication must be configured unless explicitly disabled outside produ
   t.is(dev.nodeEnv, 'development');
 });
 
-test('SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL', (t) => {
+test('SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL, and credentials come in pairs', (t) => {
   refuses(t, { JWT_SECRET: SECRET, INTERNAL_AUTH_SECRET: INTERNAL, SEARCH_BACKEND: 'elasticsearch' }, 'ELASTICSEARCH_URL');
   refuses(t, { JWT_SECRET: SECRET, INTERNAL_AUTH_SECRET: INTERNAL, SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: '' }, 'ELASTICSEARCH_URL');
   refuses(t, { JWT_SECRET: SECRET, INTERNAL_AUTH_SECRET: INTERNAL, SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: 'ftp://es' }, 'ELASTICSEARCH_URL');
+  const es = { JWT_SECRET: SECRET, INTERNAL_AUTH_SECRET: INTERNAL, SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: 'https://es:9200' };
+  refuses(t, { ...es, ELASTICSEARCH_PASSWORD: 'secret' }, 'ELASTICSEARCH_USERNAME');
+  refuses(t, { ...es, ELASTICSEARCH_USERNAME: 'search' }, 'ELASTICSEARCH_PASSWORD');
   refuses(t, { JWT_SECRET: SECRET, INTERNAL_AUTH_SECRET: INTERNAL, SEARCH_BACKEND: 'solr' }, 'SEARCH_BACKEND');
 });
 

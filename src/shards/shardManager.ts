@@ -10,15 +10,13 @@
  *   ACQUIRING ──lease + epoch bump──▶ OWNED ──desired elsewhere / SIGTERM──▶ DRAINING ──▶ RELEASED
  *        └──lease taken by another──▶ RELEASED        OWNED ──lease held by another / fenced──▶ RELEASED
  *   OWNED ──deadline passed (Redis unreachable)──▶ SUSPENDED ──lease re-taken, epoch still ours──▶ OWNED
- *                                                  SUSPENDED ──lease or epoch someone else's──▶ RELEASED
+ *                                                  SUSPENDED ──lease or epoch someone else's / SIGTERM──▶ RELEASED
  * OWNED shards are served; DRAINING shards refuse new calls (SHARD_MOVING) but let the
  * in-flight commit finish, snapshot and stop their actors, then release the lease.
- * SUSPENDED shards refuse new calls too but keep their actors: when Redis answers again
- * the pod re-takes the lease (Redis may have lost it) and, if Postgres still names it owner
- * under the same epoch, serves again without a move. Nobody else can have committed
- * meanwhile: a new owner must bump the epoch first.
- * The lease is timed with a monotonic clock: a shard stops being served at
- * `renewedAt + leaseMs − safetyMs` even if no renewal result ever comes back.
+ * SUSPENDED shards refuse new calls too but keep their actors, so the pod can serve them
+ * again under the same epoch. Renewal, the local lease deadline (a monotonic clock) and
+ * suspension live in ./leaseKeeper.ts; this module owns the table of held shards and
+ * every transition.
  * Voluntary hand-offs are rate-limited per tick so pods joining or leaving do not start a
  * recovery storm; taking a free shard is not (recovery is lazy, per event).
  *
@@ -34,7 +32,8 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../actors/runtime/clock.js';
 import type { Queryable } from '../db/pool.js';
 import { desiredOwners } from './assignment.js';
-import { currentEpochs, takeEpoch } from './epochs.js';
+import { takeEpoch } from './epochs.js';
+import { LeaseKeeper, type Held } from './leaseKeeper.js';
 import type { LeaseStore } from './leases.js';
 import type { PodInfo, PodRegistry } from './podRegistry.js';
 import { FirstAssignment } from './firstAssignment.js';
@@ -43,15 +42,7 @@ import { TickLoop } from './tickLoop.js';
 import { OwnershipLog } from './ownershipLog.js';
 import type { RoutingView, ShardHooks, ShardManagerOptions, ShardOwnerEntry, ShardState } from './shardTypes.js';
 
-export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges, ShardOwnerEntry, ShardOwnership, ShardState } from './shardTypes.js';
-export { takeEpoch } from './epochs.js';
-
-interface Held {
-  state: ShardState;
-  epoch: number;
-  /** clock.monotonic() after which the shard must not be served. */
-  deadline: number;
-}
+export type { RoutingView, ShardHooks, ShardManagerOptions, ShardNudges } from './shardTypes.js';
 
 export class ShardManager implements RoutingView {
   private readonly held = new Map<number, Held>();
@@ -62,7 +53,7 @@ export class ShardManager implements RoutingView {
   private readonly readiness: FirstAssignment;
   private readonly summaries: OwnershipLog;
   private stopping = false;
-  private readonly safetyMs: number;
+  private readonly keeper: LeaseKeeper;
   private readonly view: PodView;
   private readonly clock: Clock;
   private unsubscribe: (() => void) | undefined;
@@ -75,8 +66,19 @@ export class ShardManager implements RoutingView {
     private readonly options: ShardManagerOptions,
     private readonly log: Logger,
   ) {
-    this.safetyMs = Math.max(200, Math.floor(options.leaseMs / 10));
     this.clock = options.clock ?? systemClock;
+    this.keeper = new LeaseKeeper({
+      pod: options.pod.name,
+      leaseMs: options.leaseMs,
+      clock: this.clock,
+      leases,
+      db,
+      log,
+      held: this.held,
+      transition: (shard, next) => this.set(shard, next),
+      lose: (shard, reason) => this.lose(shard, reason),
+      renewFailed: (shard) => this.hooks.renewFailed?.(shard),
+    });
     this.view = new PodView(options.leaseMs, () => this.clock.monotonic());
     const tickMs = Math.max(100, Math.floor(options.leaseMs / 3));
     this.loop = new TickLoop(() => this.runTick(), this.clock, tickMs, log);
@@ -101,12 +103,12 @@ export class ShardManager implements RoutingView {
   epochFor(shardId: number): number | undefined {
     const h = this.held.get(shardId);
     if (!h || (h.state !== 'OWNED' && h.state !== 'DRAINING')) return undefined;
-    return this.clock.monotonic() < h.deadline ? h.epoch : undefined;
+    return this.keeper.inTime(h) ? h.epoch : undefined;
   }
 
   serves(shardId: number): boolean {
     const h = this.held.get(shardId);
-    return h?.state === 'OWNED' && this.clock.monotonic() < h.deadline;
+    return h?.state === 'OWNED' && this.keeper.inTime(h);
   }
 
   /** True while this pod is taking the shard (lease taken, epoch being bumped): it serves in a moment. */
@@ -204,10 +206,7 @@ export class ShardManager implements RoutingView {
 
   private async runTickOnce(): Promise<void> {
     const { name, address } = this.options.pod;
-    // Past its local deadline a shard is already unserved: suspend it until the lease is back.
-    for (const [shard, h] of this.held) {
-      if (h.state === 'OWNED' && this.clock.monotonic() >= h.deadline) this.suspend(shard);
-    }
+    this.keeper.suspendOverdue();
     const registeredAnew = await this.registry.heartbeat({ name, address, draining: this.stopping });
     const [live, drained, overrides] = await Promise.all([
       this.registry.live(this.options.leaseMs),
@@ -220,7 +219,7 @@ export class ShardManager implements RoutingView {
     this.pods = new Map(pods.map((p) => [p.name, p]));
     const eligible = pods.filter((p) => !p.draining && !drained.has(p.name)).map((p) => p.name);
     const desired = desiredOwners(this.options.shardCount, eligible, overrides);
-    await this.renewAll();
+    await this.keeper.renewAll();
     this.owners = await this.leases.owners(this.options.shardCount);
 
     let handoffs = 0;
@@ -242,60 +241,6 @@ export class ShardManager implements RoutingView {
     this.readiness.want(desired.flatMap((pod, shard) => (pod === name ? [shard] : [])), this.isOwned);
   }
 
-  /**
-   * Renew every lease held; a lease Redis lost is re-taken (except while draining, whose
-   * release must stick). A SUSPENDED shard whose lease is back is served again if Postgres
-   * still names this pod owner under its epoch.
-   */
-  private async renewAll(): Promise<void> {
-    const resumable: Array<[number, Held, number]> = [];
-    await Promise.all(
-      [...this.held].map(async ([shard, h]) => {
-        if (h.state === 'ACQUIRING') return;
-        const started = this.clock.monotonic();
-        try {
-          const result = await this.leases.renew(shard, this.options.pod.name, this.options.leaseMs, h.state !== 'DRAINING');
-          if (this.held.get(shard) !== h) {
-            // Released or lost meanwhile: a lease re-taken now is not wanted.
-            if (result === 'retaken') await this.leases.release(shard, this.options.pod.name);
-          } else if (result === 'lost') {
-            this.hooks.renewFailed?.(shard);
-            this.lose(shard, 'lease held by another pod');
-          } else if (h.state === 'SUSPENDED') {
-            resumable.push([shard, h, started]);
-          } else {
-            if (result === 'retaken') this.log.debug({ shard }, 'shard lease re-taken (Redis had lost it)');
-            h.deadline = started + this.options.leaseMs - this.safetyMs;
-          }
-        } catch (err) {
-          this.hooks.renewFailed?.(shard);
-          this.log.warn({ err, shard }, 'lease renewal failed'); // the deadline keeps counting down
-        }
-      }),
-    );
-    // Postgres unreachable: the shards stay suspended and the next tick tries again.
-    if (resumable.length > 0) await this.resume(resumable).catch((err: unknown) => this.log.warn({ err }, 'shard resume failed'));
-  }
-
-  private async resume(shards: ReadonlyArray<[number, Held, number]>): Promise<void> {
-    const epochs = await currentEpochs(this.db, shards.map(([shard]) => shard));
-    for (const [shard, h, renewedAt] of shards) {
-      if (this.held.get(shard) !== h || h.state !== 'SUSPENDED') continue;
-      const now = epochs.get(shard);
-      if (now?.pod !== this.options.pod.name || now.epoch !== h.epoch) {
-        this.lose(shard, 'epoch moved on while suspended');
-        continue;
-      }
-      h.deadline = renewedAt + this.options.leaseMs - this.safetyMs;
-      this.set(shard, 'OWNED');
-    }
-  }
-
-  private suspend(shard: number): void {
-    this.log.warn({ shard }, 'lease deadline passed: shard suspended until its lease is renewed');
-    this.set(shard, 'SUSPENDED');
-  }
-
   private lose(shard: number, reason: string): void {
     if (!this.held.has(shard)) return;
     this.log.warn({ shard, reason }, 'shard lost');
@@ -307,8 +252,7 @@ export class ShardManager implements RoutingView {
   }
 
   private async acquire(shard: number): Promise<void> {
-    const started = this.clock.monotonic();
-    const pending: Held = { state: 'ACQUIRING', epoch: 0, deadline: started + this.options.leaseMs - this.safetyMs };
+    const pending: Held = { state: 'ACQUIRING', epoch: 0, deadline: this.keeper.deadlineAfter(this.clock.monotonic()) };
     this.set(shard, 'ACQUIRING', pending);
     try {
       if (!(await this.leases.acquire(shard, this.options.pod.name, this.options.leaseMs))) {
@@ -328,7 +272,7 @@ export class ShardManager implements RoutingView {
   }
 
   /** Drain one shard: refuse new calls, finish the in-flight commit, snapshot, stop actors, release. */
-  async handoff(shard: number): Promise<void> {
+  private async handoff(shard: number): Promise<void> {
     const h = this.held.get(shard);
     if (!h || h.state !== 'OWNED') return;
     const started = this.clock.monotonic();

@@ -53,6 +53,7 @@ export class ShardManager implements RoutingView {
   private readonly readiness: FirstAssignment;
   private readonly summaries: OwnershipLog;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
   private readonly keeper: LeaseKeeper;
   private readonly view: PodView;
   private readonly clock: Clock;
@@ -290,8 +291,12 @@ export class ShardManager implements RoutingView {
     this.log.debug({ shard, duration_ms: Math.round(seconds * 1000) }, 'shard handed off');
   }
 
-  /** SIGTERM: hand every shard off and leave the registry. Idempotent. */
-  async stop(): Promise<void> {
+  /** SIGTERM: hand every shard off and leave the registry. A second call waits for the first. */
+  stop(): Promise<void> {
+    return (this.stopped ??= this.shutDown());
+  }
+
+  private async shutDown(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
     await this.loop.stop();

@@ -58,6 +58,7 @@ test('a pod logs one ownership summary at start, one when a joining pod has take
   closedB = true;
   await svcB.close();
   t.like(summaries(b.lines, 'shutdown')[0], { level: LEVEL.info, count: 0, shards: '' });
+  t.is(summaries(b.lines, 'shutdown').length, 1, 'one shutdown summary (the service and its inventory both stop the shard manager)');
   // B's shards come back to A: once more one summary, all of them.
   await until('pod A to summarize taking every shard back', () => summaries(a.lines, 'settled').at(-1)?.count === count);
 

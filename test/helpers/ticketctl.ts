@@ -10,13 +10,16 @@ export interface Run {
   stderr: string;
 }
 
-/** `env` is the whole environment of the command (plus PATH and HOME). */
+/**
+ * `env` is the whole environment of the command (plus PATH and HOME). The command is killed
+ * after 3 minutes: starting it under tsx alone can take a minute on a starved machine.
+ */
 export function ticketctl(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/ticketctl.ts', ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 60_000 },
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 180_000 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
   });

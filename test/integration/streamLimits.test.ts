@@ -134,9 +134,12 @@ test.serial('SSE and WatchAvailability from one address count together', async (
 test.serial('1,000 stalled readers are dropped after STREAM_BUFFER_MAX frames and their memory is released', async (t) => {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
+  const alive = () => sinks.filter((s) => s.deref() !== undefined).length;
+  // Collect until no dropped stream is left (a socket's last write callback may still hold
+  // one for a moment on a slow machine), at most 50 rounds; the heap is measured after.
   const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setImmediate(r)); // WeakRefs are cleared between jobs
+    for (let i = 0; i < 50 && (i < 3 || alive() > 0); i++) {
+      await new Promise((r) => setTimeout(r, i < 3 ? 0 : 20)); // WeakRefs are cleared between jobs
       gc();
     }
     return process.memoryUsage().heapUsed;
@@ -190,9 +193,8 @@ test.serial('1,000 stalled readers are dropped after STREAM_BUFFER_MAX frames an
   t.is(slots.openCount(), 0, 'and its slot released');
 
   const after = await settle();
-  const alive = sinks.filter((s) => s.deref() !== undefined).length;
   t.log(`heap: ${(before / 1e6).toFixed(1)} MB before, ${(open / 1e6).toFixed(1)} MB with ${STREAMS} streams open, ${(after / 1e6).toFixed(1)} MB after the drop`);
-  t.is(alive, 0, 'no dropped stream is still referenced');
+  t.is(alive(), 0, 'no dropped stream is still referenced');
   t.true(after - before < 2e6, `heap grew by ${((after - before) / 1e6).toFixed(2)} MB`);
 });
 

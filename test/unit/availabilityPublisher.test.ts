@@ -172,13 +172,36 @@ test('with minIntervalMs, flushes start at least that far apart and the last vie
     pub.mark(view('hot', v));
     await sleep(2);
   }
-  await pub.settled('hot');
+  // No reader waits: the last view goes out at the end of its interval.
+  while (f.stored.get('hot')?.version !== 60) await sleep(5);
   t.true(at.length >= 2 && at.length <= 12, `${at.length} flushes`);
   for (let i = 1; i < at.length; i++) {
     const gap = (at[i] as number) - (at[i - 1] as number);
     t.true(gap >= 28, `gap ${gap} ms`); // timers have millisecond granularity
   }
   t.is(f.stored.get('hot')?.version, 60);
+  await pub.stop();
+});
+
+test('a reader waiting in settled does not wait for the interval: the pending view goes at once', async (t) => {
+  const f = fakeSink();
+  const at: number[] = [];
+  const timed: AvailabilitySink = {
+    async publish(items) {
+      at.push(performance.now());
+      await f.sink.publish(items);
+    },
+  };
+  // An interval no test would wait for: only the reader can make the second flush start.
+  const pub = createAvailabilityPublisher(timed, { retryMs: 20, maxPerFlush: 100, settleTimeoutMs: 60_000, minIntervalMs: 60_000 }, log);
+  pub.mark(view('x', 1));
+  await pub.settled('x'); // the first flush starts at once
+  pub.mark(view('x', 2)); // within the interval: waits for it
+  await tick();
+  t.is(at.length, 1);
+  await pub.settled('x');
+  t.is(f.stored.get('x')?.version, 2);
+  t.is(at.length, 2);
   await pub.stop();
 });
 

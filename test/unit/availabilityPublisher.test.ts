@@ -55,6 +55,18 @@ test('a burst over 1,000 events in one tick is one sink call carrying every even
   await pub.stop();
 });
 
+/** `sink`, recording when each flush starts. */
+function timedSink(sink: AvailabilitySink) {
+  const at: number[] = [];
+  const timed: AvailabilitySink = {
+    async publish(items) {
+      at.push(performance.now());
+      await sink.publish(items);
+    },
+  };
+  return { timed, at };
+}
+
 test('a hot event marked 50 times in a tick is sent once, with its last view', async (t) => {
   const f = fakeSink();
   const pub = createAvailabilityPublisher(f.sink, { retryMs: 20, maxPerFlush: 5000, settleTimeoutMs: 1000 }, log);
@@ -159,13 +171,7 @@ test('a sink that hangs holds a reader no longer than settleTimeoutMs, and shutd
 
 test('with minIntervalMs, flushes start at least that far apart and the last view still goes out', async (t) => {
   const f = fakeSink();
-  const at: number[] = [];
-  const timed: AvailabilitySink = {
-    async publish(items) {
-      at.push(performance.now());
-      await f.sink.publish(items);
-    },
-  };
+  const { timed, at } = timedSink(f.sink);
   const pub = createAvailabilityPublisher(timed, { retryMs: 20, maxPerFlush: 100, settleTimeoutMs: 1000, minIntervalMs: 30 }, log);
   // One change every ~2 ms for ~150 ms: without the interval that is one flush per change.
   for (let v = 1; v <= 60; v++) {
@@ -185,13 +191,7 @@ test('with minIntervalMs, flushes start at least that far apart and the last vie
 
 test('a reader waiting in settled does not wait for the interval: the pending view goes at once', async (t) => {
   const f = fakeSink();
-  const at: number[] = [];
-  const timed: AvailabilitySink = {
-    async publish(items) {
-      at.push(performance.now());
-      await f.sink.publish(items);
-    },
-  };
+  const { timed, at } = timedSink(f.sink);
   // An interval no test would wait for: only the reader can make the second flush start.
   const pub = createAvailabilityPublisher(timed, { retryMs: 20, maxPerFlush: 100, settleTimeoutMs: 60_000, minIntervalMs: 60_000 }, log);
   pub.mark(view('x', 1));

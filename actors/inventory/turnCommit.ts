@@ -8,15 +8,16 @@
  * rows (primary key (event_id, seq): two writers collide even without the epoch) and writes
  * the rows that must be readable at once: reservations touched, tickets issued, check-ins.
  * A pipelined turn (`afterSeq`) is written only if the turn it was decided after is: in
- * the journal already, or written by this statement (a recursive CTE follows the chain).
+ * the journal already, or written by this statement (a recursive CTE follows the chain;
+ * a batch without a pipelined turn is sent as a statement without it).
  * The epochs it locked come back, with the turns left out of a chain, so the caller knows
  * which turns were fenced out or unchained.
  *
  * One statement instead of BEGIN … COMMIT: no round trip per table, and no window in
  * which a paused pod (SIGSTOP, GC pause, partition) could hold the FOR SHARE lock open
  * between two statements and so delay a takeover; the lock lasts as long as the
- * statement runs on the server. It is a named prepared statement (parsed and planned once
- * per connection). All its parts see one snapshot, so a ticket checked in within the same
+ * statement runs on the server. Both forms are named prepared statements (parsed once per
+ * connection). All its parts see one snapshot, so a ticket checked in within the same
  * commit that issues it is written as checked in, never updated after its insert.
  */
 import type pg from 'pg';
@@ -97,15 +98,18 @@ export async function assembleTurn(
   };
 }
 
-/** Every row carries `t`, the index of its turn; only turns that pass the fence are written. */
-const COMMIT_TURNS_SQL = `
-WITH RECURSIVE fence AS (
+/** The fence: the shard-owner rows locked FOR SHARE, and the turns whose epoch still matches. */
+const FENCE_CTES = `
+fence AS (
   SELECT shard_id, epoch FROM shard_owners WHERE shard_id = ANY($1::int[]) ORDER BY shard_id FOR SHARE
 ), unfenced AS (
   SELECT t.t, t.event_id, t.epoch, t.after_seq, t.last_seq
   FROM jsonb_to_recordset($2::jsonb) AS t(t int, event_id uuid, shard_id int, epoch bigint, after_seq bigint, last_seq bigint)
   JOIN fence f ON f.shard_id = t.shard_id AND f.epoch = t.epoch
-), chained AS (
+)`;
+
+/** `ok`: the turns to write (`t`, the index of the turn every row carries). Pipelined turns: those whose chain holds. */
+const CHAIN_CTES = `, chained AS (
   -- a turn decided after another one of its actor (after_seq: that turn's last journal row)
   -- is written only if that one is: already in the journal, or written by this statement
   SELECT u.t, u.event_id, u.last_seq FROM unfenced u
@@ -115,7 +119,10 @@ WITH RECURSIVE fence AS (
   SELECT u.t, u.event_id, u.last_seq FROM unfenced u JOIN chained c ON c.event_id = u.event_id AND c.last_seq = u.after_seq AND c.t < u.t
 ), ok AS (
   SELECT u.t, u.event_id, u.epoch FROM unfenced u WHERE u.t IN (SELECT t FROM chained)
-), journal AS (
+)`;
+
+/** The writes of the `ok` turns, one CTE per table. */
+const WRITE_CTES = `, journal AS (
   INSERT INTO inventory_journal (event_id, seq, epoch, kind, payload)
   SELECT ok.event_id, e.seq, ok.epoch, e.kind, e.payload
   FROM jsonb_to_recordset($3::jsonb) AS e(t int, seq bigint, kind text, payload jsonb) JOIN ok ON ok.t = e.t
@@ -160,8 +167,24 @@ WITH RECURSIVE fence AS (
   FROM voids v
   WHERE k.event_id = v.event_id AND (v.ticket_id IS NULL OR k.id = v.ticket_id) AND k.status <> 'VOID'
     AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($6::jsonb) AS c(t int, id uuid) WHERE c.t = v.t AND c.id = k.id)
-)
+)`;
+
+/**
+ * Two statements. With a pipelined turn in the batch (`afterSeq`), a recursive CTE keeps
+ * out the turns whose predecessor is not written; without one (every turn when
+ * INVENTORY_PIPELINE_DEPTH is 1, the default) every turn that passes the fence is written
+ * and the chain is not looked at: Postgres does not run the recursion, its journal
+ * look-ups and the anti-join for a batch that cannot need them.
+ */
+const COMMIT_TURNS_SQL = `
+WITH RECURSIVE ${FENCE_CTES}${CHAIN_CTES}${WRITE_CTES}
 SELECT shard_id, epoch, ARRAY(SELECT t FROM unfenced WHERE t NOT IN (SELECT t FROM chained)) AS unchained FROM fence`;
+
+const COMMIT_UNCHAINED_TURNS_SQL = `
+WITH ${FENCE_CTES}, ok AS (
+  SELECT u.t, u.event_id, u.epoch FROM unfenced u
+)${WRITE_CTES}
+SELECT shard_id, epoch, '{}'::int[] AS unchained FROM fence`;
 
 /**
  * The journal's primary key (event_id, seq): a turn that violates it lost a race with
@@ -169,8 +192,9 @@ SELECT shard_id, epoch, ARRAY(SELECT t FROM unfenced WHERE t NOT IN (SELECT t FR
  */
 export const JOURNAL_PRIMARY_KEY = 'inventory_journal_pkey';
 
-/** Name of the prepared statement (pg prepares it once per connection). */
-const COMMIT_TURNS_STATEMENT = 'inventory-commit-turns-v5';
+/** The prepared statements (pg prepares each once per connection). */
+const CHAINED_STATEMENT = { name: 'inventory-commit-turns-v6', text: COMMIT_TURNS_SQL } as const;
+const UNCHAINED_STATEMENT = { name: 'inventory-commit-unchained-turns-v1', text: COMMIT_UNCHAINED_TURNS_SQL } as const;
 
 function reservationRow(t: number, r: Reservation) {
   return {
@@ -261,8 +285,7 @@ function commitParameters(writes: readonly TurnWrite[]): [number[], string, stri
 export async function commitTurns(pool: Pick<pg.Pool, 'query'>, writes: readonly TurnWrite[]): Promise<(FencedError | UnchainedTurnError | null)[]> {
   if (writes.length === 0) return [];
   const { rows } = await pool.query<{ shard_id: number; epoch: string; unchained: number[] }>({
-    name: COMMIT_TURNS_STATEMENT,
-    text: COMMIT_TURNS_SQL,
+    ...(writes.some((w) => w.afterSeq !== undefined) ? CHAINED_STATEMENT : UNCHAINED_STATEMENT),
     values: commitParameters(writes),
   });
   const epochs = new Map<number, number>();

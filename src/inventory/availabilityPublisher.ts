@@ -5,8 +5,10 @@
  * or 1,000 warm events changed once each. At most one flush is in flight; views marked
  * meanwhile go in the next one, right after it. Flushes start at least `minIntervalMs`
  * apart: a loopback write to Redis costs this process far more CPU than the view is worth
- * (it runs Redis's side of the socket and wakes it), so a hot event committing every
- * millisecond is projected at most every few milliseconds, not after every commit.
+ * (it runs Redis's side of the socket and wakes it, and the Redis reply wakes this process
+ * again), so an event committing every few milliseconds, even a lone caller's, is
+ * projected once per interval, not after every commit. A reader waiting in `settled` (or
+ * a `flush`) does not wait for the interval: the pending views go at once.
  *
  * Versions never go backwards: a view replaces a pending one only if its version is not
  * older, flushes are sent in order on one connection, and the sink itself refuses older
@@ -85,11 +87,15 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
   let stopped = false;
   let failures = 0;
   let lastStart = -Infinity;
+  /** A reader waits in `settled` for a pending view: the next flush starts without waiting for the interval. */
+  let hurry = false;
   const minInterval = options.minIntervalMs ?? 0;
 
   function schedule(requestedMs: number): void {
     if (cancelScheduled || inFlight || stopped || pending.size === 0) return;
-    const delayMs = Math.max(requestedMs, Math.ceil(lastStart + minInterval - performance.now()));
+    // A reader waiting in `settled` does not wait for the interval (a retry still waits its delay).
+    const interval = hurry ? 0 : minInterval;
+    const delayMs = Math.max(requestedMs, Math.ceil(lastStart + interval - performance.now()));
     const run = () => {
       cancelScheduled = undefined;
       send().catch((err: unknown) => log.error({ err }, 'availability flush crashed'));
@@ -123,6 +129,7 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
     }
     const done = nextFlush ?? deferred();
     nextFlush = undefined;
+    hurry = false;
     lastStart = performance.now();
     inFlight = { ids: new Set(views.map((v) => v.event_id)), done: done.promise };
     let retryMs = 0;
@@ -165,6 +172,14 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
     },
     async settled(eventId) {
       if (!pending.has(eventId) && !inFlight?.ids.has(eventId)) return;
+      if (pending.has(eventId) && !hurry) {
+        // Read-your-writes: send the view now, not at the end of the coalescing interval.
+        hurry = true;
+        if (failures === 0) {
+          cancel();
+          schedule(0);
+        }
+      }
       // The flush in flight, then the next one, normally carries it; bounded in rounds and
       // time so a failing, hanging or stopped sink never holds a reader for long.
       let timer: NodeJS.Timeout | undefined;

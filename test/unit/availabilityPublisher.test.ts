@@ -55,6 +55,18 @@ test('a burst over 1,000 events in one tick is one sink call carrying every even
   await pub.stop();
 });
 
+/** `sink`, recording when each flush starts. */
+function timedSink(sink: AvailabilitySink) {
+  const at: number[] = [];
+  const timed: AvailabilitySink = {
+    async publish(items) {
+      at.push(performance.now());
+      await sink.publish(items);
+    },
+  };
+  return { timed, at };
+}
+
 test('a hot event marked 50 times in a tick is sent once, with its last view', async (t) => {
   const f = fakeSink();
   const pub = createAvailabilityPublisher(f.sink, { retryMs: 20, maxPerFlush: 5000, settleTimeoutMs: 1000 }, log);
@@ -159,26 +171,37 @@ test('a sink that hangs holds a reader no longer than settleTimeoutMs, and shutd
 
 test('with minIntervalMs, flushes start at least that far apart and the last view still goes out', async (t) => {
   const f = fakeSink();
-  const at: number[] = [];
-  const timed: AvailabilitySink = {
-    async publish(items) {
-      at.push(performance.now());
-      await f.sink.publish(items);
-    },
-  };
+  const { timed, at } = timedSink(f.sink);
   const pub = createAvailabilityPublisher(timed, { retryMs: 20, maxPerFlush: 100, settleTimeoutMs: 1000, minIntervalMs: 30 }, log);
   // One change every ~2 ms for ~150 ms: without the interval that is one flush per change.
   for (let v = 1; v <= 60; v++) {
     pub.mark(view('hot', v));
     await sleep(2);
   }
-  await pub.settled('hot');
+  // No reader waits: the last view goes out at the end of its interval.
+  while (f.stored.get('hot')?.version !== 60) await sleep(5);
   t.true(at.length >= 2 && at.length <= 12, `${at.length} flushes`);
   for (let i = 1; i < at.length; i++) {
     const gap = (at[i] as number) - (at[i - 1] as number);
     t.true(gap >= 28, `gap ${gap} ms`); // timers have millisecond granularity
   }
   t.is(f.stored.get('hot')?.version, 60);
+  await pub.stop();
+});
+
+test('a reader waiting in settled does not wait for the interval: the pending view goes at once', async (t) => {
+  const f = fakeSink();
+  const { timed, at } = timedSink(f.sink);
+  // An interval no test would wait for: only the reader can make the second flush start.
+  const pub = createAvailabilityPublisher(timed, { retryMs: 20, maxPerFlush: 100, settleTimeoutMs: 60_000, minIntervalMs: 60_000 }, log);
+  pub.mark(view('x', 1));
+  await pub.settled('x'); // the first flush starts at once
+  pub.mark(view('x', 2)); // within the interval: waits for it
+  await tick();
+  t.is(at.length, 1);
+  await pub.settled('x');
+  t.is(f.stored.get('x')?.version, 2);
+  t.is(at.length, 2);
   await pub.stop();
 });
 

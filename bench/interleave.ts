@@ -44,8 +44,10 @@ async function profiler(dir: string | undefined) {
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   // BENCH_HEAP_PROFILE=1: also sample allocations that survive young-generation GCs and
-  // die only in a major GC (promoted garbage, what makes mark-compact pauses long).
-  const heap = process.env.BENCH_HEAP_PROFILE === '1';
+  // die only in a major GC (promoted garbage, what makes mark-compact pauses long);
+  // BENCH_HEAP_PROFILE=all: every allocation (what the young generation churns through).
+  const heapMode = process.env.BENCH_HEAP_PROFILE;
+  const heap = heapMode === '1' || heapMode === 'all';
   if (heap) await session.post('HeapProfiler.enable');
   return {
     async start() {
@@ -54,7 +56,7 @@ async function profiler(dir: string | undefined) {
         await session.post('HeapProfiler.startSampling', {
           samplingInterval: 32_768,
           includeObjectsCollectedByMajorGC: true,
-          includeObjectsCollectedByMinorGC: false,
+          includeObjectsCollectedByMinorGC: heapMode === 'all',
         });
       }
     },

@@ -6,37 +6,14 @@
  *
  * Canonical forms: ids are UUIDs in lower case (any case accepted); text fields refuse
  * control characters (NUL included: Postgres refuses it in text and JSON) and have a
- * maximum length; numbers are safe integers within the limits below.
+ * maximum length; numbers are safe integers within `LIMITS` (./commandFastPath.ts, with the
+ * hand-written check of the hot commands that answers before the schema is asked).
  */
 import { z } from 'zod';
 import type { InventoryCommand } from './model.js';
+import { CONTROL, LIMITS, UUID, fastParseCommand } from './commandFastPath.js';
 
-/** Limits shared by every door. */
-export const LIMITS = {
-  /** A ticket type's capacity (the catalog's `quantity`). */
-  capacity: 10_000_000,
-  /** Tickets of one type in one reserve (the actor also applies the type's own max per purchase). */
-  quantity: 10_000,
-  /** Line items in one reserve or quote. */
-  items: 50,
-  /** Longest hold a caller may ask for, in seconds (HOLD_MAX_SECONDS may be lower). */
-  holdSeconds: 604_800,
-  /** Reservations one Expire command may name. */
-  expireIds: 10_000,
-  customerId: 200,
-  paymentReference: 200,
-  promoCode: 64,
-  gate: 100,
-  reason: 500,
-  /** Scans in one offline upload. */
-  offlineScans: 1_000,
-  /** Latest instant a scan time may name (9999-12-31T23:59:59.999Z), in epoch ms. */
-  scannedAt: 253_402_300_799_999,
-} as const;
-
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+export { LIMITS } from './commandFastPath.js';
 
 /** A UUID in any case, canonicalised to lower case. */
 export const uuidField = z
@@ -124,6 +101,8 @@ export type CommandParse =
 
 /** Parse an untrusted value as an inventory command: the canonical command, or the first bad field. */
 export function parseInventoryCommand(value: unknown): CommandParse {
+  const fast = fastParseCommand(value);
+  if (fast !== undefined) return { ok: true, command: fast };
   const parsed = inventoryCommandSchema.safeParse(value);
   if (parsed.success) return { ok: true, command: parsed.data };
   const issue = parsed.error.issues[0];
@@ -134,6 +113,5 @@ export function parseInventoryCommand(value: unknown): CommandParse {
 
 /** Parse an event id: the canonical (lower-case) id, or undefined. */
 export function canonicalUuid(value: unknown): string | undefined {
-  const parsed = uuidField.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
+  return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : undefined;
 }

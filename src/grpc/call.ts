@@ -123,19 +123,32 @@ type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStrea
 
 const CALL_CANCELLED = Object.freeze(new Error('the caller cancelled the call'));
 
-/** The caller's deadline (epoch ms, if any) and a signal aborted when the call is cancelled. */
+/**
+ * The caller's deadline (epoch ms, if any), whether it went away, and a signal aborted when
+ * it does. The signal is built on first use: a call served on this pod only asks
+ * `cancelled`; a forwarded one listens on the signal.
+ */
 function callerOf(call: AnyCall): Caller {
   const raw = call.getDeadline();
   const deadline = raw instanceof Date ? raw.getTime() : raw;
-  const controller = new AbortController();
-  // A reason of our own: abort() without one builds a DOMException (with its stack) per
-  // call, and grpc-js reports most finished calls as cancelled too.
-  if (call.cancelled) controller.abort(CALL_CANCELLED);
-  else call.once('cancelled', () => controller.abort(CALL_CANCELLED));
+  let controller: AbortController | undefined;
   return {
     authorization: authorizationOf(call.metadata),
     ...(Number.isFinite(deadline) ? { deadline } : {}),
-    signal: controller.signal,
+    get cancelled() {
+      return call.cancelled;
+    },
+    get signal() {
+      if (controller === undefined) {
+        const made = new AbortController();
+        // A reason of our own: abort() without one builds a DOMException (with its stack),
+        // and grpc-js reports most finished calls as cancelled too.
+        if (call.cancelled) made.abort(CALL_CANCELLED);
+        else call.once('cancelled', () => made.abort(CALL_CANCELLED));
+        controller = made;
+      }
+      return controller.signal;
+    },
   };
 }
 

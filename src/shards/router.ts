@@ -28,6 +28,8 @@ export interface Caller {
   readonly deadline?: number;
   /** Aborted when the caller goes away (its call was cancelled). */
   readonly signal?: AbortSignal;
+  /** True once the caller went away; where it is given, checked instead of `signal` (which may be built on first use). */
+  readonly cancelled?: boolean;
 }
 
 export type Route = (eventId: string, cmd: InventoryCommand, caller?: Caller) => Promise<InventoryReply>;
@@ -78,7 +80,7 @@ export function createRouter(o: RouterOptions): { route: Route; serveLocally: Ro
   const waitUntil = (caller?: Caller) => Math.min(clock.now() + waitMs, (caller?.deadline ?? Infinity) - DEADLINE_MARGIN_MS);
 
   function checkCaller(caller?: Caller): void {
-    if (caller?.signal?.aborted) throw new AppError('CANCELLED', 'the caller cancelled');
+    if (caller?.cancelled ?? caller?.signal?.aborted) throw new AppError('CANCELLED', 'the caller cancelled');
     if (caller?.deadline !== undefined && clock.now() >= caller.deadline) throw new AppError('DEADLINE_EXCEEDED', 'the caller\'s deadline passed');
   }
 

@@ -134,6 +134,17 @@ test('a cancelled caller stops waiting', async (t) => {
   t.is(codeOf(call.error), 'CANCELLED');
 });
 
+test('a caller that reports itself gone (no signal built) stops waiting too', async (t) => {
+  const { clock, router } = setup();
+  let gone = false;
+  const call = track(router.route(EVENT, CMD, { get cancelled() { return gone; } }));
+  await clock.advance(200);
+  t.false(call.settled);
+  gone = true;
+  await clock.advance(200);
+  t.is(codeOf(call.error), 'CANCELLED');
+});
+
 test('this pod taking the shard over: local calls and calls forwarded here wait until it serves, then run here', async (t) => {
   const { clock, state, router } = setup();
   state.seen = state.truth = 'pod-here';

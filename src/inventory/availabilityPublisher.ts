@@ -22,8 +22,12 @@
  *
  * `settled(eventId)` resolves once the event's latest marked view has been sent (or its
  * flush failed, or `settleTimeoutMs` passed): readers on this pod then see their own writes.
+ *
+ * Every wait (the interval, the retry, the settle and stop bounds) and every lag is measured
+ * on `options.clock` (the system clock unless given), so tests move them by hand.
  */
 import type { Logger } from 'pino';
+import { systemClock, type Clock, type TimerHandle } from '../../actors/runtime/clock.js';
 import type { AvailabilityJson } from './availabilityView.js';
 
 export interface PublishItem {
@@ -58,6 +62,8 @@ export interface PublisherOptions {
   readonly minIntervalMs?: number;
   /** Observe each flush: `ok` with each view's lag from its mark (seconds), or `failed` with the views' count. */
   readonly onFlush?: (outcome: 'ok' | 'failed', views: number, lagSeconds: readonly number[]) => void;
+  /** Time of the waits and lags above (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** `stop` waits at most this long for the last flush. */
@@ -74,10 +80,21 @@ function deferred(): Deferred {
   return { promise, resolve };
 }
 
+/** `work`, or nothing once `ms` have passed on `clock` (the timer is disarmed either way). */
+async function within(clock: Clock, ms: number, work: Promise<void>): Promise<void> {
+  let timer: TimerHandle | undefined;
+  try {
+    await Promise.race([work, new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, ms)))]);
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}
+
 export function createAvailabilityPublisher(sink: AvailabilitySink, options: PublisherOptions, log: Logger): AvailabilityPublisher {
+  const clock = options.clock ?? systemClock;
   /** Latest unsent view per event, in mark order. */
   const pending = new Map<string, AvailabilityJson>();
-  /** When each pending event was first marked since it was last sent (performance.now()). */
+  /** When each pending event was first marked since it was last sent (`clock.monotonic()`). */
   const markedAt = new Map<string, number>();
   /** The flush on the wire: its events and its completion. */
   let inFlight: { readonly ids: ReadonlySet<string>; readonly done: Promise<void> } | undefined;
@@ -95,16 +112,19 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
     if (cancelScheduled || inFlight || stopped || pending.size === 0) return;
     // A reader waiting in `settled` does not wait for the interval (a retry still waits its delay).
     const interval = hurry ? 0 : minInterval;
-    const delayMs = Math.max(requestedMs, Math.ceil(lastStart + interval - performance.now()));
+    const delayMs = Math.max(requestedMs, Math.ceil(lastStart + interval - clock.monotonic()));
     const run = () => {
       cancelScheduled = undefined;
       send().catch((err: unknown) => log.error({ err }, 'availability flush crashed'));
     };
     if (delayMs > 0) {
-      const timer = setTimeout(run, delayMs);
-      timer.unref();
-      cancelScheduled = () => clearTimeout(timer);
+      const timer = clock.setTimeout(run, delayMs);
+      cancelScheduled = () => clock.clearTimeout(timer);
     } else {
+      // Not a wait but the next turn of the event loop: marks made by the I/O callbacks of
+      // this turn still join the flush. The clock port only has timers, and a 0 ms timer is
+      // not this (Node runs it 1 ms later at the earliest; a hand-moved clock not until it
+      // is moved, which would hold every reader's flush).
       const immediate = setImmediate(run);
       cancelScheduled = () => clearImmediate(immediate);
     }
@@ -122,7 +142,7 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
     const marks: number[] = [];
     for (const [id, view] of pending) {
       views.push(view);
-      marks.push(markedAt.get(id) ?? performance.now());
+      marks.push(markedAt.get(id) ?? clock.monotonic());
       pending.delete(id);
       markedAt.delete(id);
       if (views.length >= options.maxPerFlush) break;
@@ -130,7 +150,7 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
     const done = nextFlush ?? deferred();
     nextFlush = undefined;
     hurry = false;
-    lastStart = performance.now();
+    lastStart = clock.monotonic();
     inFlight = { ids: new Set(views.map((v) => v.event_id)), done: done.promise };
     let retryMs = 0;
     try {
@@ -138,7 +158,7 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
       if (failures > 0) log.info({ failures }, 'availability projection to Redis recovered');
       failures = 0;
       if (options.onFlush) {
-        const now = performance.now();
+        const now = clock.monotonic();
         options.onFlush('ok', views.length, marks.map((at) => (now - at) / 1000));
       }
     } catch (err) {
@@ -166,7 +186,7 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
       const current = pending.get(view.event_id);
       if (current && current.version > view.version) return;
       pending.set(view.event_id, view);
-      if (!markedAt.has(view.event_id)) markedAt.set(view.event_id, performance.now());
+      if (!markedAt.has(view.event_id)) markedAt.set(view.event_id, clock.monotonic());
       // While a retry is waiting, new marks wait for it too (no tight loop against a dead Redis).
       schedule(0);
     },
@@ -182,29 +202,18 @@ export function createAvailabilityPublisher(sink: AvailabilitySink, options: Pub
       }
       // The flush in flight, then the next one, normally carries it; bounded in rounds and
       // time so a failing, hanging or stopped sink never holds a reader for long.
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.settleTimeoutMs);
-        timer.unref();
-      });
       const wait = async () => {
         for (let round = 0; round < 3 && !stopped && (pending.has(eventId) || inFlight?.ids.has(eventId)); round++) {
           await (inFlight ? inFlight.done : (nextFlush ??= deferred()).promise);
         }
       };
-      try {
-        await Promise.race([wait(), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await within(clock, options.settleTimeoutMs, wait());
     },
     flush,
     async stop() {
       // Shutdown must not hang on a Redis that does not answer: what is left is lost, and
       // the next owner's first change (or activation) projects the event again.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_FLUSH_TIMEOUT_MS)))]);
-      clearTimeout(timer);
+      await within(clock, STOP_FLUSH_TIMEOUT_MS, flush());
       stopped = true;
       cancel();
       nextFlush?.resolve();

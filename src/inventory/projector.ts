@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Pool } from '../db/pool.js';
 import type { CatalogInfo, InventoryState } from '../../actors/inventory/model.js';
 import type { PricingPort } from '../../actors/inventory/pricingPort.js';
+import type { Clock } from '../../actors/runtime/clock.js';
 import { availabilityOf, type AvailabilityJson } from './availabilityView.js';
 import { createAvailabilityPublisher, type PublisherOptions } from './availabilityPublisher.js';
 import { createCounterProjection, INVENTORY_CHANGED_CHANNEL } from './counterProjection.js';
@@ -59,7 +60,8 @@ export function createProjector(
     keyPrefix: string;
     ttlSeconds: number;
     flushIntervalMs: number;
-    clock: () => number;
+    /** Time of the views (prices) and of the availability flushes' interval, retry and bounds. */
+    clock: Clock;
     pricing?: PricingPort;
     /** Observe each availability flush to Redis (metrics). */
     onAvailabilityFlush?: PublisherOptions['onFlush'];
@@ -74,6 +76,7 @@ export function createProjector(
       settleTimeoutMs: AVAILABILITY_SETTLE_TIMEOUT_MS,
       minIntervalMs: AVAILABILITY_MIN_INTERVAL_MS,
       onFlush: options.onAvailabilityFlush,
+      clock: options.clock,
     },
     log,
   );
@@ -81,7 +84,7 @@ export function createProjector(
   const listeners = new Set<ViewListener>();
   return {
     project(eventId, state, catalog, committed) {
-      const view = availabilityOf(state, catalog, options.clock(), options.pricing);
+      const view = availabilityOf(state, catalog, options.clock.now(), options.pricing);
       availability.mark(view);
       if (committed) counters.mark(eventId, state.levels, state.seq);
       for (const listener of listeners) {

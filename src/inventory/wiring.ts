@@ -77,7 +77,7 @@ export async function createInventory(
     metrics: Metrics;
     /** Hand-off nudges between pods (without it pods notice hand-offs at their next tick). */
     pubsub?: PubSub;
-    /** Time of inventory decisions and hold timers (tests move it by hand); shards keep the system clock. */
+    /** Time of inventory decisions, hold timers and availability flushes (tests move it by hand); shards keep the system clock. */
     clock?: Clock;
   },
 ): Promise<InventoryModule> {
@@ -108,7 +108,7 @@ export async function createInventory(
       keyPrefix: config.redis.keyPrefix,
       ttlSeconds: config.cache.availabilityTtlSeconds,
       flushIntervalMs: config.inventory.projectionIntervalMs,
-      clock,
+      clock: inventoryClock,
       pricing,
       onAvailabilityFlush: inventoryMetrics.onAvailabilityFlush,
     },

@@ -2,7 +2,7 @@
  * The pricing cache: the price disclosure (GET /events/:id/pricing, GetDynamicPricing) cached
  * per event in process and in Redis (TTL PRICE_UPDATE_INTERVAL), dropped on every rule,
  * base-price, bound and release-tier change so the next read shows the change at once.
- * (Drops at interval boundaries: test/integration/dynamicPricing.test.ts.)
+ * (Drops at interval boundaries: test/integration/dynamicPricingReaders.test.ts.)
  */
 import anyTest, { type TestFn } from 'ava';
 import { Redis } from 'ioredis';

@@ -33,9 +33,9 @@ export interface TestService {
  * `shareWith`: run a second pod on the same database and Redis key prefix (closing it
  * leaves the shared database to its owner). `databaseServerUrl`: clone the database on
  * that Postgres server (e.g. one a test stops and starts) instead of the run's. `clock`: the
- * inventory's clock (hold expiry, dynamic pricing), for tests that drive time.
- * `lagSampler`: the event loop delay load shedding sees (the test calls `service.overload.check()`).
- * `clock`: the time of inventory decisions and hold timers (a FakeClock the test moves by hand).
+ * inventory's clock (its decisions, hold expiry, dynamic pricing, availability flushes), a
+ * FakeClock for tests that move time by hand. `lagSampler`: the event loop delay load
+ * shedding sees (the test calls `service.overload.check()`).
  */
 /** A test's clock: a whole Clock, or just "now" (its timers then run on real time). */
 function asClock(clock: Clock | (() => number) | undefined): Clock | undefined {

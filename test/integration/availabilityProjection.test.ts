@@ -18,6 +18,8 @@ import type { AvailabilityJson } from '../../src/inventory/availabilityView.js';
 import { createRedisAvailabilitySink } from '../../src/inventory/redisAvailabilitySink.js';
 import { availabilityView } from '../helpers/availabilityViews.js';
 import { createCounterProjection } from '../../src/inventory/counterProjection.js';
+import { FakeClock } from '../helpers/fakeClock.js';
+import { waitFor } from '../helpers/clusterProcess.js';
 
 const test = anyTest as TestFn<{ svc: TestService }>;
 test.before(async (t) => {
@@ -118,17 +120,28 @@ test('views queued while Redis is unreachable arrive when it is back, with no ne
   const redis = new Redis(svc.redisUrl, { keyPrefix: prefix, enableOfflineQueue: false, retryStrategy: () => null });
   const reader = new Redis(svc.redisUrl, { keyPrefix: prefix });
   try {
-    const publisher = createAvailabilityPublisher(createRedisAvailabilitySink(redis, { keyPrefix: prefix, ttlSeconds: 0 }, log), { retryMs: 50, maxPerFlush: 1000, settleTimeoutMs: 1000 }, log);
+    const clock = new FakeClock();
+    const flushes: string[] = [];
+    const publisher = createAvailabilityPublisher(
+      createRedisAvailabilitySink(redis, { keyPrefix: prefix, ttlSeconds: 0 }, log),
+      { retryMs: 50, maxPerFlush: 1000, settleTimeoutMs: 1000, clock, onFlush: (outcome) => flushes.push(outcome) },
+      log,
+    );
     const ids = Array.from({ length: 20 }, () => randomUUID());
     await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
     redis.disconnect(); // the connection is gone: commands fail at once
-    for (let i = 0; i < 100 && redis.status !== 'end'; i++) await sleep(10);
+    await waitFor('the connection to end', async () => redis.status === 'end');
     for (const id of ids) publisher.mark(view(id, 3, 97));
-    await sleep(20);
+    await waitFor('the first flush to fail', async () => flushes.length > 0);
+    t.deepEqual(flushes, ['failed']);
     t.is(await reader.exists(...ids.map((id) => `availability:${id}`)), 0);
     t.is(redis.status, 'end', 'still disconnected after the failed flush');
     await redis.connect();
-    for (let i = 0; i < 100 && (await reader.exists(...ids.map((id) => `availability:${id}`))) < ids.length; i++) await sleep(20);
+    await clock.advance(49);
+    t.deepEqual(flushes, ['failed'], 'the retry waits its delay');
+    await clock.advance(1);
+    await waitFor('the retry', async () => flushes.length > 1);
+    t.deepEqual(flushes, ['failed', 'ok'], 'sent again with no new change');
     for (const id of ids) t.is(Number(await reader.hget(`availability:${id}`, 'v')), 3, id);
     await publisher.stop();
   } finally {

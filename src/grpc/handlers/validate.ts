@@ -6,7 +6,8 @@
  * before anything is read or written.
  */
 import type { z } from 'zod';
-import { textField, TIMESTAMP_MAX_MS, TIMESTAMP_MIN_MS, uuidField } from '../../catalog/fields.js';
+import { canonicalUuid } from '../../../actors/inventory/commandSchema.js';
+import { textField, TIMESTAMP_MAX_MS, TIMESTAMP_MIN_MS } from '../../catalog/fields.js';
 import { ValidationError } from '../../errors.js';
 import type { Timestamp__Output } from '../generated/google/protobuf/Timestamp.js';
 import type { CallContext } from '../call.js';
@@ -26,27 +27,46 @@ export function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T
   throw new ValidationError(`${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, { field });
 }
 
+/** The text schema of each maximum length, built once (building a schema costs far more than a parse). */
+const textSchemas = new Map<number, z.ZodType<string>>();
+function textOf(max: number): z.ZodType<string> {
+  let schema = textSchemas.get(max);
+  if (schema === undefined) {
+    schema = textField(max);
+    textSchemas.set(max, schema);
+  }
+  return schema;
+}
+
 /** Trimmed, non-empty text of at most `max` characters without control characters. */
 export function required(value: string, field: string, max = 500): string {
   const v = value.trim();
   if (v === '' || v.length > max) throw new ValidationError(`${field} is required (at most ${max} characters)`, { field });
-  return check(textField(max), v, field);
+  return check(textOf(max), v, field);
+}
+
+/** `value` as a canonical UUID, or the VALIDATION error every door gives for it. */
+function uuidOf(value: string, field: string): string {
+  const id = canonicalUuid(value);
+  if (id === undefined) throw new ValidationError(`${field}: must be a UUID`, { field });
+  return id;
 }
 
 /** A UUID in any case, as its canonical lower-case form. */
 export function requiredId(value: string, field: string): string {
-  if (value.trim() === '') throw new ValidationError(`${field} is required`, { field });
-  return check(uuidField, value.trim(), field);
+  const v = value.trim();
+  if (v === '') throw new ValidationError(`${field} is required`, { field });
+  return uuidOf(v, field);
 }
 
 /** Optional text (an empty proto3 string = not set): at most `max` characters without control characters. */
 export function optionalText(value: string, field: string, max = 500): string | undefined {
-  return value === '' ? undefined : check(textField(max), value, field);
+  return value === '' ? undefined : check(textOf(max), value, field);
 }
 
 /** Optional UUID (empty = not set), canonicalised. */
 export function optionalId(value: string, field: string): string | undefined {
-  return value === '' ? undefined : check(uuidField, value, field);
+  return value === '' ? undefined : uuidOf(value, field);
 }
 
 /** A protobuf Timestamp (unset or zero = not set) as an instant between years 1 and 9999. */

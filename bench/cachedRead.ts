@@ -4,7 +4,7 @@
  * is warmed; then, for GET /events/:id and GET /events/:id/tickets, autocannon drives the
  * service and a bare Koa app (this process, another port) that answers with the exact
  * bytes and content-type fetched once from the service. Same connections and duration.
- * Target (reported, not asserted): service req/s ≥ 85% of the bare route's.
+ * Target (reported, not asserted): service req/s ≥ 90% of the bare route's.
  * The stack must be started with a high RATE_LIMIT_POINTS (all.ts does).
  *
  * Both servers live on this process's event loop; autocannon runs on its own worker

@@ -12,6 +12,7 @@ import { reserveRequestBytes } from './grpcClient.js';
 import { runInterleaved, type InterleaveOptions, type SideResult } from './interleave.js';
 import type { LoadChild } from './loadDriver.js';
 import { rowLockSeller } from './rowLock.js';
+import { serverTimes, type ServerTimes } from './serverTimes.js';
 import { createCatalog, type BenchStack } from './stack.js';
 
 export interface FlashCell {
@@ -22,6 +23,8 @@ export interface FlashCell {
   readonly speedUp: number;
   readonly p99Ratio: number;
   readonly cpuVsEcho: number;
+  /** The actor side's mean server time per call and per commit (warm-up included). */
+  readonly server: ServerTimes;
 }
 
 export interface ScenarioOptions extends Omit<InterleaveOptions, 'callers'> {
@@ -41,7 +44,9 @@ export async function flashSaleCell(stack: BenchStack, child: LoadChild, callers
       { kind: 'rowLock', name: names.rowLock, databaseUrl: stack.databaseUrl, poolMax: o.poolMax, targets: [rowCat], holdSeconds: o.holdSeconds },
       { kind: 'echo', name: names.echo, port: echo.port, payloadBytes: reserveRequestBytes() },
     ]);
+    const times = await serverTimes(stack.service.metrics.registry);
     const r = await runInterleaved(child, [names.actor, names.rowLock, names.echo], { ...o, callers });
+    const server = await times.stop();
     const actor = r.get(names.actor) as SideResult;
     const rowLock = r.get(names.rowLock) as SideResult;
     const echoR = r.get(names.echo) as SideResult;
@@ -53,6 +58,7 @@ export async function flashSaleCell(stack: BenchStack, child: LoadChild, callers
       speedUp: actor.load.reservationsPerSecond / rowLock.load.reservationsPerSecond,
       p99Ratio: actor.load.latency.p99Ms / rowLock.load.latency.p99Ms,
       cpuVsEcho: actor.cpuUsPerCall / echoR.cpuUsPerCall,
+      server,
     };
   } finally {
     await echo.close();

@@ -18,7 +18,7 @@ import { listenForInventoryChanges } from './cache/inventoryNotifications.js';
 import { createAvailabilityFeed } from './cache/availabilityFeed.js';
 import { createLiveAvailability } from './cache/liveAvailability.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createPodHealth } from './observability/podHealth.js';
 import { createRestApp } from './rest/app.js';
 import { createPricingReads } from './pricing/pricingReads.js';
@@ -80,6 +80,8 @@ export interface RunningService {
   readonly overload: OverloadDetector;
   /** The Postgres pool (diagnostics; tests count its statements). */
   readonly pool: Pool;
+  /** Its Prometheus metrics (what /metrics serves; benchmarks read the histograms). */
+  readonly metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -291,5 +293,5 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return stopping;
   }
 
-  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, overload, pool, stop };
+  return { httpUrl, grpcPort: ports.grpc, ports, log, state: () => state, inventory, overload, pool, metrics, stop };
 }

@@ -27,7 +27,11 @@ export interface JsonCache<T> {
   /** Add the local hits counted since the last flush to cache_lookups_total (before metrics are read). */
   flushMetrics(): void;
   invalidate(key: string): Promise<void>;
-  /** Drop this pod's copy and the Redis entry without a broadcast (every pod hears the cause itself). */
+  /**
+   * Drop this pod's copy and the Redis entry without a broadcast (every pod hears the cause
+   * itself). The keys forgotten in one run of the event loop (a burst of notifications)
+   * leave Redis in one command; resolves once it has run.
+   */
   forget(key: string): Promise<void>;
 }
 
@@ -75,6 +79,11 @@ export function createJsonCache<T extends object>(
   };
   /** Local hits are the hot path: counted here, added to the counter by flushMetrics. */
   let localHits = 0;
+  /**
+   * Redis keys `forget` drops together, in a microtask: it runs before any other I/O, so no
+   * read can fetch an entry between its local drop and its deletion.
+   */
+  let forgetting: { readonly keys: string[]; readonly done: Promise<void> } | undefined;
 
   return {
     async getOrLoad(key, load) {
@@ -128,9 +137,23 @@ export function createJsonCache<T extends object>(
       metrics.cacheLookups.inc({ cache: namespace, result: 'local_hit' }, localHits);
       localHits = 0;
     },
-    async forget(key) {
+    forget(key) {
       local?.delete(key);
-      await redis.del(redisKey(key)).catch((err: unknown) => log.warn({ err, namespace, key }, 'cache invalidation failed'));
+      if (forgetting === undefined) {
+        const keys: string[] = [];
+        const done = new Promise<void>((resolve) =>
+          queueMicrotask(() => {
+            forgetting = undefined;
+            void redis
+              .del(...keys)
+              .catch((err: unknown) => log.warn({ err, namespace, keys: keys.length }, 'cache invalidation failed'))
+              .finally(resolve);
+          }),
+        );
+        forgetting = { keys, done };
+      }
+      forgetting.keys.push(redisKey(key));
+      return forgetting.done;
     },
     async invalidate(key) {
       local?.delete(key);

@@ -197,7 +197,11 @@ export function begin(
       const seconds = (performance.now() - startedAt) / 1000;
       metricsOf(method).observe(code, seconds);
       if (deps.log.isLevelEnabled('info')) {
-        log().info({ code: grpc.status[code] ?? String(code), duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject }, 'grpc call');
+        const line = { code: grpc.status[code] ?? String(code), duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject };
+        // The call's own child logger when one was made; otherwise its fields inline, which
+        // spares building a child logger for the one line most calls log.
+        if (child) child.info(line, 'grpc call');
+        else deps.log.info({ request_id: requestId, method, ...line }, 'grpc call');
       }
       return seconds * 1000;
     },

@@ -14,14 +14,16 @@ const REDACT = [
   'config.database.url',
 ];
 
-export function createLogger(level: string, name = 'ticket-service'): Logger {
-  return pino({
+/** The service's logger: JSON lines to stdout, or to `destination` (benchmarks measure logging without printing it). */
+export function createLogger(level: string, name = 'ticket-service', destination?: pino.DestinationStream): Logger {
+  const options = {
     name,
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Strip the password from a connection URL before logging or printing it. */

@@ -81,3 +81,27 @@ test('under the threshold nothing is a slow operation', async (t) => {
   t.true(lines.some((l) => l.msg === 'request'), 'the service logged');
   t.false(lines.some((l) => l.msg === 'slow operation'));
 });
+
+test('every gRPC call logs one line at info: its request id, method, code and time, never the token', async (t) => {
+  const { lines, log } = capture();
+  const svc = await startTestService({}, undefined, { serviceOptions: { log } });
+  const clients = grpcClients(`127.0.0.1:${svc.service.grpcPort}`);
+  t.teardown(async () => {
+    clients.close();
+    await svc.close();
+  });
+  const event = await createEvent(svc);
+  await unaryCall(clients.ticket, 'GetEventById', { event_id: event.id }, { metadata: { 'x-request-id': 'call-ok-1' } });
+  // A failing call has made the call's child logger (its error is judged with it): the line comes from that one.
+  await t.throwsAsync(unaryCall(clients.ticket, 'GetEventById', { event_id: randomUUID() }, { metadata: { 'x-request-id': 'call-missing-1' } }));
+  const calls = await waitFor('both call lines', async () => {
+    const found = lines.filter((l) => l.msg === 'grpc call' && typeof l.request_id === 'string' && l.request_id.startsWith('call-'));
+    return found.length === 2 ? found : undefined;
+  });
+  for (const [id, code] of [['call-ok-1', 'OK'], ['call-missing-1', 'NOT_FOUND']] as const) {
+    const line = calls.find((l) => l.request_id === id);
+    t.like(line, { level: 30, method: 'ticket.TicketService/GetEventById', code });
+    t.is(typeof line?.duration_ms, 'number');
+    t.false(JSON.stringify(line).includes(svc.adminToken));
+  }
+});

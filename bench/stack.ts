@@ -91,8 +91,9 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       ...opts.env,
     });
-    const serviceLog = createLogger(config.logLevel, 'ticket-service', pino.destination({ dest: '/dev/null', sync: false }));
-    const service = await startService(config, { log: serviceLog, host: '127.0.0.1' });
+    const logDestination = pino.destination({ dest: '/dev/null', sync: false });
+    cleanups.push(async () => logDestination.end());
+    const service = await startService(config, { log: createLogger(config.logLevel, 'ticket-service', logDestination), host: '127.0.0.1' });
     cleanups.push(() => service.stop());
 
     return {

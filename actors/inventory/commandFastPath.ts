@@ -41,16 +41,18 @@ export const CONTROL = /[\u0000-\u001f\u007f]/;
 
 type Fields = Record<string, unknown>;
 
-/** A plain object with exactly `count` own keys (its callers then read each key they expect). */
-function plain(value: unknown, count: number): value is Fields {
+/**
+ * A plain object whose enumerable keys, own and inherited (what the schema's strict check
+ * walks), are exactly `keys`, each its own.
+ */
+function exactly(value: unknown, keys: readonly string[]): value is Fields {
   if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  return Object.keys(value).length === count;
-}
-
-/** Every key present as an own property (with `plain`'s count: exactly these keys). */
-function has(value: Fields, keys: readonly string[]): boolean {
-  for (const k of keys) if (!Object.hasOwn(value, k)) return false;
-  return true;
+  let count = 0;
+  for (const k in value) {
+    if (!keys.includes(k) || !Object.hasOwn(value, k)) return false;
+    count++;
+  }
+  return count === keys.length;
 }
 
 const uuid = (v: unknown): string | undefined => (typeof v === 'string' && UUID.test(v) ? v.toLowerCase() : undefined);
@@ -65,11 +67,15 @@ function nullableText(v: unknown, max: number): string | null | undefined {
   return text(v, max) ? v : undefined;
 }
 
+const ITEM_KEYS = ['ticketTypeId', 'quantity'] as const;
+
 function items(v: unknown): { ticketTypeId: string; quantity: number }[] | undefined {
   if (!Array.isArray(v) || v.length < 1 || v.length > LIMITS.items) return undefined;
   const out: { ticketTypeId: string; quantity: number }[] = [];
-  for (const item of v) {
-    if (!plain(item, 2) || !has(item, ['ticketTypeId', 'quantity'])) return undefined;
+  // By index, as the schema reads an array (not through an iterator it may have of its own).
+  for (let i = 0; i < v.length; i++) {
+    const item: unknown = v[i];
+    if (!exactly(item, ITEM_KEYS)) return undefined;
     const ticketTypeId = uuid(item.ticketTypeId);
     if (ticketTypeId === undefined || !int(item.quantity, 1, LIMITS.quantity)) return undefined;
     out.push({ ticketTypeId, quantity: item.quantity });
@@ -80,7 +86,7 @@ function items(v: unknown): { ticketTypeId: string; quantity: number }[] | undef
 const RESERVE_KEYS = ['type', 'reservationId', 'items', 'holdSeconds', 'promoCode', 'customerId'] as const;
 
 function reserve(c: Fields): InventoryCommand | undefined {
-  if (!plain(c, RESERVE_KEYS.length) || !has(c, RESERVE_KEYS)) return undefined;
+  if (!exactly(c, RESERVE_KEYS)) return undefined;
   const reservationId = uuid(c.reservationId);
   const lines = items(c.items);
   const promoCode = nullableText(c.promoCode, LIMITS.promoCode);
@@ -91,7 +97,7 @@ function reserve(c: Fields): InventoryCommand | undefined {
 }
 
 function confirm(c: Fields): InventoryCommand | undefined {
-  if (!plain(c, 3) || !has(c, ['type', 'reservationId', 'paymentReference'])) return undefined;
+  if (!exactly(c, ['type', 'reservationId', 'paymentReference'])) return undefined;
   const reservationId = uuid(c.reservationId);
   const paymentReference = nullableText(c.paymentReference, LIMITS.paymentReference);
   if (reservationId === undefined || paymentReference === undefined) return undefined;
@@ -100,20 +106,20 @@ function confirm(c: Fields): InventoryCommand | undefined {
 
 /** Release and GetReservation: a reservation id and nothing else. */
 function byReservation(c: Fields, type: 'Release' | 'GetReservation'): InventoryCommand | undefined {
-  if (!plain(c, 2) || !has(c, ['type', 'reservationId'])) return undefined;
+  if (!exactly(c, ['type', 'reservationId'])) return undefined;
   const reservationId = uuid(c.reservationId);
   return reservationId === undefined ? undefined : { type, reservationId };
 }
 
 function checkIn(c: Fields): InventoryCommand | undefined {
-  if (!plain(c, 3) || !has(c, ['type', 'ticketId', 'gate'])) return undefined;
+  if (!exactly(c, ['type', 'ticketId', 'gate'])) return undefined;
   const ticketId = uuid(c.ticketId);
   if (ticketId === undefined || !text(c.gate, LIMITS.gate)) return undefined;
   return { type: 'CheckIn', ticketId, gate: c.gate };
 }
 
 function getTicket(c: Fields): InventoryCommand | undefined {
-  if (!plain(c, 2) || !has(c, ['type', 'ticketId'])) return undefined;
+  if (!exactly(c, ['type', 'ticketId'])) return undefined;
   const ticketId = uuid(c.ticketId);
   return ticketId === undefined ? undefined : { type: 'GetTicket', ticketId };
 }
@@ -135,7 +141,7 @@ export function fastParseCommand(value: unknown): InventoryCommand | undefined {
     case 'GetTicket':
       return getTicket(c);
     case 'GetLevels':
-      return plain(c, 1) ? { type: 'GetLevels' } : undefined;
+      return exactly(c, ['type']) ? { type: 'GetLevels' } : undefined;
     default:
       return undefined;
   }

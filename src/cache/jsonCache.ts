@@ -80,10 +80,11 @@ export function createJsonCache<T extends object>(
   /** Local hits are the hot path: counted here, added to the counter by flushMetrics. */
   let localHits = 0;
   /**
-   * Redis keys `forget` drops together, in a microtask: it runs before any other I/O, so no
-   * read can fetch an entry between its local drop and its deletion.
+   * Keys `forget` drops from Redis together, in a microtask (after the burst, before any
+   * other I/O). Until that command is sent, a read of one of them does not ask Redis, which
+   * still holds the old entry: it loads, as after the deletion.
    */
-  let forgetting: { readonly keys: string[]; readonly done: Promise<void> } | undefined;
+  let forgetting: { readonly keys: Set<string>; readonly done: Promise<void> } | undefined;
 
   return {
     async getOrLoad(key, load) {
@@ -93,6 +94,10 @@ export function createJsonCache<T extends object>(
         localHits++;
         if (debug) log.debug({ cache: namespace, key, result: 'local_hit' }, 'cache lookup');
         return mine;
+      }
+      if (forgetting?.keys.has(key)) {
+        count(key, 'miss');
+        return load();
       }
       if (!usable()) {
         count(key, 'error');
@@ -140,19 +145,19 @@ export function createJsonCache<T extends object>(
     forget(key) {
       local?.delete(key);
       if (forgetting === undefined) {
-        const keys: string[] = [];
+        const keys = new Set<string>();
         const done = new Promise<void>((resolve) =>
           queueMicrotask(() => {
             forgetting = undefined;
             void redis
-              .del(...keys)
-              .catch((err: unknown) => log.warn({ err, namespace, keys: keys.length }, 'cache invalidation failed'))
+              .del(...[...keys].map(redisKey))
+              .catch((err: unknown) => log.warn({ err, namespace, keys: [...keys].slice(0, 20), count: keys.size }, 'cache invalidation failed'))
               .finally(resolve);
           }),
         );
         forgetting = { keys, done };
       }
-      forgetting.keys.push(redisKey(key));
+      forgetting.keys.add(key);
       return forgetting.done;
     },
     async invalidate(key) {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import test from 'ava';
 import fc from 'fast-check';
 import { fastParseCommand } from '../../actors/inventory/commandFastPath.js';
@@ -90,7 +91,8 @@ test('the fast path answers only what the schema accepts, with exactly the schem
       const parsed = inventoryCommandSchema.safeParse(value);
       if (quick === undefined) return true;
       fast++;
-      return parsed.success && JSON.stringify(parsed.data) === JSON.stringify(quick);
+      // Equal values (-0 and undefined-valued keys included) with keys in the same order.
+      return parsed.success && isDeepStrictEqual(parsed.data, quick) && JSON.stringify(Object.keys(parsed.data)) === JSON.stringify(Object.keys(quick));
     }),
     { numRuns: 20_000 },
   );
@@ -124,4 +126,21 @@ test('what the fast path leaves alone is still refused by the schema with its fi
   t.deepEqual(parseInventoryCommand(bad), { ok: false, field: 'items[0].quantity', message: 'items[0].quantity: must be at least 1' });
   const inherited = Object.assign(Object.create({ extra: 1 }) as object, { type: 'Release', reservationId: id });
   t.is(fastParseCommand(inherited), undefined, 'only plain objects take the fast path');
+});
+
+test('objects that are not what they look like are left to the schema', (t) => {
+  const id = 'a1b2c3d4-0000-4000-8000-00000000000f';
+  const hiddenKey = Object.defineProperty({ type: 'Release', extra: 1 }, 'reservationId', { value: id, enumerable: false });
+  t.is(fastParseCommand(hiddenKey), undefined, 'a key the schema walks is not one of the command\'s');
+  t.false(inventoryCommandSchema.safeParse(hiddenKey).success);
+
+  const items = [{ ticketTypeId: 'not-a-uuid', quantity: 1 }];
+  Object.defineProperty(items, Symbol.iterator, { value: function* () { yield { ticketTypeId: id, quantity: 1 }; } });
+  const iterated = { type: 'Reserve', reservationId: id, items, holdSeconds: 0, promoCode: null, customerId: null };
+  t.is(fastParseCommand(iterated), undefined, 'an array is read by index, as the schema reads it');
+  t.false(inventoryCommandSchema.safeParse(iterated).success);
+
+  const fromJson: unknown = JSON.parse(`{"type":"Release","reservationId":"${id}","__proto__":{"x":1}}`);
+  t.is(fastParseCommand(fromJson), undefined, 'an own __proto__ key from JSON is an unknown key');
+  t.false(inventoryCommandSchema.safeParse(fromJson).success);
 });

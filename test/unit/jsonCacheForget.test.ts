@@ -37,3 +37,20 @@ test('keys forgotten in one run of the event loop leave Redis in one command, ea
   await cache.forget('a');
   t.deepEqual(deleted[1], ['event:a'], 'a later forget is a command of its own');
 });
+
+test('a read of a key being forgotten does not fetch the entry Redis still holds', async (t) => {
+  const { client, deleted } = fakeRedis();
+  let gets = 0;
+  (client as unknown as { get: () => Promise<string> }).get = () => {
+    gets++;
+    return Promise.resolve(JSON.stringify({ id: 'stale' }));
+  };
+  const cache = createJsonCache<{ id: string }>(client, bus, { namespace: 'event', ttlSeconds: 60, localMaxEntries: 10 }, createMetrics(), pino({ level: 'silent' }));
+  const forgotten = cache.forget('a');
+  const read = cache.getOrLoad('a', async () => ({ id: 'fresh' }));
+  t.deepEqual(await read, { id: 'fresh' });
+  t.is(gets, 0, 'Redis was not asked');
+  await forgotten;
+  t.deepEqual(deleted, [['event:a']]);
+  t.deepEqual(await cache.getOrLoad('b', async () => ({ id: 'b' })), { id: 'stale' }, 'other keys are read from Redis as before');
+});

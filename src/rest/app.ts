@@ -1,12 +1,14 @@
 /**
- * The Koa application: the cached-read fast path (answers fresh cached reads itself),
- * then security headers, observation, error rendering and the routes (which read request
- * bodies themselves, after authentication).
+ * The Koa application: the cached-read fast path in front (answers fresh cached reads before
+ * Koa builds a context), then the refusals it decided, security headers, observation, error
+ * rendering and the routes (which read request bodies themselves, after authentication).
  */
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import Koa from 'koa';
 import { createVerifier } from '../auth/verifier.js';
 import { createAuthFailureBudget } from './authFailures.js';
-import { cachedReads } from './cachedReads.js';
+import { cachedReads, type CachedReads } from './cachedReads.js';
 import { errorMiddleware } from './errors.js';
 import { createObserver } from './observe.js';
 import { slowOperationLog } from '../observability/slowOperations.js';
@@ -30,19 +32,36 @@ export interface RestApp {
   stop(): void;
 }
 
+const ANSWERED: Promise<void> = Promise.resolve();
+
+/**
+ * Koa with the cached-read fast path in front: the request handler it gives the HTTP server
+ * (`callback`) offers every request to `cached.serve` first and hands the rest to Koa.
+ */
+class RestKoa extends Koa {
+  cached: CachedReads | undefined;
+
+  override callback(): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => Promise<void> {
+    const koa = super.callback();
+    const cached = this.cached;
+    if (!cached) return koa;
+    return (req, res) => (res instanceof ServerResponse && cached.serve(req as IncomingMessage, res) ? ANSWERED : koa(req, res));
+  }
+}
+
 export function createRestApp(deps: RestDeps): RestApp {
   const { config, log, metrics, redis } = deps;
   const routes: RouteSpec[] = [];
   let openApiDoc: unknown;
   const openApi = () => (openApiDoc ??= buildOpenApi(routes, API_VERSION));
   const reads = createReadModels(deps);
-  const observer = createObserver(log, metrics, slowOperationLog(log, config.slowOperationMs));
+  const observer = createObserver(log, metrics, { log: slowOperationLog(log, config.slowOperationMs), thresholdMs: config.slowOperationMs });
   routes.push(...operationsRoutes(deps, openApi, () => observer.flush()), ...adminRoutes(deps), ...catalogRoutes(deps, reads));
   const rateLimiter = createRateLimiter(redis, { keyPrefix: 'rl:public', ...config.rateLimit }, log);
 
   // Behind TRUST_PROXY_HOPS proxies the client address is that many entries from the right
   // of X-Forwarded-For (Koa's maxIpsCount): what the client wrote itself, further left, is ignored.
-  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.trustProxyHops });
+  const app = new RestKoa({ proxy: config.trustProxy, maxIpsCount: config.trustProxyHops });
   app.on('error', () => undefined); // errors are rendered and logged by errorMiddleware
   const router = buildRouter(routes, {
     verifier: createVerifier(config.auth),
@@ -50,7 +69,8 @@ export function createRestApp(deps: RestDeps): RestApp {
     authFailures: createAuthFailureBudget(redis, { points: config.auth.failuresPerMinute }),
     overload: deps.overload,
   });
-  app.use(cachedReads({ reads, caches: deps.caches, rateLimiter, overload: deps.overload, observer, log }));
+  app.cached = cachedReads({ reads, caches: deps.caches, rateLimiter, overload: deps.overload, observer, log, proxy: app });
+  app.use(app.cached.refusals());
   app.use(securityHeaders());
   app.use(observer.middleware());
   app.use(errorMiddleware(log));

@@ -1,13 +1,17 @@
 /**
  * Request id, pino JSON access log, and Prometheus request metrics for every request.
- * `begin`/`end` are shared by the observing middleware and the cached-read fast path
- * (which answers before it), so both produce the same id header, log line and metrics.
+ * `begin`/`end` are shared by the observing middleware and the refusals of the cached-read
+ * fast path; the fast path's answers, given before Koa builds a context, are observed
+ * through a per-route handle (`route`). All produce the same id header, log line and metrics.
  * Kept cheap on the hot path: the labelled metrics are looked up once per (method, route,
- * status) without building a key, request counts are added up in process and handed to
- * the prom-client counter when metrics are read (`flush`, before every scrape), and the
- * access-log object is only built when the `info` level is enabled. `requestLog(ctx, log)`
- * gives a logger bound to the request id on demand (e.g. when an error is logged).
+ * status) without building a key (a route handle keeps its 200 entry), request counts are
+ * added up in process and handed to the prom-client counter when metrics are read (`flush`,
+ * before every scrape), the slow-request warning builds its fields only for a slow request,
+ * and the access-log object is only built when the `info` level is enabled.
+ * `requestLog(ctx, log)` gives a logger bound to the request id on demand (e.g. when an
+ * error is logged).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
@@ -36,11 +40,27 @@ interface RouteMetrics {
   readonly duration: { observe(seconds: number): void };
 }
 
+/** Observes the requests of one route answered without a Koa context (the cached-read fast path). */
+export interface RouteObserver {
+  /** The request's id: the caller's `x-request-id` when sane, else a new one (the caller echoes it). */
+  requestId(req: IncomingMessage): string;
+  /** Metrics and the access log line of an answered request (`ip`: the client address, as Koa's ctx.ip). */
+  end(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, ip: string): void;
+}
+
+/** Warns of a request slower than `thresholdMs` (SLOW_OPERATION_MS). */
+export interface SlowRequests {
+  readonly log: SlowOperationLog;
+  readonly thresholdMs: number;
+}
+
 export interface Observer {
   /** Take or make the request id and echo it; returns the start time for `end`. */
   begin(ctx: Context): number;
   /** Metrics and the access log line; `route` when the router did not match one. */
   end(ctx: Context, started: number, route?: string): void;
+  /** A handle for requests of `route` answered before Koa (no context): its metrics are looked up once. */
+  route(method: string, route: string): RouteObserver;
   /** begin → the rest of the chain → end. */
   middleware(): (ctx: Context, next: Next) => Promise<void>;
   /** Add the requests counted since the last flush to the counter (before metrics are read). */
@@ -48,7 +68,7 @@ export interface Observer {
 }
 
 /** `slow` warns of a request slower than SLOW_OPERATION_MS (an SSE stream is timed until its headers are sent). */
-export function createObserver(log: Logger, metrics: Metrics, slow?: SlowOperationLog): Observer {
+export function createObserver(log: Logger, metrics: Metrics, slow?: SlowRequests): Observer {
   /** method → route → status → metrics. */
   const known = new Map<string, Map<string, Map<number, RouteMetrics>>>();
   const all: RouteMetrics[] = [];
@@ -74,31 +94,50 @@ export function createObserver(log: Logger, metrics: Metrics, slow?: SlowOperati
     return started;
   }
 
-  function end(ctx: Context, started: number, route = routeLabel(ctx)): void {
+  /** Count the request and time it; warn when it was slow. Returns the duration in seconds. */
+  function record(m: RouteMetrics, started: number, requestId: string): number {
     const seconds = (performance.now() - started) / 1e3;
-    const m = routeMetrics(ctx.req.method ?? 'GET', route, ctx.res.statusCode);
     m.pending++;
     m.duration.observe(seconds);
-    slow?.('rest', seconds * 1000, { method: m.labels.method, route, status: m.labels.status, request_id: ctx.state.requestId as string });
-    if (route !== '/metrics' && route !== '/health' && log.isLevelEnabled('info')) {
-      log.info(
-        {
-          request_id: ctx.state.requestId as string,
-          method: ctx.method,
-          path: ctx.path,
-          route,
-          status: ctx.status,
-          duration_ms: Math.round(seconds * 1e6) / 1e3,
-          ip: ctx.ip,
-        },
-        'request',
-      );
+    if (slow !== undefined && seconds * 1000 > slow.thresholdMs) {
+      slow.log('rest', seconds * 1000, { method: m.labels.method, route: m.labels.route, status: m.labels.status, request_id: requestId });
     }
+    return seconds;
+  }
+
+  /** The access log line (not for the operations endpoints), when `info` is enabled. */
+  function logged(route: string): boolean {
+    return route !== '/metrics' && route !== '/health' && log.isLevelEnabled('info');
+  }
+
+  function accessLog(requestId: string, method: string, path: string, route: string, status: number, seconds: number, ip: string): void {
+    log.info({ request_id: requestId, method, path, route, status, duration_ms: Math.round(seconds * 1e6) / 1e3, ip }, 'request');
+  }
+
+  function end(ctx: Context, started: number, route = routeLabel(ctx)): void {
+    const requestId = ctx.state.requestId as string;
+    const seconds = record(routeMetrics(ctx.req.method ?? 'GET', route, ctx.res.statusCode), started, requestId);
+    if (logged(route)) accessLog(requestId, ctx.method, ctx.path, route, ctx.status, seconds, ctx.ip);
+  }
+
+  function routeObserver(method: string, route: string): RouteObserver {
+    let ok: RouteMetrics | undefined;
+    return {
+      requestId: (req) => requestIdOf(req.headers['x-request-id']),
+      end(req, res, requestId, started, ip) {
+        const status = res.statusCode;
+        const m = status === 200 ? (ok ??= routeMetrics(method, route, 200)) : routeMetrics(method, route, status);
+        const seconds = record(m, started, requestId);
+        // The answered paths carry no query string: the path is the request target.
+        if (logged(route)) accessLog(requestId, method, req.url ?? '', route, status, seconds, ip);
+      },
+    };
   }
 
   return {
     begin,
     end,
+    route: routeObserver,
     flush() {
       for (const m of all) {
         if (m.pending === 0) continue;

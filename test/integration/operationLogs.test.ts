@@ -105,3 +105,29 @@ test('every gRPC call logs one line at info: its request id, method, code and ti
     t.false(JSON.stringify(line).includes(svc.adminToken));
   }
 });
+
+test('a read answered from the caches is logged and timed like the regular route’s answer', async (t) => {
+  const { lines, log } = capture();
+  // SLOW_OPERATION_MS=0: every request is also a slow-operation warning carrying its request id.
+  const svc = await startTestService({ SLOW_OPERATION_MS: '0' }, undefined, { serviceOptions: { log } });
+  t.teardown(() => svc.close());
+  const event = await createEvent(svc);
+  await createTicketType(svc, event.id);
+  for (const [path, route, name] of [
+    [`/events/${event.id}`, '/events/:id', 'detail'],
+    [`/events/${event.id}/tickets`, '/events/:id/tickets', 'tickets'],
+  ] as const) {
+    // The first read loads and fills the caches (the regular route), the second is answered from them.
+    for (const id of [`regular-${name}`, `cached-${name}`]) {
+      const res = await fetch(`${svc.service.httpUrl}${path}`, { headers: { 'x-request-id': id } });
+      t.is(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const line = (msg: string, id: string) => lines.find((l) => l.msg === msg && l.request_id === id);
+    const regular = line('request', `regular-${name}`);
+    t.like(regular, { level: 30, method: 'GET', path, route, status: 200 });
+    t.like(line('request', `cached-${name}`), { level: 30, method: 'GET', path, route, status: 200, ip: regular?.ip });
+    t.is(typeof line('request', `cached-${name}`)?.duration_ms, 'number');
+    t.like(line('slow operation', `cached-${name}`), { level: 40, operation: 'rest', method: 'GET', route, status: '200' });
+  }
+});

@@ -3,13 +3,11 @@
  * so tests can run several instances in one process.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CountedHistogram } from './countedHistogram.js';
 
 export interface Metrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  /** Observed on every REST request, cached reads included: a histogram whose observation is a few additions. */
-  readonly httpDuration: CountedHistogram<'method' | 'route'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
   /** Lookups by cache (`event`, `search`, `pricing`) and result (`local_hit`, `hit`, `miss`, `error`). */
   readonly cacheLookups: Counter<'cache' | 'result'>;
   /** In-process copies dropped to make room (the LRU was full), by cache. */
@@ -52,7 +50,7 @@ export function createMetrics(): Metrics {
       labelNames: ['method', 'route', 'status'],
       registers: [registry],
     }),
-    httpDuration: new CountedHistogram({
+    httpDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'REST request latency by route template',
       labelNames: ['method', 'route'],

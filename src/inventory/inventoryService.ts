@@ -28,6 +28,7 @@ import { buildCheckinBundle, syncOfflineScans, type OfflineScanInput, type Offli
 export type { OfflineScanInput, OfflineScanOutcome } from './offlineCheckin.js';
 import type { AvailabilityJson } from './availabilityView.js';
 import type { Projector } from './projector.js';
+import { createRetries, type Retries, type RetryOptions } from './retries.js';
 
 export interface ReserveInput {
   readonly reservationId: string;
@@ -92,7 +93,18 @@ export class InventoryService {
     private readonly signer: TicketSigner,
     /** Verifies codes (by their kid) and lists the public keys. */
     private readonly keys: Pick<KeyRing, 'verify' | 'keys' | 'signingKey'>,
-  ) {}
+    /** Catalog syncs retried after a failure (timers and the log of the last failure). */
+    catalogRetry: RetryOptions = {},
+  ) {
+    this.retries = createRetries(catalogRetry);
+  }
+
+  private readonly retries: Retries;
+
+  /** Drop the pending catalog-sync retries (the pod is stopping). */
+  stopRetries(): void {
+    this.retries.cancelAll();
+  }
 
   /** Per event, the tail of the writes run one at a time on this pod (see `oneAtATime`). */
   private readonly queues = new Map<string, Promise<void>>();
@@ -234,9 +246,22 @@ export class InventoryService {
     return this.levelsOf(eventId, { type: 'Lock', ticketTypeId: ticketTypeId || null, locked, reason: reason || null });
   }
 
-  /** Tell the actor the catalog changed (new ticket type, price, window, promo, event status). */
+  /**
+   * Tell the actor the catalog changed (new ticket type, price, window, promo, event status).
+   * Rejects when the actor could not be told (a shard moving, Postgres or the owning pod
+   * unreachable); the catalog write stands, so the sync is then retried in the background
+   * (`catalogRetry`) until it succeeds, instead of leaving an active actor on the old
+   * catalog until it is next activated. A later sync of the event supersedes the retries.
+   */
   async syncCatalog(eventId: string): Promise<void> {
-    await this.ask(eventId, { type: 'SyncCatalog' });
+    const id = requireUuid(eventId, 'event_id');
+    this.retries.cancel(id);
+    try {
+      await this.ask(id, { type: 'SyncCatalog' });
+    } catch (err) {
+      this.retries.start(id, () => this.ask(id, { type: 'SyncCatalog' }).then(() => undefined));
+      throw err;
+    }
   }
 
   /**

@@ -199,7 +199,7 @@ export async function createInventory(
     handoffWaitMs: config.shards.handoffWaitMs,
     onHandoffWait: (outcome) => metrics.handoffWaits.inc({ outcome }),
   });
-  const service = new InventoryService(router.route, projector, signer, keys);
+  const service = new InventoryService(router.route, projector, signer, keys, { timers: inventoryClock, log: deps.log, what: 'inventory catalog sync' });
   return {
     service,
     registry,
@@ -221,6 +221,7 @@ export async function createInventory(
     onView: (listener) => projector.onView(listener),
     async stop() {
       for (const [name, step] of [
+        ['catalog sync retries', async () => service.stopRetries()],
         ['shards', () => shards.stop()],
         ['actors', () => registry.stop()],
         ['projections', () => projector.stop()],

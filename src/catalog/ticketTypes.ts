@@ -273,6 +273,14 @@ export async function updateTicketTypeFields(
   const { price, price_floor, price_cap, ...rest } = patch;
   const was = toTicketType(row);
   const currency = price?.currency ?? was.currency;
+  // Stored bounds are amounts in the old currency: a currency change must restate them (or clear them).
+  if (currency !== was.currency) {
+    for (const [field, stored, given] of [['price_floor', was.priceFloorMinor, price_floor], ['price_cap', was.priceCapMinor, price_cap]] as const) {
+      if (stored !== null && given === undefined) {
+        throw new ValidationError(`${field} is in ${was.currency}: give it in ${currency} (or null) when the currency changes`, { field });
+      }
+    }
+  }
   const moneyOf = (minor: number | null) => (minor === null ? null : { currency, amount_minor: minor });
   await checkPricingFields(db, eventId, id, {
     currency,

@@ -1,7 +1,7 @@
 /**
  * Pricing rules and price bounds as admins enter them, against real Postgres: bad rules,
  * rule updates and ticket-type bounds or tier links are refused with VALIDATION and store
- * nothing; good bounds are shown as the price range.
+ * nothing; good bounds are shown as the price range; a currency change restates them.
  */
 import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { unaryCall } from '../helpers/grpc.js';
@@ -62,4 +62,20 @@ test.serial('bad pricing input is refused with VALIDATION and stores nothing', a
   const byId = (await unaryCall(t.context.clients.ticket, 'GetEventById', { event_id: event.id })).response;
   const tt = byId.event.ticket_types.find((x: any) => x.id === type.id);
   t.deepEqual([Number(tt.price_floor.amount_minor), Number(tt.price_cap.amount_minor)], [4000, 6000]);
+
+  // A currency change must restate the bounds (they are amounts in the old currency), or clear them.
+  const bounds = () => svc.db.query('SELECT currency, price_minor, price_floor_minor, price_cap_minor FROM ticket_types WHERE id = $1', [type.id]);
+  const before = (await bounds()).rows[0];
+  const euro = { currency: 'EUR', amount_minor: 4500 };
+  for (const body of [{ price: euro }, { price: euro, price_floor: { currency: 'EUR', amount_minor: 3500 } }]) {
+    const res = await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, { body });
+    t.is(res.status, 400, JSON.stringify(body));
+    t.like(res.body.error, { code: 'VALIDATION', details: { field: 'price_floor' in body ? 'price_cap' : 'price_floor' } });
+  }
+  t.deepEqual((await bounds()).rows[0], before, 'nothing changed');
+  const restated = await svc.api('PUT', `/events/${event.id}/tickets/${type.id}`, {
+    body: { price: euro, price_floor: { currency: 'EUR', amount_minor: 3500 }, price_cap: null },
+  });
+  t.is(restated.status, 200);
+  t.like((await bounds()).rows[0], { currency: 'EUR', price_floor_minor: '3500', price_cap_minor: null });
 });

@@ -10,6 +10,7 @@ import { requireEvent } from './events.js';
 import { pageByCreatedAt, type Page } from './cursor.js';
 import { int8 } from './money.js';
 import { publicEventCondition } from './visibility.js';
+import { checkPricingFields, requireRestatedBounds } from './ticketTypePricing.js';
 
 export type TicketTypeStatus = 'active' | 'locked' | 'hidden' | 'deleted';
 
@@ -159,46 +160,6 @@ function rethrowConstraint(err: unknown): never {
   throw err;
 }
 
-interface PricingFields {
-  readonly currency: string;
-  readonly floor: { currency: string; amount_minor: number } | null;
-  readonly cap: { currency: string; amount_minor: number } | null;
-  readonly opensAfter: string | null;
-}
-
-/**
- * Price bounds are in the ticket type's currency with floor ≤ cap; a release tier follows
- * another ticket type of the same event, never itself or (through others) itself again.
- */
-async function checkPricingFields(db: Queryable, eventId: string, id: string | null, f: PricingFields): Promise<void> {
-  for (const [field, bound] of [['price_floor', f.floor], ['price_cap', f.cap]] as const) {
-    if (bound && bound.currency !== f.currency) {
-      throw new ValidationError(`${field} must be in the ticket type's currency (${f.currency})`, { field });
-    }
-  }
-  if (f.floor && f.cap && f.floor.amount_minor > f.cap.amount_minor) {
-    throw new ValidationError('price_floor must not exceed price_cap', { field: 'price_floor' });
-  }
-  if (f.opensAfter === null) return;
-  if (f.opensAfter === id) throw new ValidationError('a ticket type cannot open after itself', { field: 'opens_after_sold_out' });
-  // Walk the chain of predecessors: it must stay in this event and never come back to `id`.
-  const { rows } = await db.query<{ id: string; event_id: string }>(
-    `WITH RECURSIVE chain(id, event_id, next, depth) AS (
-       SELECT id, event_id, opens_after_sold_out, 1 FROM ticket_types WHERE id = $1 AND status <> 'deleted'
-       UNION ALL
-       SELECT t.id, t.event_id, t.opens_after_sold_out, c.depth + 1 FROM ticket_types t JOIN chain c ON t.id = c.next
-       WHERE c.depth < 100
-     ) SELECT id, event_id FROM chain`,
-    [f.opensAfter],
-  );
-  if (rows.length === 0 || rows[0]?.event_id !== eventId) {
-    throw new ValidationError('opens_after_sold_out must name a ticket type of the same event', { field: 'opens_after_sold_out' });
-  }
-  if (id !== null && rows.some((r) => r.id === id)) {
-    throw new ValidationError('release tiers must not form a cycle', { field: 'opens_after_sold_out' });
-  }
-}
-
 export async function createTicketType(db: Queryable, eventId: string, input: TicketTypeInput): Promise<TicketType> {
   await requireEvent(db, eventId);
   await checkPricingFields(db, eventId, null, {
@@ -273,14 +234,7 @@ export async function updateTicketTypeFields(
   const { price, price_floor, price_cap, ...rest } = patch;
   const was = toTicketType(row);
   const currency = price?.currency ?? was.currency;
-  // Stored bounds are amounts in the old currency: a currency change must restate them (or clear them).
-  if (currency !== was.currency) {
-    for (const [field, stored, given] of [['price_floor', was.priceFloorMinor, price_floor], ['price_cap', was.priceCapMinor, price_cap]] as const) {
-      if (stored !== null && given === undefined) {
-        throw new ValidationError(`${field} is in ${was.currency}: give it in ${currency} (or null) when the currency changes`, { field });
-      }
-    }
-  }
+  requireRestatedBounds(was, currency, { floor: price_floor, cap: price_cap });
   const moneyOf = (minor: number | null) => (minor === null ? null : { currency, amount_minor: minor });
   await checkPricingFields(db, eventId, id, {
     currency,

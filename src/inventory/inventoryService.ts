@@ -1,17 +1,15 @@
 /**
- * The inventory API the transports call (REST admin today, gRPC next): every command
+ * The inventory API the transports call (REST and gRPC): every command
  * for event E goes to E's actor; refusals become AppErrors with the contract's codes;
  * tickets leave with their signed codes. Check-in verifies the code's signature before
  * touching any actor, so forged codes cost nothing.
  */
 import {
   REPLY_KIND,
-  type CheckInResult,
   type CommandOf,
   type EventCancellation,
   type InventoryCommand,
   type InventoryReply,
-  type LevelView,
   type ReplyOf,
   type Reservation,
   type Ticket,
@@ -29,47 +27,9 @@ export type { OfflineScanInput, OfflineScanOutcome } from './offlineCheckin.js';
 import type { AvailabilityJson } from './availabilityView.js';
 import type { Projector } from './projector.js';
 import { createRetries, type Retries, type RetryOptions } from './retries.js';
-
-export interface ReserveInput {
-  readonly reservationId: string;
-  readonly items: readonly { readonly ticketTypeId: string; readonly quantity: number }[];
-  /** 0 or omitted = the default hold. */
-  readonly holdSeconds?: number;
-  readonly promoCode?: string | null;
-  readonly customerId?: string | null;
-}
-
-export interface IssuedTicket extends Ticket {
-  readonly eventId: string;
-  /** Signed code for the QR; verifiable offline with the public key. */
-  readonly code: string;
-}
-
-export interface ReservationResult {
-  readonly eventId: string;
-  readonly reservation: Reservation;
-  readonly tickets: readonly IssuedTicket[];
-}
-
-export interface LevelsResult {
-  readonly levels: readonly LevelView[];
-  readonly eventLocked: boolean;
-}
-
-export interface CheckInOutcome {
-  readonly result: CheckInResult;
-  readonly ticket: IssuedTicket | null;
-  readonly firstCheckedInAt: Date | null;
-  readonly firstGate: string | null;
-}
-
-export interface ValidateOutcome {
-  readonly status: 'VALID' | 'USED' | 'INVALID' | 'VOID';
-  readonly ticket: IssuedTicket | null;
-  readonly checkedInAt: Date | null;
-  /** The currency of the ticket's price, when the actor knows it. */
-  readonly currency?: string;
-}
+import { createPerEventQueue } from './perEventQueue.js';
+import type { CheckInOutcome, IssuedTicket, LevelsResult, ReservationResult, ReserveInput, ValidateOutcome } from './inventoryResults.js';
+export type { CheckInOutcome, IssuedTicket, LevelsResult, ReservationResult, ReserveInput, ValidateOutcome } from './inventoryResults.js';
 
 /** The canonical (lower-case) form of a UUID, or a VALIDATION error naming `field`. */
 function requireUuid(value: string, field: string): string {
@@ -106,8 +66,8 @@ export class InventoryService {
     this.retries.cancelAll();
   }
 
-  /** Per event, the tail of the writes run one at a time on this pod (see `oneAtATime`). */
-  private readonly queues = new Map<string, Promise<void>>();
+  /** Per event, the admin writes run one at a time on this pod (see `oneAtATime`). */
+  private readonly queue = createPerEventQueue();
 
   /**
    * Run `fn` after every earlier `oneAtATime` of the same event on this pod has finished.
@@ -116,17 +76,7 @@ export class InventoryService {
    * they cannot take the whole pool and starve the actor they wait for.
    */
   async oneAtATime<T>(eventId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(eventId) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(eventId, tail);
-    void tail.then(() => {
-      if (this.queues.get(eventId) === tail) this.queues.delete(eventId);
-    });
-    return run;
+    return this.queue.run(eventId, fn);
   }
 
   /** The caller: its `authorization`, deadline and cancellation, passed on with commands forwarded to the owning pod. */

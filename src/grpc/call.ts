@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Principal, Role, TokenVerifier } from '../auth/verifier.js';
 import type { Metrics } from '../observability/metrics.js';
+import { accessLogger } from '../observability/logger.js';
 import { requestIdOf } from '../observability/requestId.js';
 import type { SlowOperationLog } from '../observability/slowOperations.js';
 import type { Caller } from '../shards/router.js';
@@ -152,6 +153,17 @@ function callerOf(call: AnyCall): Caller {
   };
 }
 
+/** The access logger of each server's logger (see accessLogger), made once. */
+const accessLoggers = new WeakMap<Logger, Logger>();
+function accessOf(log: Logger): Logger {
+  let access = accessLoggers.get(log);
+  if (access === undefined) {
+    access = accessLogger(log);
+    accessLoggers.set(log, access);
+  }
+  return access;
+}
+
 export function begin(
   call: AnyCall,
   deps: CallDeps,
@@ -198,10 +210,10 @@ export function begin(
       metricsOf(method).observe(code, seconds);
       if (deps.log.isLevelEnabled('info')) {
         const line = { code: grpc.status[code] ?? String(code), duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject };
-        // The call's own child logger when one was made; otherwise its fields inline, which
-        // spares building a child logger for the one line most calls log.
+        // The call's own child logger when one was made; otherwise its fields inline on the
+        // access logger, which spares building a child logger for the one line most calls log.
         if (child) child.info(line, 'grpc call');
-        else deps.log.info({ request_id: requestId, method, ...line }, 'grpc call');
+        else accessOf(deps.log).info({ request_id: requestId, method, ...line }, 'grpc call');
       }
       return seconds * 1000;
     },

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { accessLogger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/requestId.js';
 import type { SlowOperationLog } from '../observability/slowOperations.js';
@@ -110,8 +111,9 @@ export function createObserver(log: Logger, metrics: Metrics, slow?: SlowRequest
     return route !== '/metrics' && route !== '/health' && log.isLevelEnabled('info');
   }
 
+  const access = accessLogger(log);
   function accessLog(requestId: string, method: string, path: string, route: string, status: number, seconds: number, ip: string): void {
-    log.info({ request_id: requestId, method, path, route, status, duration_ms: Math.round(seconds * 1e6) / 1e3, ip }, 'request');
+    access.info({ request_id: requestId, method, path, route, status, duration_ms: Math.round(seconds * 1e6) / 1e3, ip }, 'request');
   }
 
   function end(ctx: Context, started: number, route = routeLabel(ctx)): void {

@@ -38,6 +38,14 @@ function requireUuid(value: string, field: string): string {
   return id;
 }
 
+/** Codes of failures that may pass: the event's actor can be told again later. */
+const TRANSIENT: ReadonlySet<string> = new Set(['SHARD_MOVING', 'BUSY', 'DEPENDENCY', 'DEADLINE_EXCEEDED']);
+
+/** A failure another attempt may not meet (anything but a refusal of the command itself, e.g. a missing event). */
+function transient(err: unknown): boolean {
+  return !(err instanceof AppError) || TRANSIENT.has(err.code);
+}
+
 /** The command as every door must send it (canonical ids, bounded text), or a VALIDATION error. */
 function parsed(cmd: InventoryCommand): InventoryCommand {
   const result = parseInventoryCommand(cmd);
@@ -56,14 +64,14 @@ export class InventoryService {
     /** Catalog syncs retried after a failure (timers and the log of the last failure). */
     catalogRetry: RetryOptions = {},
   ) {
-    this.retries = createRetries(catalogRetry);
+    this.retries = createRetries({ retryable: transient, ...catalogRetry });
   }
 
   private readonly retries: Retries;
 
-  /** Drop the pending catalog-sync retries (the pod is stopping). */
+  /** Drop the pending catalog-sync retries and start no more (the pod is stopping). */
   stopRetries(): void {
-    this.retries.cancelAll();
+    this.retries.stop();
   }
 
   /** Per event, the admin writes run one at a time on this pod (see `oneAtATime`). */
@@ -198,10 +206,11 @@ export class InventoryService {
 
   /**
    * Tell the actor the catalog changed (new ticket type, price, window, promo, event status).
-   * Rejects when the actor could not be told (a shard moving, Postgres or the owning pod
-   * unreachable); the catalog write stands, so the sync is then retried in the background
-   * (`catalogRetry`) until it succeeds, instead of leaving an active actor on the old
-   * catalog until it is next activated. A later sync of the event supersedes the retries.
+   * Rejects when the actor could not be told. The catalog write stands, so a failure that
+   * may pass (a shard moving, the pod busy, Postgres or the owning pod unreachable) is
+   * retried in the background (`catalogRetry`) until the sync succeeds, instead of leaving
+   * an active actor on the old catalog until it is next activated; a refusal (the event is
+   * gone) is not. A later sync of the event supersedes the retries.
    */
   async syncCatalog(eventId: string): Promise<void> {
     const id = requireUuid(eventId, 'event_id');
@@ -209,7 +218,7 @@ export class InventoryService {
     try {
       await this.ask(id, { type: 'SyncCatalog' });
     } catch (err) {
-      this.retries.start(id, () => this.ask(id, { type: 'SyncCatalog' }).then(() => undefined));
+      if (transient(err)) this.retries.start(id, () => this.ask(id, { type: 'SyncCatalog' }).then(() => undefined));
       throw err;
     }
   }

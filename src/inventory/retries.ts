@@ -1,7 +1,8 @@
 /**
  * Background retries, one chain per key: after a failure, `attempt` runs again after
  * `delaysMs[0]`, then `delaysMs[1]`, … (the last delay repeating) until it succeeds or
- * `maxAttempts` ran; starting a key again, or cancelling it, drops its pending chain.
+ * `maxAttempts` ran or it fails in a way `retryable` says another attempt would not mend;
+ * starting a key again, or cancelling it, drops its pending chain; after `stop` nothing runs.
  * Timers come from the clock port, so tests move time by hand.
  */
 import type { Logger } from 'pino';
@@ -11,6 +12,8 @@ export interface RetryOptions {
   readonly timers?: Timers;
   readonly delaysMs?: readonly number[];
   readonly maxAttempts?: number;
+  /** Whether an attempt that failed with `err` is worth another (default: every failure). */
+  readonly retryable?: (err: unknown) => boolean;
   /** Told when the retries of a key gave up (its last error). */
   readonly log?: Pick<Logger, 'warn'>;
   /** What the log line calls the work. */
@@ -20,8 +23,8 @@ export interface RetryOptions {
 export interface Retries {
   start(key: string, attempt: () => Promise<void>): void;
   cancel(key: string): void;
-  /** Drop every pending chain (shutdown). */
-  cancelAll(): void;
+  /** Drop every pending chain and start no more (shutdown). */
+  stop(): void;
   /** Keys with a retry pending (diagnostics and tests). */
   pending(): number;
 }
@@ -36,6 +39,8 @@ export function createRetries(options: RetryOptions = {}): Retries {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   /** Per key, the token of its current chain (a newer start or a cancel replaces or removes it). */
   const chains = new Map<string, { handle: ReturnType<Timers['setTimeout']> | undefined }>();
+  const retryable = options.retryable ?? (() => true);
+  let stopped = false;
 
   function schedule(key: string, chain: { handle: ReturnType<Timers['setTimeout']> | undefined }, attempt: () => Promise<void>, n: number): void {
     const delay = delays[Math.min(n, delays.length - 1)] ?? 1000;
@@ -46,6 +51,10 @@ export function createRetries(options: RetryOptions = {}): Retries {
         },
         (err: unknown) => {
           if (chains.get(key) !== chain) return; // replaced or cancelled meanwhile
+          if (!retryable(err)) {
+            chains.delete(key); // another attempt would fail the same way
+            return;
+          }
           if (n + 1 >= maxAttempts) {
             chains.delete(key);
             options.log?.warn({ err, key, attempts: n + 1 }, `${options.what ?? 'retry'} gave up`);
@@ -60,6 +69,7 @@ export function createRetries(options: RetryOptions = {}): Retries {
   return {
     start(key, attempt) {
       this.cancel(key);
+      if (stopped) return;
       const chain = { handle: undefined };
       chains.set(key, chain);
       schedule(key, chain, attempt, 0);
@@ -70,7 +80,8 @@ export function createRetries(options: RetryOptions = {}): Retries {
       timers.clearTimeout(chain.handle);
       chains.delete(key);
     },
-    cancelAll() {
+    stop() {
+      stopped = true;
       for (const key of [...chains.keys()]) this.cancel(key);
     },
     pending: () => chains.size,

@@ -6,6 +6,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import Koa from 'koa';
+import type { Logger } from 'pino';
 import { createVerifier } from '../auth/verifier.js';
 import { createAuthFailureBudget } from './authFailures.js';
 import { cachedReads, type CachedReads } from './cachedReads.js';
@@ -38,14 +39,27 @@ const ANSWERED: Promise<void> = Promise.resolve();
  * Koa with the cached-read fast path in front: the request handler it gives the HTTP server
  * (`callback`) offers every request to `cached.serve` first and hands the rest to Koa.
  */
-class RestKoa extends Koa {
+export class RestKoa extends Koa {
   cached: CachedReads | undefined;
+  /** Where a failure of the fast path is reported (it runs outside Koa's error handling). */
+  log: Logger | undefined;
 
   override callback(): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => Promise<void> {
     const koa = super.callback();
     const cached = this.cached;
     if (!cached) return koa;
-    return (req, res) => (res instanceof ServerResponse && cached.serve(req as IncomingMessage, res) ? ANSWERED : koa(req, res));
+    const fast = (req: IncomingMessage, res: ServerResponse): boolean => {
+      try {
+        return cached.serve(req, res);
+      } catch (err) {
+        // Nothing it may throw is known; a throw here would escape the HTTP server's handler.
+        this.log?.error({ err }, 'cached read failed');
+        if (!res.headersSent) return false; // the regular route answers instead
+        res.destroy();
+        return true;
+      }
+    };
+    return (req, res) => (res instanceof ServerResponse && fast(req as IncomingMessage, res) ? ANSWERED : koa(req, res));
   }
 }
 
@@ -69,6 +83,7 @@ export function createRestApp(deps: RestDeps): RestApp {
     authFailures: createAuthFailureBudget(redis, { points: config.auth.failuresPerMinute }),
     overload: deps.overload,
   });
+  app.log = log;
   app.cached = cachedReads({ reads, caches: deps.caches, rateLimiter, overload: deps.overload, observer, log, proxy: app });
   app.use(app.cached.refusals());
   app.use(securityHeaders());

@@ -7,6 +7,7 @@ import { createRetries } from '../../src/inventory/retries.js';
 import { InventoryService } from '../../src/inventory/inventoryService.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import { FakeClock } from '../helpers/fakeClock.js';
+import { AppError } from '../../src/errors.js';
 
 test('a failing attempt runs again after each delay (the last one repeating) until it succeeds', async (t) => {
   const clock = new FakeClock();
@@ -64,9 +65,25 @@ test('retries give up after maxAttempts and say so; a new start or a cancel drop
   retries.start('e4', async () => {
     first++;
   });
-  retries.cancelAll();
+  retries.stop();
+  retries.start('e5', async () => {
+    first++;
+  });
   await clock.advance(100);
-  t.is(first, 0, 'cancelAll dropped it');
+  t.is(first, 0, 'stop dropped the pending chain, and nothing starts after it');
+  t.is(retries.pending(), 0);
+});
+
+test('a failure that retryable says another attempt would not mend ends the chain', async (t) => {
+  const clock = new FakeClock();
+  const retries = createRetries({ timers: clock, delaysMs: [10], maxAttempts: 10, retryable: (err) => (err as Error).message !== 'gone' });
+  let calls = 0;
+  retries.start('e1', async () => {
+    calls++;
+    throw new Error(calls < 2 ? 'down' : 'gone');
+  });
+  await clock.advance(1000);
+  t.is(calls, 2);
   t.is(retries.pending(), 0);
 });
 
@@ -97,4 +114,17 @@ test('a catalog sync that fails is retried in the background until the actor has
   await service.syncCatalog(event); // succeeds at once: the pending retry is dropped
   await clock.advance(500);
   t.is(delivered.length, 2);
+});
+
+test('a catalog sync refused for good (the event is gone) is not retried', async (t) => {
+  const clock = new FakeClock();
+  let calls = 0;
+  const route = async (): Promise<InventoryReply> => {
+    calls++;
+    throw new AppError('NOT_FOUND', 'no such event');
+  };
+  const service = new InventoryService(route, {} as never, {} as never, {} as never, { timers: clock, delaysMs: [50] });
+  await t.throwsAsync(service.syncCatalog('a1b2c3d4-0000-4000-8000-00000000000f'), { message: 'no such event' });
+  await clock.advance(1000);
+  t.is(calls, 1);
 });

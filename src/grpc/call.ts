@@ -209,7 +209,12 @@ export function begin(
       const seconds = (performance.now() - startedAt) / 1000;
       metricsOf(method).observe(code, seconds);
       if (deps.log.isLevelEnabled('info')) {
-        const line = { code: grpc.status[code] ?? String(code), duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject };
+        const line = {
+          code: grpc.status[code] ?? String(code),
+          duration_ms: Math.round(seconds * 1e4) / 10,
+          // Who called (a token's subject may name a person): in the line only at debug.
+          ...(deps.log.isLevelEnabled('debug') ? { subject: principal?.subject } : {}),
+        };
         // The call's own child logger when one was made; otherwise its fields inline on the
         // access logger, which spares building a child logger for the one line most calls log.
         if (child) child.info(line, 'grpc call');

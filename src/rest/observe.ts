@@ -45,7 +45,7 @@ interface RouteMetrics {
 export interface RouteObserver {
   /** The request's id: the caller's `x-request-id` when sane, else a new one (the caller echoes it). */
   requestId(req: IncomingMessage): string;
-  /** Metrics and the access log line of an answered request (`ip`: the client address, as Koa's ctx.ip). */
+  /** Metrics and the access log line of an answered request (`ip`: the client address, as Koa's ctx.ip; logged at debug only). */
   end(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, ip: string): void;
 }
 
@@ -112,14 +112,17 @@ export function createObserver(log: Logger, metrics: Metrics, slow?: SlowRequest
   }
 
   const access = accessLogger(log);
+  // The client's address is personal data: in the line only when the log is at debug.
+  const withClient = log.isLevelEnabled('debug');
   function accessLog(requestId: string, method: string, path: string, route: string, status: number, seconds: number, ip: string): void {
-    access.info({ request_id: requestId, method, path, route, status, duration_ms: Math.round(seconds * 1e6) / 1e3, ip }, 'request');
+    const line = { request_id: requestId, method, path, route, status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
+    access.info(withClient ? { ...line, ip } : line, 'request');
   }
 
   function end(ctx: Context, started: number, route = routeLabel(ctx)): void {
     const requestId = ctx.state.requestId as string;
     const seconds = record(routeMetrics(ctx.req.method ?? 'GET', route, ctx.res.statusCode), started, requestId);
-    if (logged(route)) accessLog(requestId, ctx.method, ctx.path, route, ctx.status, seconds, ctx.ip);
+    if (logged(route)) accessLog(requestId, ctx.method, ctx.path, route, ctx.status, seconds, withClient ? ctx.ip : '');
   }
 
   function routeObserver(method: string, route: string): RouteObserver {

@@ -12,7 +12,7 @@ import { createEvent, createTicketType } from '../helpers/fixtures.js';
 import { grpcClients, unaryCall } from '../helpers/grpc.js';
 import { waitFor } from '../helpers/clusterProcess.js';
 
-function capture() {
+function capture(level = 'debug') {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -20,7 +20,7 @@ function capture() {
       done();
     },
   });
-  return { lines, log: pino({ level: 'debug' }, sink) };
+  return { lines, log: pino({ level }, sink) };
 }
 
 test('with a threshold of 0 every request, call, activation and commit is a slow operation warning without personal data', async (t) => {
@@ -129,5 +129,28 @@ test('a read answered from the caches is logged and timed like the regular route
     t.like(line('request', `cached-${name}`), { level: 30, method: 'GET', path, route, status: 200, ip: regular?.ip });
     t.is(typeof line('request', `cached-${name}`)?.duration_ms, 'number');
     t.like(line('slow operation', `cached-${name}`), { level: 40, operation: 'rest', method: 'GET', route, status: '200' });
+  }
+});
+
+test('at info the access lines name no caller: no client address, no token subject (both at debug)', async (t) => {
+  for (const level of ['info', 'debug'] as const) {
+    const { lines, log } = capture(level);
+    const svc = await startTestService({}, undefined, { serviceOptions: { log } });
+    const clients = grpcClients(`127.0.0.1:${svc.service.grpcPort}`);
+    try {
+      const event = await createEvent(svc);
+      t.is((await svc.api('GET', `/events/${event.id}`, { headers: { 'x-request-id': `rest-${level}` } })).status, 200);
+      await unaryCall(clients.ticket, 'GetEventById', { event_id: event.id }, { metadata: { 'x-request-id': `grpc-${level}`, authorization: `Bearer ${svc.adminToken}` } });
+      const [rest, call] = await waitFor('both access lines', async () => {
+        const r = lines.find((l) => l.msg === 'request' && l.request_id === `rest-${level}`);
+        const g = lines.find((l) => l.msg === 'grpc call' && l.request_id === `grpc-${level}`);
+        return r && g ? ([r, g] as const) : undefined;
+      });
+      t.is('ip' in rest, level === 'debug', `${level}: ${JSON.stringify(rest)}`);
+      t.is('subject' in call, level === 'debug', `${level}: ${JSON.stringify(call)}`);
+    } finally {
+      clients.close();
+      await svc.close();
+    }
   }
 });

@@ -21,13 +21,25 @@ export const uuidField = z
   .regex(UUID, { message: 'must be a UUID' })
   .transform((v) => v.toLowerCase());
 
-/** Text without control characters, 1 to `max` characters. */
-export const textField = (max: number) =>
-  z
-    .string()
-    .min(1, { message: 'must not be empty' })
-    .max(max, { message: `must be at most ${max} characters` })
-    .refine((v) => !CONTROL.test(v), { message: 'must not contain control characters' });
+const textSchemas = new Map<number, z.ZodType<string>>();
+
+/**
+ * Text without control characters, 1 to `max` characters. One schema per length, built on
+ * first use (zod schemas are immutable; building one costs far more than a parse, and
+ * request checks ask for them per call).
+ */
+export function textField(max: number): z.ZodType<string> {
+  let schema = textSchemas.get(max);
+  if (schema === undefined) {
+    schema = z
+      .string()
+      .min(1, { message: 'must not be empty' })
+      .max(max, { message: `must be at most ${max} characters` })
+      .refine((v) => !CONTROL.test(v), { message: 'must not contain control characters' });
+    textSchemas.set(max, schema);
+  }
+  return schema;
+}
 
 const intField = (min: number, max: number) =>
   z.number().int({ message: 'must be an integer' }).min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` });

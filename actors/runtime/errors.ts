@@ -28,6 +28,9 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** The codes of failures that may pass: the same request may succeed if sent again later. */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['SHARD_MOVING', 'BUSY', 'DEPENDENCY', 'DEADLINE_EXCEEDED']);
+
 export class AppError extends Error {
   override readonly name: string = 'AppError';
   constructor(

@@ -16,7 +16,7 @@ import {
   type TypePricingView,
 } from '../../actors/inventory/model.js';
 import { canonicalUuid, parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
-import { AppError, DependencyError, ValidationError } from '../errors.js';
+import { AppError, DependencyError, RETRYABLE_CODES, ValidationError } from '../errors.js';
 import { toAppError } from '../errorNormalize.js';
 import type { Caller } from '../shards/router.js';
 import type { TicketSigner } from '../tickets/signingPool.js';
@@ -38,12 +38,9 @@ function requireUuid(value: string, field: string): string {
   return id;
 }
 
-/** Codes of failures that may pass: the event's actor can be told again later. */
-const TRANSIENT: ReadonlySet<string> = new Set(['SHARD_MOVING', 'BUSY', 'DEPENDENCY', 'DEADLINE_EXCEEDED']);
-
 /** A failure another attempt may not meet (anything but a refusal of the command itself, e.g. a missing event). */
 function transient(err: unknown): boolean {
-  return !(err instanceof AppError) || TRANSIENT.has(err.code);
+  return !(err instanceof AppError) || RETRYABLE_CODES.has(err.code);
 }
 
 /** The command as every door must send it (canonical ids, bounded text), or a VALIDATION error. */

@@ -27,22 +27,11 @@ export function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T
   throw new ValidationError(`${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, { field });
 }
 
-/** The text schema of each maximum length, built once (building a schema costs far more than a parse). */
-const textSchemas = new Map<number, z.ZodType<string>>();
-function textOf(max: number): z.ZodType<string> {
-  let schema = textSchemas.get(max);
-  if (schema === undefined) {
-    schema = textField(max);
-    textSchemas.set(max, schema);
-  }
-  return schema;
-}
-
 /** Trimmed, non-empty text of at most `max` characters without control characters. */
 export function required(value: string, field: string, max = 500): string {
   const v = value.trim();
   if (v === '' || v.length > max) throw new ValidationError(`${field} is required (at most ${max} characters)`, { field });
-  return check(textOf(max), v, field);
+  return check(textField(max), v, field);
 }
 
 /** `value` as a canonical UUID, or the VALIDATION error every door gives for it. */
@@ -61,7 +50,7 @@ export function requiredId(value: string, field: string): string {
 
 /** Optional text (an empty proto3 string = not set): at most `max` characters without control characters. */
 export function optionalText(value: string, field: string, max = 500): string | undefined {
-  return value === '' ? undefined : check(textOf(max), value, field);
+  return value === '' ? undefined : check(textField(max), value, field);
 }
 
 /** Optional UUID (empty = not set), canonicalised. */

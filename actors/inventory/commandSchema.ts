@@ -10,6 +10,7 @@
  * hand-written check of the hot commands that answers before the schema is asked).
  */
 import { z } from 'zod';
+import { ValidationError } from '../runtime/errors.js';
 import type { InventoryCommand } from './model.js';
 import { CONTROL, LIMITS, UUID, fastParseCommand } from './commandFastPath.js';
 
@@ -126,4 +127,11 @@ export function parseInventoryCommand(value: unknown): CommandParse {
 /** Parse an event id: the canonical (lower-case) id, or undefined. */
 export function canonicalUuid(value: unknown): string | undefined {
   return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : undefined;
+}
+
+/** `value` as a canonical UUID, or the VALIDATION error every door gives for it (`<field>: must be a UUID`). */
+export function requireUuid(value: unknown, field: string): string {
+  const id = canonicalUuid(value);
+  if (id === undefined) throw new ValidationError(`${field}: must be a UUID`, { field });
+  return id;
 }

@@ -108,15 +108,26 @@ function methodMetrics(deps: CallDeps, method: string) {
   };
 }
 
-export function memoMetrics(deps: CallDeps): (method: string) => ReturnType<typeof methodMetrics> {
+/** What a handler builds once when it is bound, and each of its calls uses. */
+export interface BoundCall {
+  /** The metric children of `method` (made on its first call). */
+  metricsOf(method: string): ReturnType<typeof methodMetrics>;
+  /** The access logger of the server's logger (see accessLogger). */
+  readonly access: Logger;
+}
+
+export function bindCall(deps: CallDeps): BoundCall {
   const byMethod = new Map<string, ReturnType<typeof methodMetrics>>();
-  return (method) => {
-    let m = byMethod.get(method);
-    if (!m) {
-      m = methodMetrics(deps, method);
-      byMethod.set(method, m);
-    }
-    return m;
+  return {
+    metricsOf(method) {
+      let m = byMethod.get(method);
+      if (!m) {
+        m = methodMetrics(deps, method);
+        byMethod.set(method, m);
+      }
+      return m;
+    },
+    access: accessLogger(deps.log),
   };
 }
 
@@ -153,22 +164,7 @@ function callerOf(call: AnyCall): Caller {
   };
 }
 
-/** The access logger of each server's logger (see accessLogger), made once. */
-const accessLoggers = new WeakMap<Logger, Logger>();
-function accessOf(log: Logger): Logger {
-  let access = accessLoggers.get(log);
-  if (access === undefined) {
-    access = accessLogger(log);
-    accessLoggers.set(log, access);
-  }
-  return access;
-}
-
-export function begin(
-  call: AnyCall,
-  deps: CallDeps,
-  metricsOf: (method: string) => ReturnType<typeof methodMetrics>,
-): Started {
+export function begin(call: AnyCall, deps: CallDeps, bound: BoundCall): Started {
   const startedAt = performance.now();
   const path = call.getPath();
   const method = path.startsWith('/') ? path.slice(1) : path;
@@ -207,7 +203,7 @@ export function begin(
     },
     finish(code, principal) {
       const seconds = (performance.now() - startedAt) / 1000;
-      metricsOf(method).observe(code, seconds);
+      bound.metricsOf(method).observe(code, seconds);
       if (deps.log.isLevelEnabled('info')) {
         const line = {
           code: grpc.status[code] ?? String(code),
@@ -218,7 +214,7 @@ export function begin(
         // The call's own child logger when one was made; otherwise its fields inline on the
         // access logger, which spares building a child logger for the one line most calls log.
         if (child) child.info(line, 'grpc call');
-        else accessOf(deps.log).info({ request_id: requestId, method, ...line }, 'grpc call');
+        else bound.access.info({ request_id: requestId, method, ...line }, 'grpc call');
       }
       return seconds * 1000;
     },
@@ -241,9 +237,9 @@ export function unbound(name: string): grpc.ServerErrorResponse {
 
 export function unary<Req, Res>(access: Access, impl: UnaryImpl<Req, Res>): grpc.handleUnaryCall<Req, Res> {
   const bind = (deps: CallDeps): grpc.handleUnaryCall<Req, Res> => {
-    const metricsOf = memoMetrics(deps);
+    const bound = bindCall(deps);
     return (call, callback) => {
-      const started = begin(call as grpc.ServerUnaryCall<unknown, unknown>, deps, metricsOf);
+      const started = begin(call as grpc.ServerUnaryCall<unknown, unknown>, deps, bound);
       const run = async (): Promise<void> => {
         let principal: Principal | null = null;
         let outcome: { error: grpc.ServerErrorResponse } | { response: Res };

@@ -11,7 +11,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Principal } from '../auth/verifier.js';
-import { authenticate, begin, BIND, failure, memoMetrics, unbound, type Access, type Bind, type CallContext, type CallDeps } from './call.js';
+import { authenticate, begin, BIND, bindCall, failure, unbound, type Access, type Bind, type CallContext, type CallDeps } from './call.js';
 
 export type ServerStreamImpl<Req, Res> = (request: Req, call: grpc.ServerWritableStream<Req, Res>, ctx: CallContext) => Promise<void>;
 
@@ -24,10 +24,10 @@ type StreamCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuple
 
 /** Run a stream's implementation once the caller is admitted; end the stream with OK or the mapped error. */
 function streamHandler(access: Access, deps: CallDeps, run: (call: StreamCall, ctx: CallContext, admit: Admit) => Promise<void>) {
-  const metricsOf = memoMetrics(deps);
+  const bound = bindCall(deps);
   return (call: StreamCall): void => {
     // A duplex stream is a writable one with a readable side; begin() needs only what both have.
-    const started = begin(call as grpc.ServerWritableStream<unknown, unknown>, deps, metricsOf);
+    const started = begin(call as grpc.ServerWritableStream<unknown, unknown>, deps, bound);
     started.sendHeaders();
     const serve = async (): Promise<void> => {
       let principal: Principal | null = null;

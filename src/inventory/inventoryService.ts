@@ -15,7 +15,7 @@ import {
   type Ticket,
   type TypePricingView,
 } from '../../actors/inventory/model.js';
-import { canonicalUuid, parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
+import { parseInventoryCommand, requireUuid } from '../../actors/inventory/commandSchema.js';
 import { AppError, DependencyError, RETRYABLE_CODES, ValidationError } from '../errors.js';
 import { toAppError } from '../errorNormalize.js';
 import type { Caller } from '../shards/router.js';
@@ -30,13 +30,6 @@ import { createRetries, type Retries, type RetryOptions } from './retries.js';
 import { createPerEventQueue } from './perEventQueue.js';
 import type { CheckInOutcome, IssuedTicket, LevelsResult, ReservationResult, ReserveInput, ValidateOutcome } from './inventoryResults.js';
 export type { CheckInOutcome, IssuedTicket, LevelsResult, ReservationResult, ReserveInput, ValidateOutcome } from './inventoryResults.js';
-
-/** The canonical (lower-case) form of a UUID, or a VALIDATION error naming `field`. */
-function requireUuid(value: string, field: string): string {
-  const id = canonicalUuid(value);
-  if (id === undefined) throw new ValidationError(`${field} must be a UUID`, { field });
-  return id;
-}
 
 /** A failure another attempt may not meet (anything but a refusal of the command itself, e.g. a missing event). */
 function transient(err: unknown): boolean {

@@ -16,7 +16,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { canonicalUuid, parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
+import { parseInventoryCommand, requireUuid } from '../../actors/inventory/commandSchema.js';
 import type { InventoryCommand, InventoryReply } from '../../actors/inventory/model.js';
 import { AppError, AuthError, ERROR_CODES, ValidationError, type ErrorCode } from '../errors.js';
 import { unary, type CallContext } from '../grpc/call.js';
@@ -64,8 +64,7 @@ async function requirePod(ctx: CallContext, options: DoorOptions): Promise<void>
 }
 
 function parseForward(req: ForwardRequest): { eventId: string; command: InventoryCommand } {
-  const eventId = canonicalUuid(req.event_id);
-  if (eventId === undefined) throw new ValidationError('event_id must be a UUID', { field: 'event_id' });
+  const eventId = requireUuid(req.event_id, 'event_id');
   let json: unknown;
   try {
     json = JSON.parse(req.command_json);

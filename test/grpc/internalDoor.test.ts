@@ -176,6 +176,7 @@ test('malformed commands are INVALID_ARGUMENT and change nothing', async (t) => 
   }
   const badEvent = await forward(t, { type: 'GetLevels' }, { pod: podToken }, 'not-an-event');
   t.is(badEvent.code, grpc.status.INVALID_ARGUMENT);
+  t.is(badEvent.reason, 'VALIDATION');
   t.deepEqual({ journal: await journal(), levels: await levels() }, before);
 });
 

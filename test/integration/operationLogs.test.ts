@@ -132,25 +132,28 @@ test('a read answered from the caches is logged and timed like the regular route
   }
 });
 
-test('at info the access lines name no caller: no client address, no token subject (both at debug)', async (t) => {
-  for (const level of ['info', 'debug'] as const) {
-    const { lines, log } = capture(level);
-    const svc = await startTestService({}, undefined, { serviceOptions: { log } });
-    const clients = grpcClients(`127.0.0.1:${svc.service.grpcPort}`);
-    try {
-      const event = await createEvent(svc);
-      t.is((await svc.api('GET', `/events/${event.id}`, { headers: { 'x-request-id': `rest-${level}` } })).status, 200);
-      await unaryCall(clients.ticket, 'GetEventById', { event_id: event.id }, { metadata: { 'x-request-id': `grpc-${level}`, authorization: `Bearer ${svc.adminToken}` } });
+test('at info the access lines name no caller: no client address, no token subject (both at debug, read per line)', async (t) => {
+  const { lines, log } = capture('info');
+  const svc = await startTestService({}, undefined, { serviceOptions: { log } });
+  const clients = grpcClients(`127.0.0.1:${svc.service.grpcPort}`);
+  try {
+    const event = await createEvent(svc);
+    // One service: the level is changed while it runs, and the next lines follow it.
+    for (const level of ['info', 'debug', 'info'] as const) {
+      log.level = level;
+      const tag = `${level}-${lines.length}`;
+      t.is((await svc.api('GET', `/events/${event.id}`, { headers: { 'x-request-id': `rest-${tag}` } })).status, 200);
+      await unaryCall(clients.ticket, 'GetEventById', { event_id: event.id }, { metadata: { 'x-request-id': `grpc-${tag}`, authorization: `Bearer ${svc.adminToken}` } });
       const [rest, call] = await waitFor('both access lines', async () => {
-        const r = lines.find((l) => l.msg === 'request' && l.request_id === `rest-${level}`);
-        const g = lines.find((l) => l.msg === 'grpc call' && l.request_id === `grpc-${level}`);
+        const r = lines.find((l) => l.msg === 'request' && l.request_id === `rest-${tag}`);
+        const g = lines.find((l) => l.msg === 'grpc call' && l.request_id === `grpc-${tag}`);
         return r && g ? ([r, g] as const) : undefined;
       });
       t.is('ip' in rest, level === 'debug', `${level}: ${JSON.stringify(rest)}`);
       t.is('subject' in call, level === 'debug', `${level}: ${JSON.stringify(call)}`);
-    } finally {
-      clients.close();
-      await svc.close();
     }
+  } finally {
+    clients.close();
+    await svc.close();
   }
 });

@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import test from 'ava';
 import fc from 'fast-check';
 import { fastParseCommand } from '../../actors/inventory/commandFastPath.js';
-import { inventoryCommandSchema, parseInventoryCommand } from '../../actors/inventory/commandSchema.js';
+import { inventoryCommandSchema, parseInventoryCommand, requireUuid } from '../../actors/inventory/commandSchema.js';
+import { ValidationError } from '../../actors/runtime/errors.js';
 
 const uuid = fc.uuid().chain((u) => fc.constantFrom(u, u.toUpperCase()));
 
@@ -143,4 +144,15 @@ test('objects that are not what they look like are left to the schema', (t) => {
   const fromJson: unknown = JSON.parse(`{"type":"Release","reservationId":"${id}","__proto__":{"x":1}}`);
   t.is(fastParseCommand(fromJson), undefined, 'an own __proto__ key from JSON is an unknown key');
   t.false(inventoryCommandSchema.safeParse(fromJson).success);
+});
+
+test('requireUuid: the canonical id, or VALIDATION naming the field, the same at every door', (t) => {
+  const id = '0F8FAD5B-D9CB-469F-A165-70867728950E';
+  t.is(requireUuid(id, 'event_id'), id.toLowerCase());
+  for (const bad of ['', 'not-a-uuid', `${id} `, id.slice(1), 42, null, undefined]) {
+    const err = t.throws(() => requireUuid(bad, 'event_id'), { instanceOf: ValidationError });
+    t.is(err?.code, 'VALIDATION');
+    t.is(err?.message, 'event_id: must be a UUID');
+    t.deepEqual(err?.details, { field: 'event_id' });
+  }
 });

@@ -6,7 +6,7 @@
  * before anything is read or written.
  */
 import type { z } from 'zod';
-import { canonicalUuid } from '../../../actors/inventory/commandSchema.js';
+import { requireUuid } from '../../../actors/inventory/commandSchema.js';
 import { textField, TIMESTAMP_MAX_MS, TIMESTAMP_MIN_MS } from '../../catalog/fields.js';
 import { ValidationError } from '../../errors.js';
 import type { Timestamp__Output } from '../generated/google/protobuf/Timestamp.js';
@@ -34,18 +34,11 @@ export function required(value: string, field: string, max = 500): string {
   return check(textField(max), v, field);
 }
 
-/** `value` as a canonical UUID, or the VALIDATION error every door gives for it. */
-function uuidOf(value: string, field: string): string {
-  const id = canonicalUuid(value);
-  if (id === undefined) throw new ValidationError(`${field}: must be a UUID`, { field });
-  return id;
-}
-
 /** A UUID in any case, as its canonical lower-case form. */
 export function requiredId(value: string, field: string): string {
   const v = value.trim();
   if (v === '') throw new ValidationError(`${field} is required`, { field });
-  return uuidOf(v, field);
+  return requireUuid(v, field);
 }
 
 /** Optional text (an empty proto3 string = not set): at most `max` characters without control characters. */
@@ -55,7 +48,7 @@ export function optionalText(value: string, field: string, max = 500): string | 
 
 /** Optional UUID (empty = not set), canonicalised. */
 export function optionalId(value: string, field: string): string | undefined {
-  return value === '' ? undefined : uuidOf(value, field);
+  return value === '' ? undefined : requireUuid(value, field);
 }
 
 /** A protobuf Timestamp (unset or zero = not set) as an instant between years 1 and 9999. */

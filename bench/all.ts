@@ -199,7 +199,7 @@ async function main(): Promise<number> {
   // A smoke run is too short to judge a target: they are shown, not checked.
   console.log(`\ntargets${SMOKE ? ' (smoke run: not checked)' : ''}:\n${t.map((x) => `  ${x.met ? 'MET   ' : 'MISSED'} ${x.name}: ${x.detail}`).join('\n')}`);
   const violations = [
-    ...flash.flatMap((c) => [...c.actor.check.violations, ...c.rowLock.check.violations]),
+    ...flash.flatMap((c) => [...c.actor.check.violations, ...c.quiet.check.violations, ...c.rowLock.check.violations]),
     ...(priced ? [...priced.plain.check.violations, ...priced.priced.check.violations] : []),
     ...(many ? [...many.actor.check.violations, ...many.rowLock.check.violations] : []),
     ...(stream ? stream.stream.check.violations : []),

@@ -4,7 +4,10 @@
  * workload on the Postgres row-lock baseline, plus a bare grpc-js echo of a
  * ReserveTicketsRequest-sized message (the physical limit of a unary call here). Sides
  * run interleaved in the same cell; the callers run in the load child, and the host's
- * (server's) CPU is measured per side (interleave.ts).
+ * (server's) CPU is measured per side (interleave.ts). A fourth side is the actor side
+ * with the service's logs off (level `silent` during its slices, its own event): what the
+ * per-call log line costs, measured in the same interleaved run rather than across runs,
+ * whose spread on this machine is larger than that cost.
  */
 import { checkActor, checkRowLock, type CellCheck } from './checks.js';
 import { startEchoServer } from './echo.js';
@@ -18,12 +21,14 @@ import { createCatalog, type BenchStack } from './stack.js';
 export interface FlashCell {
   readonly callers: number;
   readonly actor: SideResult & { readonly check: CellCheck };
+  /** The actor side with the service's logs off (same service, its own event). */
+  readonly quiet: SideResult & { readonly check: CellCheck };
   readonly rowLock: SideResult & { readonly check: CellCheck };
   readonly echo: SideResult;
   readonly speedUp: number;
   readonly p99Ratio: number;
   readonly cpuVsEcho: number;
-  /** The actor side's mean server time per call and per commit (warm-up included). */
+  /** The mean server time per call and per commit of both actor sides (warm-up included). */
   readonly server: ServerTimes;
 }
 
@@ -35,24 +40,38 @@ export interface ScenarioOptions extends Omit<InterleaveOptions, 'callers'> {
 
 export async function flashSaleCell(stack: BenchStack, child: LoadChild, callers: number, o: ScenarioOptions): Promise<FlashCell> {
   const actorCat = await createCatalog(stack.admin, `bench flash grpc c${callers}`, o.capacity);
+  const quietCat = await createCatalog(stack.admin, `bench flash grpc logs off c${callers}`, o.capacity);
   const rowCat = await createCatalog(stack.admin, `bench flash row-lock c${callers}`, o.capacity);
   const echo = await startEchoServer();
-  const names = { actor: `actor${callers}`, rowLock: `rowLock${callers}`, echo: `echo${callers}` };
+  const names = { actor: `actor${callers}`, quiet: `actorLogsOff${callers}`, rowLock: `rowLock${callers}`, echo: `echo${callers}` };
+  const level = stack.log.level;
   try {
     await child.setup([
       { kind: 'grpcReserve', name: names.actor, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [actorCat], holdSeconds: o.holdSeconds },
+      { kind: 'grpcReserve', name: names.quiet, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [quietCat], holdSeconds: o.holdSeconds },
       { kind: 'rowLock', name: names.rowLock, databaseUrl: stack.databaseUrl, poolMax: o.poolMax, targets: [rowCat], holdSeconds: o.holdSeconds },
       { kind: 'echo', name: names.echo, port: echo.port, payloadBytes: reserveRequestBytes() },
     ]);
     const times = await serverTimes(stack.service.metrics.registry);
-    const r = await runInterleaved(child, [names.actor, names.rowLock, names.echo], { ...o, callers });
+    // Child loggers follow their parent's level: the whole service is silent during the quiet side's slices.
+    const beforeSlice = (side: string) => {
+      stack.log.level = side === names.quiet ? 'silent' : level;
+    };
+    let r: Map<string, SideResult>;
+    try {
+      r = await runInterleaved(child, [names.actor, names.quiet, names.rowLock, names.echo], { ...o, callers, beforeSlice });
+    } finally {
+      stack.log.level = level;
+    }
     const server = await times.stop();
     const actor = r.get(names.actor) as SideResult;
+    const quiet = r.get(names.quiet) as SideResult;
     const rowLock = r.get(names.rowLock) as SideResult;
     const echoR = r.get(names.echo) as SideResult;
     return {
       callers,
       actor: { ...actor, check: await checkActor(stack.service.inventory.service, stack.admin, actorCat, actor.load) },
+      quiet: { ...quiet, check: await checkActor(stack.service.inventory.service, stack.admin, quietCat, quiet.load) },
       rowLock: { ...rowLock, check: await checkRowLock(rowLockSeller(stack.admin, rowCat, o.holdSeconds), stack.admin, rowCat, rowLock.load) },
       echo: echoR,
       speedUp: actor.load.reservationsPerSecond / rowLock.load.reservationsPerSecond,
@@ -63,5 +82,6 @@ export async function flashSaleCell(stack: BenchStack, child: LoadChild, callers
   } finally {
     await echo.close();
     await stack.service.inventory.registry.passivate(actorCat.eventId);
+    await stack.service.inventory.registry.passivate(quietCat.eventId);
   }
 }

@@ -34,6 +34,8 @@ export interface InterleaveOptions {
   readonly seconds: number;
   readonly slices: number;
   readonly aborted: () => boolean;
+  /** Called before each slice of `side` (warm-up included): e.g. a side that runs the service with its logs off. */
+  readonly beforeSlice?: (side: string) => void;
 }
 
 async function profiler(dir: string | undefined) {
@@ -88,6 +90,7 @@ export async function runInterleaved(child: LoadChild, sides: readonly string[],
   const profiled = new Set<string>();
   const slice = async (s: string, warmupMs: number, measureMs: number) => {
     const m = measureMs > 0 ? (measured.get(s) as Measured) : undefined;
+    o.beforeSlice?.(s);
     const profileThis = prof !== null && m !== undefined && !profiled.has(s);
     if (profileThis) await prof.start();
     // A fresh monitor per slice: a re-enabled one counts the pause between slices as a

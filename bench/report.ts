@@ -23,7 +23,12 @@ export function table(flash: readonly FlashCell[], many: ManyEventsCell | null, 
   const head = ['callers', 'gRPC actor res/s', 'p50 ms', 'p99 ms', 'CPU µs/res srv / cli', 'row-lock res/s', 'p50 ms', 'p99 ms', 'CPU µs/res srv / cli', 'echo calls/s', 'p50 ms', 'p99 ms', 'CPU µs/call srv / cli', 'speed-up', 'p99 ratio', 'CPU vs echo', 'oversell'];
   if (flash.length) {
     out.push(`\nFlash sale through gRPC (one event, 1–4 seats per ReserveTickets), ${o.seconds} s per side in ${o.slices} interleaved slices after ${o.warmupSeconds} s warm-up`);
-    out.push(grid(head, flash.map((c) => [String(c.callers), ...side(c.actor), ...side(c.rowLock), ...side(c.echo), `${f(c.speedUp, 2)}×`, f(c.p99Ratio, 3), `${f(c.cpuVsEcho, 2)}×`, String(c.actor.check.violations.length + c.rowLock.check.violations.length)])));
+    out.push(grid(head, flash.map((c) => [String(c.callers), ...side(c.actor), ...side(c.rowLock), ...side(c.echo), `${f(c.speedUp, 2)}×`, f(c.p99Ratio, 3), `${f(c.cpuVsEcho, 2)}×`, String(c.actor.check.violations.length + c.quiet.check.violations.length + c.rowLock.check.violations.length)])));
+    out.push(
+      `the actor side with the service's logs off, interleaved in the same slices (res/s, ratio to the side above, CPU µs/res srv / cli): ${flash
+        .map((c) => `${c.callers} callers ${f(c.quiet.load.reservationsPerSecond)} (${f(c.quiet.load.reservationsPerSecond / c.actor.load.reservationsPerSecond, 2)}×, ${f(c.quiet.load.reservationsPerSecond / c.echo.load.reservationsPerSecond, 2)} of the echo), ${f(c.quiet.cpuUsPerCall)} / ${f(c.quiet.clientCpuUsPerCall)}`)
+        .join('; ')}`,
+    );
     out.push(`host event-loop delay during the actor's slices (p99 / max ms): ${flash.map((c) => `${c.callers} callers ${f(c.actor.loopDelay.p99Ms, 1)} / ${f(c.actor.loopDelay.maxMs, 1)}`).join(', ')}`);
     out.push(`kernel share of the host's CPU (actor / echo): ${flash.map((c) => `${c.callers} callers ${f(c.actor.systemShare * 100)}% / ${f(c.echo.systemShare * 100)}%`).join(', ')}`);
     out.push(`server time per ReserveTickets call / per turn commit (means, ms): ${flash.map((c) => `${c.callers} callers ${f(c.server.callMs, 2)} / ${f(c.server.commitMs, 2)}`).join(', ')}`);

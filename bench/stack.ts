@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { ensureBinaries, startPostgres, startRedis } from '../src/dev/localStack.js';
@@ -15,6 +15,8 @@ import { startService, type RunningService } from '../src/service.js';
 export interface BenchStack {
   readonly config: Config;
   readonly service: RunningService;
+  /** The service's logger: a side may change its level for its slices (flashSale.ts, logs off). */
+  readonly log: Logger;
   /** A pool for the bench itself (catalog rows, checks); not the service's pool. */
   readonly admin: pg.Pool;
   readonly databaseUrl: string;
@@ -93,12 +95,14 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
     });
     const logDestination = pino.destination({ dest: '/dev/null', sync: false });
     cleanups.push(async () => logDestination.end());
-    const service = await startService(config, { log: createLogger(config.logLevel, 'ticket-service', logDestination), host: '127.0.0.1' });
+    const serviceLog = createLogger(config.logLevel, 'ticket-service', logDestination);
+    const service = await startService(config, { log: serviceLog, host: '127.0.0.1' });
     cleanups.push(() => service.stop());
 
     return {
       config,
       service,
+      log: serviceLog,
       admin,
       databaseUrl,
       postgresVersion: ver[0]?.version ?? 'unknown',

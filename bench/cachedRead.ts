@@ -10,8 +10,9 @@
  * Both servers live on this process's event loop; autocannon runs on its own worker
  * thread (`workers: 1`) for both sides alike, so the load generator does not take turns
  * with the server it measures. After a 1 s warm-up per side, the `seconds` per side are
- * run as 1 s slices alternating service / bare, and each side's slices are added up, so
- * load from other work on a shared machine falls on both sides alike.
+ * run as 1 s slices alternating service / service with its logs off / bare, and each
+ * side's slices are added up, so load from other work on a shared machine falls on every
+ * side alike.
  * BENCH_CPU_PROFILE=<dir>: during the middle slice of each side the main thread (the
  * servers) is sampled with the inspector's Profiler and written to
  * <dir>/<route>.<side>.cpuprofile (open in Chrome DevTools; sampling slows the server a
@@ -51,6 +52,8 @@ export interface CachedReadRow {
   readonly route: string;
   readonly bytes: number;
   readonly service: CannonSide;
+  /** The service with its logs off during these slices (level `silent`): what the access line costs. */
+  readonly serviceLogsOff: CannonSide;
   readonly bareKoa: CannonSide;
   /** service req/s ÷ bare Koa req/s */
   readonly ratio: number;
@@ -188,25 +191,34 @@ export async function cachedReadBench(stack: BenchStack, connections: number, se
   });
   const bare = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const rows: CachedReadRow[] = [];
+  const level = stack.log.level;
   const slices = Math.max(1, Math.round(seconds / SLICE_SECONDS));
   try {
     for (const p of paths) {
       const route = p.replace(event.id, ':id');
       const sides = [
-        { name: 'service', url: `${base}${p}`, slices: [] as Slice[] },
-        { name: 'bare', url: `${bare}${p}`, slices: [] as Slice[] },
+        { name: 'service', url: `${base}${p}`, quiet: false, slices: [] as Slice[] },
+        { name: 'serviceLogsOff', url: `${base}${p}`, quiet: true, slices: [] as Slice[] },
+        { name: 'bare', url: `${bare}${p}`, quiet: false, slices: [] as Slice[] },
       ];
       say(`cached read ${route}: warm-up, then ${slices} × ${SLICE_SECONDS} s per side, alternating…`);
-      for (const side of sides) await cannon(side.url, connections, WARMUP_SECONDS);
+      // Child loggers follow their parent's level: the whole service is silent during the quiet side's slices.
+      const run = (side: (typeof sides)[number], s: number) => {
+        stack.log.level = side.quiet ? 'silent' : level;
+        return cannon(side.url, connections, s).finally(() => {
+          stack.log.level = level;
+        });
+      };
+      for (const side of sides) await run(side, WARMUP_SECONDS);
       for (let i = 0; i < slices; i++) {
         for (const side of sides) {
-          const run = () => cannon(side.url, connections, SLICE_SECONDS);
+          const slice = () => run(side, SLICE_SECONDS);
           const file = `${profileDir}/${route.replace(/[^a-z]+/gi, '_')}.${side.name}.cpuprofile`;
-          side.slices.push(await (profileDir && i === Math.floor(slices / 2) ? profiled(file, run) : run()));
+          side.slices.push(await (profileDir && i === Math.floor(slices / 2) ? profiled(file, slice) : slice()));
         }
       }
-      const [service, bareKoa] = sides.map((side) => combine(side.slices)) as [CannonSide, CannonSide];
-      rows.push({ route, bytes: bodies.get(p)?.bytes.length ?? 0, service, bareKoa, ratio: service.requestsPerSecond / bareKoa.requestsPerSecond });
+      const [service, serviceLogsOff, bareKoa] = sides.map((side) => combine(side.slices)) as [CannonSide, CannonSide, CannonSide];
+      rows.push({ route, bytes: bodies.get(p)?.bytes.length ?? 0, service, serviceLogsOff, bareKoa, ratio: service.requestsPerSecond / bareKoa.requestsPerSecond });
     }
   } finally {
     await new Promise<void>((resolve) => {

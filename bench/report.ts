@@ -93,6 +93,11 @@ export function extraTables(cached: CachedReadResult | null, failover: FailoverR
         cached.rows.map((r) => [r.route, String(r.bytes), ...cannonCells(r.service), ...cannonCells(r.bareKoa), `${f(r.ratio * 100, 1)}%`]),
       ),
     );
+    out.push(
+      `the service with its logs off, in the same alternation (req/s, ratio to bare Koa, srv CPU µs/req): ${cached.rows
+        .map((r) => `${r.route} ${f(r.serviceLogsOff.requestsPerSecond)} (${f((r.serviceLogsOff.requestsPerSecond / r.bareKoa.requestsPerSecond) * 100, 1)}%), ${r.serviceLogsOff.serverCpuUsPerRequest === undefined ? '-' : f(r.serviceLogsOff.serverCpuUsPerRequest)}`)
+        .join('; ')}`,
+    );
   }
   if (failover) {
     out.push(`\nFailover: ${failover.pods} pod processes, SHARD_COUNT ${failover.shardCount}, SHARD_LEASE_MS ${failover.leaseMs}; kill -9 the owner, poll GetInventoryLevels through the survivor every ${failover.pollMs} ms`);

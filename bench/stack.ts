@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { ensureBinaries, startPostgres, startRedis } from '../src/dev/localStack.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger, logDestination } from '../src/observability/logger.js';
 import { startService, type RunningService } from '../src/service.js';
 
 export interface BenchStack {
@@ -93,9 +93,9 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       ...opts.env,
     });
-    const logDestination = pino.destination({ dest: '/dev/null', sync: false });
-    cleanups.push(async () => logDestination.end());
-    const serviceLog = createLogger(config.logLevel, 'ticket-service', logDestination);
+    const logSink = logDestination('/dev/null');
+    cleanups.push(async () => logSink.end());
+    const serviceLog = createLogger(config.logLevel, 'ticket-service', logSink);
     const service = await startService(config, { log: serviceLog, host: '127.0.0.1' });
     cleanups.push(() => service.stop());
 

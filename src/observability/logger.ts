@@ -14,8 +14,25 @@ const REDACT = [
   'config.database.url',
 ];
 
-/** The service's logger: JSON lines to stdout, or to `destination` (benchmarks measure logging without printing it). */
-export function createLogger(level: string, name = 'ticket-service', destination?: pino.DestinationStream): Logger {
+/** Lines wait until this many bytes do, or until the flush interval has passed. */
+const LOG_BUFFER_BYTES = 4096;
+const LOG_FLUSH_INTERVAL_MS = 100;
+
+/**
+ * Where the service's lines go: stdout, or the file `dest` (benchmarks write to /dev/null).
+ * Writes are asynchronous and gathered: a line waits until 4 KiB of lines do or 100 ms have
+ * passed. Written alone, each line of a lightly loaded event loop took its own write on
+ * libuv's thread pool and that write's completion on the loop: 22 µs per request line
+ * measured here, against 10 µs gathered, about a third of a cached read's CPU. At exit
+ * (process.exit, a handled signal, an uncaught exception) the waiting lines are flushed;
+ * a kill -9 loses at most the last 100 ms.
+ */
+export function logDestination(dest: number | string = 1): ReturnType<typeof pino.destination> {
+  return pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+}
+
+/** The service's logger: JSON lines to stdout, or to `destination` (tests capture them). */
+export function createLogger(level: string, name = 'ticket-service', destination: pino.DestinationStream = logDestination()): Logger {
   const options = {
     name,
     level,
@@ -23,7 +40,7 @@ export function createLogger(level: string, name = 'ticket-service', destination
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination);
 }
 
 /**

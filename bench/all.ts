@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     const child = await startLoadChild();
     try {
       say(`warming the service: ${SERVICE_WARMUP_SECONDS} s of ${WARMUP_CALLERS} callers on an event of its own…`);
-      await warmService(stack, child, WARMUP_CALLERS, SERVICE_WARMUP_SECONDS);
+      await warmService(stack, child, WARMUP_CALLERS, SERVICE_WARMUP_SECONDS, opts.holdSeconds);
       if (SCENARIOS.has('flash')) {
         for (const c of CALLERS) {
           if (aborted) break;

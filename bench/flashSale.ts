@@ -47,10 +47,10 @@ export const WARMUP_CALLERS = 64;
  * several seconds (a cell's own 1 s warm-up at one caller is about 300 calls), which a pod
  * that has served a while no longer pays; the echo server has little code to compile.
  */
-export async function warmService(stack: BenchStack, child: LoadChild, callers: number, seconds: number): Promise<void> {
+export async function warmService(stack: BenchStack, child: LoadChild, callers: number, seconds: number, holdSeconds: number): Promise<void> {
   const cat = await createCatalog(stack.admin, 'bench service warm-up', 10_000_000);
   const name = 'serviceWarmUp';
-  await child.setup([{ kind: 'grpcReserve', name, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [cat], holdSeconds: 600 }]);
+  await child.setup([{ kind: 'grpcReserve', name, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [cat], holdSeconds }]);
   await child.slice(name, callers, seconds * 1000, 0);
   await stack.service.inventory.registry.passivate(cat.eventId);
 }

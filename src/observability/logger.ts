@@ -20,12 +20,12 @@ const LOG_FLUSH_INTERVAL_MS = 100;
 
 /**
  * Where the service's lines go: stdout, or the file `dest` (benchmarks write to /dev/null).
- * Writes are asynchronous and gathered: a line waits until 4 KiB of lines do or 100 ms have
- * passed. Written alone, each line of a lightly loaded event loop took its own write on
- * libuv's thread pool and that write's completion on the loop: 22 µs per request line
- * measured here, against 10 µs gathered, about a third of a cached read's CPU. At exit
- * (process.exit, a handled signal, an uncaught exception) the waiting lines are flushed;
- * a kill -9 loses at most the last 100 ms.
+ * Writes are asynchronous and gathered: a line waits until 4 KiB of lines do or the next
+ * tick of a 100 ms interval. Written alone, each line of a lightly loaded event loop took
+ * its own write on libuv's thread pool and that write's completion on the loop: 22 µs per
+ * request line measured in isolation, against 10 µs gathered. pino flushes what waits when
+ * the process exits through process.exit (the service's signal handlers, an uncaught
+ * exception); a process killed without exiting (kill -9, an abort) loses it.
  */
 export function logDestination(dest: number | string = 1): ReturnType<typeof pino.destination> {
   return pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });

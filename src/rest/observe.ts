@@ -114,15 +114,16 @@ export function createObserver(log: Logger, metrics: Metrics, slow?: SlowRequest
   const access = accessLogger(log);
   /** The client's address is personal data: in the line only while the log is at debug. */
   const withClient = () => log.isLevelEnabled('debug');
-  function accessLog(requestId: string, method: string, path: string, route: string, status: number, seconds: number, ip: () => string): void {
+  /** `client`: the client address, or Koa's context to read it from (only when it is logged). */
+  function accessLog(requestId: string, method: string, path: string, route: string, status: number, seconds: number, client: string | Context): void {
     const line = { request_id: requestId, method, path, route, status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
-    access.info(withClient() ? { ...line, ip: ip() } : line, 'request');
+    access.info(withClient() ? { ...line, ip: typeof client === 'string' ? client : client.ip } : line, 'request');
   }
 
   function end(ctx: Context, started: number, route = routeLabel(ctx)): void {
     const requestId = ctx.state.requestId as string;
     const seconds = record(routeMetrics(ctx.req.method ?? 'GET', route, ctx.res.statusCode), started, requestId);
-    if (logged(route)) accessLog(requestId, ctx.method, ctx.path, route, ctx.status, seconds, () => ctx.ip);
+    if (logged(route)) accessLog(requestId, ctx.method, ctx.path, route, ctx.status, seconds, ctx);
   }
 
   function routeObserver(method: string, route: string): RouteObserver {
@@ -134,7 +135,7 @@ export function createObserver(log: Logger, metrics: Metrics, slow?: SlowRequest
         const m = status === 200 ? (ok ??= routeMetrics(method, route, 200)) : routeMetrics(method, route, status);
         const seconds = record(m, started, requestId);
         // The answered paths carry no query string: the path is the request target.
-        if (logged(route)) accessLog(requestId, method, req.url ?? '', route, status, seconds, () => ip);
+        if (logged(route)) accessLog(requestId, method, req.url ?? '', route, status, seconds, ip);
       },
     };
   }

@@ -191,7 +191,6 @@ export async function cachedReadBench(stack: BenchStack, connections: number, se
   });
   const bare = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const rows: CachedReadRow[] = [];
-  const level = stack.log.level;
   const slices = Math.max(1, Math.round(seconds / SLICE_SECONDS));
   try {
     for (const p of paths) {
@@ -202,12 +201,9 @@ export async function cachedReadBench(stack: BenchStack, connections: number, se
         { name: 'bare', url: `${bare}${p}`, quiet: false, slices: [] as Slice[] },
       ];
       say(`cached read ${route}: warm-up, then ${slices} × ${SLICE_SECONDS} s per side, alternating…`);
-      // Child loggers follow their parent's level: the whole service is silent during the quiet side's slices.
       const run = (side: (typeof sides)[number], s: number) => {
-        stack.log.level = side.quiet ? 'silent' : level;
-        return cannon(side.url, connections, s).finally(() => {
-          stack.log.level = level;
-        });
+        stack.logsOff(side.quiet);
+        return cannon(side.url, connections, s).finally(() => stack.logsOff(false));
       };
       for (const side of sides) await run(side, WARMUP_SECONDS);
       for (let i = 0; i < slices; i++) {

@@ -61,7 +61,6 @@ export async function flashSaleCell(stack: BenchStack, child: LoadChild, callers
   const rowCat = await createCatalog(stack.admin, `bench flash row-lock c${callers}`, o.capacity);
   const echo = await startEchoServer();
   const names = { actor: `actor${callers}`, quiet: `actorLogsOff${callers}`, rowLock: `rowLock${callers}`, echo: `echo${callers}` };
-  const level = stack.log.level;
   try {
     await child.setup([
       { kind: 'grpcReserve', name: names.actor, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [actorCat], holdSeconds: o.holdSeconds },
@@ -70,15 +69,12 @@ export async function flashSaleCell(stack: BenchStack, child: LoadChild, callers
       { kind: 'echo', name: names.echo, port: echo.port, payloadBytes: reserveRequestBytes() },
     ]);
     const times = await serverTimes(stack.service.metrics.registry);
-    // Child loggers follow their parent's level: the whole service is silent during the quiet side's slices.
-    const beforeSlice = (side: string) => {
-      stack.log.level = side === names.quiet ? 'silent' : level;
-    };
+    const beforeSlice = (side: string) => stack.logsOff(side === names.quiet);
     let r: Map<string, SideResult>;
     try {
       r = await runInterleaved(child, [names.actor, names.quiet, names.rowLock, names.echo], { ...o, callers, beforeSlice });
     } finally {
-      stack.log.level = level;
+      stack.logsOff(false);
     }
     const server = await times.stop();
     const actor = r.get(names.actor) as SideResult;

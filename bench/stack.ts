@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { ensureBinaries, startPostgres, startRedis } from '../src/dev/localStack.js';
@@ -15,8 +14,8 @@ import { startService, type RunningService } from '../src/service.js';
 export interface BenchStack {
   readonly config: Config;
   readonly service: RunningService;
-  /** The service's logger: a side may change its level for its slices (flashSale.ts, logs off). */
-  readonly log: Logger;
+  /** Silence the service's logs (a side's slices with its logs off), or give them back their configured level. */
+  logsOff(off: boolean): void;
   /** A pool for the bench itself (catalog rows, checks); not the service's pool. */
   readonly admin: pg.Pool;
   readonly databaseUrl: string;
@@ -102,7 +101,10 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
     return {
       config,
       service,
-      log: serviceLog,
+      // Child loggers follow their parent's level: the whole service goes silent.
+      logsOff: (off) => {
+        serviceLog.level = off ? 'silent' : config.logLevel;
+      },
       admin,
       databaseUrl,
       postgresVersion: ver[0]?.version ?? 'unknown',

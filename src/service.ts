@@ -127,7 +127,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const streams = createStreamSlots(config.streams, metrics);
   const grpcLimits = createGrpcLimits(redis, config, overload, metrics, log);
-  const search = createSearch(config, { pool, redis, caches, metrics, log, indexer: options.searchIndexer });
+  const search = await createSearch(config, { pool, redis, caches, metrics, log, indexer: options.searchIndexer });
   const inventory = await createInventory(config, { pool, redis, log, metrics, pubsub, clock: options.clock });
   const pricing = createPricingReads({
     inventory: inventory.service,

@@ -43,7 +43,7 @@ export function searchOptions(config: Config): SearchOptions {
   return { fuzzy: config.search.fuzzyMatch, suggestionLimit: config.search.suggestionLimit, maxResults: config.search.maxResults };
 }
 
-export function createSearch(config: Config, deps: SearchWiringDeps): SearchModule {
+export async function createSearch(config: Config, deps: SearchWiringDeps): Promise<SearchModule> {
   const { pool, redis, caches, log } = deps;
   const metrics = createSearchMetrics(deps.metrics.registry);
   const options = searchOptions(config);
@@ -52,8 +52,8 @@ export function createSearch(config: Config, deps: SearchWiringDeps): SearchModu
   if (!es) {
     return { service: createSearchService({ primary: postgres, caches, metrics, log }), stop: async () => undefined };
   }
-  const readClient = createEsClient(es, { requestTimeoutMs: SEARCH_TIMEOUT_MS });
-  const writeClient = createEsClient(es, { requestTimeoutMs: INDEXER_REQUEST_TIMEOUT_MS });
+  const readClient = await createEsClient(es, { requestTimeoutMs: SEARCH_TIMEOUT_MS });
+  const writeClient = await createEsClient(es, { requestTimeoutMs: INDEXER_REQUEST_TIMEOUT_MS });
   const primary = createElasticsearchSearch(readClient, es.index, options);
   const indexer = startSearchIndexer(
     {

@@ -1,5 +1,5 @@
 /**
- * A real cluster for test/cluster: N pod processes (`node --import tsx src/main.ts`) on one
+ * A real cluster for test/cluster: N pod processes (the service's entry point) on one
  * machine sharing one Postgres database and one Redis, as in production.
  *
  *  - Postgres: a fresh database (createTestDatabase) on the run's server (TEST_DATABASE_URL),
@@ -34,6 +34,7 @@ import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 import { signToken, TEST_JWT_SECRET } from './tokens.js';
 import * as views from './clusterViews.js';
 import { Pod, type PodExit } from './clusterPod.js';
+import { programArgs } from './program.js';
 import { ROOT, track, waitFor, type ClusterOptions, type CommandResult } from './clusterProcess.js';
 
 export * from './clusterProcess.js';
@@ -285,7 +286,7 @@ export class Cluster {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/ticketctl.ts', ...args],
+        [...programArgs('cli/ticketctl'), ...args],
         { cwd: ROOT, env: this.env(), timeout: timeoutMs },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;

@@ -1,6 +1,6 @@
 /**
- * One pod process of the test cluster (test/helpers/cluster.ts): `node --import tsx
- * src/main.ts` with PORT=0 and GRPC_PORT=0, its ports read from its PORTS_FILE, its
+ * One pod process of the test cluster (test/helpers/cluster.ts): the service's entry point
+ * (test/helpers/program.ts) with PORT=0 and GRPC_PORT=0, its ports read from its PORTS_FILE, its
  * output appended to one log file across restarts. Every (re)start gets new ports and
  * the record follows: `ports`, `address`, `httpUrl` and `clients` (new gRPC clients, the
  * old ones closed) are the current process's. Read them where you use them, not once
@@ -11,6 +11,7 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { readPortsFile, type BoundPorts } from '../../src/boundPorts.js';
 import { lastLines, ROOT, track, waitFor } from './clusterProcess.js';
 import { grpcClients, type TestClients } from './grpc.js';
+import { programArgs } from './program.js';
 
 export type PodStatus = 'running' | 'stopped' | 'exited';
 
@@ -83,7 +84,7 @@ export class Pod {
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+      child = spawn(process.execPath, programArgs('main'), { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }

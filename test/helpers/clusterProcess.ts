@@ -2,9 +2,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT } from './program.js';
 
 export interface ClusterOptions {
   /** Pod processes (default 3). */

@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
 import pg from 'pg';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { createTestDatabase, testDatabaseServer, type TestDatabase, type TestServers } from '../helpers/testDatabase.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { ticketctl } from '../helpers/ticketctl.js';
 
 interface Context {
   serverUrl: string;
@@ -181,19 +178,6 @@ test('a failing migration rolls back completely and names the file', async (t) =
     await rm(dir, { recursive: true, force: true });
   }
 });
-
-function ticketctl(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/ticketctl.ts', ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 test('ticketctl migrate --json applies, then reports everything already applied', async (t) => {
   const names = t.context.migrationNames;

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import test from 'ava';
 import pg from 'pg';
 import { expectedSchema } from '../../src/db/schemaCheck.js';
+import { programArgs } from '../helpers/program.js';
 import { startTestService } from '../helpers/service.js';
 import { createTestDatabase, testDatabaseServer } from '../helpers/testDatabase.js';
 
@@ -32,7 +33,7 @@ test('start-up on an unmigrated database fails with one line naming DATABASE_URL
 });
 
 test('the service process with Postgres on a closed port prints one line naming DATABASE_URL and exits 1', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, programArgs('main'), {
     env: {
       ...process.env,
       NODE_ENV: 'test',

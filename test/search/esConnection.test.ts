@@ -46,7 +46,7 @@ test('credentials: searches and the indexer send ELASTICSEARCH_USERNAME and ELAS
     t.is(es.unauthorized(), 0, 'no request went without them');
 
     for (const auth of [{ username: CREDENTIALS.username, password: 'wrong' }, {}]) {
-      const client = createEsClient({ url: es.url, index: world.alias, ...auth });
+      const client = await createEsClient({ url: es.url, index: world.alias, ...auth });
       const err = await t.throwsAsync(client.cluster.health());
       t.true(err instanceof errors.ResponseError && err.statusCode === 401, String(err));
       await client.close();
@@ -65,7 +65,7 @@ test('TLS: an https URL is verified — refused without the CA, reindexed with i
   try {
     t.regex(es.url, /^https:\/\//);
     // This process does not trust the private CA: the server's certificate is refused.
-    const client = createEsClient({ url: es.url, index: 'events', ...CREDENTIALS });
+    const client = await createEsClient({ url: es.url, index: 'events', ...CREDENTIALS });
     const refused = await t.throwsAsync(client.cluster.health());
     t.true(refused instanceof errors.ConnectionError, String(refused));
     t.regex(refused?.message ?? '', /certificate/i);

@@ -28,7 +28,7 @@ test('reindex while the service writes and reads: the index matches Postgres exa
   const world = await startSearchWorld('elasticsearch');
   const { svc, es } = world;
   if (!es) throw new Error('no stand-in');
-  const client = createEsClient({ url: es.url, index: world.alias });
+  const client = await createEsClient({ url: es.url, index: world.alias });
   try {
     const venues = [await createVenue(svc, { city: 'Oslo' }), await createVenue(svc, { city: 'Bergen' })];
     const events: string[] = [];

@@ -42,7 +42,7 @@ test.before(async (t) => {
     for (const title of TITLES) await createEvent(world.svc, { title });
     await world.settled();
     const options = searchOptions(world.svc.config);
-    const client = world.es ? createEsClient({ url: world.es.url, index: world.alias }) : undefined;
+    const client = world.es ? await createEsClient({ url: world.es.url, index: world.alias }) : undefined;
     const backend = client ? createElasticsearchSearch(client, world.alias, options) : createPostgresSearch(world.svc.db, options);
     const clients = grpcClients(`127.0.0.1:${world.svc.service.grpcPort}`);
     t.context.worlds.set(name, {

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { programArgs, ROOT } from '../helpers/program.js';
 
 const SECRET = 'x'.repeat(32);
 const INTERNAL = 'i'.repeat(32);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Assert that `env` is refused with a ConfigError naming `variable` (property and message). */
 function refuses(t: ExecutionContext, env: NodeJS.ProcessEnv, variable: string): void {
@@ -176,7 +175,7 @@ test('the entry point refuses bad configuration with one stderr line and a non-z
   const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/main.ts'],
+      programArgs('main'),
       { cwd: ROOT, env, timeout: 30_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;

@@ -45,7 +45,7 @@ async function reindexAction(options: ReindexOptions): Promise<void> {
   if (!e.ELASTICSEARCH_URL) throw new CliError('ELASTICSEARCH_URL is required for search reindex');
   const db = loadDatabaseConfig();
   const pool = createPool({ url: db.url, ssl: db.ssl, max: 3, applicationName: 'ticketctl' }, pino({ level: 'silent' }));
-  const client = createEsClient({ url: e.ELASTICSEARCH_URL, index: e.ELASTICSEARCH_INDEX, username: e.ELASTICSEARCH_USERNAME, password: e.ELASTICSEARCH_PASSWORD });
+  const client = await createEsClient({ url: e.ELASTICSEARCH_URL, index: e.ELASTICSEARCH_INDEX, username: e.ELASTICSEARCH_USERNAME, password: e.ELASTICSEARCH_PASSWORD });
   const bar = progressBar(process.stderr, !options.json);
   try {
     const report = await reindex({ pool, client, alias: e.ELASTICSEARCH_INDEX, batchSize: batch, onProgress: (p) => bar.update(p) });

@@ -34,6 +34,22 @@ export const systemClock: Clock = {
   },
 };
 
+/** What `within` answers when the time ran out first. */
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/**
+ * `work`'s value, or TIMED_OUT once `ms` have passed on `clock` without it settling (the
+ * work goes on; a rejection after that is ignored). A rejection before that rejects.
+ */
+export async function within<T>(clock: Timers, ms: number, work: Promise<T>): Promise<T | typeof TIMED_OUT> {
+  let timer: TimerHandle | undefined;
+  try {
+    return await Promise.race([work, new Promise<typeof TIMED_OUT>((resolve) => (timer = clock.setTimeout(() => resolve(TIMED_OUT), ms)))]);
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}
+
 /** Resolves after `ms` on `clock` (or at once when `ms` ≤ 0). */
 export function sleep(clock: Clock, ms: number): Promise<void> {
   if (ms <= 0) return Promise.resolve();

@@ -27,7 +27,7 @@
  * on `options.clock` (the system clock unless given), so tests move them by hand.
  */
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type TimerHandle } from '../../actors/runtime/clock.js';
+import { systemClock, within, type Clock } from '../../actors/runtime/clock.js';
 import type { AvailabilityJson } from './availabilityView.js';
 
 export interface PublishItem {
@@ -78,16 +78,6 @@ function deferred(): Deferred {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
-}
-
-/** `work`, or nothing once `ms` have passed on `clock` (the timer is disarmed either way). */
-async function within(clock: Clock, ms: number, work: Promise<void>): Promise<void> {
-  let timer: TimerHandle | undefined;
-  try {
-    await Promise.race([work, new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, ms)))]);
-  } finally {
-    clock.clearTimeout(timer);
-  }
 }
 
 export function createAvailabilityPublisher(sink: AvailabilitySink, options: PublisherOptions, log: Logger): AvailabilityPublisher {

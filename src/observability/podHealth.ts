@@ -24,6 +24,7 @@
  * published at once.
  */
 import type { Logger } from 'pino';
+import { systemClock, TIMED_OUT, within, type TimerHandle, type Timers } from '../../actors/runtime/clock.js';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
@@ -50,6 +51,8 @@ export interface PodHealthOptions {
   readonly intervalMs?: number;
   /** Time a single check may take before it counts as `timed out`, ms (default 2000). */
   readonly timeoutMs?: number;
+  /** Times the polls and the checks (tests move it by hand). */
+  readonly clock?: Timers;
 }
 
 export interface PodHealth {
@@ -73,25 +76,13 @@ const DEGRADABLE = new Set(['redis', 'search']);
 /** gRPC services every call of which goes to the event's actor on its shard owner (leases in Redis). */
 const NEEDS_SHARD_LEASES = new Set(['ticket.InventoryService', 'ticket.CheckinService']);
 
-const TIMED_OUT: unique symbol = Symbol('timed out');
-
 /** 'ok', `timed out` or `unreachable`; the library's message goes to the debug log only. */
-async function probe(log: Logger, name: string, timeoutMs: number, check: () => Promise<unknown>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
+async function probe(clock: Timers, log: Logger, name: string, timeoutMs: number, check: () => Promise<unknown>): Promise<string> {
   try {
-    await Promise.race([
-      Promise.resolve().then(check),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(TIMED_OUT), timeoutMs);
-      }),
-    ]);
-    return 'ok';
+    return (await within(clock, timeoutMs, Promise.resolve().then(check))) === TIMED_OUT ? 'timed out' : 'ok';
   } catch (err) {
-    if (err === TIMED_OUT) return 'timed out';
     log.debug({ err, check: name }, 'health check failed');
     return 'unreachable';
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -117,6 +108,7 @@ export function createPodHealth(
 ): PodHealth {
   const intervalMs = options.intervalMs ?? 1000;
   const timeoutMs = options.timeoutMs ?? 2000;
+  const clock = options.clock ?? systemClock;
   const listeners = new Set<(picture: HealthPicture) => void>();
   let current = evaluate({ shards: 'starting' }, serviceNames);
   let lastChecks: Record<string, string> | undefined;
@@ -124,7 +116,7 @@ export function createPodHealth(
   let published = 0;
   let draining = false;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
 
   const withDraining = (raw: Record<string, string>) => (draining ? { ...raw, shards: 'draining' } : raw);
 
@@ -146,15 +138,15 @@ export function createPodHealth(
 
   async function run(): Promise<Record<string, string>> {
     const [postgres, redis, search] = await Promise.all([
-      probe(log, 'postgres', timeoutMs, () => checks.postgres()),
-      probe(log, 'redis', timeoutMs, () => checks.redis()),
+      probe(clock, log, 'postgres', timeoutMs, () => checks.postgres()),
+      probe(clock, log, 'redis', timeoutMs, () => checks.redis()),
       checks.search ? searchCheck(checks.search) : Promise.resolve(undefined),
     ]);
     const result: Record<string, string> = { postgres, redis: redis === 'ok' ? 'ok' : 'degraded' };
     const schema = checks.schema;
     if (schema && postgres === 'ok') {
       let answer = 'unreachable';
-      result.schema = await probe(log, 'schema', timeoutMs, async () => {
+      result.schema = await probe(clock, log, 'schema', timeoutMs, async () => {
         answer = await schema();
       }).then((r) => (r === 'ok' ? answer : r));
     }
@@ -165,7 +157,7 @@ export function createPodHealth(
 
   async function searchCheck(search: () => Promise<string>): Promise<string> {
     let answer = 'ok';
-    const r = await probe(log, 'search', timeoutMs, async () => {
+    const r = await probe(clock, log, 'search', timeoutMs, async () => {
       answer = await search();
     });
     return r === 'ok' ? answer : r;
@@ -181,10 +173,9 @@ export function createPodHealth(
 
   function schedule(): void {
     if (stopped) return;
-    timer = setTimeout(() => {
+    timer = clock.setTimeout(() => {
       void check().finally(schedule);
     }, intervalMs);
-    timer.unref();
   }
 
   return {
@@ -205,7 +196,7 @@ export function createPodHealth(
     },
     stop() {
       stopped = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
     },
   };
 }

@@ -17,7 +17,7 @@
  * then never disagree.
  */
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../../actors/runtime/clock.js';
+import { systemClock, TIMED_OUT, within, type Clock } from '../../actors/runtime/clock.js';
 import type { Caches } from '../cache/caches.js';
 import { AppError } from '../errors.js';
 import type { CatalogEvent } from '../catalog/events.js';
@@ -33,7 +33,7 @@ export interface SearchAnswer {
 export type SearchHealth = 'ok' | 'degraded';
 
 /** The primary's health check gets this long, so /ready can still ask the fallback in time. */
-const PRIMARY_HEALTH_TIMEOUT_MS = 1000;
+export const PRIMARY_HEALTH_TIMEOUT_MS = 1000;
 /** How long a healthy primary (a health answer or a search it answered) is taken as healthy. */
 export const HEALTH_OK_FOR_MS = 10_000;
 /** How long a failed primary (a failed health request or search) is taken as failed. */
@@ -53,8 +53,8 @@ export interface SearchServiceDeps {
   readonly caches: Caches;
   readonly metrics: SearchMetrics;
   readonly log: Logger;
-  /** Measures how fresh the last word on the primary's health is (tests move it by hand). */
-  readonly clock?: Pick<Clock, 'monotonic'>;
+  /** Measures how fresh the last word on the primary's health is, and times its health request (tests move it by hand). */
+  readonly clock?: Pick<Clock, 'monotonic' | 'setTimeout' | 'clearTimeout'>;
 }
 
 /** A degraded answer: carried out of the cache loader so the cache does not keep it. */
@@ -113,20 +113,12 @@ export function createSearchService({ primary, fallback, caches, metrics, log, c
   }
 
   async function askPrimary(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        primary.health(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('health check timed out')), PRIMARY_HEALTH_TIMEOUT_MS);
-        }),
-      ]);
+      if ((await within(clock, PRIMARY_HEALTH_TIMEOUT_MS, primary.health())) === TIMED_OUT) throw new Error('health check timed out');
       learn();
     } catch (err) {
       learn(err instanceof Error ? err : new Error(String(err)));
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

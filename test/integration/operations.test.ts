@@ -4,13 +4,14 @@ import { REDIS_COMMAND_TIMEOUT_MS } from '../../src/cache/redis.js';
 import { startServiceWithOwnRedis } from '../helpers/ownRedis.js';
 import type { RestDeps } from '../../src/rest/deps.js';
 import { TICKET_SERVICE_NAMES } from '../../src/grpc/proto.js';
-import { createPodHealth } from '../../src/observability/podHealth.js';
+import { createPodHealth, type HealthPicture } from '../../src/observability/podHealth.js';
 import { toOpenApiPath } from '../../src/rest/openapi.js';
 import { catalogRoutes } from '../../src/rest/routes/index.js';
 import { operationsRoutes } from '../../src/rest/routes/operations.js';
 import { adminRoutes } from '../../src/rest/routes/admin.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { createEvent, MISSING_ID } from '../helpers/fixtures.js';
+import { FakeClock, settle } from '../helpers/fakeClock.js';
 
 const test = anyTest as TestFn<{ svc: TestService }>;
 test.before(async (t) => {
@@ -76,6 +77,27 @@ test('readiness is 503 when Postgres is unreachable, whatever Redis says, with s
     checks: { postgres: 'unreachable', redis: 'degraded', search: 'unreachable', shards: 'ok' },
     services: Object.fromEntries(['', ...TICKET_SERVICE_NAMES].map((n) => [n, 'NOT_SERVING'])),
   });
+});
+
+test('a check that does not answer within the timeout reads timed out (the pod is not ready); a late answer changes nothing', async (t) => {
+  const clock = new FakeClock();
+  let answerPostgres: (() => void) | undefined;
+  const hung = () => new Promise<void>((resolve) => (answerPostgres = resolve));
+  const health = createPodHealth(TICKET_SERVICE_NAMES, { postgres: hung, redis: async () => 'PONG', shards: () => 'ok' }, pino({ level: 'silent' }), {
+    timeoutMs: 2000,
+    clock,
+  });
+  let picture: HealthPicture | undefined;
+  const checked = health.check().then((p) => (picture = p));
+  await clock.advance(1999);
+  t.is(picture, undefined, 'still waiting for Postgres');
+  await clock.advance(1);
+  await checked;
+  t.deepEqual(picture?.checks, { postgres: 'timed out', redis: 'ok', shards: 'ok' });
+  t.false(picture?.ready);
+  answerPostgres?.();
+  await settle();
+  t.deepEqual(health.current().checks, { postgres: 'timed out', redis: 'ok', shards: 'ok' });
 });
 
 test('metrics expose request counts by route template, latency and process metrics', async (t) => {

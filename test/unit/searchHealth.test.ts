@@ -10,7 +10,8 @@ import { Registry } from 'prom-client';
 import type { Caches } from '../../src/cache/caches.js';
 import type { SearchBackend, SearchResult } from '../../src/search/backend.js';
 import { createSearchMetrics } from '../../src/search/searchMetrics.js';
-import { createSearchService, HEALTH_FAILED_FOR_MS, HEALTH_OK_FOR_MS } from '../../src/search/searchService.js';
+import { createSearchService, HEALTH_FAILED_FOR_MS, HEALTH_OK_FOR_MS, PRIMARY_HEALTH_TIMEOUT_MS } from '../../src/search/searchService.js';
+import { FakeClock } from '../helpers/fakeClock.js';
 
 const EMPTY: SearchResult = { items: [], total: 0, next_cursor: null, suggestions: [], facets: { category: [], city: [] } };
 
@@ -43,26 +44,29 @@ const noCache = {
 function world(options: { fallback: boolean } = { fallback: true }) {
   const primary = fakeBackend(options.fallback ? 'elasticsearch' : 'postgres');
   const fallback = fakeBackend('postgres');
-  const time = { ms: 0 };
+  const clock = new FakeClock();
+  const start = clock.monotonic();
+  /** Move the clock to `ms` after the world's start. */
+  const at = (ms: number) => clock.advance(start + ms - clock.monotonic());
   const service = createSearchService({
     primary: primary.backend,
     ...(options.fallback ? { fallback: fallback.backend } : {}),
     caches: noCache,
     metrics: createSearchMetrics(new Registry()),
     log: pino({ level: 'silent' }),
-    clock: { monotonic: () => time.ms },
+    clock,
   });
-  return { primary: primary.state, fallback: fallback.state, time, service };
+  return { primary: primary.state, fallback: fallback.state, at, service };
 }
 
 test('a healthy primary is asked once per HEALTH_OK_FOR_MS however often health is polled', async (t) => {
   const w = world();
   for (let ms = 0; ms < HEALTH_OK_FOR_MS; ms += 1000) {
-    w.time.ms = ms;
+    await w.at(ms);
     t.is(await w.service.health(), 'ok');
   }
   t.is(w.primary.healthCalls, 1);
-  w.time.ms = HEALTH_OK_FOR_MS;
+  await w.at(HEALTH_OK_FOR_MS);
   t.is(await w.service.health(), 'ok');
   t.is(w.primary.healthCalls, 2);
 });
@@ -70,7 +74,7 @@ test('a healthy primary is asked once per HEALTH_OK_FOR_MS however often health 
 test('a search the primary answered counts as a health answer: under traffic no health request goes out', async (t) => {
   const w = world();
   for (let ms = 0; ms < 3 * HEALTH_OK_FOR_MS; ms += 1000) {
-    w.time.ms = ms;
+    await w.at(ms);
     await w.service.search({ q: 'jazz', limit: 10 });
     t.is(await w.service.health(), 'ok');
   }
@@ -86,11 +90,11 @@ test('a failed primary reads degraded at once after a failed search, and is aske
   t.true(answer.degraded);
   t.is(await w.service.health(), 'degraded', 'the failed search is news: no wait for the ok to go stale');
   t.is(w.primary.healthCalls, 1);
-  w.time.ms = HEALTH_FAILED_FOR_MS - 1;
+  await w.at(HEALTH_FAILED_FOR_MS - 1);
   t.is(await w.service.health(), 'degraded');
   t.is(w.primary.healthCalls, 1);
   w.primary.healthy = true;
-  w.time.ms = HEALTH_FAILED_FOR_MS;
+  await w.at(HEALTH_FAILED_FOR_MS);
   t.is(await w.service.health(), 'ok', 'a recovery shows once the failure is stale');
   t.is(w.primary.healthCalls, 2);
   t.true(w.fallback.healthCalls >= 1, 'degraded means the fallback answers: it was asked');
@@ -105,6 +109,20 @@ test('concurrent health checks share one request to the primary', async (t) => {
   w.primary.release?.();
   t.deepEqual(await Promise.all(checks), ['ok', 'ok', 'ok']);
   t.is(w.primary.healthCalls, 1);
+});
+
+test('a primary whose health request does not answer within PRIMARY_HEALTH_TIMEOUT_MS reads degraded', async (t) => {
+  const w = world();
+  w.primary.hold = true;
+  let answer: string | undefined;
+  const check = w.service.health().then((a) => (answer = a));
+  await w.at(PRIMARY_HEALTH_TIMEOUT_MS - 1);
+  t.is(answer, undefined, 'still waiting for the primary');
+  await w.at(PRIMARY_HEALTH_TIMEOUT_MS);
+  await check;
+  t.is(answer, 'degraded');
+  t.is(w.fallback.healthCalls, 1, 'the fallback answered instead');
+  w.primary.release?.();
 });
 
 test('Postgres alone (no fallback) is asked every time: a local query, in step with the Postgres check', async (t) => {

@@ -22,8 +22,8 @@
  *      autocannon connections, 32), BENCH_LEASE_MS (failover SHARD_LEASE_MS, 2000) and
  *      BENCH_FAILOVER_REPS (3), BENCH_SEARCH_EVENTS (50000) and BENCH_SEARCH_CONNECTIONS (16).
  * The gRPC callers run in a child process (loadChild.ts); CPU µs/res is this process's CPU
- * (the service and its gRPC server, or the echo server; Postgres/Redis not included) during
- * measured slices ÷ reservations, with the child's client CPU reported beside it.
+ * (the service and its gRPC server, or the echo server) during measured slices ÷
+ * reservations, with the child's client CPU and the databases' CPU reported beside it.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -115,34 +115,35 @@ async function main(): Promise<number> {
     // The flood's readers share one address: the stack raises the per-caller read budget for them (readFlood.ts).
     const stack = await startBenchStack({ poolMax: POOL_MAX, log: say, ...(SCENARIOS.has('flood') ? { env: READ_FLOOD_ENV } : {}) });
     const child = await startLoadChild();
+    const grpcOpts: ScenarioOptions = { ...opts, databaseCpu: stack.databaseCpu };
     try {
       say(`warming the service: ${SERVICE_WARMUP_SECONDS} s of ${WARMUP_CALLERS} callers on an event of its own…`);
-      await warmService(stack, child, WARMUP_CALLERS, SERVICE_WARMUP_SECONDS, opts.holdSeconds);
+      await warmService(stack, child, WARMUP_CALLERS, SERVICE_WARMUP_SECONDS, grpcOpts.holdSeconds);
       if (SCENARIOS.has('flash')) {
         for (const c of CALLERS) {
           if (aborted) break;
           say(`flash sale via gRPC: ${c} caller(s)…`);
-          flash.push(await flashSaleCell(stack, child, c, opts));
+          flash.push(await flashSaleCell(stack, child, c, grpcOpts));
         }
       }
       if (SCENARIOS.has('priced') && !aborted) {
         const c = CALLERS[CALLERS.length - 1] ?? 64;
         say(`flash sale with three pricing rules beside the plain one: ${c} callers…`);
-        priced = await pricedFlashSaleCell(stack, child, c, opts);
+        priced = await pricedFlashSaleCell(stack, child, c, grpcOpts);
       }
       if (SCENARIOS.has('flood') && !aborted) {
         const c = CALLERS[CALLERS.length - 1] ?? 64;
         say(`flash sale under a read flood: ${c} callers, ${FLOOD_READERS} readers…`);
-        flood = await readFloodBench(stack, child, { ...opts, callers: c, readers: FLOOD_READERS });
+        flood = await readFloodBench(stack, child, { ...grpcOpts, callers: c, readers: FLOOD_READERS });
       }
       if (SCENARIOS.has('many') && !aborted) {
         const c = CALLERS[CALLERS.length - 1] ?? 64;
         say(`many events: ${EVENTS} events, ${c} callers…`);
-        many = await manyEventsCell(stack, child, EVENTS, c, opts);
+        many = await manyEventsCell(stack, child, EVENTS, c, grpcOpts);
       }
       if (SCENARIOS.has('stream') && !aborted) {
         say(`StreamInventory: ${STREAM_IN_FLIGHT} in flight over ${STREAMS} streams, beside the unary echo…`);
-        stream = await streamCell(stack, child, STREAM_IN_FLIGHT, STREAMS, opts);
+        stream = await streamCell(stack, child, STREAM_IN_FLIGHT, STREAMS, grpcOpts);
       }
     } finally {
       await child.close();

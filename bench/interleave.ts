@@ -4,7 +4,8 @@
  * (loadChild.ts), and records this process's CPU (process.cpuUsage, user + system) during
  * each side's measured slices: the server's CPU — the service and its gRPC server, or the
  * echo server — with the callers' client work in the other process (reported apart).
- * Postgres and Redis run in their own processes and are not included.
+ * Postgres and Redis run in their own processes: with `databaseCpu` their CPU over the
+ * same slices is reported apart as well.
  *
  * BENCH_PROFILE_DIR=<dir>: also write a V8 CPU profile of this process over each side's
  * measured slices (`<dir>/<side>.cpuprofile`, open in Chrome DevTools or speedscope).
@@ -12,6 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { cpuBetween, type DatabaseCpu } from './databaseCpu.js';
 import type { LoadChild } from './loadDriver.js';
 import type { LoadResult } from './workload.js';
 
@@ -26,6 +28,8 @@ export interface SideResult {
   readonly clientCpuUsPerCall: number;
   /** This process's event-loop delay during measured slices (stalls: GC, long synchronous work), ms: worst slice's p99, max. */
   readonly loopDelay: { readonly p99Ms: number; readonly maxMs: number };
+  /** The databases' CPU µs (Postgres and Redis, `databaseCpu`) during measured slices, divided by measured calls; NaN when not read. */
+  readonly databaseCpuUsPerCall: number;
 }
 
 export interface InterleaveOptions {
@@ -36,6 +40,8 @@ export interface InterleaveOptions {
   readonly aborted: () => boolean;
   /** Called before each slice of `side` (warm-up included): e.g. a side that runs the service with its logs off. */
   readonly beforeSlice?: (side: string) => void;
+  /** The databases' CPU so far (databaseCpu.ts), read around each measured slice. */
+  readonly databaseCpu?: DatabaseCpu;
 }
 
 async function profiler(dir: string | undefined) {
@@ -79,13 +85,14 @@ interface Measured {
   cpuUs: number;
   systemUs: number;
   clientUs: number;
+  databaseUs: number;
   /** Worst slice's event-loop delay p99, and the overall max, ms. */
   loopP99Ms: number;
   loopMaxMs: number;
 }
 
 export async function runInterleaved(child: LoadChild, sides: readonly string[], o: InterleaveOptions): Promise<Map<string, SideResult>> {
-  const measured = new Map<string, Measured>(sides.map((s) => [s, { cpuUs: 0, systemUs: 0, clientUs: 0, loopP99Ms: 0, loopMaxMs: 0 }]));
+  const measured = new Map<string, Measured>(sides.map((s) => [s, { cpuUs: 0, systemUs: 0, clientUs: 0, databaseUs: 0, loopP99Ms: 0, loopMaxMs: 0 }]));
   const prof = await profiler(process.env.BENCH_PROFILE_DIR);
   const profiled = new Set<string>();
   const slice = async (s: string, warmupMs: number, measureMs: number) => {
@@ -95,12 +102,15 @@ export async function runInterleaved(child: LoadChild, sides: readonly string[],
     if (profileThis) await prof.start();
     // A fresh monitor per slice: a re-enabled one counts the pause between slices as a
     // delay, and histograms of this kind cannot be merged.
+    // Read outside the host's windows: scanning /proc is the bench's work, not the server's.
+    const databaseBefore = m ? await o.databaseCpu?.() : undefined;
     const delay = m ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
     delay?.enable();
     const before = process.cpuUsage();
     const r = await child.slice(s, o.callers, warmupMs, measureMs);
     const d = process.cpuUsage(before);
     delay?.disable();
+    const databaseAfter = databaseBefore !== undefined ? await o.databaseCpu?.() : undefined;
     if (profileThis) {
       profiled.add(s);
       await prof.stop(s);
@@ -109,6 +119,7 @@ export async function runInterleaved(child: LoadChild, sides: readonly string[],
       m.cpuUs += d.user + d.system;
       m.systemUs += d.system;
       m.clientUs += r.clientCpuUs;
+      m.databaseUs += databaseBefore !== undefined && databaseAfter !== undefined ? cpuBetween(databaseBefore, databaseAfter) : Number.NaN;
       m.loopP99Ms = Math.max(m.loopP99Ms, delay.percentile(99) / 1e6);
       m.loopMaxMs = Math.max(m.loopMaxMs, delay.max / 1e6);
     }
@@ -132,6 +143,7 @@ export async function runInterleaved(child: LoadChild, sides: readonly string[],
       systemShare: m.cpuUs > 0 ? m.systemUs / m.cpuUs : Number.NaN,
       clientCpuUsPerCall: per(m.clientUs),
       loopDelay: { p99Ms: m.loopP99Ms, maxMs: m.loopMaxMs },
+      databaseCpuUsPerCall: per(m.databaseUs),
     });
   }
   return out;

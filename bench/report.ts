@@ -16,6 +16,9 @@ function grid(head: readonly string[], rows: readonly (readonly string[])[]): st
   return [line(head), `|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/** `srv + cli + databases = total` µs per call: what one call costs the whole machine. */
+const machineCpu = (s: SideResult) =>
+  `${f(s.cpuUsPerCall)} + ${f(s.clientCpuUsPerCall)} + ${f(s.databaseCpuUsPerCall)} = ${f(s.cpuUsPerCall + s.clientCpuUsPerCall + s.databaseCpuUsPerCall)}`;
 const side = (s: SideResult) => [f(s.load.reservationsPerSecond), f(s.load.latency.p50Ms, 2), f(s.load.latency.p99Ms, 2), `${f(s.cpuUsPerCall)} / ${f(s.clientCpuUsPerCall)}`];
 
 export function table(flash: readonly FlashCell[], many: ManyEventsCell | null, rec: RecoveryResult | null, o: ScenarioOptions): string {
@@ -31,8 +34,11 @@ export function table(flash: readonly FlashCell[], many: ManyEventsCell | null, 
     );
     out.push(`host event-loop delay during the actor's slices (p99 / max ms): ${flash.map((c) => `${c.callers} callers ${f(c.actor.loopDelay.p99Ms, 1)} / ${f(c.actor.loopDelay.maxMs, 1)}`).join(', ')}`);
     out.push(`kernel share of the host's CPU (actor / echo): ${flash.map((c) => `${c.callers} callers ${f(c.actor.systemShare * 100)}% / ${f(c.echo.systemShare * 100)}%`).join(', ')}`);
+    out.push(`the whole machine's CPU µs per reservation or call, service + load generator + Postgres and Redis = total (actor / row lock / echo): ${flash
+      .map((c) => `${c.callers} callers ${[c.actor, c.rowLock, c.echo].map(machineCpu).join(' / ')}`)
+      .join('; ')}`);
     out.push(`server time per ReserveTickets call / per turn commit (means, ms): ${flash.map((c) => `${c.callers} callers ${f(c.server.callMs, 2)} / ${f(c.server.commitMs, 2)}`).join(', ')}`);
-    out.push('CPU µs per call: srv = the bench host process (the service and its gRPC server, or the echo server; the row-lock seller runs in the load child, so its srv is ~0), cli = the load child process (callers: grpc-js client, row-lock pg client); Postgres/Redis CPU not included.');
+    out.push('CPU µs per call: srv = the bench host process (the service and its gRPC server, or the echo server; the row-lock seller runs in the load child, so its srv is ~0), cli = the load child process (callers: grpc-js client, row-lock pg client); Postgres and Redis: their processes\' CPU from /proc (10 ms ticks, summed over the slices).');
   }
   if (many) {
     out.push(`\nMany events: ${many.events} events, callers spread uniformly (actors pre-activated in ${f(many.activationMs)} ms)`);
@@ -144,6 +150,7 @@ export function streamTable(c: StreamCell | null): string {
       ['in flight', 'stream res/s', 'p50 ms', 'p99 ms', 'CPU µs/res srv / cli', 'echo calls/s', 'p50 ms', 'p99 ms', 'CPU µs/call srv / cli', 'stream / echo', 'oversell'],
       [[String(c.callers), ...side(c.stream), ...side(c.echo), `${f(c.echoRatio, 2)}×`, String(c.stream.check.violations.length)]],
     ),
+    `the whole machine's CPU µs per reservation or call, service + load generator + Postgres and Redis = total (stream / echo): ${machineCpu(c.stream)} / ${machineCpu(c.echo)}`,
   ].join('\n');
 }
 

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { ensureBinaries, startPostgres, startRedis } from '../src/dev/localStack.js';
+import { databaseCpu, type DatabaseCpu } from './databaseCpu.js';
 import { createLogger, logDestination } from '../src/observability/logger.js';
 import { startService, type RunningService } from '../src/service.js';
 
@@ -21,6 +22,8 @@ export interface BenchStack {
   readonly databaseUrl: string;
   readonly postgresVersion: string;
   readonly postgresSettings: Readonly<Record<string, string>>;
+  /** The CPU Postgres and Redis have used so far (µs). */
+  readonly databaseCpu: DatabaseCpu;
   stop(): Promise<void>;
 }
 
@@ -109,6 +112,7 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       databaseUrl,
       postgresVersion: ver[0]?.version ?? 'unknown',
       postgresSettings: Object.fromEntries(settings.map((s) => [s.name, s.setting])),
+      databaseCpu: await databaseCpu(postgres.dataDir, redis.process.pid),
       stop: stopAll,
     };
   } catch (err) {

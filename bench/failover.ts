@@ -1,6 +1,6 @@
 /**
  * Scenario "failover": time until a killed owner's events are served again. A cluster of
- * 2 pod processes (test/helpers/cluster.ts: `node --import tsx src/main.ts`, one Postgres
+ * 2 pod processes (test/helpers/cluster.ts: the service's entry point from source under tsx, one Postgres
  * database, one Redis, SHARD_COUNT 8, SHARD_LEASE_MS as given). Per repetition: an event
  * owned by pod-b (its actor activated there), kill -9 pod-b, then every 20 ms a
  * GetInventoryLevels for the event through pod-a (each attempt has its own deadline, so a

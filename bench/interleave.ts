@@ -99,22 +99,23 @@ export async function runInterleaved(child: LoadChild, sides: readonly string[],
     const m = measureMs > 0 ? (measured.get(s) as Measured) : undefined;
     o.beforeSlice?.(s);
     const profileThis = prof !== null && m !== undefined && !profiled.has(s);
+    // Read outside the host's windows (CPU, loop delay, profile): scanning /proc is the
+    // bench's work, not the server's.
+    const databaseBefore = m ? await o.databaseCpu?.() : undefined;
     if (profileThis) await prof.start();
     // A fresh monitor per slice: a re-enabled one counts the pause between slices as a
     // delay, and histograms of this kind cannot be merged.
-    // Read outside the host's windows: scanning /proc is the bench's work, not the server's.
-    const databaseBefore = m ? await o.databaseCpu?.() : undefined;
     const delay = m ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
     delay?.enable();
     const before = process.cpuUsage();
     const r = await child.slice(s, o.callers, warmupMs, measureMs);
     const d = process.cpuUsage(before);
     delay?.disable();
-    const databaseAfter = databaseBefore !== undefined ? await o.databaseCpu?.() : undefined;
     if (profileThis) {
       profiled.add(s);
       await prof.stop(s);
     }
+    const databaseAfter = databaseBefore !== undefined ? await o.databaseCpu?.() : undefined;
     if (m && delay) {
       m.cpuUs += d.user + d.system;
       m.systemUs += d.system;

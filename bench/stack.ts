@@ -22,8 +22,8 @@ export interface BenchStack {
   readonly databaseUrl: string;
   readonly postgresVersion: string;
   readonly postgresSettings: Readonly<Record<string, string>>;
-  /** The CPU Postgres and Redis have used so far (µs). */
-  readonly databaseCpu: DatabaseCpu;
+  /** Samples the CPU Postgres and Redis have used (µs); undefined where /proc cannot tell. */
+  readonly databaseCpu: DatabaseCpu | undefined;
   stop(): Promise<void>;
 }
 

@@ -17,7 +17,7 @@ export const WRITE_TIMEOUT_MS = 30_000;
 
 /**
  * The client library is loaded here, on first use: a pod searching with Postgres alone never
- * loads it (about 150 modules, undici's HTTP client among them).
+ * loads it (a few hundred modules, undici's HTTP client among them).
  */
 function library(): Promise<typeof Elasticsearch> {
   return import('@elastic/elasticsearch');

@@ -79,23 +79,23 @@ test('readiness is 503 when Postgres is unreachable, whatever Redis says, with s
   });
 });
 
-test('a check that does not answer within the timeout reads timed out (the pod is not ready); a late answer changes nothing', async (t) => {
+test('a check that does not answer within the timeout reads timed out (the pod is not ready); its late failure changes nothing', async (t) => {
   const clock = new FakeClock();
-  let answerPostgres: (() => void) | undefined;
-  const hung = () => new Promise<void>((resolve) => (answerPostgres = resolve));
+  let failPostgres: ((err: Error) => void) | undefined;
+  const hung = () => new Promise<void>((_, reject) => (failPostgres = reject));
   const health = createPodHealth(TICKET_SERVICE_NAMES, { postgres: hung, redis: async () => 'PONG', shards: () => 'ok' }, pino({ level: 'silent' }), {
     timeoutMs: 2000,
     clock,
   });
   let picture: HealthPicture | undefined;
-  const checked = health.check().then((p) => (picture = p));
+  void health.check().then((p) => (picture = p));
   await clock.advance(1999);
   t.is(picture, undefined, 'still waiting for Postgres');
   await clock.advance(1);
-  await checked;
-  t.deepEqual(picture?.checks, { postgres: 'timed out', redis: 'ok', shards: 'ok' });
+  await settle();
+  t.deepEqual(picture?.checks, { postgres: 'timed out', redis: 'ok', shards: 'ok' }, 'timed out on the injected clock');
   t.false(picture?.ready);
-  answerPostgres?.();
+  failPostgres?.(new Error('connection reset')); // an unhandled rejection would fail the test
   await settle();
   t.deepEqual(health.current().checks, { postgres: 'timed out', redis: 'ok', shards: 'ok' });
 });

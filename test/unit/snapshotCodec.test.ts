@@ -1,7 +1,7 @@
 /** The compact snapshot encoding rebuilds exactly the state it was made from (and reads versions 1 and 2). */
 import test from 'ava';
 import fc from 'fast-check';
-import { decodeSnapshot, encodeSnapshot } from '../../actors/inventory/store.js';
+import { decodeSnapshot, encodeSnapshot, inflateChunkSize, MAX_INFLATE_CHUNK, MIN_INFLATE_CHUNK } from '../../actors/inventory/store.js';
 import { fromCompact, parseSnapshotJson, snapshotJsonInSlices, toCompact } from '../../actors/inventory/snapshotCodec.js';
 import { legacyStateV1, legacyStateV2, plainState, run, scenarioArb, Sim, toCommand } from '../helpers/inventorySim.js';
 
@@ -27,6 +27,21 @@ test('gzip encode/decode round trip, and version-1 and -2 snapshots still load (
   for (const legacy of [legacyStateV1(sim), legacyStateV2(sim)]) {
     t.deepEqual(plainState(parseSnapshotJson(JSON.stringify(legacy)), { closedAt: false }), plainState(state, { closedAt: false }));
   }
+});
+
+test('a snapshot is inflated into one buffer of the size its gzip trailer gives, bounded; a trailer that lies is refused', async (t) => {
+  const state = run(fc.sample(scenarioArb, { numRuns: 1, seed: 68 })[0]!).state;
+  const bytes = await encodeSnapshot(state);
+  const inflated = Buffer.byteLength(JSON.stringify(toCompact(state)));
+  t.is(bytes.readUInt32LE(bytes.length - 4), inflated, 'the trailer gives the inflated size');
+  t.is(inflateChunkSize(bytes), Math.max(MIN_INFLATE_CHUNK, inflated));
+  for (const [size, chunk] of [[0, MIN_INFLATE_CHUNK], [0xffffffff, MAX_INFLATE_CHUNK], [200 * 1024, 200 * 1024]] as const) {
+    const lying = Buffer.from(bytes);
+    lying.writeUInt32LE(size, lying.length - 4);
+    t.is(inflateChunkSize(lying), chunk, `ISIZE ${size}`);
+    await t.throwsAsync(decodeSnapshot(lying), undefined, `ISIZE ${size}: zlib checks the trailer`);
+  }
+  t.deepEqual(plain(await decodeSnapshot(bytes)), plain(state));
 });
 
 test('the sliced encoding is the state as it was at the call, though later commands change it between slices', async (t) => {

@@ -16,7 +16,7 @@ import { runInterleaved, type InterleaveOptions, type SideResult } from './inter
 import type { LoadChild } from './loadDriver.js';
 import { rowLockSeller } from './rowLock.js';
 import { serverTimes, type ServerTimes } from './serverTimes.js';
-import { createCatalog, type BenchStack } from './stack.js';
+import { createCatalog, grpcReserveSide, type BenchStack } from './stack.js';
 
 export interface FlashCell {
   readonly callers: number;
@@ -50,7 +50,7 @@ export const WARMUP_CALLERS = 64;
 export async function warmService(stack: BenchStack, child: LoadChild, callers: number, seconds: number, holdSeconds: number): Promise<void> {
   const cat = await createCatalog(stack.admin, 'bench service warm-up', 10_000_000);
   const name = 'serviceWarmUp';
-  await child.setup([{ kind: 'grpcReserve', name, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [cat], holdSeconds }]);
+  await child.setup([grpcReserveSide(stack, name, [cat], holdSeconds)]);
   await child.slice(name, callers, seconds * 1000, 0);
   await stack.service.inventory.registry.passivate(cat.eventId);
 }
@@ -63,8 +63,8 @@ export async function flashSaleCell(stack: BenchStack, child: LoadChild, callers
   const names = { actor: `actor${callers}`, quiet: `actorLogsOff${callers}`, rowLock: `rowLock${callers}`, echo: `echo${callers}` };
   try {
     await child.setup([
-      { kind: 'grpcReserve', name: names.actor, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [actorCat], holdSeconds: o.holdSeconds },
-      { kind: 'grpcReserve', name: names.quiet, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [quietCat], holdSeconds: o.holdSeconds },
+      grpcReserveSide(stack, names.actor, [actorCat], o.holdSeconds),
+      grpcReserveSide(stack, names.quiet, [quietCat], o.holdSeconds),
       { kind: 'rowLock', name: names.rowLock, databaseUrl: stack.databaseUrl, poolMax: o.poolMax, targets: [rowCat], holdSeconds: o.holdSeconds },
       { kind: 'echo', name: names.echo, port: echo.port, payloadBytes: reserveRequestBytes() },
     ]);

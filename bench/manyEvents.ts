@@ -9,7 +9,7 @@ import { runInterleaved, type SideResult } from './interleave.js';
 import type { ScenarioOptions } from './flashSale.js';
 import type { LoadChild } from './loadDriver.js';
 import { rowLockSeller } from './rowLock.js';
-import type { BenchStack, CatalogRows } from './stack.js';
+import { grpcReserveSide, type BenchStack, type CatalogRows } from './stack.js';
 import type { LoadResult } from './workload.js';
 
 export interface ManyCheck {
@@ -75,7 +75,7 @@ export async function manyEventsCell(stack: BenchStack, child: LoadChild, events
   const activationMs = performance.now() - t0;
   try {
     await child.setup([
-      { kind: 'grpcReserve', name: 'manyActor', port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: actorCats, holdSeconds: o.holdSeconds },
+      grpcReserveSide(stack, 'manyActor', actorCats, o.holdSeconds),
       { kind: 'rowLock', name: 'manyRowLock', databaseUrl: stack.databaseUrl, poolMax: o.poolMax, targets: rowCats, holdSeconds: o.holdSeconds },
     ]);
     const r = await runInterleaved(child, ['manyActor', 'manyRowLock'], { ...o, callers });

@@ -8,7 +8,7 @@ import { checkActor, type CellCheck } from './checks.js';
 import { runInterleaved, type SideResult } from './interleave.js';
 import type { LoadChild } from './loadDriver.js';
 import type { ScenarioOptions } from './flashSale.js';
-import { createCatalog, type BenchStack, type CatalogRows } from './stack.js';
+import { createCatalog, grpcReserveSide, type BenchStack, type CatalogRows } from './stack.js';
 
 export interface PricedFlashCell {
   readonly callers: number;
@@ -37,11 +37,10 @@ export async function pricedFlashSaleCell(stack: BenchStack, child: LoadChild, c
   const pricedCat = await createCatalog(stack.admin, `bench flash priced c${callers}`, o.capacity);
   await addRules(stack, pricedCat);
   const names = { plain: `plain${callers}`, priced: `priced${callers}` };
-  const secret = stack.config.auth.jwtSecret ?? '';
   try {
     await child.setup([
-      { kind: 'grpcReserve', name: names.plain, port: stack.service.grpcPort, jwtSecret: secret, targets: [plainCat], holdSeconds: o.holdSeconds },
-      { kind: 'grpcReserve', name: names.priced, port: stack.service.grpcPort, jwtSecret: secret, targets: [pricedCat], holdSeconds: o.holdSeconds },
+      grpcReserveSide(stack, names.plain, [plainCat], o.holdSeconds),
+      grpcReserveSide(stack, names.priced, [pricedCat], o.holdSeconds),
     ]);
     const r = await runInterleaved(child, [names.plain, names.priced], { ...o, callers });
     const plain = r.get(names.plain) as SideResult;

@@ -15,7 +15,7 @@
  */
 import type { LoadChild } from './loadDriver.js';
 import { startLoadChild } from './loadDriver.js';
-import { createCatalog, type BenchStack } from './stack.js';
+import { createCatalog, grpcReserveSide, type BenchStack } from './stack.js';
 import type { Target } from './report.js';
 import type { LoadResult } from './workload.js';
 
@@ -44,12 +44,11 @@ export interface ReadFloodOptions {
 export async function readFloodBench(stack: BenchStack, child: LoadChild, o: ReadFloodOptions): Promise<ReadFloodResult> {
   const cat = await createCatalog(stack.admin, `bench read flood c${o.callers}`, o.capacity);
   const port = stack.service.grpcPort;
-  const reserve = { kind: 'grpcReserve', port, jwtSecret: stack.config.auth.jwtSecret ?? '', targets: [cat], holdSeconds: o.holdSeconds } as const;
   const readers = await startLoadChild();
   try {
     await child.setup([
-      { ...reserve, name: 'floodPlain' },
-      { ...reserve, name: 'floodFlooded' },
+      grpcReserveSide(stack, 'floodPlain', [cat], o.holdSeconds),
+      grpcReserveSide(stack, 'floodFlooded', [cat], o.holdSeconds),
     ]);
     await readers.setup([{ kind: 'grpcRead', name: 'reads', port, targets: [cat] }]);
     const sliceMs = (o.seconds * 1000) / o.slices;

@@ -8,9 +8,10 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { ensureBinaries, startPostgres, startRedis } from '../src/dev/localStack.js';
-import { databaseCpu, type DatabaseCpu } from './databaseCpu.js';
 import { createLogger, logDestination } from '../src/observability/logger.js';
 import { startService, type RunningService } from '../src/service.js';
+import { databaseCpu, type DatabaseCpu } from './databaseCpu.js';
+import type { ReserveTarget, SideSpec } from './loadProtocol.js';
 
 export interface BenchStack {
   readonly config: Config;
@@ -143,4 +144,9 @@ export async function createCatalog(db: pg.Pool, title: string, capacity: number
     [eventId, priceMinor, capacity],
   );
   return { eventId, ticketTypeId: (tt[0] as { id: string }).id, capacity, priceMinor };
+}
+
+/** A side of callers reserving through the stack's service (ReserveTickets, with a service token). */
+export function grpcReserveSide(stack: BenchStack, name: string, targets: readonly ReserveTarget[], holdSeconds: number): SideSpec {
+  return { kind: 'grpcReserve', name, port: stack.service.grpcPort, jwtSecret: stack.config.auth.jwtSecret ?? '', targets, holdSeconds };
 }
